@@ -1,0 +1,11 @@
+// Public surface of the IR layer. Importing it registers all ops.
+import './ops/index.js';
+
+export * from './dtype.js';
+export * from './shape.js';
+export * from './types.js';
+export * from './tensor.js';
+export * from './graph.js';
+export * from './op.js';
+export * from './builder.js';
+export * from './interp.js';

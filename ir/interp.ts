@@ -1,0 +1,90 @@
+// The reference interpreter: evaluates any verified graph on the CPU through each op's reference semantics.
+// It is the oracle for every pass and kernel test, so it checks everything it can: input dtypes and shapes
+// (binding symbolic dims consistently), and that each op's result matches its inferred type.
+import { roundToDType } from './dtype.js';
+import { type Graph, describeNode, formatLoc } from './graph.js';
+import { AttrReader, OpError, lookupOp } from './op.js';
+import { formatShape } from './shape.js';
+import type { Tensor } from './tensor.js';
+import { formatType, tensorType } from './types.js';
+
+export class InterpError extends Error {
+  override name = 'InterpError';
+}
+
+export type Bindings = Readonly<Record<string, Tensor>>;
+
+/** Evaluate g; returns every graph output by name. Constants must carry values (parameters bound beforehand). */
+export function interpret(g: Graph, inputs: Bindings): Record<string, Tensor> {
+  const env = evaluateAll(g, inputs);
+  const out: Record<string, Tensor> = {};
+  for (const o of g.outputs) out[o] = env.get(o)!;
+  return out;
+}
+
+/** Evaluate g and return the value of every SSA name (used to compare intermediates). */
+export function evaluateAll(g: Graph, inputs: Bindings): Map<string, Tensor> {
+  const env = new Map<string, Tensor>();
+  const symbols = new Map<string, number>();
+  for (const decl of g.inputs) {
+    const t = inputs[decl.name];
+    if (!t) throw new InterpError(`missing input %${decl.name} (${formatType(decl.type)})`);
+    if (t.dtype !== decl.type.dtype) throw new InterpError(`input %${decl.name}: expected dtype ${decl.type.dtype}, got ${t.dtype}`);
+    if (t.shape.length !== decl.type.shape.length)
+      throw new InterpError(`input %${decl.name}: expected shape ${formatShape(decl.type.shape)}, got ${formatShape(t.shape)}`);
+    decl.type.shape.forEach((d, i) => {
+      const actual = t.shape[i]!;
+      if (typeof d === 'number') {
+        if (d !== actual) throw new InterpError(`input %${decl.name}: expected shape ${formatShape(decl.type.shape)}, got ${formatShape(t.shape)}`);
+        return;
+      }
+      const bound = symbols.get(d);
+      if (bound !== undefined && bound !== actual)
+        throw new InterpError(`input %${decl.name}: symbol ${d} is ${bound} elsewhere but ${actual} here`);
+      const range = g.symbols[d];
+      if (range && (actual < range.min || actual > range.max))
+        throw new InterpError(`input %${decl.name}: symbol ${d}=${actual} is outside its bounds ${range.min}..${range.max}`);
+      symbols.set(d, actual);
+    });
+    env.set(decl.name, t);
+  }
+  for (const c of g.constants) {
+    if (!c.value) throw new InterpError(`constant %${c.name} has no data (parameter '${c.source ?? '?'}' was never bound to weights)`);
+    env.set(c.name, c.value);
+  }
+  for (const node of g.nodes) {
+    const def = lookupOp(node.op);
+    const where = `${formatLoc(node.loc)}${describeNode(node)}`;
+    if (!def) throw new InterpError(`${where}: unknown op ${node.op}`);
+    const ins = node.inputs.map((name) => {
+      if (name === '') return undefined;
+      const v = env.get(name);
+      if (!v) throw new InterpError(`${where}: %${name} is used before it is defined`);
+      return v;
+    });
+    const attrs = new AttrReader(node.op, def.attrs, node.attrs);
+    let results: Tensor[];
+    try {
+      const outTypes = def.infer(
+        ins.map((t) => (t ? tensorType(t.dtype, t.shape) : undefined)),
+        attrs,
+      );
+      results = def.reference(ins, attrs, outTypes);
+      results.forEach((r, k) => {
+        const want = outTypes[k]!;
+        if (r.dtype !== want.dtype || formatShape(r.shape) !== formatShape(want.shape))
+          throw new InterpError(`reference returned ${r.dtype}${formatShape(r.shape)} for output ${k}, inferred ${formatType(want)}`);
+      });
+    } catch (e) {
+      if (e instanceof OpError || e instanceof InterpError) throw new InterpError(`${where}: ${e.message}`);
+      throw e;
+    }
+    node.outputs.forEach((name, k) => {
+      const r = results[k]!;
+      // Normalise to the dtype once more so a sloppy reference cannot carry excess precision downstream.
+      for (let i = 0; i < r.data.length; i++) r.data[i] = roundToDType(r.data[i]!, r.dtype);
+      env.set(name, r);
+    });
+  }
+  return env;
+}

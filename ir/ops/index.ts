@@ -1,0 +1,1 @@
+// Importing this module registers every op definition (each family file calls registerOp at load).
