@@ -87,7 +87,7 @@ export class GraphBuilder {
       this.types.set(n, outTypes[k]!);
     });
     this.nodes.push({ op, inputs: [...inputs], outputs: [...names], attrs: { ...attrs }, ...(opts.loc ? { loc: opts.loc } : {}) });
-    return names;
+    return [...names];
   }
 
   /** Single-output convenience. */
