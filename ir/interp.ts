@@ -2,7 +2,7 @@
 // It is the oracle for every pass and kernel test, so it checks everything it can: input dtypes and shapes
 // (binding symbolic dims consistently), and that each op's result matches its inferred type.
 import { roundToDType } from './dtype.js';
-import { type Graph, describeNode, formatLoc } from './graph.js';
+import { type Graph, type Node, describeNode, formatLoc } from './graph.js';
 import { AttrReader, OpError, lookupOp } from './op.js';
 import { formatShape } from './shape.js';
 import type { Tensor } from './tensor.js';
@@ -53,38 +53,44 @@ export function evaluateAll(g: Graph, inputs: Bindings): Map<string, Tensor> {
     env.set(c.name, c.value);
   }
   for (const node of g.nodes) {
-    const def = lookupOp(node.op);
-    const where = `${formatLoc(node.loc)}${describeNode(node)}`;
-    if (!def) throw new InterpError(`${where}: unknown op ${node.op}`);
     const ins = node.inputs.map((name) => {
       if (name === '') return undefined;
       const v = env.get(name);
-      if (!v) throw new InterpError(`${where}: %${name} is used before it is defined`);
+      if (!v) throw new InterpError(`${formatLoc(node.loc)}${describeNode(node)}: %${name} is used before it is defined`);
       return v;
     });
-    const attrs = new AttrReader(node.op, def.attrs, node.attrs);
-    let results: Tensor[];
-    try {
-      const outTypes = def.infer(
-        ins.map((t) => (t ? tensorType(t.dtype, t.shape) : undefined)),
-        attrs,
-      );
-      results = def.reference(ins, attrs, outTypes);
-      results.forEach((r, k) => {
-        const want = outTypes[k]!;
-        if (r.dtype !== want.dtype || formatShape(r.shape) !== formatShape(want.shape))
-          throw new InterpError(`reference returned ${r.dtype}${formatShape(r.shape)} for output ${k}, inferred ${formatType(want)}`);
-      });
-    } catch (e) {
-      if (e instanceof OpError || e instanceof InterpError) throw new InterpError(`${where}: ${e.message}`);
-      throw e;
-    }
-    node.outputs.forEach((name, k) => {
-      const r = results[k]!;
-      // Normalise to the dtype once more so a sloppy reference cannot carry excess precision downstream.
-      for (let i = 0; i < r.data.length; i++) r.data[i] = roundToDType(r.data[i]!, r.dtype);
-      env.set(name, r);
-    });
+    evaluateNode(node, ins).forEach((r, k) => env.set(node.outputs[k]!, r));
   }
   return env;
+}
+
+/** Run one node's reference semantics on concrete inputs; results are checked against inference and rounded. */
+export function evaluateNode(node: Node, ins: readonly (Tensor | undefined)[]): Tensor[] {
+  const def = lookupOp(node.op);
+  const where = `${formatLoc(node.loc)}${describeNode(node)}`;
+  if (!def) throw new InterpError(`${where}: unknown op ${node.op}`);
+  const attrs = new AttrReader(node.op, def.attrs, node.attrs);
+  let results: Tensor[];
+  try {
+    const outTypes = def.infer(
+      ins.map((t) => (t ? tensorType(t.dtype, t.shape) : undefined)),
+      attrs,
+    );
+    results = def.reference(ins, attrs, outTypes);
+    results.forEach((r, k) => {
+      const want = outTypes[k]!;
+      if (r.dtype !== want.dtype || formatShape(r.shape) !== formatShape(want.shape))
+        throw new InterpError(`reference returned ${r.dtype}${formatShape(r.shape)} for output ${k}, inferred ${formatType(want)}`);
+    });
+  } catch (e) {
+    if (e instanceof OpError || e instanceof InterpError) throw new InterpError(`${where}: ${e.message}`);
+    throw e;
+  }
+  // Normalise to the dtype once more so a sloppy reference cannot carry excess precision downstream. Copy first:
+  // a reference may hand back an input's data array (Reshape), which must not be touched.
+  return results.map((r) => {
+    const data = new Float64Array(r.data.length);
+    for (let i = 0; i < data.length; i++) data[i] = roundToDType(r.data[i]!, r.dtype);
+    return { dtype: r.dtype, shape: r.shape, data };
+  });
 }

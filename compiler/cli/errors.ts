@@ -1,0 +1,19 @@
+// Which errors are the user's to fix (printed as a message, exit 1) and which are kiln's bugs (stack, exit 2).
+const USER_ERRORS = new Set([
+  'KirSyntaxError',
+  'VerifyError',
+  'PassError',
+  'InputError',
+  'InterpError',
+  'OpError',
+  'UsageError',
+  'CommanderError',
+]);
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function isUserError(e: unknown): e is Error {
+  return e instanceof Error && (USER_ERRORS.has(e.name) || (e as NodeJS.ErrnoException).code === 'ENOENT');
+}

@@ -1,0 +1,61 @@
+// The kiln command line. Subcommands live in their own modules; this file only wires arguments to them and
+// turns errors into messages and exit codes: a user's mistake prints what to do and exits 1, a kiln bug prints
+// its stack and exits 2.
+import { Command, CommanderError } from 'commander';
+import '../../ir/index.js';
+import { isUserError } from './errors.js';
+import { type Output, irOpt, irPrint, irRun, irVerify } from './ir-commands.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function buildProgram(io: Output, setCode: (code: number) => void): Command {
+  const program = new Command('kiln')
+    .description('Ahead-of-time model compiler for WebGPU')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  const ir = program.command('ir').description('work with the textual IR (.kir)').exitOverride();
+  ir.command('verify <file>')
+    .description('parse and verify a .kir file; diagnostics read file:line:col')
+    .action((file: string) => setCode(irVerify(file, io)));
+  ir.command('print <file>')
+    .description('parse, verify and print a .kir file in canonical form')
+    .action((file: string) => setCode(irPrint(file, io)));
+  ir.command('opt <file>')
+    .description('run passes over a .kir file and print the result')
+    .option('--passes <list>', 'comma-separated pass names (default: the default pipeline)')
+    .option('--dump-ir-after <pass|all>', 'write the IR after the named passes (comma-separated) or all')
+    .option('--dump-dir <dir>', 'where --dump-ir-after writes', 'kiln-dump')
+    .option('-o, --output <file>', 'write the result here instead of stdout')
+    .option('--stats', 'print per-pass time and statistics to stderr')
+    .action((file: string, opts) => setCode(irOpt(file, opts, io)));
+  ir.command('run <file>')
+    .description('evaluate a .kir graph with the reference interpreter')
+    .option('--input <name=file.json>', 'an input tensor (repeatable)', collect, [])
+    .option('--random <seed>', 'fill inputs not given with seeded random values')
+    .option('--json', 'print {"outputs": {...}} as one JSON object')
+    .action((file: string, opts) => setCode(irRun(file, opts, io)));
+  return program;
+}
+
+export async function main(argv: readonly string[], io: Output = defaultOutput): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    if (isUserError(e)) {
+      io.err(`kiln: ${e.message}`);
+      return 1;
+    }
+    io.err(`kiln: internal error (please report): ${(e as Error)?.stack ?? String(e)}`);
+    return 2;
+  }
+}
+
+const defaultOutput: Output = {
+  out: (t) => process.stdout.write(`${t}\n`),
+  err: (t) => process.stderr.write(`${t}\n`),
+};

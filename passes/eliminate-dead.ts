@@ -1,0 +1,29 @@
+// eliminate-dead: drop nodes none of whose results reach a graph output, and constants nothing reads.
+// Graph inputs are the model's interface and stay, used or not.
+import { type Graph, type Node, updateGraph } from '../ir/index.js';
+import { EXACT, type Pass, bump } from './pass.js';
+
+export function liveValues(g: Graph): Set<string> {
+  const live = new Set<string>(g.outputs);
+  // Walk backwards: nodes are topologically ordered, so one sweep suffices.
+  for (let k = g.nodes.length - 1; k >= 0; k--) {
+    const n = g.nodes[k]!;
+    if (n.outputs.some((o) => live.has(o))) for (const i of n.inputs) if (i !== '') live.add(i);
+  }
+  return live;
+}
+
+export const eliminateDead: Pass = {
+  name: 'eliminate-dead',
+  summary: 'Remove nodes whose results are never used and constants nothing reads.',
+  tolerance: EXACT,
+  run(g, cx) {
+    const live = liveValues(g);
+    const nodes: Node[] = g.nodes.filter((n) => n.outputs.some((o) => live.has(o)));
+    const constants = g.constants.filter((c) => live.has(c.name));
+    bump(cx, 'nodes-removed', g.nodes.length - nodes.length);
+    bump(cx, 'constants-removed', g.constants.length - constants.length);
+    if (nodes.length === g.nodes.length && constants.length === g.constants.length) return g;
+    return updateGraph(g, { nodes, constants });
+  },
+};
