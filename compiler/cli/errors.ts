@@ -8,6 +8,11 @@ const USER_ERRORS = new Set([
   'OpError',
   'UsageError',
   'CommanderError',
+  'LoweringError',
+  'ArtifactError',
+  'InputValidationError',
+  'DeviceError',
+  'KilnImportError',
 ]);
 
 export class UsageError extends Error {

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import '../../ir/index.js';
 import { isUserError } from './errors.js';
 import { type Output, irOpt, irPrint, irRun, irVerify } from './ir-commands.js';
+import { compileCommand, inspectCommand, runCommand } from './model-commands.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -13,6 +14,24 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
     .description('Ahead-of-time model compiler for WebGPU')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('compile <model>')
+    .description('compile a model (.kir) into a WebGPU artifact directory')
+    .requiredOption('-o, --output <dir>', 'artifact directory to write')
+    .option('--f16', 'target adapters with shader-f16 (f16 tensors computed natively)')
+    .action((model: string, opts) => setCode(compileCommand(model, opts, io)));
+  program
+    .command('run <artifact>')
+    .description('run a compiled artifact on the WebGPU adapter')
+    .option('--input <name=file>', 'an input tensor from .json, .npy or .pb (repeatable)', collect, [])
+    .option('--json', 'print {"outputs": {...}} as one JSON object')
+    .action(async (dir: string, opts) => setCode(await runCommand(dir, opts, io)));
+  program
+    .command('inspect <artifact>')
+    .description('per kernel: workgroups, bytes read and written, FLOPs; memory planning')
+    .option('--json', 'machine-readable')
+    .action((dir: string, opts) => setCode(inspectCommand(dir, opts, io)));
 
   const ir = program.command('ir').description('work with the textual IR (.kir)').exitOverride();
   ir.command('verify <file>')

@@ -65,6 +65,14 @@ export function erfc(x: number): number {
   return x < 0 ? 2 - r : r;
 }
 
+/**
+ * Round to the nearest integer, ties to even (ONNX Round, numpy.rint, IEEE roundTiesToEven). Math.round sends
+ * ties up instead, so at an exact .5 we halve, round and double, which lands on the even neighbour.
+ */
+export function roundHalfEven(x: number): number {
+  return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
+}
+
 /** Logistic function without overflow: exp is only ever taken of a non-positive number. */
 export function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
@@ -120,6 +128,10 @@ export const ELEMENTWISE_OPS: readonly ElementwiseRow[] = [
   row('Sigmoid', 1, FLOAT, 'same', sigmoid),
   row('Erf', 1, FLOAT, 'same', erf),
   row('Reciprocal', 1, FLOAT, 'same', (x) => 1 / x),
+  // Float in, float out (ONNX): integral values that stay in the input dtype; NaN and ±inf pass through.
+  row('Floor', 1, FLOAT, 'same', Math.floor),
+  row('Ceil', 1, FLOAT, 'same', Math.ceil),
+  row('Round', 1, FLOAT, 'same', roundHalfEven),
   rowWith('LeakyRelu', 1, FLOAT, 'same', ({ attrs }) => {
     const alpha = attrs.float('alpha');
     return (x) => (x < 0 ? alpha * x : x);

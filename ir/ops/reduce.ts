@@ -1,7 +1,7 @@
-// Reductions (ReduceSum, ReduceMean, ReduceMax) and ArgMax, with ONNX semantics except that `axes` is an
-// attribute (as in opsets before 18) so the output shape is static. Accumulation is in float64 and the result
-// is rounded to the output dtype once; for integer sums wrapping once at the end equals a GPU wrapping at every
-// step, since wrap-around is arithmetic modulo 2^bits.
+// Reductions (ReduceSum, ReduceMean, ReduceMax, ReduceMin) and ArgMax, with ONNX semantics except that `axes`
+// is an attribute (as in opsets before 18) so the output shape is static. Accumulation is in float64 and the
+// result is rounded to the output dtype once; for integer sums wrapping once at the end equals a GPU wrapping at
+// every step, since wrap-around is arithmetic modulo 2^bits.
 import { dtypeInfo } from '../dtype.js';
 import { type AttrReader, type AttrSpec, OpError, registerOp } from '../op.js';
 import { type Dim, numel } from '../shape.js';
@@ -24,6 +24,8 @@ const REDUCTIONS: readonly Reduction[] = [
   // Over an empty axis the max is -inf (the most negative value for integer dtypes); NaN propagates, as in
   // numpy, and ArgMax points at the same NaN.
   { name: 'ReduceMax', init: -Infinity, step: Math.max, finish: (a) => a },
+  // The mirror image: +inf (the largest value for integer dtypes) over an empty axis; NaN propagates.
+  { name: 'ReduceMin', init: Infinity, step: Math.min, finish: (a) => a },
 ];
 
 const REDUCE_ATTRS: Readonly<Record<string, AttrSpec>> = {

@@ -1,0 +1,31 @@
+// How one IR node becomes GPU work. A lowering either aliases its output to an input's memory (Reshape and
+// friends move no data) or returns kernel steps: a kernel (deduplicated by the structural hash of its spec) plus,
+// for each of the kernel's bindings in order, which value or scratch buffer it binds.
+import type { Node, TensorType } from '../../ir/index.js';
+import type { Kernel, KernelGen, KernelSpecBase } from '../kernel-spec.js';
+import type { Target } from '../wgsl/build.js';
+
+/** What a kernel binding is bound to: a graph value, or a temporary private to the node's steps. */
+export type ArgRef = { readonly value: string } | { readonly scratch: string; readonly bytes: number };
+
+export interface Step {
+  readonly kernel: Kernel;
+  readonly args: readonly ArgRef[];
+  /** Floating-point (or integer) operations the step performs, for `kiln inspect`. */
+  readonly flops: number;
+}
+
+export type Lowering = { readonly kind: 'alias'; readonly of: string } | { readonly kind: 'steps'; readonly steps: readonly Step[] };
+
+export interface LoweringContext {
+  readonly target: Target;
+  typeOf(value: string): TensorType;
+  /** The kernel for a spec, built once per distinct spec. */
+  kernel<S extends KernelSpecBase>(gen: KernelGen<S>, spec: S): Kernel;
+}
+
+export type NodeLowering = (node: Node, cx: LoweringContext) => Lowering;
+
+export class LoweringError extends Error {
+  override name = 'LoweringError';
+}

@@ -1,0 +1,59 @@
+// Scheduling: walk the graph in order and lower each node to kernel steps (or an alias). The result is the
+// flat dispatch order of the artifact, the alias map (values that share another value's memory) and the
+// deduplicated kernels in first-use order.
+import { type Graph, type Node, type TensorType, describeNode, formatLoc } from '../../ir/index.js';
+import { KernelCache, type Kernel } from '../kernel-spec.js';
+import type { Target } from '../wgsl/build.js';
+import { type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
+
+export interface ScheduledStep extends Step {
+  /** The node this step computes (a node may take several steps). */
+  readonly node: Node;
+  readonly label: string;
+}
+
+export interface Schedule {
+  readonly steps: readonly ScheduledStep[];
+  /** value -> the value whose memory it shares (resolved to the root, never a chain). */
+  readonly aliases: ReadonlyMap<string, string>;
+  readonly kernels: readonly Kernel[];
+}
+
+export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<string, NodeLowering>>): Schedule {
+  const cache = new KernelCache();
+  const typeOf = (v: string): TensorType => {
+    const t = g.types.get(v);
+    if (!t) throw new LoweringError(`%${v} has no type; run infer-shapes first`);
+    return t;
+  };
+  const cx: LoweringContext = { target, typeOf, kernel: (gen, spec) => cache.get(gen, spec) };
+  const steps: ScheduledStep[] = [];
+  const aliases = new Map<string, string>();
+  const kernels: Kernel[] = [];
+  const seen = new Set<string>();
+  for (const node of g.nodes) {
+    const lower = table[node.op];
+    const label = describeNode(node);
+    if (!lower)
+      throw new LoweringError(`${formatLoc(node.loc)}${label}: kiln has no WebGPU kernel for ${node.op} yet; the graph cannot be compiled (the reference interpreter can still run it: kiln ir run)`);
+    let lowered;
+    try {
+      lowered = lower(node, cx);
+    } catch (e) {
+      if (e instanceof LoweringError) throw e;
+      throw new LoweringError(`${formatLoc(node.loc)}${label}: ${(e as Error).message}`);
+    }
+    if (lowered.kind === 'alias') {
+      aliases.set(node.outputs[0]!, aliases.get(lowered.of) ?? lowered.of);
+      continue;
+    }
+    for (const s of lowered.steps) {
+      steps.push({ ...s, node, label });
+      if (!seen.has(s.kernel.hash)) {
+        seen.add(s.kernel.hash);
+        kernels.push(s.kernel);
+      }
+    }
+  }
+  return { steps, aliases, kernels };
+}

@@ -1,0 +1,49 @@
+// Broadcast index maps with the shapes baked in as constants: given the static output and input shapes (numpy
+// broadcasting), the input's flat index as an expression of the output's flat index. Axes are first simplified
+// (size-1 output axes dropped, neighbouring axes with the same broadcast behaviour merged), so the common cases
+// print as `i`, `0u`, `i % 7u` or `i / 12u` rather than a per-axis odometer.
+import type { Expr } from './ast.js';
+import { div, lit, mod, mulConst, sumU32 } from './dsl.js';
+
+interface Group {
+  /** The input varies along this group (false: it is broadcast). */
+  readonly varies: boolean;
+  readonly size: number;
+}
+
+/** Merged axis groups of `outShape` seen from `inShape`; throws if `inShape` does not broadcast to `outShape`. */
+export function broadcastGroups(outShape: readonly number[], inShape: readonly number[]): Group[] {
+  if (inShape.length > outShape.length) throw new Error(`cannot broadcast [${inShape}] to [${outShape}]`);
+  const pad = outShape.length - inShape.length;
+  const groups: { varies: boolean; size: number }[] = [];
+  outShape.forEach((d, a) => {
+    const src = a < pad ? 1 : inShape[a - pad]!;
+    if (src !== d && src !== 1) throw new Error(`cannot broadcast [${inShape}] to [${outShape}] (axis ${a}: ${src} vs ${d})`);
+    if (d === 1) return;
+    const varies = src === d;
+    const last = groups[groups.length - 1];
+    if (last && last.varies === varies) last.size *= d;
+    else groups.push({ varies, size: d });
+  });
+  return groups;
+}
+
+/** The input flat index (u32 expression) for output flat index `outFlat`, which must be < numel(outShape). */
+export function broadcastIndex(outShape: readonly number[], inShape: readonly number[], outFlat: Expr): Expr {
+  const groups = broadcastGroups(outShape, inShape);
+  const terms: Expr[] = [];
+  let outStride = 1;
+  let inStride = 1;
+  for (let g = groups.length - 1; g >= 0; g--) {
+    const { varies, size } = groups[g]!;
+    if (varies) {
+      let coord = outStride === 1 ? outFlat : div(outFlat, lit.u32(outStride));
+      // The outermost group needs no modulo: the output index is in range.
+      if (g > 0) coord = mod(coord, lit.u32(size));
+      terms.push(mulConst(coord, inStride));
+      inStride *= size;
+    }
+    outStride *= size;
+  }
+  return sumU32(terms.reverse());
+}

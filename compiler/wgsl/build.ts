@@ -1,0 +1,249 @@
+// KernelBuilder: declares a kernel's bindings and emits its statements as AST, with control flow as callbacks
+// (`k.if(cond, () => ...)`). finish() returns the module AST plus the plain-data binding metadata and dispatch
+// geometry a runtime needs; WGSL text comes from print.ts. Tensors are read and written through TensorAccessor
+// (accessor.ts), which knows each dtype's storage and value types.
+import type { DType } from '../../ir/dtype.js';
+import { numel } from '../../ir/shape.js';
+import { TensorAccessor, type TensorDesc, storageLayout } from './accessor.js';
+import type { CompoundOp, Decl, Enable, Expr, Module, Stmt, Type } from './ast.js';
+import { add, arrayType, ident, lit, member, mul } from './dsl.js';
+
+/** The device capabilities a kernel is compiled for (part of every kernel spec). */
+export interface Target {
+  /** f16 tensors are array<f16> and computed as f16; without it they are packed two per u32. */
+  readonly shaderF16: boolean;
+}
+
+export interface BindingInfo {
+  readonly name: string;
+  readonly group: number;
+  readonly binding: number;
+  readonly access: 'read' | 'read_write' | 'uniform';
+  /** Present for tensor bindings. */
+  readonly dtype?: DType;
+  readonly shape?: readonly number[];
+  /** WGSL element type of the bound array and how many elements it has. */
+  readonly storage: string;
+  readonly elements: number;
+  /** Size in bytes (a multiple of 4, at least 4: WebGPU rejects empty bindings). */
+  readonly bytes: number;
+}
+
+export interface KernelModule {
+  readonly module: Module;
+  readonly entryPoint: string;
+  readonly bindings: readonly BindingInfo[];
+  readonly workgroupSize: readonly [number, number, number];
+  /** Workgroup counts for dispatchWorkgroups. */
+  readonly dispatch: readonly [number, number, number];
+}
+
+export interface KernelOptions {
+  readonly target: Target;
+  readonly workgroupSize?: number;
+  readonly entryPoint?: string;
+}
+
+/** Most workgroups one dispatch dimension may have (WebGPU's default maxComputeWorkgroupsPerDimension). */
+export const MAX_WORKGROUPS_PER_DIM = 65535;
+
+export class KernelBuilder {
+  readonly target: Target;
+  readonly workgroupSize: number;
+  private readonly entryPoint: string;
+  private readonly bindings: BindingInfo[] = [];
+  private readonly bindingDecls: Decl[] = [];
+  private readonly helpers = new Map<string, Decl>();
+  private readonly enables = new Set<Enable>();
+  private readonly blocks: Stmt[][] = [[]];
+  private readonly names = new Set<string>();
+  private dispatch: [number, number, number] = [1, 1, 1];
+
+  constructor(opts: KernelOptions) {
+    this.target = opts.target;
+    this.workgroupSize = opts.workgroupSize ?? 64;
+    this.entryPoint = opts.entryPoint ?? 'main';
+    this.names.add('gid');
+  }
+
+  /** A tensor read by the kernel. */
+  input(name: string, desc: TensorDesc): TensorAccessor {
+    return this.tensor(name, desc, 'read');
+  }
+
+  /** A tensor written by the kernel. */
+  output(name: string, desc: TensorDesc): TensorAccessor {
+    return this.tensor(name, desc, 'read_write');
+  }
+
+  private tensor(name: string, desc: TensorDesc, access: 'read' | 'read_write'): TensorAccessor {
+    const layout = storageLayout(desc.dtype, numel(desc.shape), this.target);
+    if (layout.storage === 'f16') this.enables.add('f16');
+    this.addBinding(name, arrayType({ kind: 'scalar', scalar: layout.storage }), access, {
+      dtype: desc.dtype,
+      shape: [...desc.shape],
+      storage: layout.storage,
+      elements: layout.elements,
+      bytes: Math.max(4, Math.ceil((layout.elements * (layout.storage === 'f16' ? 2 : 4)) / 4) * 4),
+    });
+    return new TensorAccessor(this, name, desc, layout, access);
+  }
+
+  /** A uniform binding of a host-shareable type (e.g. vec4<u32> for symbolic dims). */
+  uniform(name: string, type: Type, bytes: number): Expr {
+    this.addBinding(name, type, 'uniform', { storage: type.kind === 'scalar' ? type.scalar : 'struct', elements: 1, bytes });
+    return ident(name);
+  }
+
+  private addBinding(
+    name: string,
+    type: Type,
+    access: BindingInfo['access'],
+    info: Omit<BindingInfo, 'name' | 'group' | 'binding' | 'access'>,
+  ): void {
+    this.claim(name);
+    const binding = this.bindings.length;
+    this.bindings.push({ name, group: 0, binding, access, ...info });
+    this.bindingDecls.push(
+      access === 'uniform'
+        ? { kind: 'binding', group: 0, binding, name, space: 'uniform', type }
+        : { kind: 'binding', group: 0, binding, name, space: 'storage', access, type },
+    );
+  }
+
+  /** Add a module-scope helper function once (by name); later calls with the same name are ignored. */
+  helper(decl: Extract<Decl, { kind: 'fn' | 'const' }>): string {
+    if (!this.helpers.has(decl.name)) {
+      this.claim(decl.name);
+      this.helpers.set(decl.name, decl);
+    }
+    return decl.name;
+  }
+
+  enable(e: Enable): void {
+    this.enables.add(e);
+  }
+
+  /** A fresh identifier starting with `base`. */
+  fresh(base: string): string {
+    let n = base;
+    for (let k = 1; this.names.has(n); k++) n = `${base}${k}`;
+    this.names.add(n);
+    return n;
+  }
+
+  private claim(name: string): void {
+    if (this.names.has(name)) throw new Error(`kernel identifier '${name}' declared twice`);
+    this.names.add(name);
+  }
+
+  /**
+   * The flat index of this invocation for a 1-D problem of `total` invocations, and sets the dispatch to cover
+   * it (a second dispatch dimension is used past 65535 workgroups). Callers guard with `i < total`.
+   */
+  globalIndex(total: number): Expr {
+    const groups = Math.ceil(total / this.workgroupSize);
+    const x = Math.min(groups, MAX_WORKGROUPS_PER_DIM);
+    const y = x === 0 ? 1 : Math.ceil(groups / x);
+    if (y > MAX_WORKGROUPS_PER_DIM) throw new Error(`problem of ${total} invocations is too large for one dispatch`);
+    this.dispatch = [x, y, 1];
+    const gx = member(ident('gid'), 'x');
+    const flat = y === 1 ? gx : add(gx, mul(member(ident('gid'), 'y'), lit.u32(x * this.workgroupSize)));
+    return this.let('gi', flat);
+  }
+
+  // ---- statements -------------------------------------------------------------------------------------------
+
+  emit(s: Stmt): void {
+    this.blocks[this.blocks.length - 1]!.push(s);
+  }
+
+  /** `let name = init;` with a fresh name; returns the identifier. */
+  let(name: string, init: Expr, type?: Type): Expr {
+    const n = this.fresh(name);
+    this.emit(type ? { kind: 'let', name: n, type, init } : { kind: 'let', name: n, init });
+    return ident(n);
+  }
+
+  /** `var name: type = init;` with a fresh name; returns the identifier. */
+  var(name: string, type: Type, init?: Expr): Expr {
+    const n = this.fresh(name);
+    this.emit(init ? { kind: 'var', name: n, type, init } : { kind: 'var', name: n, type });
+    return ident(n);
+  }
+
+  assign(target: Expr, value: Expr): void {
+    this.emit({ kind: 'assign', target, value });
+  }
+
+  compound(op: CompoundOp, target: Expr, value: Expr): void {
+    this.emit({ kind: 'compound', op, target, value });
+  }
+
+  /** Statements emitted by `body` collected into a list (not emitted). */
+  collect(body: () => void): Stmt[] {
+    this.blocks.push([]);
+    try {
+      body();
+      return this.blocks[this.blocks.length - 1]!;
+    } finally {
+      this.blocks.pop();
+    }
+  }
+
+  if(cond: Expr, then: () => void, otherwise?: () => void): void {
+    const t = this.collect(then);
+    if (otherwise) this.emit({ kind: 'if', cond, then: t, else: this.collect(otherwise) });
+    else this.emit({ kind: 'if', cond, then: t });
+  }
+
+  /** `for (var i = from; i < to; i += step) { body(i) }` over u32 (i32 when `from` is an i32 literal). */
+  for(name: string, from: Expr, to: Expr, body: (i: Expr) => void, step = 1): void {
+    const n = this.fresh(name);
+    const i = ident(n);
+    const scalar = from.kind === 'lit' && from.type === 'i32' ? 'i32' : 'u32';
+    const inner = this.collect(() => body(i));
+    this.emit({
+      kind: 'for',
+      init: { kind: 'var', name: n, type: { kind: 'scalar', scalar }, init: from },
+      cond: { kind: 'binary', op: '<', lhs: i, rhs: to },
+      update: { kind: 'compound', op: '+=', target: i, value: lit.of(scalar, step) },
+      body: inner,
+    });
+  }
+
+  loop(body: () => void): void {
+    this.emit({ kind: 'loop', body: this.collect(body) });
+  }
+
+  break(): void {
+    this.emit({ kind: 'break' });
+  }
+
+  return(value?: Expr): void {
+    this.emit(value ? { kind: 'return', value } : { kind: 'return' });
+  }
+
+  workgroupBarrier(): void {
+    this.emit({ kind: 'barrier', scope: 'workgroup' });
+  }
+
+  finish(): KernelModule {
+    if (this.blocks.length !== 1) throw new Error('KernelBuilder.finish() inside an open block');
+    const entry: Decl = {
+      kind: 'entry',
+      name: this.entryPoint,
+      workgroupSize: [this.workgroupSize, 1, 1],
+      builtins: [{ name: 'gid', builtin: 'global_invocation_id' }],
+      body: this.blocks[0]!,
+    };
+    const decls = [...this.bindingDecls, ...this.helpers.values(), entry];
+    return {
+      module: { enables: [...this.enables].sort(), decls },
+      entryPoint: this.entryPoint,
+      bindings: [...this.bindings],
+      workgroupSize: [this.workgroupSize, 1, 1],
+      dispatch: [...this.dispatch],
+    };
+  }
+}

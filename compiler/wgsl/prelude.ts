@@ -1,0 +1,213 @@
+// Constant helper functions that kernels call by name (an AST `call` of `kiln_*`). They are fixed text, so they
+// live here as strings; print.ts includes a prelude only when the module calls it (and its dependencies first).
+// Each one is written against a precise contract, noted above it, that the reference interpreter also follows.
+
+export interface Prelude {
+  readonly name: string;
+  readonly deps: readonly string[];
+  /** Needs `enable f16;`. */
+  readonly f16: boolean;
+  readonly text: string;
+}
+
+const preludes: Prelude[] = [
+  // Float from a bit pattern through a function call, so non-finite constants (inf, NaN) are runtime values:
+  // WGSL rejects const-expressions that evaluate to a non-finite float.
+  {
+    name: 'kiln_f32_from_bits',
+    deps: [],
+    f16: false,
+    text: `fn kiln_f32_from_bits(b: u32) -> f32 {
+  return bitcast<f32>(b);
+}`,
+  },
+  {
+    name: 'kiln_f16_from_bits',
+    deps: [],
+    f16: true,
+    text: `fn kiln_f16_from_bits(b: u32) -> f16 {
+  return bitcast<vec2<f16>>(b & 0xffffu).x;
+}`,
+  },
+  // NaN test on the bit pattern: immune to compilers that assume x == x.
+  {
+    name: 'kiln_isnan',
+    deps: [],
+    f16: false,
+    text: `fn kiln_isnan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}`,
+  },
+  // f32 -> f16 bit pattern, round to nearest even; |x| >= 65520 gives inf, NaN stays NaN. WGSL leaves f16(x) and
+  // pack2x16float indeterminate out of range, so the conversion is done in integer arithmetic.
+  {
+    name: 'kiln_f16_bits',
+    deps: [],
+    f16: false,
+    text: `fn kiln_f16_bits(x: f32) -> u32 {
+  let b = bitcast<u32>(x);
+  let s = (b >> 16u) & 0x8000u;
+  let a = b & 0x7fffffffu;
+  if (a > 0x7f800000u) {
+    return s | 0x7e00u;
+  }
+  if (a >= 0x477ff000u) {
+    return s | 0x7c00u;
+  }
+  if (a >= 0x38800000u) {
+    let m = a - 0x38000000u;
+    return s | ((m + 0x0fffu + ((m >> 13u) & 1u)) >> 13u);
+  }
+  return s | u32(round(bitcast<f32>(a) * 16777216.0));
+}`,
+  },
+  // f32 -> bf16 bit pattern (the upper half of the f32), round to nearest even; NaN stays a quiet NaN.
+  {
+    name: 'kiln_bf16_bits',
+    deps: [],
+    f16: false,
+    text: `fn kiln_bf16_bits(x: f32) -> u32 {
+  let b = bitcast<u32>(x);
+  if ((b & 0x7fffffffu) > 0x7f800000u) {
+    return (b >> 16u) | 0x40u;
+  }
+  return (b + 0x7fffu + ((b >> 16u) & 1u)) >> 16u;
+}`,
+  },
+  {
+    name: 'kiln_to_f16',
+    deps: ['kiln_f16_bits', 'kiln_f16_from_bits'],
+    f16: true,
+    text: `fn kiln_to_f16(x: f32) -> f16 {
+  return kiln_f16_from_bits(kiln_f16_bits(x));
+}`,
+  },
+  // trunc(x) mod 2^32 for finite x, exactly (in two 16-bit halves, each step exact in f32); NaN and inf give 0.
+  {
+    name: 'kiln_wrap_u32',
+    deps: [],
+    f16: false,
+    text: `fn kiln_wrap_u32(x: f32) -> u32 {
+  if ((bitcast<u32>(x) & 0x7fffffffu) >= 0x7f800000u) {
+    return 0u;
+  }
+  let t = trunc(x);
+  let hi = floor(t / 65536.0);
+  let lo = t - hi * 65536.0;
+  let hm = hi - floor(hi / 65536.0) * 65536.0;
+  return (u32(hm) << 16u) | u32(lo);
+}`,
+  },
+  // IEEE division: WGSL leaves x/0 indeterminate, so the zero divisor is handled explicitly (±inf, or NaN for
+  // 0/0 and NaN/0).
+  {
+    name: 'kiln_fdiv',
+    deps: ['kiln_isnan', 'kiln_f32_from_bits'],
+    f16: false,
+    text: `fn kiln_fdiv(a: f32, b: f32) -> f32 {
+  if (b == 0.0) {
+    if (a == 0.0 || kiln_isnan(a)) {
+      return kiln_f32_from_bits(0x7fc00000u);
+    }
+    return bitcast<f32>(((bitcast<u32>(a) ^ bitcast<u32>(b)) & 0x80000000u) | 0x7f800000u);
+  }
+  return a / b;
+}`,
+  },
+  // pow with the special cases of C/JS pow that WGSL (exp2(y*log2(x)), undefined for x <= 0) lacks: y == 0 gives
+  // 1, a negative base needs an integral exponent (odd ones keep the sign), zero and infinite bases, overflow.
+  {
+    name: 'kiln_pow',
+    deps: ['kiln_isnan', 'kiln_f32_from_bits', 'kiln_fdiv'],
+    f16: false,
+    text: `fn kiln_pow(x: f32, y: f32) -> f32 {
+  if (y == 0.0) {
+    return 1.0;
+  }
+  if (kiln_isnan(x) || kiln_isnan(y)) {
+    return kiln_f32_from_bits(0x7fc00000u);
+  }
+  let integral = trunc(y) == y;
+  if (x < 0.0 && !integral) {
+    return kiln_f32_from_bits(0x7fc00000u);
+  }
+  let pinf = kiln_f32_from_bits(0x7f800000u);
+  let ax = abs(x);
+  var r: f32;
+  if (ax == 0.0) {
+    r = select(0.0, pinf, y < 0.0);
+  } else if (ax == pinf) {
+    r = select(pinf, 0.0, y < 0.0);
+  } else if (integral && abs(y) <= 64.0) {
+    // Integral exponents by repeated squaring: a few correctly rounded products instead of exp2/log2 error
+    // that grows with |y * log2(x)|.
+    var n = u32(abs(y));
+    var b: f32 = ax;
+    var acc: f32 = 1.0;
+    loop {
+      if ((n & 1u) != 0u) {
+        acc = acc * b;
+      }
+      n = n >> 1u;
+      if (n == 0u) {
+        break;
+      }
+      b = b * b;
+    }
+    r = select(acc, kiln_fdiv(1.0, acc), y < 0.0);
+  } else {
+    let t = y * log2(ax);
+    r = select(select(exp2(t), 0.0, t < -160.0), pinf, t >= 128.0);
+  }
+  let odd = integral && abs(y) < 16777216.0 && fract(y * 0.5) != 0.0;
+  if (odd && (bitcast<u32>(x) & 0x80000000u) != 0u) {
+    r = -r;
+  }
+  return r;
+}`,
+  },
+  // erfc with the Chebyshev fit of Numerical Recipes (erfcc): relative error < 1.2e-7 everywhere, so Gelu's far
+  // negative tail keeps its relative precision.
+  {
+    name: 'kiln_erfc',
+    deps: [],
+    f16: false,
+    text: `fn kiln_erfc(x: f32) -> f32 {
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return select(r, 2.0 - r, x < 0.0);
+}`,
+  },
+  // erf to ~1e-7 absolute: its Taylor series below 0.5 (relative accuracy near 0), 1 - erfc above.
+  {
+    name: 'kiln_erf',
+    deps: ['kiln_erfc'],
+    f16: false,
+    text: `fn kiln_erf(x: f32) -> f32 {
+  if (abs(x) < 0.5) {
+    let s = x * x;
+    let p = 1.0 + s * (-0.3333333333333333 + s * (0.1 + s * (-0.023809523809523808 + s * (0.004629629629629629 + s * (-0.0007575757575757576 + s * 0.00010683760683760684)))));
+    return 1.1283791670955126 * x * p;
+  }
+  return sign(x) * (1.0 - kiln_erfc(abs(x)));
+}`,
+  },
+];
+
+const byName = new Map(preludes.map((p) => [p.name, p]));
+
+export const isPrelude = (name: string): boolean => byName.has(name);
+
+/** The preludes to emit for a set of called names: dependencies included, in table order (deterministic). */
+export function preludesFor(used: ReadonlySet<string>): Prelude[] {
+  const need = new Set<string>();
+  const visit = (n: string): void => {
+    const p = byName.get(n);
+    if (!p || need.has(n)) return;
+    need.add(n);
+    p.deps.forEach(visit);
+  };
+  used.forEach(visit);
+  return preludes.filter((p) => need.has(p.name));
+}

@@ -1,0 +1,90 @@
+// Device acquisition. In a browser the GPU is navigator.gpu; in Node it comes from the `webgpu` package (Dawn),
+// imported dynamically so browser bundles never see it. Dawn's GPU object must stay referenced for as long as
+// its adapter and device live (Node crashes at random otherwise) and keeps the process alive while held, so the
+// Acquired device owns it and drops it in release().
+
+export interface AcquireOptions {
+  /** Features to request; each must be offered by the adapter. */
+  readonly features?: readonly GPUFeatureName[];
+  /** Features to request when the adapter offers them (e.g. 'shader-f16'), silently skipped otherwise. */
+  readonly optionalFeatures?: readonly GPUFeatureName[];
+  /** Use this GPU instead of navigator.gpu / the `webgpu` package. */
+  readonly gpu?: GPU;
+  readonly powerPreference?: GPUPowerPreference;
+}
+
+export interface AcquiredDevice {
+  readonly device: GPUDevice;
+  readonly adapter: GPUAdapter;
+  /** "vendor / architecture / device / description" of the adapter. */
+  readonly adapterInfo: string;
+  /** Features enabled on the device. */
+  readonly features: ReadonlySet<string>;
+  /** Destroy the device and drop the GPU object; safe to call twice. */
+  release(): void;
+}
+
+export const NO_ADAPTER_MESSAGE =
+  'no WebGPU adapter: install a Vulkan driver (e.g. mesa-vulkan-drivers from bookworm-backports) and set XDG_RUNTIME_DIR';
+
+export class DeviceError extends Error {
+  override name = 'DeviceError';
+}
+
+/** The adapter's description as one line: "vendor / architecture / device / description". */
+export function describeAdapter(adapter: GPUAdapter): string {
+  const info = adapter.info;
+  return [info.vendor, info.architecture, info.device, info.description].map((s) => s || '?').join(' / ');
+}
+
+interface NodeGpu {
+  readonly gpu: GPU;
+  /** The object `webgpu`'s create() returned; held for the device's lifetime. */
+  readonly keepAlive: unknown;
+}
+
+async function nodeGpu(): Promise<NodeGpu> {
+  // A variable specifier keeps bundlers from resolving the Node-only package into browser builds.
+  const specifier = 'webgpu';
+  let mod: { create(options: string[]): GPU; globals: Record<string, unknown> };
+  try {
+    mod = (await import(specifier)) as typeof mod;
+  } catch (e) {
+    throw new DeviceError(`cannot load the 'webgpu' package for Node (${(e as Error).message}); run npm install`);
+  }
+  // WebGPU code refers to constants such as GPUBufferUsage as globals; install them once.
+  for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  const gpu = mod.create([]);
+  return { gpu, keepAlive: gpu };
+}
+
+export async function acquireDevice(opts: AcquireOptions = {}): Promise<AcquiredDevice> {
+  let gpu = opts.gpu;
+  let keepAlive: unknown = gpu;
+  if (!gpu) {
+    const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+    if (nav?.gpu) gpu = nav.gpu;
+    else if (typeof process !== 'undefined' && process.versions?.node) ({ gpu, keepAlive } = await nodeGpu());
+    else throw new DeviceError('WebGPU is not available here (no navigator.gpu)');
+  }
+  const adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : undefined);
+  if (!adapter) throw new DeviceError(NO_ADAPTER_MESSAGE);
+  const missing = (opts.features ?? []).filter((f) => !adapter.features.has(f));
+  const adapterInfo = describeAdapter(adapter);
+  if (missing.length) throw new DeviceError(`adapter ${adapterInfo} lacks required feature(s): ${missing.join(', ')}`);
+  const requiredFeatures = [...new Set([...(opts.features ?? []), ...(opts.optionalFeatures ?? []).filter((f) => adapter.features.has(f))])];
+  const device = await adapter.requestDevice({ requiredFeatures });
+  let released = false;
+  return {
+    device,
+    adapter,
+    adapterInfo,
+    features: new Set(device.features),
+    release(): void {
+      if (released) return;
+      released = true;
+      device.destroy();
+      keepAlive = undefined;
+    },
+  };
+}

@@ -1,0 +1,258 @@
+// A loaded artifact on a device. load() checks the manifest and every file's hash before anything reaches the
+// GPU, creates buffers, uploads weights while pipelines compile, and pre-builds every bind group. run() writes
+// the inputs, records one command encoder with every dispatch and the output copies, submits once, and reads
+// back. dispose() releases the device, after which a Node process can exit on its own.
+import { type TypedArray, byteLength, decode, encode } from './codec.js';
+import { type AcquiredDevice, acquireDevice } from './device.js';
+import { withErrorScopes } from './errors.js';
+import { ArtifactError, type ArtifactFiles, openArtifact, sha256Hex } from './files.js';
+import { type IOTensor, type Manifest, type Region, checkManifest } from './plan.js';
+
+export interface LoadOptions {
+  /** Use this GPU (e.g. navigator.gpu, or a `webgpu` create() result) instead of the default. */
+  readonly gpu?: GPU;
+}
+
+export type InputValue = ArrayLike<number> | TypedArray | BigInt64Array;
+
+export interface OutputTensor {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly data: TypedArray;
+}
+
+export class InputValidationError extends Error {
+  override name = 'InputValidationError';
+}
+
+const STORAGE = 0x0080; // GPUBufferUsage.STORAGE (numeric so the runtime needs no globals before load)
+const COPY_SRC = 0x0004;
+const COPY_DST = 0x0008;
+const MAP_READ = 0x0001;
+
+function numel(shape: readonly (number | string)[]): number {
+  return shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : NaN), 1);
+}
+
+const I32_MIN = -(2 ** 31);
+const I32_MAX = 2 ** 31 - 1;
+
+function toNumbers(t: IOTensor, value: InputValue): ArrayLike<number> {
+  if (value instanceof BigInt64Array || value instanceof BigUint64Array) {
+    const out = new Float64Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const v = Number(value[i]!);
+      if (t.dtype === 'i32' && (v < I32_MIN || v > I32_MAX))
+        throw new InputValidationError(`input ${t.name}: value ${value[i]} at index ${i} does not fit the model's i32 (declared ${t.declaredDtype ?? 'int64'})`);
+      out[i] = v;
+    }
+    return out;
+  }
+  return value as ArrayLike<number>;
+}
+
+export class Session {
+  private disposed = false;
+
+  private constructor(
+    readonly manifest: Manifest,
+    private readonly acquired: AcquiredDevice,
+    private readonly buffers: Map<number, GPUBuffer>,
+    private readonly pipelines: GPUComputePipeline[],
+    private readonly bindGroups: Map<string, GPUBindGroup[]>,
+    private readonly readback: GPUBuffer,
+  ) {}
+
+  get adapterInfo(): string {
+    return this.acquired.adapterInfo;
+  }
+  get inputs(): readonly IOTensor[] {
+    return this.manifest.inputs;
+  }
+  get outputs(): readonly IOTensor[] {
+    return this.manifest.outputs;
+  }
+
+  static async load(location: string | URL | ArtifactFiles, opts: LoadOptions = {}): Promise<Session> {
+    const files = await openArtifact(location);
+    const manifest = await readManifest(files);
+    const contents = await readVerified(files, manifest);
+    const acquired = await acquireDevice({ features: manifest.requires.features as GPUFeatureName[], ...(opts.gpu ? { gpu: opts.gpu } : {}) });
+    try {
+      checkLimits(acquired, manifest);
+      const { device } = acquired;
+      const buffers = new Map<number, GPUBuffer>();
+      const pipelines = await withErrorScopes(
+        device,
+        async () => {
+          for (const b of manifest.buffers) {
+            const buffer = device.createBuffer({ label: `${b.kind}${b.id}`, size: Math.max(4, Math.ceil(b.bytes / 4) * 4), usage: STORAGE | COPY_SRC | COPY_DST });
+            buffers.set(b.id, buffer);
+            if (b.source) {
+              const file = contents.get(b.source.file)!;
+              if (b.source.offset + b.bytes > file.byteLength) throw new ArtifactError(`${files.where}: buffer ${b.id} reads past the end of ${b.source.file}`);
+              // The compiler pads every weights segment to a multiple of four bytes, as writeBuffer requires.
+              device.queue.writeBuffer(buffer, 0, file, b.source.offset, b.bytes);
+            }
+          }
+          // Pipelines compile while the weight uploads proceed.
+          return Promise.all(
+            manifest.kernels.map(async (k) => {
+              const code = new TextDecoder().decode(contents.get(k.file)!);
+              const module = device.createShaderModule({ label: k.file, code });
+              const errors = (await module.getCompilationInfo()).messages.filter((msg) => msg.type === 'error');
+              if (errors.length)
+                throw new ArtifactError(`${files.where}/${k.file} does not compile on ${acquired.adapterInfo}: ${errors.map((e) => `${e.lineNum}:${e.linePos}: ${e.message}`).join('; ')}`);
+              const layout = device.createBindGroupLayout({
+                label: k.file,
+                entries: k.bindings.map((b) => ({
+                  binding: b.binding,
+                  visibility: 4 /* GPUShaderStage.COMPUTE */,
+                  buffer: { type: b.access === 'read' ? 'read-only-storage' : b.access === 'uniform' ? 'uniform' : 'storage' },
+                })),
+              });
+              return device.createComputePipelineAsync({
+                label: k.file,
+                layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+                compute: { module, entryPoint: k.entryPoint },
+              });
+            }),
+          );
+        },
+        `loading ${files.where}`,
+      );
+      const bindGroups = new Map<string, GPUBindGroup[]>();
+      await withErrorScopes(
+        device,
+        () => {
+          for (const [entry, list] of Object.entries(manifest.entryPoints))
+            bindGroups.set(
+              entry,
+              list.map((d) =>
+                device.createBindGroup({
+                  label: d.label,
+                  layout: pipelines[manifest.kernels.findIndex((k) => k.id === d.kernel)]!.getBindGroupLayout(0),
+                  entries: d.bindings.map((r, j) => ({ binding: j, resource: { buffer: buffers.get(r.buffer)!, offset: r.offset, size: Math.max(4, r.bytes) } })),
+                }),
+              ),
+            );
+        },
+        'creating bind groups',
+      );
+      const readBytes = manifest.outputs.reduce((s, o) => s + Math.ceil(o.region.bytes / 4) * 4, 0);
+      const readback = device.createBuffer({ label: 'readback', size: Math.max(4, readBytes), usage: MAP_READ | COPY_DST });
+      return new Session(manifest, acquired, buffers, pipelines, bindGroups, readback);
+    } catch (e) {
+      acquired.release();
+      throw e;
+    }
+  }
+
+  /** Run an entry point ('run' by default) on named inputs; returns every output by name. */
+  async run(inputs: Readonly<Record<string, InputValue>>, entry = 'run'): Promise<Record<string, OutputTensor>> {
+    if (this.disposed) throw new Error('session was disposed');
+    const dispatches = this.manifest.entryPoints[entry];
+    const groups = this.bindGroups.get(entry);
+    if (!dispatches || !groups) throw new InputValidationError(`no entry point '${entry}' (have: ${Object.keys(this.manifest.entryPoints).join(', ')})`);
+    const { device } = this.acquired;
+    for (const name of Object.keys(inputs))
+      if (!this.manifest.inputs.some((i) => i.name === name))
+        throw new InputValidationError(`unknown input '${name}' (the model takes: ${this.manifest.inputs.map((i) => i.name).join(', ')})`);
+    const uploads = this.manifest.inputs.map((t) => {
+      const value = inputs[t.name];
+      if (value === undefined) throw new InputValidationError(`missing input '${t.name}' (${t.dtype}[${t.shape.join(',')}])`);
+      const count = numel(t.shape);
+      if (value.length !== count) throw new InputValidationError(`input '${t.name}' has ${value.length} values; its shape [${t.shape.join(',')}] needs ${count}`);
+      return { region: t.region, bytes: encode(t.dtype, toNumbers(t, value), t.region.bytes) };
+    });
+    await withErrorScopes(
+      device,
+      () => {
+        for (const u of uploads) device.queue.writeBuffer(this.buffer(u.region), u.region.offset, u.bytes, 0, Math.ceil(u.region.bytes / 4) * 4);
+        const encoder = device.createCommandEncoder({ label: entry });
+        const pass = encoder.beginComputePass({ label: entry });
+        dispatches.forEach((d, i) => {
+          pass.setPipeline(this.pipelines[this.manifest.kernels.findIndex((k) => k.id === d.kernel)]!);
+          pass.setBindGroup(0, groups[i]!);
+          pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+        });
+        pass.end();
+        let at = 0;
+        for (const o of this.manifest.outputs) {
+          const size = Math.ceil(o.region.bytes / 4) * 4;
+          if (size > 0) encoder.copyBufferToBuffer(this.buffer(o.region), o.region.offset, this.readback, at, size);
+          at += size;
+        }
+        device.queue.submit([encoder.finish()]);
+      },
+      `running '${entry}'`,
+    );
+    await this.readback.mapAsync(1 /* GPUMapMode.READ */);
+    try {
+      const all = new Uint8Array(this.readback.getMappedRange()).slice();
+      const out: Record<string, OutputTensor> = {};
+      let at = 0;
+      for (const o of this.manifest.outputs) {
+        const shape = o.shape as number[];
+        const count = numel(shape);
+        out[o.name] = { dtype: o.dtype, shape, data: decode(o.dtype, all.subarray(at, at + byteLength(o.dtype, count)), count) };
+        at += Math.ceil(o.region.bytes / 4) * 4;
+      }
+      return out;
+    } finally {
+      this.readback.unmap();
+    }
+  }
+
+  /** Release every GPU resource and the device. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const b of this.buffers.values()) b.destroy();
+    this.readback.destroy();
+    this.acquired.release();
+  }
+
+  private buffer(r: Region): GPUBuffer {
+    return this.buffers.get(r.buffer)!;
+  }
+}
+
+async function readManifest(files: ArtifactFiles): Promise<Manifest> {
+  const bytes = await files.read('manifest.json');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new ArtifactError(`${files.where}/manifest.json is not valid JSON (${(e as Error).message})`);
+  }
+  const problems = checkManifest(parsed);
+  if (problems.length) throw new ArtifactError(`${files.where}/manifest.json: ${problems.join('; ')}`);
+  return parsed as Manifest;
+}
+
+/** Read every file the manifest lists and check its size and sha256 before any of it is used. */
+async function readVerified(files: ArtifactFiles, m: Manifest): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const [path, want] of Object.entries(m.files)) {
+    const bytes = await files.read(path);
+    const got = await sha256Hex(bytes);
+    if (bytes.byteLength !== want.bytes || got !== want.sha256)
+      throw new ArtifactError(
+        `${files.where}/${path} does not match the manifest (sha256 ${got.slice(0, 16)}…, ${bytes.byteLength} bytes; expected ${want.sha256.slice(0, 16)}…, ${want.bytes} bytes): the artifact was modified or damaged; copy or compile it again`,
+      );
+    out.set(path, bytes);
+  }
+  for (const k of m.kernels) if (!out.has(k.file)) throw new ArtifactError(`${files.where}: kernel file ${k.file} is not listed with a hash in the manifest`);
+  for (const b of m.buffers) if (b.source && !out.has(b.source.file)) throw new ArtifactError(`${files.where}: weights file ${b.source.file} is not listed with a hash in the manifest`);
+  return out;
+}
+
+function checkLimits(acquired: AcquiredDevice, m: Manifest): void {
+  const limits = acquired.device.limits as unknown as Record<string, number>;
+  const short = Object.entries(m.requires.limits).filter(([k, v]) => (limits[k] ?? 0) < v);
+  if (short.length)
+    throw new ArtifactError(
+      `the adapter ${acquired.adapterInfo} is below the model's requirements: ${short.map(([k, v]) => `${k} ${limits[k]} < ${v}`).join(', ')}; compile for this device's limits`,
+    );
+}

@@ -1,0 +1,117 @@
+// Every elementwise op on the adapter against the interpreter: several dtypes per op (sub-byte ints and bool
+// included; f16 both as array<f16> and packed two per u32), random broadcast shapes with ragged sizes, size-1
+// axes and rank 0, and inputs mixing edge values (0, -0, ±1, ±large, integer range ends) with ordinary ones.
+// Integer and bool results must match exactly; float results within a per-dtype tolerance (tight for f32).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compileKernel } from '../../compiler/kernel-spec.js';
+import { elementwise, elementwiseSpec, hasElementwiseKernel } from '../../compiler/kernels/elementwise.js';
+import { type Attrs, type DType, GraphBuilder, type Tensor, dtypeInfo, tensorType, tensorsIdentical, toleranceExcess } from '../../ir/index.js';
+import { ELEMENTWISE_OPS } from '../../ir/ops/elementwise-table.js';
+import { type ValueOptions, arbBroadcastShapes, describeMismatch, oracle, randomTensor } from './data.js';
+import { runKernel, testGpu } from './harness.js';
+
+const FLOATS: readonly DType[] = ['f32', 'f16', 'bf16'];
+const INTS: readonly DType[] = ['i32', 'u32', 'i8', 'u4', 'i3', 'i1'];
+
+/** Float ops whose f32 result is one correctly rounded operation (or exact): compared exactly (up to FTZ). */
+const EXACT_F32 = new Set(['Floor', 'Ceil', 'Round', 'Neg', 'Abs', 'Relu', 'Clip', 'Cast', 'Add', 'Sub', 'Mul', 'Min', 'Max', 'Where', 'Equal', 'Less', 'Greater']);
+
+interface Case {
+  readonly op: string;
+  readonly attrs: Attrs;
+  /** Data operand dtype. */
+  readonly dtype: DType;
+  readonly arity: number;
+  /** Compile for a device without shader-f16 (f16 packed two per u32). */
+  readonly packedF16?: boolean;
+  readonly values?: (input: number) => ValueOptions;
+}
+
+function tolerance(c: Case, out: DType): { rtol: number; atol: number } | 'exact' {
+  const info = dtypeInfo(out);
+  if (info.kind !== 'float') return 'exact';
+  if (out === 'bf16') return { rtol: 8e-3, atol: 1e-6 };
+  if (out === 'f16') return { rtol: 1e-3, atol: 6e-8 };
+  // 1.2e-38: the smallest normal f32, so a driver that flushes subnormals still passes.
+  return EXACT_F32.has(c.op) ? { rtol: 0, atol: 1.2e-38 } : { rtol: 1e-5, atol: 1e-6 };
+}
+
+const ATTR_VARIANTS: Readonly<Record<string, readonly Attrs[]>> = {
+  LeakyRelu: [{}, { alpha: 0.2 }],
+  Gelu: [{ approximate: 'none' }, { approximate: 'tanh' }],
+  Clip: [{ min: -2.5, max: 3.7 }, { min: 1 }, { max: -100.5 }, { min: 5, max: 2 }],
+};
+
+const CAST_FROM: readonly DType[] = ['f32', 'f16', 'bf16', 'i32', 'u32', 'i8', 'u4', 'i3', 'bool'];
+const CAST_TO: readonly DType[] = ['f32', 'f16', 'bf16', 'i32', 'u32', 'i4', 'u8', 'i1', 'u1', 'u3', 'bool'];
+
+function dtypesFor(kinds: readonly string[]): DType[] {
+  return [...(kinds.includes('float') ? FLOATS : []), ...(kinds.includes('int') ? INTS : []), ...(kinds.includes('bool') ? ['bool' as const] : [])];
+}
+
+function casesFor(row: (typeof ELEMENTWISE_OPS)[number]): Case[] {
+  const arities = typeof row.arity === 'number' ? [row.arity] : [1, 3]; // variadic Min/Max
+  if (row.name === 'Cast') return CAST_FROM.flatMap((dtype) => CAST_TO.map((to) => ({ op: 'Cast', attrs: { to }, dtype, arity: 1 })));
+  const out: Case[] = [];
+  for (const attrs of ATTR_VARIANTS[row.name] ?? [{}])
+    for (const dtype of dtypesFor(row.kinds))
+      for (const arity of arities) {
+        const values = row.name === 'Pow' ? (k: number): ValueOptions => (k === 1 ? { range: 4, integral: true, edges: 0.05 } : {}) : undefined;
+        out.push({ op: row.name, attrs, dtype, arity, ...(values ? { values } : {}) });
+        if (dtype === 'f16') out.push({ op: row.name, attrs, dtype, arity, packedF16: true, ...(values ? { values } : {}) });
+      }
+  // Pow with non-integral exponents too.
+  if (row.name === 'Pow') out.push({ op: 'Pow', attrs: {}, dtype: 'f32', arity: 2, values: (k) => (k === 1 ? { range: 3, edges: 0.05 } : {}) });
+  return out;
+}
+
+const CASES = ELEMENTWISE_OPS.flatMap(casesFor);
+
+/**
+ * Random shapes and values per case. Every distinct kernel costs a shader compile (~0.1 s on lavapipe), so one
+ * run per case by default; the case matrix gives the breadth. KILN_GPU_RUNS=20 soaks.
+ */
+const RUNS = Number(process.env.KILN_GPU_RUNS ?? 1);
+
+function caseName(c: Case): string {
+  const attrs = Object.keys(c.attrs).length ? ` ${JSON.stringify(c.attrs)}` : '';
+  return `${c.op}${attrs} ${c.dtype}${c.packedF16 ? ' (packed f16)' : ''} x${c.arity}`;
+}
+
+/** Input tensors for a case: Where's condition is bool. */
+function inputsFor(c: Case, shapes: readonly number[][], seed: number): Tensor[] {
+  return shapes.map((shape, k) => {
+    const dtype = c.op === 'Where' && k === 0 ? 'bool' : c.dtype;
+    return randomTensor(dtype, shape, seed + 7919 * k, c.values?.(k));
+  });
+}
+
+async function check(c: Case, shapes: readonly number[][], seed: number): Promise<void> {
+  const gpu = await testGpu();
+  const inputs = inputsFor(c, shapes, seed);
+  const want = oracle(c.op, inputs, c.attrs);
+  const b = new GraphBuilder();
+  const names = inputs.map((t, i) => b.input(`x${i}`, tensorType(t.dtype, t.shape)));
+  const y = b.op(c.op, names, c.attrs);
+  const g = b.build();
+  const spec = elementwiseSpec(g.nodes[0]!, (v) => g.types.get(v)!, { shaderF16: gpu.shaderF16 && !c.packedF16 });
+  expect(spec.output.shape).toEqual(want.shape);
+  const [got] = await runKernel(gpu, compileKernel(elementwise, spec), inputs);
+  const tol = tolerance(c, want.dtype);
+  const ok = tol === 'exact' ? tensorsIdentical(got!, want) : toleranceExcess(got!, want, tol.rtol, tol.atol) <= 0;
+  if (!ok) throw new Error(`${caseName(c)} seed ${seed} (%${y})\n${describeMismatch(got!, want, inputs)}`);
+}
+
+describe('elementwise kernels on the adapter vs the interpreter', () => {
+  it('has a WGSL row for every elementwise op of the IR', () => {
+    expect(ELEMENTWISE_OPS.map((r) => r.name).filter((n) => !hasElementwiseKernel(n))).toEqual([]);
+  });
+
+  it.each(CASES.map((c) => [caseName(c), c] as const))('%s', async (_name, c) => {
+    await fc.assert(
+      fc.asyncProperty(arbBroadcastShapes(c.arity), fc.integer({ min: 0, max: 2 ** 30 }), async ({ ins }, seed) => check(c, ins, seed)),
+      { numRuns: RUNS },
+    );
+  });
+});

@@ -1,0 +1,29 @@
+// Two projects: fast CPU tests (parallel files) and GPU tests (*.gpu.test.ts), which run one file at a time —
+// each file holds a device, and on a software adapter (lavapipe) several at once only fight over the same cores.
+// The GPU project's global setup finds the adapter once, prints it, and fails the run when there is none: GPU
+// tests are never skipped.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.gpu.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'gpu',
+          include: ['test/**/*.gpu.test.ts'],
+          globalSetup: ['test/gpu/setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
