@@ -12,3 +12,4 @@ export * from './interp.js';
 export * from './verify.js';
 export * from './print.js';
 export * from './parse.js';
+export * from './import/onnx/index.js';

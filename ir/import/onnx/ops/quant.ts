@@ -1,0 +1,64 @@
+// Quantization ops, plus Trilu and Einsum. QuantizeLinear's output dtype comes from the zero point when given,
+// else from `output_dtype` (21+), else uint8; kiln quantizes to at most 8 bits, so int16/uint16 targets are
+// unsupported. Scalar operands that ONNX passes as inputs (Trilu's k) become attributes.
+import { type DType, dtypeInfo } from '../../../dtype.js';
+import type { NodeContext } from '../context.js';
+import { ONNX_DTYPE, onnxDTypeName, runtimeDType } from '../dtypes.js';
+import { unsupported } from '../errors.js';
+import { type OpRule, direct, rules } from '../rule.js';
+
+function quantizeLinear(cx: NodeContext, attrsSince: number): void {
+  const code = cx.attrs.int('output_dtype', 0) || ONNX_DTYPE.UINT8;
+  const out: DType = cx.has(2) ? cx.type(2).dtype : runtimeDType(code, `QuantizeLinear output_dtype ${onnxDTypeName(code)}`);
+  // kiln widens int16/uint16 to 32 bits, and quantizes to at most 8 bits.
+  if (dtypeInfo(out).bits > 8) {
+    const target = cx.has(2) ? `the zero point's dtype (${out} in kiln)` : onnxDTypeName(code);
+    unsupported('dtype', `QuantizeLinear to ${target}: kiln quantizes to integer types of at most 8 bits`);
+  }
+  const attrs = {
+    ...(attrsSince >= 13 ? { axis: cx.attrs.int('axis', 1) } : {}),
+    ...(attrsSince >= 19 ? { saturate: cx.attrs.int('saturate', 1) } : {}),
+    ...(attrsSince >= 21 ? { block_size: cx.attrs.int('block_size', 0) } : {}),
+    output_dtype: out,
+  };
+  cx.emitOutputs('QuantizeLinear', cx.node.input, attrs);
+}
+
+function dequantizeLinear(cx: NodeContext, attrsSince: number): void {
+  const attrs = {
+    ...(attrsSince >= 13 ? { axis: cx.attrs.int('axis', 1) } : {}),
+    ...(attrsSince >= 21 ? { block_size: cx.attrs.int('block_size', 0) } : {}),
+  };
+  const code = cx.attrs.int('output_dtype', 0);
+  const want = code ? runtimeDType(code, `DequantizeLinear output_dtype ${onnxDTypeName(code)}`) : undefined;
+  if (!want || want === cx.type(1).dtype) {
+    cx.emitOutputs('DequantizeLinear', cx.node.input, attrs);
+    return;
+  }
+  cx.emitOutputs('Cast', [cx.emit1('DequantizeLinear', cx.node.input, attrs)], { to: want });
+}
+
+function trilu(cx: NodeContext): void {
+  const k = cx.constScalar(1, 'k') ?? 0;
+  cx.emitOutputs('Trilu', [cx.input(0)], { upper: cx.attrs.int('upper', 1), k });
+}
+
+export const QUANT_RULES: OpRule[] = [
+  ...rules(
+    'QuantizeLinear',
+    [10, 12, (cx) => quantizeLinear(cx, 10)],
+    [13, 18, (cx) => quantizeLinear(cx, 13)],
+    [19, 20, (cx) => quantizeLinear(cx, 19)],
+    [21, undefined, (cx) => quantizeLinear(cx, 21)],
+  ),
+  ...rules(
+    'DequantizeLinear',
+    [10, 12, (cx) => dequantizeLinear(cx, 10)],
+    [13, 20, (cx) => dequantizeLinear(cx, 13)],
+    [21, undefined, (cx) => dequantizeLinear(cx, 21)],
+  ),
+  ...rules('DynamicQuantizeLinear', [11, undefined, direct()]),
+  ...rules('MatMulInteger', [10, undefined, direct()]),
+  ...rules('Trilu', [14, undefined, trilu]),
+  ...rules('Einsum', [12, undefined, direct()]),
+];

@@ -1,0 +1,38 @@
+// The op mapping table: every rule row from ops/*.ts, indexed by ONNX op_type. resolveRule picks the row whose
+// version range holds the model's opset, and says precisely what is missing when none does.
+import { unsupported } from './errors.js';
+import { ELEMENTWISE_RULES } from './ops/elementwise.js';
+import { MOVEMENT_RULES } from './ops/movement.js';
+import { NN_RULES } from './ops/nn.js';
+import { QUANT_RULES } from './ops/quant.js';
+import { REDUCE_RULES } from './ops/reduce.js';
+import { RESIZE_RULES } from './ops/resize.js';
+import { SHAPE_RULES } from './ops/shape.js';
+import type { OpRule } from './rule.js';
+
+const TABLE = new Map<string, OpRule[]>();
+for (const r of [...ELEMENTWISE_RULES, ...SHAPE_RULES, ...MOVEMENT_RULES, ...NN_RULES, ...REDUCE_RULES, ...QUANT_RULES, ...RESIZE_RULES]) {
+  const rows = TABLE.get(r.op) ?? [];
+  if (rows.some((o) => o.since <= r.until && r.since <= o.until)) throw new Error(`ONNX rules for ${r.op} overlap at ${r.since}..${r.until}`);
+  rows.push(r);
+  TABLE.set(r.op, rows);
+}
+
+/** The ONNX ops the importer maps (some only once the IR op they map to exists). */
+export function mappedOnnxOps(): string[] {
+  return [...TABLE.keys()].sort();
+}
+
+/** The version ranges mapped for an op, e.g. "5-13, 14-26". */
+export function mappedVersions(op: string): string {
+  return (TABLE.get(op) ?? []).map((r) => `${r.since}-${r.until}`).join(', ');
+}
+
+export function resolveRule(op: string, opset: number): OpRule {
+  const rows = TABLE.get(op);
+  if (!rows)
+    return unsupported('op', `op ${op} (opset ${opset}) has no mapping in kiln's ONNX importer; rewrite it with supported ops before export, or add a rule in ir/import/onnx/ops`);
+  const row = rows.find((r) => r.since <= opset && opset <= r.until);
+  if (!row) return unsupported('opset', `${op} in opset ${opset} is not mapped (kiln maps ${op} for opsets ${mappedVersions(op)}); convert the model to a mapped opset`);
+  return row;
+}

@@ -1,0 +1,89 @@
+// The importer's table of ONNX values. A value is either known at import time (an initializer, a Constant node,
+// or anything folded from them) or computed at run time by an IR node. Known values stay out of the graph until
+// an emitted node reads them as data ("materialisation", which is also where int64 is narrowed to i32), so a
+// shape tensor that only ever feeds a Reshape's target never appears in the graph at all.
+import type { GraphBuilder } from '../../builder.js';
+import type { Tensor } from '../../tensor.js';
+import { makeTensor } from '../../tensor.js';
+import { type TensorType, tensorType } from '../../types.js';
+import { ONNX_DTYPE } from './dtypes.js';
+import { checkFits } from './tensor-proto.js';
+
+export class ValueTable {
+  private readonly consts = new Map<string, Tensor>();
+  private readonly aliases = new Map<string, string>();
+  private readonly materialized = new Set<string>();
+  private readonly taken = new Set<string>();
+
+  constructor(
+    readonly builder: GraphBuilder,
+    /** Every name the ONNX graph uses; temporaries avoid them. */
+    private readonly reserved: ReadonlySet<string>,
+  ) {}
+
+  /** The IR name an ONNX name stands for (itself unless it aliases another value). */
+  resolve(name: string): string {
+    return this.aliases.get(name) ?? name;
+  }
+
+  isConst(name: string): boolean {
+    return this.consts.has(this.resolve(name));
+  }
+
+  constOf(name: string): Tensor | undefined {
+    return this.consts.get(this.resolve(name));
+  }
+
+  defined(name: string): boolean {
+    const r = this.resolve(name);
+    return this.consts.has(r) || this.taken.has(r);
+  }
+
+  typeOf(name: string): TensorType {
+    const c = this.constOf(name);
+    return c ? tensorType(c.dtype, c.shape) : this.builder.typeOf(this.resolve(name));
+  }
+
+  setConst(name: string, t: Tensor): void {
+    this.consts.set(name, t);
+  }
+
+  /** `name` is the same value as `target` (Identity): constants are copied by reference, others aliased. */
+  alias(name: string, target: string): void {
+    const c = this.constOf(target);
+    if (c) this.consts.set(name, c);
+    else this.aliases.set(name, this.resolve(target));
+  }
+
+  /** Note that an IR value (graph input or node output) now exists under `name`. */
+  claim(name: string): void {
+    this.taken.add(name);
+  }
+
+  /** A fresh name for an intermediate value, derived from `base` and clashing with no ONNX name. */
+  tmp(base: string): string {
+    let n = base;
+    for (let k = 1; this.reserved.has(n) || this.taken.has(n) || this.consts.has(n); k++) n = `${base}_${k}`;
+    this.taken.add(n);
+    return n;
+  }
+
+  /**
+   * The IR name to use `name` as a node input: runtime values as they are, constants declared in the graph on
+   * first use with int64 narrowed to i32 (every value must fit; the error names the tensor).
+   */
+  materialize(name: string): string {
+    const r = this.resolve(name);
+    const c = this.consts.get(r);
+    if (!c || this.materialized.has(r)) return r;
+    let t = c;
+    if (c.dtype === 'i64') {
+      checkFits(c.data, 'i32', ONNX_DTYPE.INT64, `constant '${r}'`);
+      t = makeTensor('i32', c.shape, c.data);
+    }
+    this.builder.declareConstant({ name: r, type: tensorType(t.dtype, t.shape), value: t });
+    this.materialized.add(r);
+    this.taken.add(r);
+    return r;
+  }
+}
