@@ -13,3 +13,4 @@ export * from './verify.js';
 export * from './print.js';
 export * from './parse.js';
 export * from './import/onnx/index.js';
+export * from './bind-symbols.js';

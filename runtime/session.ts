@@ -11,6 +11,11 @@ import { type IOTensor, type Manifest, type Region, checkManifest } from './plan
 export interface LoadOptions {
   /** Use this GPU (e.g. navigator.gpu, or a `webgpu` create() result) instead of the default. */
   readonly gpu?: GPU;
+  /**
+   * Run on this already-acquired device instead of acquiring one (many sessions can share it); the session then
+   * does not release it on dispose(). Its features must include the model's required features.
+   */
+  readonly device?: AcquiredDevice;
 }
 
 export type InputValue = ArrayLike<number> | TypedArray | BigInt64Array;
@@ -77,7 +82,9 @@ export class Session {
     const files = await openArtifact(location);
     const manifest = await readManifest(files);
     const contents = await readVerified(files, manifest);
-    const acquired = await acquireDevice({ features: manifest.requires.features as GPUFeatureName[], ...(opts.gpu ? { gpu: opts.gpu } : {}) });
+    const acquired = opts.device
+      ? borrowed(opts.device, manifest)
+      : await acquireDevice({ features: manifest.requires.features as GPUFeatureName[], ...(opts.gpu ? { gpu: opts.gpu } : {}) });
     try {
       checkLimits(acquired, manifest);
       const { device } = acquired;
@@ -132,7 +139,7 @@ export class Session {
                 device.createBindGroup({
                   label: d.label,
                   layout: pipelines[manifest.kernels.findIndex((k) => k.id === d.kernel)]!.getBindGroupLayout(0),
-                  entries: d.bindings.map((r, j) => ({ binding: j, resource: { buffer: buffers.get(r.buffer)!, offset: r.offset, size: Math.max(4, r.bytes) } })),
+                  entries: d.bindings.map((r, j) => ({ binding: j, resource: { buffer: buffers.get(r.buffer)!, offset: r.offset, size: Math.max(4, Math.ceil(r.bytes / 4) * 4) } })),
                 }),
               ),
             );
@@ -246,6 +253,13 @@ async function readVerified(files: ArtifactFiles, m: Manifest): Promise<Map<stri
   for (const k of m.kernels) if (!out.has(k.file)) throw new ArtifactError(`${files.where}: kernel file ${k.file} is not listed with a hash in the manifest`);
   for (const b of m.buffers) if (b.source && !out.has(b.source.file)) throw new ArtifactError(`${files.where}: weights file ${b.source.file} is not listed with a hash in the manifest`);
   return out;
+}
+
+/** A caller's device wrapped so that releasing it is a no-op (the caller owns it). */
+function borrowed(d: AcquiredDevice, m: Manifest): AcquiredDevice {
+  const missing = m.requires.features.filter((f) => !d.features.has(f));
+  if (missing.length) throw new ArtifactError(`the given device lacks the model's required feature(s): ${missing.join(', ')}`);
+  return { ...d, release: () => undefined };
 }
 
 function checkLimits(acquired: AcquiredDevice, m: Manifest): void {

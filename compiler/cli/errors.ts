@@ -12,7 +12,9 @@ const USER_ERRORS = new Set([
   'ArtifactError',
   'InputValidationError',
   'DeviceError',
-  'KilnImportError',
+  'OnnxImportError',
+  'SymbolBindingError',
+  'OnnxUnsupportedError',
 ]);
 
 export class UsageError extends Error {

@@ -4,8 +4,12 @@
 import { Command, CommanderError } from 'commander';
 import '../../ir/index.js';
 import { isUserError } from './errors.js';
-import { type Output, irOpt, irPrint, irRun, irVerify } from './ir-commands.js';
-import { compileCommand, inspectCommand, runCommand } from './model-commands.js';
+import type { Output } from './ir-commands.js';
+
+// Commands are loaded when used: the compiler's emitter pulls in ts-morph (and TypeScript), which `kiln run`
+// and `kiln ir` do not need and should not wait for.
+const irCommands = () => import('./ir-commands.js');
+const modelCommands = () => import('./model-commands.js');
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -17,29 +21,30 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
 
   program
     .command('compile <model>')
-    .description('compile a model (.kir) into a WebGPU artifact directory')
+    .description('compile a model (.onnx or .kir) into a WebGPU artifact directory')
     .requiredOption('-o, --output <dir>', 'artifact directory to write')
+    .option('--dim <name=size>', 'bind a symbolic dimension (ONNX dim_param) to a static size (repeatable)', collect, [])
     .option('--f16', 'target adapters with shader-f16 (f16 tensors computed natively)')
-    .action((model: string, opts) => setCode(compileCommand(model, opts, io)));
+    .action(async (model: string, opts) => setCode(await (await modelCommands()).compileCommand(model, opts, io)));
   program
     .command('run <artifact>')
     .description('run a compiled artifact on the WebGPU adapter')
     .option('--input <name=file>', 'an input tensor from .json, .npy or .pb (repeatable)', collect, [])
     .option('--json', 'print {"outputs": {...}} as one JSON object')
-    .action(async (dir: string, opts) => setCode(await runCommand(dir, opts, io)));
+    .action(async (dir: string, opts) => setCode(await (await modelCommands()).runCommand(dir, opts, io)));
   program
     .command('inspect <artifact>')
     .description('per kernel: workgroups, bytes read and written, FLOPs; memory planning')
     .option('--json', 'machine-readable')
-    .action((dir: string, opts) => setCode(inspectCommand(dir, opts, io)));
+    .action(async (dir: string, opts) => setCode((await modelCommands()).inspectCommand(dir, opts, io)));
 
   const ir = program.command('ir').description('work with the textual IR (.kir)').exitOverride();
   ir.command('verify <file>')
     .description('parse and verify a .kir file; diagnostics read file:line:col')
-    .action((file: string) => setCode(irVerify(file, io)));
+    .action(async (file: string) => setCode((await irCommands()).irVerify(file, io)));
   ir.command('print <file>')
     .description('parse, verify and print a .kir file in canonical form')
-    .action((file: string) => setCode(irPrint(file, io)));
+    .action(async (file: string) => setCode((await irCommands()).irPrint(file, io)));
   ir.command('opt <file>')
     .description('run passes over a .kir file and print the result')
     .option('--passes <list>', 'comma-separated pass names (default: the default pipeline)')
@@ -47,13 +52,13 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
     .option('--dump-dir <dir>', 'where --dump-ir-after writes', 'kiln-dump')
     .option('-o, --output <file>', 'write the result here instead of stdout')
     .option('--stats', 'print per-pass time and statistics to stderr')
-    .action((file: string, opts) => setCode(irOpt(file, opts, io)));
+    .action(async (file: string, opts) => setCode((await irCommands()).irOpt(file, opts, io)));
   ir.command('run <file>')
     .description('evaluate a .kir graph with the reference interpreter')
     .option('--input <name=file.json>', 'an input tensor (repeatable)', collect, [])
     .option('--random <seed>', 'fill inputs not given with seeded random values')
     .option('--json', 'print {"outputs": {...}} as one JSON object')
-    .action((file: string, opts) => setCode(irRun(file, opts, io)));
+    .action(async (file: string, opts) => setCode((await irCommands()).irRun(file, opts, io)));
   return program;
 }
 

@@ -1,11 +1,9 @@
 // `kiln compile`, `kiln run`, `kiln inspect`: the artifact path.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { type Graph, isDType, tensorType } from '../../ir/index.js';
+import { type Graph, bindSymbols, importOnnx, isDType, readTensorProtoFile, tensorType } from '../../ir/index.js';
 import { Session } from '../../runtime/index.js';
 import type { IOTensor, Manifest } from '../../runtime/plan.js';
-import { compileGraph } from '../compile.js';
-import { writeArtifact } from '../emit/write.js';
 import { InputError, tensorFromJson, tensorToJson } from '../io/json-tensor.js';
 import { readNpy } from '../io/npy.js';
 import { UsageError } from './errors.js';
@@ -15,16 +13,35 @@ import { type Output, loadKir } from './ir-commands.js';
 export interface CompileCommandOptions {
   output: string;
   f16?: boolean;
+  dim?: string[];
 }
 
-function loadModel(path: string): { graph: Graph; declared: Map<string, string> } {
+function parseDims(items: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of parseAssignments(items, '--dim')) {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--dim ${name}=${value}: the size must be a non-negative integer`);
+    out[name] = n;
+  }
+  return out;
+}
+
+function loadModel(path: string, opts: CompileCommandOptions, io: Output): { graph: Graph; declared: ReadonlyMap<string, string> } {
   const ext = extname(path).toLowerCase();
-  if (ext === '.kir') return { graph: loadKir(path), declared: new Map() };
-  throw new UsageError(`${path}: kiln compiles .kir graphs (and, soon, .onnx models); '${ext || 'no extension'}' is not a model format it knows`);
+  if (ext === '.kir') return { graph: bindSymbols(loadKir(path), parseDims(opts.dim ?? [])), declared: new Map() };
+  if (ext === '.onnx') {
+    if (!existsSync(path)) throw new UsageError(`cannot read ${path}: no such file`);
+    const { graph, notes, declaredDtypes } = importOnnx(path, { symbols: parseDims(opts.dim ?? []) });
+    for (const n of notes) io.err(`note: ${n}`);
+    return { graph, declared: declaredDtypes };
+  }
+  throw new UsageError(`${path}: kiln compiles .onnx models and .kir graphs; '${ext || 'no extension'}' is not a model format it knows`);
 }
 
-export function compileCommand(path: string, opts: CompileCommandOptions, io: Output): number {
-  const { graph, declared } = loadModel(path);
+export async function compileCommand(path: string, opts: CompileCommandOptions, io: Output): Promise<number> {
+  const { graph, declared } = loadModel(path, opts, io);
+  const { compileGraph } = await import('../compile.js');
+  const { writeArtifact } = await import('../emit/write.js');
   const artifact = compileGraph(graph, { source: basename(path), declaredDtypes: declared, target: { shaderF16: !!opts.f16 } });
   writeArtifact(opts.output, artifact);
   const m = artifact.manifest;
@@ -46,6 +63,12 @@ function readInput(file: string, t: IOTensor): ArrayLike<number> {
     if (a.shape.length !== t.shape.length || a.shape.some((d, i) => d !== t.shape[i]))
       throw new InputError(`${file}: shape [${a.shape.join(',')}] does not match input ${t.name}'s [${t.shape.join(',')}]`);
     return a.data;
+  }
+  if (ext === '.pb') {
+    const tensor = readTensorProtoFile(file);
+    if (tensor.shape.length !== t.shape.length || tensor.shape.some((d, i) => d !== t.shape[i]))
+      throw new InputError(`${file}: shape [${tensor.shape.join(',')}] does not match input ${t.name}'s [${t.shape.join(',')}]`);
+    return tensor.data;
   }
   throw new UsageError(`${file}: input files must be .json, .npy or .pb`);
 }

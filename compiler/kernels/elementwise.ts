@@ -1,14 +1,14 @@
-// The kernel for one elementwise node: every input broadcast (numpy rules, shapes baked in) to the output shape,
-// the op's row from elementwise-wgsl.ts applied per element. Unpacked outputs get one invocation per element;
-// packed outputs (sub-byte ints, bf16, f16 without shader-f16) get one invocation per storage word, which
-// computes and packs all of the word's lanes.
+// The elementwise kernel: a chain of elementwise ops computed per output element in one kernel. A single node is a
+// chain of length one; the fusion planner (compiler/lower/fuse.ts) hands over longer chains, so intermediates stay
+// in registers instead of round-tripping through memory. Every external input is broadcast (numpy rules, shapes
+// baked in) to the output shape. Unpacked outputs get one invocation per element; packed outputs (sub-byte ints,
+// bf16, f16 without shader-f16) one invocation per storage word, which computes and packs all of the word's lanes.
 import type { DType } from '../../ir/dtype.js';
 import type { AttrValue, Node } from '../../ir/graph.js';
 import { AttrReader, lookupOp } from '../../ir/op.js';
 import { isStaticShape } from '../../ir/shape.js';
 import type { TensorType } from '../../ir/types.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
-import type { TensorAccessor } from '../wgsl/accessor.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { lit, lt } from '../wgsl/dsl.js';
@@ -20,12 +20,24 @@ export interface TensorSpec {
   readonly shape: readonly number[];
 }
 
-export interface ElementwiseSpec extends KernelSpecBase {
-  readonly kernel: 'elementwise';
+/** An operand of a chained op: an external input of the kernel, or the result of an earlier op in the chain. */
+export type Operand = { readonly input: number } | { readonly op: number };
+
+export interface ChainOp {
   readonly op: string;
   /** The node's attributes as given (defaults are applied from the op schema when generating). */
   readonly attrs: Readonly<Record<string, AttrValue>>;
+  readonly args: readonly Operand[];
+  /** dtype of the data operands (for Where, of x and y; for Cast, of its input). */
+  readonly dtype: DType;
+  readonly out: DType;
+}
+
+export interface ElementwiseSpec extends KernelSpecBase {
+  readonly kernel: 'elementwise';
   readonly inputs: readonly TensorSpec[];
+  /** Ops in evaluation order; the last one's result is the output. */
+  readonly ops: readonly ChainOp[];
   readonly output: TensorSpec;
   readonly workgroupSize: number;
 }
@@ -37,38 +49,79 @@ function staticTensor(t: TensorType, what: string): TensorSpec {
   return { dtype: t.dtype, shape: [...t.shape] };
 }
 
-/** The spec of the kernel for an elementwise node, given the types of its values. */
-export function elementwiseSpec(
-  node: Node,
+/** The values a chain reads from outside itself, in first-use order: the kernel's input bindings, in order. */
+export function chainInputs(nodes: readonly Node[]): string[] {
+  const produced = new Set<string>();
+  const inputs: string[] = [];
+  for (const n of nodes) {
+    for (const v of n.inputs) if (!produced.has(v) && !inputs.includes(v)) inputs.push(v);
+    produced.add(n.outputs[0]!);
+  }
+  return inputs;
+}
+
+/**
+ * The spec of the kernel computing `nodes` (in order; each node's inputs are graph values or outputs of earlier
+ * nodes in the list) and writing the last node's output.
+ */
+export function fusedElementwiseSpec(
+  nodes: readonly Node[],
   typeOf: (value: string) => TensorType,
   target: Target,
   workgroupSize = 64,
 ): ElementwiseSpec {
-  if (!hasElementwiseKernel(node.op)) throw new Error(`${node.op} has no elementwise kernel`);
+  const inputs = chainInputs(nodes);
+  const produced = new Map<string, number>();
+  const ops = nodes.map((node, j): ChainOp => {
+    if (!hasElementwiseKernel(node.op)) throw new Error(`${node.op} has no elementwise kernel`);
+    const args = node.inputs.map((v): Operand => {
+      const k = produced.get(v);
+      return k !== undefined ? { op: k } : { input: inputs.indexOf(v) };
+    });
+    produced.set(node.outputs[0]!, j);
+    return { op: node.op, attrs: { ...node.attrs }, args, dtype: typeOf(node.inputs[node.op === 'Where' ? 1 : 0]!).dtype, out: typeOf(node.outputs[0]!).dtype };
+  });
+  const last = nodes[nodes.length - 1]!;
   return {
     kernel: 'elementwise',
     target: { shaderF16: target.shaderF16 },
-    op: node.op,
-    attrs: { ...node.attrs },
-    inputs: node.inputs.map((v) => staticTensor(typeOf(v), `%${v}`)),
-    output: staticTensor(typeOf(node.outputs[0]!), `%${node.outputs[0]}`),
+    inputs: inputs.map((v) => staticTensor(typeOf(v), `%${v}`)),
+    ops,
+    output: staticTensor(typeOf(last.outputs[0]!), `%${last.outputs[0]}`),
     workgroupSize,
   };
 }
 
+/** The spec of the kernel for one elementwise node. */
+export function elementwiseSpec(node: Node, typeOf: (value: string) => TensorType, target: Target, workgroupSize = 64): ElementwiseSpec {
+  return fusedElementwiseSpec([node], typeOf, target, workgroupSize);
+}
+
 export const elementwise: KernelGen<ElementwiseSpec> = (spec) => {
-  const def = lookupOp(spec.op);
-  if (!def) throw new Error(`unknown op ${spec.op}`);
-  const attrs = new AttrReader(spec.op, def.attrs, spec.attrs);
   const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize });
   const ins = spec.inputs.map((t, i) => k.input(`in${i}`, t));
   const out = k.output('out', spec.output);
   const outShape = spec.output.shape;
-  // Where's operand 0 is the condition; the data dtype is that of the other operands.
-  const dtype = spec.inputs[spec.op === 'Where' ? 1 : 0]!.dtype;
+  const readers = spec.ops.map((c) => {
+    const def = lookupOp(c.op);
+    if (!def) throw new Error(`unknown op ${c.op}`);
+    return new AttrReader(c.op, def.attrs, c.attrs);
+  });
   const valueAt = (flat: Expr): Expr => {
-    const xs = ins.map((a: TensorAccessor) => toCompute(a.loadBroadcast(outShape, flat), a.value));
-    return fromCompute(elementwiseExpr(spec.op, xs, { attrs, dtype, out: out.dtype }), out.value);
+    // Each external input is loaded once and each intermediate bound once (`let`), however often it is used.
+    const loaded = new Map<number, Expr>();
+    const load = (i: number): Expr => {
+      let e = loaded.get(i);
+      if (!e) loaded.set(i, (e = k.let(`x${i}`, toCompute(ins[i]!.loadBroadcast(outShape, flat), ins[i]!.value))));
+      return e;
+    };
+    const results: Expr[] = [];
+    spec.ops.forEach((c, j) => {
+      const xs = c.args.map((a) => ('input' in a ? load(a.input) : results[a.op]!));
+      const e = elementwiseExpr(c.op, xs, { attrs: readers[j]!, dtype: c.dtype, out: c.out });
+      results.push(j === spec.ops.length - 1 ? e : k.let(`t${j}`, e));
+    });
+    return fromCompute(results[results.length - 1]!, out.value);
   };
   const count = out.packed ? out.words : out.numel;
   const i = k.globalIndex(count);

@@ -4,7 +4,9 @@
 import { type Graph, type Node, type TensorType, describeNode, formatLoc } from '../../ir/index.js';
 import { KernelCache, type Kernel } from '../kernel-spec.js';
 import type { Target } from '../wgsl/build.js';
+import { planElementwiseFusion } from './fuse.js';
 import { type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
+import { lowerFusedElementwise } from './table.js';
 
 export interface ScheduledStep extends Step {
   /** The node this step computes (a node may take several steps). */
@@ -20,6 +22,7 @@ export interface Schedule {
 }
 
 export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<string, NodeLowering>>): Schedule {
+  // Chains of elementwise nodes become one kernel each (see fuse.ts); the chain's last node stands for the group.
   const cache = new KernelCache();
   const typeOf = (v: string): TensorType => {
     const t = g.types.get(v);
@@ -31,17 +34,25 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
   const aliases = new Map<string, string>();
   const kernels: Kernel[] = [];
   const seen = new Set<string>();
+  const fusion = planElementwiseFusion(g);
   for (const node of g.nodes) {
-    const lower = table[node.op];
-    const label = describeNode(node);
+    if (fusion.absorbed.has(node)) continue;
+    const group = fusion.groups.get(node);
+    const lower = group ? lowerFusedElementwise(group) : table[node.op];
+    const label = (group ?? [node]).map(describeNode).join('; ');
     if (!lower)
       throw new LoweringError(`${formatLoc(node.loc)}${label}: kiln has no WebGPU kernel for ${node.op} yet; the graph cannot be compiled (the reference interpreter can still run it: kiln ir run)`);
     let lowered;
     try {
       lowered = lower(node, cx);
     } catch (e) {
-      if (e instanceof LoweringError) throw e;
-      throw new LoweringError(`${formatLoc(node.loc)}${label}: ${(e as Error).message}`);
+      if (e instanceof LoweringError && e.message.includes(label)) throw e;
+      // Programming errors are kiln bugs, not refusals: let them surface as such.
+      if (e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError) throw e;
+      const message = (e as Error).message;
+      // Symbolic dims reach kernels as uniforms only where a kernel supports it; elsewhere the fix is to specialise.
+      const hint = /symbolic/.test(message) ? ' (fix the size at compile time: kiln compile --dim <symbol>=<size>)' : '';
+      throw new LoweringError(`${formatLoc(node.loc)}${label}: ${message}${hint}`);
     }
     if (lowered.kind === 'alias') {
       aliases.set(node.outputs[0]!, aliases.get(lowered.of) ?? lowered.of);

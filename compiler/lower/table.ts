@@ -2,24 +2,33 @@
 // only reinterpret a shape alias their input's memory and cost nothing at run time.
 import { numel } from '../../ir/index.js';
 import { ELEMENTWISE_WGSL } from '../kernels/elementwise-wgsl.js';
-import { elementwise, elementwiseSpec } from '../kernels/elementwise.js';
+import type { Node } from '../../ir/index.js';
+import { chainInputs, elementwise, fusedElementwiseSpec } from '../kernels/elementwise.js';
 import type { NodeLowering } from './lowering.js';
+import { REDUCE_LOWERINGS } from './reduce-lowerings.js';
+import { MATMUL_LOWERINGS } from './matmul-lowerings.js';
+import { MOVEMENT_LOWERINGS } from './movement-lowerings.js';
 
 const aliasOfFirstInput: NodeLowering = (node) => ({ kind: 'alias', of: node.inputs[0]! });
 
-const lowerElementwise: NodeLowering = (node, cx) => {
-  const spec = elementwiseSpec(node, cx.typeOf, cx.target);
-  return {
-    kind: 'steps',
-    steps: [
-      {
-        kernel: cx.kernel(elementwise, spec),
-        args: [...node.inputs.map((value) => ({ value })), { value: node.outputs[0]! }],
-        flops: numel(spec.output.shape),
-      },
-    ],
+/** One kernel for a chain of elementwise nodes (a single node is a chain of one; the last node is the one scheduled). */
+export const lowerFusedElementwise =
+  (group: readonly Node[]): NodeLowering =>
+  (node, cx) => {
+    const spec = fusedElementwiseSpec(group, cx.typeOf, cx.target);
+    return {
+      kind: 'steps',
+      steps: [
+        {
+          kernel: cx.kernel(elementwise, spec),
+          args: [...chainInputs(group).map((value) => ({ value })), { value: node.outputs[0]! }],
+          flops: numel(spec.output.shape) * group.length,
+        },
+      ],
+    };
   };
-};
+
+const lowerElementwise: NodeLowering = (node, cx) => lowerFusedElementwise([node])(node, cx);
 
 export const LOWERINGS: Readonly<Record<string, NodeLowering>> = {
   ...Object.fromEntries(Object.keys(ELEMENTWISE_WGSL).map((op) => [op, lowerElementwise])),
@@ -27,4 +36,7 @@ export const LOWERINGS: Readonly<Record<string, NodeLowering>> = {
   Flatten: aliasOfFirstInput,
   Squeeze: aliasOfFirstInput,
   Unsqueeze: aliasOfFirstInput,
+  ...REDUCE_LOWERINGS,
+  ...MATMUL_LOWERINGS,
+  ...MOVEMENT_LOWERINGS,
 };

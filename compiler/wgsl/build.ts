@@ -5,7 +5,7 @@
 import type { DType } from '../../ir/dtype.js';
 import { numel } from '../../ir/shape.js';
 import { TensorAccessor, type TensorDesc, storageLayout } from './accessor.js';
-import type { CompoundOp, Decl, Enable, Expr, Module, Stmt, Type } from './ast.js';
+import type { BuiltinValue, CompoundOp, Decl, Enable, Expr, Module, Stmt, Type } from './ast.js';
 import { add, arrayType, ident, lit, member, mul } from './dsl.js';
 
 /** The device capabilities a kernel is compiled for (part of every kernel spec). */
@@ -44,6 +44,8 @@ export interface KernelOptions {
   readonly entryPoint?: string;
 }
 
+const BUILTIN_NAMES = { local_invocation_id: 'lid', local_invocation_index: 'lidx', workgroup_id: 'wid', num_workgroups: 'nwg' } as const;
+
 /** Most workgroups one dispatch dimension may have (WebGPU's default maxComputeWorkgroupsPerDimension). */
 export const MAX_WORKGROUPS_PER_DIM = 65535;
 
@@ -58,6 +60,8 @@ export class KernelBuilder {
   private readonly blocks: Stmt[][] = [[]];
   private readonly names = new Set<string>();
   private dispatch: [number, number, number] = [1, 1, 1];
+  private readonly workgroupDecls: Decl[] = [];
+  private readonly entryBuiltins = new Map<BuiltinValue, string>();
 
   constructor(opts: KernelOptions) {
     this.target = opts.target;
@@ -74,6 +78,25 @@ export class KernelBuilder {
   /** A tensor written by the kernel. */
   output(name: string, desc: TensorDesc): TensorAccessor {
     return this.tensor(name, desc, 'read_write');
+  }
+
+  /**
+   * A read-only tensor of a 32-bit dtype (f32, i32, u32) bound as `array<vec4<...>>`, for kernels that load four
+   * consecutive elements at once (element count a multiple of 4; same bytes as `input`). Returns its identifier.
+   */
+  vec4Input(name: string, desc: TensorDesc): Expr {
+    const count = numel(desc.shape);
+    const dt = desc.dtype;
+    if ((dt !== 'f32' && dt !== 'i32' && dt !== 'u32') || count % 4 !== 0 || count === 0)
+      throw new Error(`${name}: a vec4 binding needs a non-empty 32-bit tensor with a multiple of 4 elements, got ${dt}[${desc.shape.join(',')}]`);
+    this.addBinding(name, arrayType({ kind: 'vec', width: 4, elem: dt }), 'read', {
+      dtype: dt,
+      shape: [...desc.shape],
+      storage: `vec4<${dt}>`,
+      elements: count / 4,
+      bytes: count * 4,
+    });
+    return ident(name);
   }
 
   private tensor(name: string, desc: TensorDesc, access: 'read' | 'read_write'): TensorAccessor {
@@ -150,6 +173,34 @@ export class KernelBuilder {
     const gx = member(ident('gid'), 'x');
     const flat = y === 1 ? gx : add(gx, mul(member(ident('gid'), 'y'), lit.u32(x * this.workgroupSize)));
     return this.let('gi', flat);
+  }
+
+  /** A module-scope `var<workgroup> name: array<elem, length>;` (shared by a workgroup's invocations). */
+  workgroupArray(name: string, elem: Type, length: number): Expr {
+    const n = this.fresh(name);
+    this.workgroupDecls.push({ kind: 'workgroupVar', name: n, type: arrayType(elem, length) });
+    return ident(n);
+  }
+
+  /** An entry-point built-in input (declared once): e.g. `local_invocation_index` (u32), `workgroup_id` (vec3<u32>). */
+  builtinInput(builtin: Exclude<BuiltinValue, 'global_invocation_id'>): Expr {
+    let n = this.entryBuiltins.get(builtin);
+    if (!n) this.entryBuiltins.set(builtin, (n = this.fresh(BUILTIN_NAMES[builtin])));
+    return ident(n);
+  }
+
+  /**
+   * The flat index of this invocation's workgroup for a problem of `groups` workgroups, and sets the dispatch to
+   * cover it (a second dispatch dimension is used past 65535). The index is workgroup-uniform; callers treat
+   * indices >= groups as idle.
+   */
+  workgroupIndex(groups: number): Expr {
+    const x = Math.min(groups, MAX_WORKGROUPS_PER_DIM);
+    const y = x === 0 ? 1 : Math.ceil(groups / x);
+    if (y > MAX_WORKGROUPS_PER_DIM) throw new Error(`problem of ${groups} workgroups is too large for one dispatch`);
+    this.dispatch = [x, y, 1];
+    const wid = this.builtinInput('workgroup_id');
+    return this.let('wg', y === 1 ? member(wid, 'x') : add(member(wid, 'x'), mul(member(wid, 'y'), lit.u32(x))));
   }
 
   // ---- statements -------------------------------------------------------------------------------------------
@@ -234,10 +285,10 @@ export class KernelBuilder {
       kind: 'entry',
       name: this.entryPoint,
       workgroupSize: [this.workgroupSize, 1, 1],
-      builtins: [{ name: 'gid', builtin: 'global_invocation_id' }],
+      builtins: [{ name: 'gid', builtin: 'global_invocation_id' }, ...[...this.entryBuiltins].map(([builtin, name]) => ({ name, builtin }))],
       body: this.blocks[0]!,
     };
-    const decls = [...this.bindingDecls, ...this.helpers.values(), entry];
+    const decls = [...this.bindingDecls, ...this.workgroupDecls, ...this.helpers.values(), entry];
     return {
       module: { enables: [...this.enables].sort(), decls },
       entryPoint: this.entryPoint,

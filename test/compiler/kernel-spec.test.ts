@@ -9,12 +9,11 @@ import '../../ir/index.js';
 const spec: ElementwiseSpec = {
   kernel: 'elementwise',
   target: { shaderF16: false },
-  op: 'Add',
-  attrs: {},
   inputs: [
     { dtype: 'i4', shape: [3, 5] },
     { dtype: 'i4', shape: [5] },
   ],
+  ops: [{ op: 'Add', attrs: {}, args: [{ input: 0 }, { input: 1 }], dtype: 'i4', out: 'i4' }],
   output: { dtype: 'i4', shape: [3, 5] },
   workgroupSize: 64,
 };
@@ -29,7 +28,8 @@ function reversed(v: unknown): unknown {
 describe('structuralHash', () => {
   it('is pinned for a fixed spec (a change here invalidates every kernel cache)', () => {
     expect(canonicalJson(spec)).toBe(
-      '{"attrs":{},"inputs":[{"dtype":"i4","shape":[3,5]},{"dtype":"i4","shape":[5]}],"kernel":"elementwise","op":"Add",' +
+      '{"inputs":[{"dtype":"i4","shape":[3,5]},{"dtype":"i4","shape":[5]}],"kernel":"elementwise",' +
+        '"ops":[{"args":[{"input":0},{"input":1}],"attrs":{},"dtype":"i4","op":"Add","out":"i4"}],' +
         '"output":{"dtype":"i4","shape":[3,5]},"target":{"shaderF16":false},"workgroupSize":64}',
     );
     expect(structuralHash(spec)).toBe(structuralHash(JSON.parse(canonicalJson(spec))));

@@ -22,8 +22,8 @@ describe.runIf(haveShared())('ONNX node tests through the interpreter', () => {
   const results: CaseResult[] = [];
 
   for (const c of cases)
-    it(c.name, () => {
-      const r = runCase(join(root, 'node', c.name), c.name);
+    it(c.name, async () => {
+      const r = await runCase(join(root, 'node', c.name), c.name);
       results.push(r);
       if (r.status === 'fail') expect.fail(r.message);
     });

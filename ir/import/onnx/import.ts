@@ -47,7 +47,25 @@ export interface OnnxImportResult {
   readonly graph: Graph;
   /** Decisions the user should know about: narrowed dtypes, bound symbols, initializers taken as constants. */
   readonly notes: string[];
+  /** ONNX dtype names of graph inputs and outputs whose kiln dtype differs (int64 held as i32, double as f32). */
+  readonly declaredDtypes: ReadonlyMap<string, string>;
 }
+
+/** ONNX element types kiln holds exactly as declared (anything else was narrowed or widened at import). */
+const NATIVE_DTYPE: ReadonlyMap<number, string> = new Map<number, string>([
+  [ONNX_DTYPE.FLOAT, 'f32'],
+  [ONNX_DTYPE.FLOAT16, 'f16'],
+  [ONNX_DTYPE.BFLOAT16, 'bf16'],
+  [ONNX_DTYPE.INT32, 'i32'],
+  [ONNX_DTYPE.UINT32, 'u32'],
+  [ONNX_DTYPE.INT8, 'i8'],
+  [ONNX_DTYPE.UINT8, 'u8'],
+  [ONNX_DTYPE.BOOL, 'bool'],
+  [ONNX_DTYPE.INT4, 'i4'],
+  [ONNX_DTYPE.UINT4, 'u4'],
+  [ONNX_DTYPE.INT2, 'i2'],
+  [ONNX_DTYPE.UINT2, 'u2'],
+]);
 
 export const DEFAULT_SYMBOL_BOUND: SymbolBound = { min: 1, max: 65536 };
 
@@ -114,6 +132,7 @@ class Importer {
   }
 
   private note = (msg: string): void => void this.notes.add(msg);
+  private readonly declared = new Map<string, string>();
 
   run(): OnnxImportResult {
     const initialized = this.initializers();
@@ -125,7 +144,7 @@ class Importer {
     const graph = this.builder.build();
     assertValid(graph, 'the imported graph does not verify');
     this.checkValueInfo(graph);
-    return { graph, notes: [...this.notes] };
+    return { graph, notes: [...this.notes], declaredDtypes: this.declared };
   }
 
   private initializers(): Set<string> {
@@ -171,6 +190,7 @@ class Importer {
       const shape = tt!.shape!.dim.map((d, i) => this.dim(d.dim_value, d.dim_param, `${name}_dim${i}`));
       this.builder.input(name, tensorType(dtype, shape));
       this.values.claim(name);
+      if (dtype !== NATIVE_DTYPE.get(tt!.elem_type ?? 0)) this.declared.set(name, onnxDTypeName(tt!.elem_type ?? 0));
     }
   }
 
@@ -227,6 +247,7 @@ class Importer {
       }
       this.builder.output(name);
       const declared = vi.type?.tensor_type?.elem_type;
+      if (declared !== undefined && this.builder.typeOf(name).dtype !== NATIVE_DTYPE.get(declared)) this.declared.set(name, onnxDTypeName(declared));
       if (declared === ONNX_DTYPE.INT64 || declared === ONNX_DTYPE.UINT64 || declared === ONNX_DTYPE.DOUBLE)
         this.note(`output '${name}': ${onnxDTypeName(declared)} narrowed to ${this.builder.typeOf(name).dtype}${RANGE_CHECKED(declared)}`);
     }

@@ -1,0 +1,42 @@
+// kiln's side of a benchmark: import the ONNX model (symbolic dims bound to the inputs' sizes), compile it to an
+// in-memory artifact, and load that into a runtime Session exactly as a directory would be.
+import { compileGraph } from '../../compiler/compile.js';
+import { importOnnx } from '../../ir/index.js';
+import { Session } from '../../runtime/index.js';
+import type { ArtifactFiles } from '../../runtime/files.js';
+import { type BenchModel, symbolsFor } from './inputs.js';
+
+export function compileInMemory(model: BenchModel): ArtifactFiles {
+  const { graph } = importOnnx(model.bytes, { file: model.file, symbols: symbolsFor(model) });
+  const artifact = compileGraph(graph, { source: model.name });
+  const files = new Map(artifact.files);
+  files.set('manifest.json', new TextEncoder().encode(JSON.stringify(artifact.manifest)));
+  return {
+    where: `memory:${model.name}`,
+    read: async (path) => {
+      const f = files.get(path);
+      if (!f) throw new Error(`no file ${path} in the artifact`);
+      return f;
+    },
+  };
+}
+
+export async function kilnSession(model: BenchModel): Promise<Session> {
+  return Session.load(compileInMemory(model));
+}
+
+/** Feeds for the session by input name (int64 values arrive as doubles; the runtime narrows them as compiled). */
+export function kilnFeeds(session: Session, model: BenchModel): Record<string, Float64Array> {
+  return Object.fromEntries(
+    session.inputs.map((t) => {
+      const v = model.inputs.find((x) => x.name === t.name);
+      if (!v) throw new Error(`${model.name}: no value for kiln input '${t.name}'`);
+      return [t.name, v.values];
+    }),
+  );
+}
+
+export async function kilnRun(session: Session, feeds: Record<string, Float64Array>): Promise<Record<string, Float64Array>> {
+  const out = await session.run(feeds);
+  return Object.fromEntries(Object.entries(out).map(([k, o]) => [k, Float64Array.from(o.data as ArrayLike<number>)]));
+}

@@ -1,0 +1,105 @@
+// CumSum along one axis (exclusive and/or reverse), as a blocked parallel scan: each workgroup owns tx lines
+// (the other axes, merged as in reduce.ts); its ty lanes walk a line in chunks of ty elements, scan each chunk
+// in workgroup memory (Hillis-Steele, barriers between levels) and carry the chunk's total into the next one.
+// Floats sum in f32; integers in i32/u32, wrapping as the interpreter's once-per-element wrap does.
+import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
+import type { Expr, Scalar } from '../wgsl/ast.js';
+import { KernelBuilder, type Target } from '../wgsl/build.js';
+import { add, ge, gt, index, land, lit, lt, mulConst, shl, sub, sumU32 } from '../wgsl/dsl.js';
+import { fromCompute, toCompute } from './convert-wgsl.js';
+import type { TensorSpec } from './elementwise.js';
+import { type Dim, type Lanes, accDtype, chooseLanes, forLoop, laneCoords, laneStep, opaque, product, radixOffset, reduceView, rowSlot } from './reduce.js';
+
+export interface CumSumSpec extends KernelSpecBase {
+  readonly kernel: 'cumsum';
+  readonly input: TensorSpec;
+  /** The sums as written (an unpacked dtype: f32, f16 with shader-f16, i32, u32). */
+  readonly output: TensorSpec;
+  readonly exclusive: boolean;
+  readonly reverse: boolean;
+  /** The lines: every axis but the scanned one, merged. */
+  readonly kept: readonly Dim[];
+  readonly len: number;
+  readonly stride: number;
+  readonly lanes: Lanes;
+}
+
+export function cumSumSpec(target: Target, input: TensorSpec, axis: number, output: TensorSpec, exclusive: boolean, reverse: boolean): CumSumSpec {
+  const view = reduceView(input.shape, [axis]);
+  const len = input.shape[axis]!;
+  const lines = product(view.kept.map((d) => d.size));
+  return {
+    kernel: 'cumsum',
+    target: { shaderF16: target.shaderF16 },
+    input,
+    output,
+    exclusive,
+    reverse,
+    kept: view.kept,
+    len,
+    stride: view.reduced[0]?.stride ?? 1,
+    lanes: chooseLanes(lines, len, view.contiguous, view.run),
+  };
+}
+
+export const cumSum: KernelGen<CumSumSpec> = (spec) => {
+  const { lanes, len } = spec;
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: lanes.tx * lanes.ty });
+  const x = k.input('x', spec.input);
+  const y = k.output('y', spec.output);
+  const acc: Scalar = accDtype(spec.input.dtype);
+  const type = { kind: 'scalar', scalar: acc } as const;
+  const zero = lit.of(acc, 0);
+  const lines = len === 0 ? 0 : product(spec.kept.map((d) => d.size));
+  const wg = k.workgroupIndex(Math.ceil(lines / lanes.tx));
+  const c = laneCoords(k, lanes);
+  const line = k.let('line', sumU32([mulConst(wg, lanes.tx), c.x]));
+  const valid = lt(line, lit.u32(lines));
+  const base = k.let('base', radixOffset(line, spec.kept));
+  // Two halves, ping-ponged: each scan level reads one and writes the other, so one barrier per level.
+  const size = lanes.tx * lanes.ty;
+  const sh = k.workgroupArray('sh', type, 2 * size);
+  const step = laneStep(lanes);
+  const last = k.let('last', add(rowSlot(lanes, c.x), lit.u32((lanes.ty - 1) * step)));
+  const carry = k.var('carry', type, zero);
+  const at2 = (half: Expr, slot: Expr): Expr => index(sh, add(half, slot));
+
+  // Chunk loop: the same trip count for every invocation, so the barriers inside are in uniform control flow.
+  k.for(
+    'chunk',
+    lit.u32(0),
+    opaque(c, len),
+    (chunk) => {
+      const p = k.let('p', add(chunk, c.y));
+      const inRange = land(valid, lt(p, lit.u32(len)));
+      const pos = spec.reverse ? sub(lit.u32(len - 1), p) : p;
+      const at = k.let('at', add(base, mulConst(pos, spec.stride)));
+      const v = k.var('v', type, zero);
+      k.if(inRange, () => k.assign(v, toCompute(x.load(at), x.value)));
+      const half = k.var('half', { kind: 'scalar', scalar: 'u32' }, lit.u32(0));
+      k.assign(index(sh, c.lid), v);
+      k.workgroupBarrier();
+      // Hillis-Steele: after the level with distance d, each slot holds the sum of the 2d slots ending at it.
+      forLoop(k, 'd', lit.u32(1), (d) => lt(d, opaque(c, lanes.ty)), (d) => shl(d, lit.u32(1)), (d) => {
+        const s = k.var('s', type, at2(half, c.lid));
+        k.if(ge(c.y, d), () => k.assign(s, add(s, at2(half, sub(c.lid, mulConst(d, step))))));
+        k.assign(half, sub(lit.u32(size), half));
+        k.assign(at2(half, c.lid), s);
+        k.workgroupBarrier();
+      });
+      // Exclusive sums: the previous lane's inclusive sum (not inclusive minus own value, which would round).
+      let within: Expr = at2(half, c.lid);
+      if (spec.exclusive) {
+        const prev = k.var('prev', type, zero);
+        k.if(gt(c.y, lit.u32(0)), () => k.assign(prev, at2(half, sub(c.lid, lit.u32(step)))));
+        within = prev;
+      }
+      k.if(inRange, () => y.store(at, fromCompute(add(carry, within), y.value)));
+      const total = k.let('total', at2(half, last));
+      k.workgroupBarrier(); // every lane has read the chunk before the next one overwrites it
+      k.assign(carry, add(carry, total));
+    },
+    lanes.ty,
+  );
+  return k.finish();
+};

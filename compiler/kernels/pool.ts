@@ -1,0 +1,127 @@
+// MaxPool and AveragePool over the spatial dims of X [N, C, ...spatial]: one invocation per output element (per
+// storage word for packed f16/bf16), looping over the window's taps with the geometry baked in. The geometry is
+// ir/ops/shape-util.ts's resolveWindow, so auto_pad, pads, strides, dilations and ceil_mode agree with the
+// reference by construction. As in the reference: padding never wins a max and a NaN in the window does;
+// count_include_pad counts pad cells but not the cells past the end padding a ceil_mode window can reach.
+import { AttrReader, type Node, type TensorType, lookupOp } from '../../ir/index.js';
+import { resolveWindow } from '../../ir/ops/shape-util.js';
+import { numel, strides } from '../../ir/shape.js';
+import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
+import type { Expr } from '../wgsl/ast.js';
+import { KernelBuilder, type Target } from '../wgsl/build.js';
+import { T, add, call, convert, div, eq, ge, gt, land, lit, lor, lt, mod, mulConst, select, sub, sumU32 } from '../wgsl/dsl.js';
+import { fromCompute, toCompute } from './convert-wgsl.js';
+import type { TensorSpec } from './elementwise.js';
+
+export interface PoolSpec extends KernelSpecBase {
+  readonly kernel: 'pool';
+  readonly op: 'max' | 'average';
+  readonly input: TensorSpec;
+  readonly output: TensorSpec;
+  readonly kernelShape: readonly number[];
+  readonly strides: readonly number[];
+  readonly dilations: readonly number[];
+  /** All begin pads, then all end pads. */
+  readonly pads: readonly number[];
+  readonly countIncludePad: boolean;
+  readonly workgroupSize: number;
+}
+
+function staticTensor(t: TensorType, what: string): TensorSpec {
+  const shape = t.shape.map((d) => {
+    if (typeof d !== 'number') throw new Error(`${what} has symbolic shape [${t.shape.join(',')}]; pool kernels need static shapes`);
+    return d;
+  });
+  return { dtype: t.dtype, shape };
+}
+
+export function poolSpec(node: Node, typeOf: (value: string) => TensorType, target: Target, workgroupSize = 64): PoolSpec {
+  const attrs = new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
+  const input = staticTensor(typeOf(node.inputs[0]!), `%${node.inputs[0]}`);
+  const output = staticTensor(typeOf(node.outputs[0]!), `%${node.outputs[0]}`);
+  const kernelShape = attrs.ints('kernel_shape');
+  const w = resolveWindow(node.op, attrs, input.shape.slice(2), kernelShape, attrs.int('ceil_mode') === 1);
+  return {
+    kernel: 'pool',
+    target: { shaderF16: target.shaderF16 },
+    op: node.op === 'MaxPool' ? 'max' : 'average',
+    input,
+    output,
+    kernelShape: [...kernelShape],
+    strides: [...w.strides],
+    dilations: [...w.dilations],
+    pads: [...w.pads],
+    countIncludePad: node.op === 'AveragePool' && attrs.int('count_include_pad') === 1,
+    workgroupSize,
+  };
+}
+
+const u = lit.u32;
+const isnan = (x: Expr): Expr => call('kiln_isnan', x);
+
+export const pool: KernelGen<PoolSpec> = (spec) => {
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize });
+  const x = k.input('x', spec.input);
+  const out = k.output('y', spec.output);
+  const inSize = spec.input.shape.slice(2);
+  const outSize = spec.output.shape.slice(2);
+  const n = inSize.length;
+  const inStrides = strides(inSize);
+  const outStrides = strides(outSize);
+  const plane = numel(inSize);
+  const outPlane = numel(outSize);
+
+  const valueAt = (flat: Expr): Expr => {
+    const base = k.let('base', mulConst(div(flat, u(outPlane)), plane));
+    const p = outPlane === 1 ? u(0) : k.let('p', mod(flat, u(outPlane)));
+    const acc = k.var('acc', T.f32, lit.f32(spec.op === 'max' ? -Infinity : 0));
+    const count = spec.op === 'average' ? k.var('count', T.u32, u(0)) : undefined;
+    // One loop per spatial dim; each level knows its coordinate x_d and whether it is inside the input, inside
+    // the padding, or past it.
+    const level = (d: number, valid: Expr[], counted: Expr[], offsets: Expr[]): void => {
+      if (d === n) {
+        const inside = valid.length ? valid.reduce(land) : lit.bool(true);
+        const read = (): void => {
+          const v = k.let('v', toCompute(x.load(sumU32([base, ...offsets])), x.value));
+          if (spec.op === 'max') k.if(lor(gt(v, acc), isnan(v)), () => k.assign(acc, v));
+          else {
+            k.assign(acc, add(acc, v));
+            k.assign(count!, add(count!, u(1)));
+          }
+        };
+        const countPad = (): void => {
+          if (!spec.countIncludePad) return;
+          const put = (): void => k.assign(count!, add(count!, u(1)));
+          if (counted.length) k.if(counted.reduce(land), put);
+          else put();
+        };
+        if (valid.length === 0) read();
+        else if (spec.countIncludePad) k.if(inside, read, countPad);
+        else k.if(inside, read);
+        return;
+      }
+      const o = outPlane === 1 ? u(0) : mod(div(p, u(outStrides[d]!)), u(outSize[d]!));
+      const start = k.let(`o${d}`, sub(convert('i32', mulConst(o, spec.strides[d]!)), lit.i32(spec.pads[d]!)));
+      k.for(`t${d}`, u(0), u(spec.kernelShape[d]!), (t) => {
+        const xd = k.let(`x${d}`, add(start, convert('i32', mulConst(t, spec.dilations[d]!))));
+        // Whether the tap is inside the input (known at compile time when the window never leaves it).
+        const mayLeave = spec.pads[d]! > 0 || spec.pads[d + n]! > 0 || (outSize[d]! - 1) * spec.strides[d]! + (spec.kernelShape[d]! - 1) * spec.dilations[d]! >= inSize[d]!;
+        const inside = land(ge(xd, lit.i32(0)), lt(xd, lit.i32(inSize[d]!)));
+        const notPast = lt(xd, lit.i32(inSize[d]! + spec.pads[d + n]!));
+        level(d + 1, mayLeave ? [...valid, inside] : valid, mayLeave ? [...counted, notPast] : counted, [...offsets, mulConst(convert('u32', xd), inStrides[d]!)]);
+      });
+    };
+    level(0, [], [], []);
+    let result: Expr = acc;
+    if (count) result = select(eq(count, u(0)), lit.f32(NaN), div(acc, convert('f32', count)));
+    return fromCompute(result, out.value);
+  };
+
+  const total = out.packed ? out.words : out.numel;
+  const i = k.globalIndex(total);
+  k.if(lt(i, u(total)), () => {
+    if (out.packed) out.storeLanes(i, valueAt);
+    else out.store(i, valueAt(i));
+  });
+  return k.finish();
+};

@@ -1,0 +1,107 @@
+// Lowerings of the contraction ops: MatMul, Gemm and MatMulInteger to one matmul kernel each; Conv and
+// ConvTranspose to an implicit-GEMM (or direct) convolution kernel; Einsum to a strided batched matmul where the
+// equation is a plain contraction, else to a generic reduction kernel. Binding order is the generators': the
+// node's inputs in kernel order, then the output (epilogue operands, when a fusion pass adds them, come between).
+import { AttrReader, type Node, type TensorType, isStaticShape, lookupOp } from '../../ir/index.js';
+import { conv, convFlops, convSpec } from '../kernels/conv.js';
+import { convTransposeSpec } from '../kernels/conv-transpose.js';
+import { einsumLowering } from '../kernels/einsum.js';
+import type { TensorSpec } from '../kernels/elementwise.js';
+import { type MatMulSpec, matMulFlops, matMulSpec, matmul } from '../kernels/matmul.js';
+import { type ArgRef, type Lowering, LoweringError, type LoweringContext, type NodeLowering } from './lowering.js';
+
+/** The static type of a value as a kernel tensor spec. */
+export function tensorSpec(cx: LoweringContext, value: string): TensorSpec {
+  const t: TensorType = cx.typeOf(value);
+  if (!isStaticShape(t.shape)) throw new LoweringError(`%${value} has symbolic shape [${t.shape.join(',')}]; matmul and conv kernels need static shapes`);
+  return { dtype: t.dtype, shape: [...t.shape] };
+}
+
+const present = (v: string | undefined): v is string => v !== undefined && v !== '';
+const values = (...vs: (string | undefined)[]): ArgRef[] => vs.filter(present).map((value) => ({ value }));
+
+function attrs(node: Node): AttrReader {
+  return new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
+}
+
+function matMulStep(cx: LoweringContext, spec: MatMulSpec, args: ArgRef[]): Lowering {
+  return { kind: 'steps', steps: [{ kernel: cx.kernel(matmul, spec), args, flops: matMulFlops(spec) }] };
+}
+
+const lowerMatMul: NodeLowering = (node, cx) => {
+  const [a, b] = node.inputs as [string, string];
+  const y = node.outputs[0]!;
+  const spec = matMulSpec(cx.target, { a: tensorSpec(cx, a), b: tensorSpec(cx, b), out: tensorSpec(cx, y) });
+  return matMulStep(cx, spec, values(a, b, y));
+};
+
+const lowerGemm: NodeLowering = (node, cx) => {
+  const [a, b, c] = node.inputs as [string, string, string | undefined];
+  const y = node.outputs[0]!;
+  const at = attrs(node);
+  const spec = matMulSpec(cx.target, {
+    a: tensorSpec(cx, a),
+    b: tensorSpec(cx, b),
+    out: tensorSpec(cx, y),
+    transA: at.int('transA') !== 0,
+    transB: at.int('transB') !== 0,
+    alpha: at.float('alpha'),
+    ...(present(c) ? { c: { ...tensorSpec(cx, c), beta: at.float('beta') } } : {}),
+  });
+  return matMulStep(cx, spec, values(a, b, c, y));
+};
+
+/**
+ * How a MatMulInteger zero point broadcasts onto its operand: a 1-D zero point that is not [1] has one entry per
+ * row of A (read as [M, 1]) or per column of B; any other shape broadcasts as it is (ONNX's rules).
+ */
+export function zeroPointView(which: 'a' | 'b', zp: readonly number[], operand: readonly number[]): number[] {
+  if (zp.length !== 1 || zp[0] === 1) return [...zp];
+  return which === 'a' && operand.length > 1 ? [zp[0]!, 1] : [zp[0]!];
+}
+
+const lowerMatMulInteger: NodeLowering = (node, cx) => {
+  const [a, b, az, bz] = node.inputs as [string, string, string | undefined, string | undefined];
+  const y = node.outputs[0]!;
+  const A = tensorSpec(cx, a);
+  const B = tensorSpec(cx, b);
+  const zero = (which: 'a' | 'b', v: string, of: TensorSpec) => {
+    const t = tensorSpec(cx, v);
+    return { ...t, view: zeroPointView(which, t.shape, of.shape) };
+  };
+  const spec = matMulSpec(cx.target, {
+    a: A,
+    b: B,
+    out: tensorSpec(cx, y),
+    ...(present(az) ? { aZero: zero('a', az, A) } : {}),
+    ...(present(bz) ? { bZero: zero('b', bz, B) } : {}),
+  });
+  return matMulStep(cx, spec, values(a, b, az, bz, y));
+};
+
+const lowerConv =
+  (transpose: boolean): NodeLowering =>
+  (node, cx) => {
+    const [x, w, bias] = node.inputs as [string, string, string | undefined];
+    const y = node.outputs[0]!;
+    const io = { x: tensorSpec(cx, x), w: tensorSpec(cx, w), out: tensorSpec(cx, y), ...(present(bias) ? { bias: tensorSpec(cx, bias) } : {}) };
+    const spec = transpose ? convTransposeSpec(cx.target, io, attrs(node)) : convSpec(cx.target, io, attrs(node));
+    return { kind: 'steps', steps: [{ kernel: cx.kernel(conv, spec), args: values(x, w, bias, y), flops: convFlops(spec) }] };
+  };
+
+const lowerEinsum: NodeLowering = (node, cx) => {
+  const equation = attrs(node).string('equation');
+  const y = node.outputs[0]!;
+  const lowered = einsumLowering(cx.target, equation, node.inputs.map((v) => tensorSpec(cx, v)), tensorSpec(cx, y));
+  const kernel = lowered.kind === 'matmul' ? cx.kernel(matmul, lowered.spec) : cx.kernel(lowered.gen, lowered.spec);
+  return { kind: 'steps', steps: [{ kernel, args: values(...node.inputs, y), flops: lowered.flops }] };
+};
+
+export const MATMUL_LOWERINGS: Record<string, NodeLowering> = {
+  MatMul: lowerMatMul,
+  Gemm: lowerGemm,
+  MatMulInteger: lowerMatMulInteger,
+  Conv: lowerConv(false),
+  ConvTranspose: lowerConv(true),
+  Einsum: lowerEinsum,
+};

@@ -1,0 +1,152 @@
+// Lowerings of the reductions and normalisations: ReduceSum/Mean/Max/Min, ArgMax, GlobalAveragePool (a mean
+// over the spatial axes), Softmax, LogSoftmax, LayerNormalization, BatchNormalization (inference) and CumSum.
+// Attributes and shapes are read here and baked into the kernel specs. Outputs whose dtype is packed in storage
+// (bf16, sub-byte ints, f16 without shader-f16) are computed into an unpacked scratch tensor (f32, i32 or u32)
+// and packed by an elementwise Cast step.
+import { AttrReader, type Node, type TensorType, dtypeInfo, isStaticShape, lookupOp, numel, tensorType } from '../../ir/index.js';
+import { flagAttr, resolveAxes, resolveAxis } from '../../ir/ops/common.js';
+import { batchNorm, batchNormSpec } from '../kernels/batch-norm.js';
+import { cumSum, cumSumSpec } from '../kernels/cumsum.js';
+import { elementwise, elementwiseSpec, type TensorSpec } from '../kernels/elementwise.js';
+import { layerNorm, layerNormSpec } from '../kernels/layer-norm.js';
+import { type ReduceOp, accDtype, planReduce, reduce } from '../kernels/reduce.js';
+import { softmax, softmaxSpec } from '../kernels/softmax.js';
+import { storageLayout } from '../wgsl/accessor.js';
+import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
+
+function tensorSpec(t: TensorType, value: string): TensorSpec {
+  if (!isStaticShape(t.shape)) throw new LoweringError(`%${value} has symbolic shape [${t.shape.join(',')}]; this kernel needs static shapes`);
+  return { dtype: t.dtype, shape: [...t.shape] };
+}
+
+const inputSpec = (node: Node, cx: LoweringContext, i: number): TensorSpec => tensorSpec(cx.typeOf(node.inputs[i]!), node.inputs[i]!);
+
+function attrsOf(node: Node): AttrReader {
+  const def = lookupOp(node.op);
+  if (!def) throw new LoweringError(`unknown op ${node.op}`);
+  return new AttrReader(node.op, def.attrs, node.attrs);
+}
+
+const scratchBytes = (t: TensorSpec): number => Math.max(4, numel(t.shape) * 4);
+
+/**
+ * The steps computing node output 0: `compute(out, arg)` writes it as `out` through `arg`. A packed output dtype
+ * is computed into unpacked scratch (its compute dtype) and then packed by a Cast kernel.
+ */
+function withOutput(node: Node, cx: LoweringContext, compute: (out: TensorSpec, arg: ArgRef) => Step[]): Lowering {
+  const name = node.outputs[0]!;
+  const out = tensorSpec(cx.typeOf(name), name);
+  if (storageLayout(out.dtype, numel(out.shape), cx.target).lanes === 1) return { kind: 'steps', steps: compute(out, { value: name }) };
+  const wide: TensorSpec = { dtype: accDtype(out.dtype), shape: out.shape };
+  const scratch = { scratch: 'unpacked', bytes: scratchBytes(wide) };
+  const cast: Node = { op: 'Cast', inputs: [scratch.scratch], outputs: [name], attrs: { to: out.dtype } };
+  const spec = elementwiseSpec(cast, (v) => (v === scratch.scratch ? tensorType(wide.dtype, wide.shape) : cx.typeOf(v)), cx.target);
+  const pack: Step = { kernel: cx.kernel(elementwise, spec), args: [scratch, { value: name }], flops: numel(out.shape) };
+  return { kind: 'steps', steps: [...compute(wide, scratch), pack] };
+}
+
+/** A reduction of input 0 over `axes` (one kernel, or partial + combine through scratch for long rows). */
+function reduceSteps(node: Node, cx: LoweringContext, op: ReduceOp, axes: readonly number[], selectLast = false): Lowering {
+  const input = inputSpec(node, cx, 0);
+  const kind = dtypeInfo(input.dtype).kind;
+  if (op === 'mean' && kind !== 'float')
+    throw new LoweringError(`${node.op} of ${input.dtype} has no WebGPU kernel (an exact integer mean needs 64-bit sums); Cast the input to f32 first`);
+  return withOutput(node, cx, (output, arg) => {
+    const specs = planReduce({ target: cx.target, op, selectLast, input, axes, output });
+    const argmax = op === 'argmax';
+    const first = { value: node.inputs[0]! };
+    if (specs.length === 1) return [{ kernel: cx.kernel(reduce, specs[0]!), args: [first, arg], flops: numel(input.shape) }];
+    const [partial, combine] = specs as [(typeof specs)[0], (typeof specs)[0]];
+    const part = { scratch: 'partials', bytes: scratchBytes(partial.output) };
+    const partIndex = { scratch: 'partial-indices', bytes: scratchBytes(partial.output) };
+    return [
+      { kernel: cx.kernel(reduce, partial), args: [first, part, ...(argmax ? [partIndex] : [])], flops: numel(input.shape) },
+      { kernel: cx.kernel(reduce, combine), args: [part, ...(argmax ? [partIndex] : []), arg], flops: numel(partial.output.shape) },
+    ];
+  });
+}
+
+/** The reduced axes of a Reduce* node, or undefined for the identity (empty axes with noop_with_empty_axes). */
+function reduceAxes(node: Node, rank: number): number[] | undefined {
+  const a = attrsOf(node);
+  const axes = a.optInts('axes') ?? [];
+  if (axes.length > 0) return resolveAxes(node.op, axes, rank);
+  return flagAttr(node.op, a, 'noop_with_empty_axes') ? undefined : Array.from({ length: rank }, (_, i) => i);
+}
+
+const lowerReduce =
+  (op: ReduceOp): NodeLowering =>
+  (node, cx) => {
+    const axes = reduceAxes(node, cx.typeOf(node.inputs[0]!).shape.length);
+    if (!axes) return { kind: 'alias', of: node.inputs[0]! };
+    return reduceSteps(node, cx, op, axes);
+  };
+
+const lowerArgMax: NodeLowering = (node, cx) => {
+  const a = attrsOf(node);
+  const axis = resolveAxis(node.op, a.int('axis'), cx.typeOf(node.inputs[0]!).shape.length);
+  return reduceSteps(node, cx, 'argmax', [axis], flagAttr(node.op, a, 'select_last_index'));
+};
+
+const lowerGlobalAveragePool: NodeLowering = (node, cx) => {
+  const rank = cx.typeOf(node.inputs[0]!).shape.length;
+  return reduceSteps(node, cx, 'mean', Array.from({ length: rank - 2 }, (_, i) => i + 2));
+};
+
+const lowerSoftmax =
+  (log: boolean): NodeLowering =>
+  (node, cx) => {
+    const input = inputSpec(node, cx, 0);
+    const axis = resolveAxis(node.op, attrsOf(node).int('axis'), input.shape.length);
+    return withOutput(node, cx, (output, arg) => {
+      const spec = softmaxSpec(cx.target, log, input, axis, output);
+      return [{ kernel: cx.kernel(softmax, spec), args: [{ value: node.inputs[0]! }, arg], flops: 3 * numel(input.shape) }];
+    });
+  };
+
+const lowerLayerNorm: NodeLowering = (node, cx) => {
+  const a = attrsOf(node);
+  const input = inputSpec(node, cx, 0);
+  const axis = resolveAxis(node.op, a.int('axis'), input.shape.length);
+  const hasBias = node.inputs.length > 2 && node.inputs[2] !== '';
+  const bias = hasBias ? inputSpec(node, cx, 2) : undefined;
+  return withOutput(node, cx, (output, arg) => {
+    const spec = layerNormSpec(cx.target, input, inputSpec(node, cx, 1), bias, output, axis, a.float('epsilon'));
+    const args = [node.inputs[0]!, node.inputs[1]!, ...(hasBias ? [node.inputs[2]!] : [])].map((value) => ({ value }));
+    return [{ kernel: cx.kernel(layerNorm, spec), args: [...args, arg], flops: 3 * numel(input.shape) }];
+  });
+};
+
+const lowerBatchNorm: NodeLowering = (node, cx) => {
+  const a = attrsOf(node);
+  if (flagAttr(node.op, a, 'training_mode')) throw new LoweringError('training-mode BatchNormalization has no kernel; export the model in eval mode');
+  const input = inputSpec(node, cx, 0);
+  return withOutput(node, cx, (output, arg) => {
+    const spec = batchNormSpec(cx.target, input, inputSpec(node, cx, 1), output, a.float('epsilon'));
+    return [{ kernel: cx.kernel(batchNorm, spec), args: [...node.inputs.map((value) => ({ value })), arg], flops: numel(input.shape) }];
+  });
+};
+
+const lowerCumSum: NodeLowering = (node, cx) => {
+  const a = attrsOf(node);
+  const input = inputSpec(node, cx, 0);
+  const axis = resolveAxis(node.op, a.int('axis'), input.shape.length);
+  return withOutput(node, cx, (output, arg) => {
+    const spec = cumSumSpec(cx.target, input, axis, output, flagAttr(node.op, a, 'exclusive'), flagAttr(node.op, a, 'reverse'));
+    return [{ kernel: cx.kernel(cumSum, spec), args: [{ value: node.inputs[0]! }, arg], flops: numel(input.shape) }];
+  });
+};
+
+export const REDUCE_LOWERINGS: Record<string, NodeLowering> = {
+  ReduceSum: lowerReduce('sum'),
+  ReduceMean: lowerReduce('mean'),
+  ReduceMax: lowerReduce('max'),
+  ReduceMin: lowerReduce('min'),
+  ArgMax: lowerArgMax,
+  GlobalAveragePool: lowerGlobalAveragePool,
+  Softmax: lowerSoftmax(false),
+  LogSoftmax: lowerSoftmax(true),
+  LayerNormalization: lowerLayerNorm,
+  BatchNormalization: lowerBatchNorm,
+  CumSum: lowerCumSum,
+};

@@ -1,0 +1,24 @@
+// Specialise a graph's symbolic dims to static sizes (`kiln compile --dim batch=2`): every declared input with a
+// bound symbol gets the static size, the symbol leaves the graph, and node result types are dropped so that shape
+// inference derives them again from the now-static inputs.
+import type { Graph } from './graph.js';
+import type { TensorType } from './types.js';
+
+export class SymbolBindingError extends Error {
+  override name = 'SymbolBindingError';
+}
+
+export function bindSymbols(g: Graph, sizes: Readonly<Record<string, number>>): Graph {
+  for (const [name, size] of Object.entries(sizes)) {
+    const bound = g.symbols[name];
+    if (!bound) throw new SymbolBindingError(`--dim ${name}: graph @${g.name} has no symbol '${name}' (symbols: ${Object.keys(g.symbols).join(', ') || 'none'})`);
+    if (size < bound.min || size > bound.max) throw new SymbolBindingError(`--dim ${name}=${size} is outside the symbol's bounds ${bound.min}..${bound.max}`);
+  }
+  const bind = (t: TensorType): TensorType => ({ ...t, shape: t.shape.map((d) => (typeof d === 'string' && d in sizes ? sizes[d]! : d)) });
+  const symbols = Object.fromEntries(Object.entries(g.symbols).filter(([k]) => !(k in sizes)));
+  const inputs = g.inputs.map((i) => ({ ...i, type: bind(i.type) }));
+  const types = new Map<string, TensorType>();
+  for (const i of inputs) types.set(i.name, i.type);
+  for (const c of g.constants) types.set(c.name, c.type);
+  return { ...g, symbols, inputs, types };
+}

@@ -1,0 +1,63 @@
+// npm run conformance: every ONNX backend node test in ../shared/onnx-node-tests imported, compiled and run on the
+// WebGPU adapter, compared with its expected outputs (rtol 1e-3, atol 1e-7, as ONNX's runner). A case passes,
+// or is refused with a clear message at import/compile time ("unsupported"), or fails: a wrong number or a crash.
+// Prints a per-op table and, as the last line, {"cases", "passed", "failed", "unsupported"}.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileGraph } from '../compiler/compile.js';
+import { artifactFiles } from '../compiler/emit/in-memory.js';
+import { type Tensor, makeTensor } from '../ir/index.js';
+import { Session, acquireDevice } from '../runtime/index.js';
+import { type CaseResult, type Executor, runCase } from '../test/import/conformance.js';
+import { sharedDir } from '../test/shared.js';
+
+const shared = sharedDir();
+if (!shared) {
+  console.error('conformance: the ONNX test cases are not here (expected ../shared/onnx-node-tests; set KILN_SHARED_DIR)');
+  process.exit(2);
+}
+const root = join(shared, 'onnx-node-tests');
+const manifest = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as { cases: { name: string; op: string }[] };
+const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const verbose = process.argv.includes('--verbose');
+
+const device = await acquireDevice({ optionalFeatures: ['shader-f16'] });
+console.log(`WebGPU adapter: ${device.adapterInfo}`);
+
+const onGpu: Executor = async (graph, inputs) => {
+  const artifact = compileGraph(graph, { source: graph.name });
+  const session = await Session.load(artifactFiles(artifact, graph.name), { device });
+  try {
+    const out = await session.run(Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, t.data])));
+    const result: Record<string, Tensor> = {};
+    for (const [k, o] of Object.entries(out)) result[k] = makeTensor(o.dtype as Tensor['dtype'], o.shape, Float64Array.from(o.data));
+    return result;
+  } finally {
+    session.dispose();
+  }
+};
+
+const results: (CaseResult & { op: string })[] = [];
+for (const c of manifest.cases) {
+  if (only.length && !only.some((o) => c.name.includes(o))) continue;
+  const r = await runCase(join(root, 'node', c.name), c.name, onGpu);
+  results.push({ ...r, op: c.op });
+  if (verbose || r.status === 'fail') console.log(`${r.status.padEnd(11)} ${c.name}${r.message ? `: ${r.message.split('\n')[0]}` : ''}`);
+}
+device.release();
+
+const byOp = new Map<string, { pass: number; fail: number; unsupported: number }>();
+for (const r of results) {
+  const row = byOp.get(r.op) ?? { pass: 0, fail: 0, unsupported: 0 };
+  row[r.status === 'pass' ? 'pass' : r.status === 'fail' ? 'fail' : 'unsupported']++;
+  byOp.set(r.op, row);
+}
+console.log(`\n${'op'.padEnd(24)}${'pass'.padStart(6)}${'fail'.padStart(6)}${'unsup'.padStart(7)}`);
+for (const [op, row] of [...byOp].sort(([a], [b]) => a.localeCompare(b)))
+  console.log(`${op.padEnd(24)}${String(row.pass).padStart(6)}${String(row.fail).padStart(6)}${String(row.unsupported).padStart(7)}`);
+const reasons = new Map<string, number>();
+for (const r of results) if (r.status === 'unsupported') reasons.set(r.category ?? '?', (reasons.get(r.category ?? '?') ?? 0) + 1);
+console.log(`\nunsupported by reason: ${[...reasons].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+const count = (s: CaseResult['status']): number => results.filter((r) => r.status === s).length;
+console.log(JSON.stringify({ cases: results.length, passed: count('pass'), failed: count('fail'), unsupported: count('unsupported') }));
+process.exitCode = count('fail') ? 1 : 0;
