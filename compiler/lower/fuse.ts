@@ -17,7 +17,8 @@ export interface FusionPlan {
   readonly absorbed: ReadonlySet<Node>;
 }
 
-export function planElementwiseFusion(g: Graph): FusionPlan {
+/** `exclude`: nodes already fused elsewhere (matmul/conv epilogues), left out of every group. */
+export function planElementwiseFusion(g: Graph, exclude: ReadonlySet<Node> = new Set()): FusionPlan {
   const uses = consumers(g);
   const outputs = new Set(g.outputs);
   const producer = new Map<string, Node>();
@@ -29,7 +30,7 @@ export function planElementwiseFusion(g: Graph): FusionPlan {
 
   for (let i = g.nodes.length - 1; i >= 0; i--) {
     const root = g.nodes[i]!;
-    if (absorbed.has(root) || !hasElementwiseKernel(root.op)) continue;
+    if (absorbed.has(root) || exclude.has(root) || !hasElementwiseKernel(root.op)) continue;
     const members = new Set<Node>([root]);
     const rootShape = shapeOf(root.outputs[0]!);
     const externalInputs = (): Set<string> => {
@@ -41,7 +42,7 @@ export function planElementwiseFusion(g: Graph): FusionPlan {
       grew = false;
       for (const v of [...externalInputs()].sort()) {
         const p = producer.get(v);
-        if (!p || absorbed.has(p) || members.has(p) || !hasElementwiseKernel(p.op)) continue;
+        if (!p || absorbed.has(p) || exclude.has(p) || members.has(p) || !hasElementwiseKernel(p.op)) continue;
         if (outputs.has(v) || shapeOf(v) !== rootShape || !EXACT_IN_REGISTERS.has(g.types.get(v)!.dtype)) continue;
         if (!(uses.get(v) ?? []).every((u) => members.has(u))) continue;
         members.add(p);

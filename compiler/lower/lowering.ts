@@ -3,6 +3,7 @@
 // for each of the kernel's bindings in order, which value or scratch buffer it binds.
 import type { Node, TensorType } from '../../ir/index.js';
 import type { Kernel, KernelGen, KernelSpecBase } from '../kernel-spec.js';
+import type { Epilogue } from '../kernels/matmul-epilogue.js';
 import type { Target } from '../wgsl/build.js';
 
 /** What a kernel binding is bound to: a graph value, or a temporary private to the node's steps. */
@@ -17,8 +18,20 @@ export interface Step {
 
 export type Lowering = { readonly kind: 'alias'; readonly of: string } | { readonly kind: 'steps'; readonly steps: readonly Step[] };
 
+/**
+ * Elementwise ops fused into the epilogue of the node being lowered (see fuse-epilogue.ts): the kernel applies
+ * `ops` before storing, binds `operands` after its own inputs, and writes `output` instead of the node's result.
+ */
+export interface PlannedEpilogue {
+  readonly ops: Epilogue;
+  readonly operands: readonly string[];
+  readonly output: string;
+}
+
 export interface LoweringContext {
   readonly target: Target;
+  /** Set only for nodes whose lowering accepts an epilogue (MatMul, Gemm, Conv, ConvTranspose). */
+  readonly epilogue?: PlannedEpilogue;
   typeOf(value: string): TensorType;
   /** The kernel for a spec, built once per distinct spec. */
   kernel<S extends KernelSpecBase>(gen: KernelGen<S>, spec: S): Kernel;

@@ -7,6 +7,7 @@ import { conv, convFlops, convSpec } from '../kernels/conv.js';
 import { convTransposeSpec } from '../kernels/conv-transpose.js';
 import { einsumLowering } from '../kernels/einsum.js';
 import type { TensorSpec } from '../kernels/elementwise.js';
+import type { Epilogue } from '../kernels/matmul-epilogue.js';
 import { type MatMulSpec, matMulFlops, matMulSpec, matmul } from '../kernels/matmul.js';
 import { type ArgRef, type Lowering, LoweringError, type LoweringContext, type NodeLowering } from './lowering.js';
 
@@ -28,27 +29,35 @@ function matMulStep(cx: LoweringContext, spec: MatMulSpec, args: ArgRef[]): Lowe
   return { kind: 'steps', steps: [{ kernel: cx.kernel(matmul, spec), args, flops: matMulFlops(spec) }] };
 }
 
+/** The fused epilogue's spec fields and bindings, when the scheduler planned one for this node. */
+function epilogueOf(cx: LoweringContext, y: string): { output: string; spec: { epilogue?: Epilogue }; operands: ArgRef[] } {
+  const e = cx.epilogue;
+  if (!e) return { output: y, spec: {}, operands: [] };
+  return { output: e.output, spec: { epilogue: e.ops }, operands: e.operands.map((value) => ({ value })) };
+}
+
 const lowerMatMul: NodeLowering = (node, cx) => {
   const [a, b] = node.inputs as [string, string];
-  const y = node.outputs[0]!;
-  const spec = matMulSpec(cx.target, { a: tensorSpec(cx, a), b: tensorSpec(cx, b), out: tensorSpec(cx, y) });
-  return matMulStep(cx, spec, values(a, b, y));
+  const epi = epilogueOf(cx, node.outputs[0]!);
+  const spec = matMulSpec(cx.target, { a: tensorSpec(cx, a), b: tensorSpec(cx, b), out: tensorSpec(cx, epi.output), ...epi.spec });
+  return matMulStep(cx, spec, [...values(a, b), ...epi.operands, ...values(epi.output)]);
 };
 
 const lowerGemm: NodeLowering = (node, cx) => {
   const [a, b, c] = node.inputs as [string, string, string | undefined];
-  const y = node.outputs[0]!;
+  const epi = epilogueOf(cx, node.outputs[0]!);
   const at = attrs(node);
   const spec = matMulSpec(cx.target, {
     a: tensorSpec(cx, a),
     b: tensorSpec(cx, b),
-    out: tensorSpec(cx, y),
+    out: tensorSpec(cx, epi.output),
+    ...epi.spec,
     transA: at.int('transA') !== 0,
     transB: at.int('transB') !== 0,
     alpha: at.float('alpha'),
     ...(present(c) ? { c: { ...tensorSpec(cx, c), beta: at.float('beta') } } : {}),
   });
-  return matMulStep(cx, spec, values(a, b, c, y));
+  return matMulStep(cx, spec, [...values(a, b, c), ...epi.operands, ...values(epi.output)]);
 };
 
 /**
@@ -83,10 +92,11 @@ const lowerConv =
   (transpose: boolean): NodeLowering =>
   (node, cx) => {
     const [x, w, bias] = node.inputs as [string, string, string | undefined];
-    const y = node.outputs[0]!;
-    const io = { x: tensorSpec(cx, x), w: tensorSpec(cx, w), out: tensorSpec(cx, y), ...(present(bias) ? { bias: tensorSpec(cx, bias) } : {}) };
-    const spec = transpose ? convTransposeSpec(cx.target, io, attrs(node)) : convSpec(cx.target, io, attrs(node));
-    return { kind: 'steps', steps: [{ kernel: cx.kernel(conv, spec), args: values(x, w, bias, y), flops: convFlops(spec) }] };
+    const epi = epilogueOf(cx, node.outputs[0]!);
+    const io = { x: tensorSpec(cx, x), w: tensorSpec(cx, w), out: tensorSpec(cx, epi.output), ...(present(bias) ? { bias: tensorSpec(cx, bias) } : {}) };
+    const spec = transpose ? convTransposeSpec(cx.target, io, attrs(node), epi.spec) : convSpec(cx.target, io, attrs(node), epi.spec);
+    const args = [...values(x, w, bias), ...epi.operands, ...values(epi.output)];
+    return { kind: 'steps', steps: [{ kernel: cx.kernel(conv, spec), args, flops: convFlops(spec) }] };
   };
 
 const lowerEinsum: NodeLowering = (node, cx) => {

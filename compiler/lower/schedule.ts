@@ -4,6 +4,7 @@
 import { type Graph, type Node, type TensorType, describeNode, formatLoc } from '../../ir/index.js';
 import { KernelCache, type Kernel } from '../kernel-spec.js';
 import type { Target } from '../wgsl/build.js';
+import { planEpilogues } from './fuse-epilogue.js';
 import { planElementwiseFusion } from './fuse.js';
 import { type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
 import { lowerFusedElementwise } from './table.js';
@@ -34,17 +35,20 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
   const aliases = new Map<string, string>();
   const kernels: Kernel[] = [];
   const seen = new Set<string>();
-  const fusion = planElementwiseFusion(g);
+  // Followers of matmul/conv are fused into their epilogues first; the remaining elementwise chains after that.
+  const epilogues = planEpilogues(g);
+  const fusion = planElementwiseFusion(g, epilogues.absorbed);
   for (const node of g.nodes) {
-    if (fusion.absorbed.has(node)) continue;
+    if (fusion.absorbed.has(node) || epilogues.absorbed.has(node)) continue;
     const group = fusion.groups.get(node);
+    const epilogue = epilogues.epilogues.get(node);
     const lower = group ? lowerFusedElementwise(group) : table[node.op];
-    const label = (group ?? [node]).map(describeNode).join('; ');
+    const label = (group ?? [node, ...(epilogue?.nodes ?? [])]).map(describeNode).join('; ');
     if (!lower)
       throw new LoweringError(`${formatLoc(node.loc)}${label}: kiln has no WebGPU kernel for ${node.op} yet; the graph cannot be compiled (the reference interpreter can still run it: kiln ir run)`);
     let lowered;
     try {
-      lowered = lower(node, cx);
+      lowered = lower(node, epilogue ? { ...cx, epilogue } : cx);
     } catch (e) {
       if (e instanceof LoweringError && e.message.includes(label)) throw e;
       // Programming errors are kiln bugs, not refusals: let them surface as such.
