@@ -40,7 +40,7 @@ function reshapeTarget(input: Shape, target: readonly number[], allowZero: boole
     if (t === -1) {
       if (inferred >= 0) fail('more than one -1');
       inferred = i;
-      out.push(1); // placeholder, replaced below
+      out.push(1); // the inferred dim: set once the known dims are multiplied out, below
     } else if (t === 0 && !allowZero) {
       if (i >= input.length) fail(`0 at position ${i} copies an input dim, but the input has rank ${input.length}`);
       out.push(input[i]!);

@@ -3,42 +3,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  AttrReader,
   type Attrs,
   GraphBuilder,
   type Shape,
-  type Tensor,
-  type TensorType,
-  checkAttrs,
   interpret,
-  lookupOp,
   makeTensor,
   tensorType,
   toleranceExcess,
 } from '../../ir/index.js';
+import { f32, infer, run } from './op-harness.js';
 
-function reader(op: string, attrs: Attrs): AttrReader {
-  const def = lookupOp(op)!;
-  const problems = checkAttrs(def, attrs);
-  if (problems.length) throw new Error(problems.join('; '));
-  return new AttrReader(op, def.attrs, attrs);
-}
 
-function infer(op: string, types: (TensorType | undefined)[], attrs: Attrs = {}): TensorType[] {
-  return lookupOp(op)!.infer(types, reader(op, attrs));
-}
 
 const shapeOf = (op: string, shapes: Shape[], attrs: Attrs = {}): Shape =>
   infer(op, shapes.map((s) => tensorType('f32', s)), attrs)[0]!.shape;
 
-function run(op: string, inputs: (Tensor | undefined)[], attrs: Attrs = {}): Tensor {
-  const r = reader(op, attrs);
-  const def = lookupOp(op)!;
-  const outTypes = def.infer(inputs.map((t) => t && tensorType(t.dtype, t.shape)), r);
-  return def.reference(inputs, r, outTypes)[0]!;
-}
 
-const f32 = (shape: number[], values: ArrayLike<number> | ((i: number) => number)) => makeTensor('f32', shape, values);
 const iota = (shape: number[], from = 1) => f32(shape, (i) => i + from);
 
 /** C = A @ B for row-major 2-D arrays, written without any shared helper. */

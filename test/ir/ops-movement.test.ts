@@ -4,48 +4,26 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  AttrReader,
   type Attrs,
   type DType,
   GraphBuilder,
   type Shape,
   type Tensor,
-  type TensorType,
-  checkAttrs,
   interpret,
-  lookupOp,
   makeTensor,
   tensorType,
   tensorsIdentical,
 } from '../../ir/index.js';
+import { f32, infer, run, runAll } from './op-harness.js';
 
 const INT64_MAX = 9223372036854775807;
 
-function reader(op: string, attrs: Attrs): AttrReader {
-  const def = lookupOp(op)!;
-  const problems = checkAttrs(def, attrs);
-  if (problems.length) throw new Error(problems.join('; '));
-  return new AttrReader(op, def.attrs, attrs);
-}
 
-function infer(op: string, types: (TensorType | undefined)[], attrs: Attrs = {}): TensorType[] {
-  return lookupOp(op)!.infer(types, reader(op, attrs));
-}
 
 const shapeOf = (op: string, shape: Shape, attrs: Attrs = {}): Shape => infer(op, [tensorType('f32', shape)], attrs)[0]!.shape;
 
-function runAll(op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor[] {
-  const r = reader(op, attrs);
-  const def = lookupOp(op)!;
-  const outTypes = def.infer(inputs.map((t) => tensorType(t.dtype, t.shape)), r);
-  const outs = def.reference(inputs, r, outTypes);
-  outs.forEach((t, k) => expect(t.shape).toEqual(outTypes[k]!.shape));
-  return outs;
-}
 
-const run = (op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor => runAll(op, inputs, attrs)[0]!;
 const values = (t: Tensor): number[] => Array.from(t.data);
-const f32 = (shape: number[], v: ArrayLike<number> | ((i: number) => number)) => makeTensor('f32', shape, v);
 const iota = (shape: number[], dtype: DType = 'f32') => makeTensor(dtype, shape, (i) => i);
 
 describe('Reshape', () => {

@@ -9,20 +9,14 @@ import {
   type Shape,
   type Tensor,
   type TensorType,
-  checkAttrs,
   interpret,
   lookupOp,
   makeTensor,
   tensorType,
   toleranceExcess,
 } from '../../ir/index.js';
+import { f32, reader } from './op-harness.js';
 
-function reader(op: string, attrs: Attrs): AttrReader {
-  const def = lookupOp(op)!;
-  const problems = checkAttrs(def, attrs);
-  if (problems.length) throw new Error(problems.join('; '));
-  return new AttrReader(op, def.attrs, attrs);
-}
 
 const poolShape = (op: string, x: Shape, attrs: Attrs = {}): Shape =>
   lookupOp(op)!.infer([tensorType('f32', x)], reader(op, attrs))[0]!.shape;
@@ -36,7 +30,6 @@ function run(op: string, x: Tensor, attrs: Attrs = {}): number[] {
   return Array.from(y.data);
 }
 
-const f32 = (shape: number[], values: ArrayLike<number> | ((i: number) => number)) => makeTensor('f32', shape, values);
 
 describe('pool inference', () => {
   it('slides the window with strides, pads and dilations', () => {
