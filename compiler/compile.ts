@@ -110,6 +110,7 @@ export function compileGraph(input: Graph, opts: CompileOptions = {}): Artifact 
     buffers: [
       ...(plan.weights.byteLength ? [{ id: WEIGHTS_BUFFER, kind: 'weights' as const, bytes: plan.weights.byteLength, source: { file: 'weights.bin', offset: 0 } }] : []),
       ...plan.slotBytes.map((bytes, k) => ({ id: FIRST_SLOT_BUFFER + k, kind: 'arena' as const, bytes })),
+      ...(plan.uniformBytes ? [{ id: FIRST_SLOT_BUFFER + plan.slotBytes.length, kind: 'uniform' as const, bytes: plan.uniformBytes }] : []),
     ],
     kernels,
     entryPoints: { run: dispatches },

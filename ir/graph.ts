@@ -1,6 +1,7 @@
 // The graph IR: SSA values named by strings, nodes in topological order, typed values. Graphs are immutable
 // plain data; passes build new ones (see withNodes / GraphBuilder) rather than mutating.
 import type { SymbolBound } from './shape.js';
+import type { ExternalData } from './external.js';
 import type { Tensor } from './tensor.js';
 import type { TensorType } from './types.js';
 
@@ -31,11 +32,13 @@ export interface ValueDecl {
 
 /**
  * A constant: inline data (`value`), or a parameter bound by name to external weights (`source`, e.g. a
- * safetensors tensor name) whose data arrives at compile time.
+ * safetensors tensor name) whose data arrives at compile time, either loaded (`value`) or left in its file
+ * (`external`, read only when packed or interpreted).
  */
 export interface ConstantDecl extends ValueDecl {
   readonly value?: Tensor;
   readonly source?: string;
+  readonly external?: ExternalData;
 }
 
 export interface Graph {

@@ -14,3 +14,4 @@ export * from './print.js';
 export * from './parse.js';
 export * from './import/onnx/index.js';
 export * from './bind-symbols.js';
+export * from './external.js';

@@ -2,6 +2,7 @@
 // It is the oracle for every pass and kernel test, so it checks everything it can: input dtypes and shapes
 // (binding symbolic dims consistently), and that each op's result matches its inferred type.
 import { roundToDType } from './dtype.js';
+import { loadExternal } from './external.js';
 import { type Graph, type Node, describeNode, formatLoc } from './graph.js';
 import { AttrReader, OpError, lookupOp } from './op.js';
 import { formatShape } from './shape.js';
@@ -49,6 +50,10 @@ export function evaluateAll(g: Graph, inputs: Bindings): Map<string, Tensor> {
     env.set(decl.name, t);
   }
   for (const c of g.constants) {
+    if (!c.value && c.external) {
+      env.set(c.name, loadExternal(c.external, c.type.dtype, c.type.shape as number[]));
+      continue;
+    }
     if (!c.value) throw new InterpError(`constant %${c.name} has no data (parameter '${c.source ?? '?'}' was never bound to weights)`);
     env.set(c.name, c.value);
   }

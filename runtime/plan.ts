@@ -49,8 +49,11 @@ export interface IOTensor {
 
 export interface BufferDecl {
   readonly id: number;
-  /** weights: filled from `file` at load; arena: activations (inputs, intermediates, outputs); scratch: kernel temporaries. */
-  readonly kind: 'weights' | 'arena';
+  /**
+   * weights: filled from `source` at load; arena: activations (inputs, intermediates, outputs) and kernel
+   * temporaries; uniform: scalar inputs read by kernels as uniforms (written per run like any input).
+   */
+  readonly kind: 'weights' | 'arena' | 'uniform';
   readonly bytes: number;
   /** For weights: where the initial contents come from. */
   readonly source?: { readonly file: string; readonly offset: number };

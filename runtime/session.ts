@@ -34,6 +34,7 @@ const STORAGE = 0x0080; // GPUBufferUsage.STORAGE (numeric so the runtime needs 
 const COPY_SRC = 0x0004;
 const COPY_DST = 0x0008;
 const MAP_READ = 0x0001;
+const UNIFORM = 0x0040;
 
 function numel(shape: readonly (number | string)[]): number {
   return shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : NaN), 1);
@@ -93,7 +94,7 @@ export class Session {
         device,
         async () => {
           for (const b of manifest.buffers) {
-            const buffer = device.createBuffer({ label: `${b.kind}${b.id}`, size: Math.max(4, Math.ceil(b.bytes / 4) * 4), usage: STORAGE | COPY_SRC | COPY_DST });
+            const buffer = device.createBuffer({ label: `${b.kind}${b.id}`, size: Math.max(4, Math.ceil(b.bytes / 4) * 4), usage: b.kind === 'uniform' ? UNIFORM | COPY_DST : STORAGE | COPY_SRC | COPY_DST });
             buffers.set(b.id, buffer);
             if (b.source) {
               const file = contents.get(b.source.file)!;

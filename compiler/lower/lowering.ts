@@ -6,8 +6,12 @@ import type { Kernel, KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Epilogue } from '../kernels/matmul-epilogue.js';
 import type { Target } from '../wgsl/build.js';
 
-/** What a kernel binding is bound to: a graph value, or a temporary private to the node's steps. */
-export type ArgRef = { readonly value: string } | { readonly scratch: string; readonly bytes: number };
+/**
+ * What a kernel binding is bound to: a graph value, or a temporary private to the node's steps. `uniform` marks
+ * an i32/u32/f32 scalar graph input the kernel declares as `var<uniform>` vec4 (value in .x): the planner puts it
+ * in the uniform buffer, so per-step numbers (a decode position) change without new pipelines or bind groups.
+ */
+export type ArgRef = { readonly value: string; readonly uniform?: boolean } | { readonly scratch: string; readonly bytes: number };
 
 export interface Step {
   readonly kernel: Kernel;
@@ -16,7 +20,15 @@ export interface Step {
   readonly flops: number;
 }
 
-export type Lowering = { readonly kind: 'alias'; readonly of: string } | { readonly kind: 'steps'; readonly steps: readonly Step[] };
+/**
+ * alias: the output shares an input's memory and no work is done. steps: kernels compute the output. inplace:
+ * the steps update input `of` where it lies and the output is that same memory (a KV-cache write); allowed only
+ * when nothing else reads `of`.
+ */
+export type Lowering =
+  | { readonly kind: 'alias'; readonly of: string }
+  | { readonly kind: 'steps'; readonly steps: readonly Step[] }
+  | { readonly kind: 'inplace'; readonly of: string; readonly steps: readonly Step[] };
 
 /**
  * Elementwise ops fused into the epilogue of the node being lowered (see fuse-epilogue.ts): the kernel applies

@@ -1,7 +1,7 @@
 // Scheduling: walk the graph in order and lower each node to kernel steps (or an alias). The result is the
 // flat dispatch order of the artifact, the alias map (values that share another value's memory) and the
 // deduplicated kernels in first-use order.
-import { type Graph, type Node, type TensorType, describeNode, formatLoc } from '../../ir/index.js';
+import { type Graph, type Node, type TensorType, consumers, describeNode, formatLoc } from '../../ir/index.js';
 import { KernelCache, type Kernel } from '../kernel-spec.js';
 import type { Target } from '../wgsl/build.js';
 import { planEpilogues } from './fuse-epilogue.js';
@@ -37,6 +37,7 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
   const seen = new Set<string>();
   // Followers of matmul/conv are fused into their epilogues first; the remaining elementwise chains after that.
   const epilogues = planEpilogues(g);
+  const readers = consumers(g);
   const fusion = planElementwiseFusion(g, epilogues.absorbed);
   for (const node of g.nodes) {
     if (fusion.absorbed.has(node) || epilogues.absorbed.has(node)) continue;
@@ -61,6 +62,12 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
     if (lowered.kind === 'alias') {
       aliases.set(node.outputs[0]!, aliases.get(lowered.of) ?? lowered.of);
       continue;
+    }
+    if (lowered.kind === 'inplace') {
+      const others = (readers.get(lowered.of) ?? []).filter((n) => n !== node);
+      if (others.length || g.outputs.includes(lowered.of))
+        throw new LoweringError(`${formatLoc(node.loc)}${label}: updates %${lowered.of} in place, but ${others.length ? describeNode(others[0]!) : 'the graph output'} also reads it`);
+      aliases.set(node.outputs[0]!, aliases.get(lowered.of) ?? lowered.of);
     }
     for (const s of lowered.steps) {
       steps.push({ ...s, node, label });

@@ -19,10 +19,17 @@ export interface BufferPlan {
   readonly scratch: ReadonlyMap<string, Region>;
   /** Size of each activation slot buffer (buffer id FIRST_SLOT_BUFFER + index). */
   readonly slotBytes: readonly number[];
+  /** Size of the uniform buffer (buffer id FIRST_SLOT_BUFFER + slotBytes.length), 0 when no kernel takes uniforms. */
+  readonly uniformBytes: number;
   readonly arenaBytes: number;
   /** Activation bytes if nothing were reused. */
   readonly noReuseBytes: number;
 }
+
+/** WebGPU's minUniformBufferOffsetAlignment ceiling: every adapter accepts uniform bindings at this spacing. */
+export const UNIFORM_SPACING = 256;
+/** A uniform scalar is bound as a vec4 (uniform bindings are at least 16 bytes). */
+export const UNIFORM_BINDING_BYTES = 16;
 
 export const scratchKey = (nodeIndex: number, name: string): string => `${nodeIndex}:${name}`;
 
@@ -43,6 +50,24 @@ export function planBuffers(g: Graph, s: Schedule, alignment: number): BufferPla
   };
   for (const i of g.inputs) touch(i.name, 0);
   const nodeIndex = new Map(g.nodes.map((n, k) => [n, k]));
+  // Values bound as uniforms (scalar inputs such as a decode position) live in the uniform buffer, never in a
+  // storage slot: a buffer cannot be both, and these must not move between runs.
+  const uniformUse = new Map<string, boolean>();
+  for (const step of s.steps)
+    for (const a of step.args)
+      if ('value' in a) {
+        const v = root(a.value);
+        const asUniform = !!a.uniform;
+        if (uniformUse.has(v) && uniformUse.get(v) !== asUniform)
+          throw new Error(`%${v} is bound both as a uniform and as a storage tensor; give the storage use its own value`);
+        uniformUse.set(v, asUniform);
+      }
+  const uniformValues = [...uniformUse].filter(([, u]) => u).map(([v]) => v);
+  for (const v of uniformValues) {
+    const t = g.types.get(v)!;
+    if (!g.inputs.some((i) => i.name === v) || t.shape.length !== 0)
+      throw new Error(`%${v} is bound as a uniform but is not a scalar graph input; only scalar inputs can be uniforms`);
+  }
   const scratchBlocks = new Map<string, { bytes: number; start: number; end: number }>();
   s.steps.forEach((step, i) => {
     step.args.forEach((a) => {
@@ -75,7 +100,7 @@ export function planBuffers(g: Graph, s: Schedule, alignment: number): BufferPla
   const weights = concat(segments);
 
   const blocks: Block[] = [];
-  for (const [v, s0] of start) if (!constants.has(v)) blocks.push({ id: `v:${v}`, bytes: bytesOf(v), start: s0, end: end.get(v)! });
+  for (const [v, s0] of start) if (!constants.has(v) && !uniformUse.get(v)) blocks.push({ id: `v:${v}`, bytes: bytesOf(v), start: s0, end: end.get(v)! });
   for (const [key, b] of scratchBlocks) blocks.push({ id: `s:${key}`, ...b });
   const slots = planSlots(blocks);
   const regionOf = (b: Block): Region => ({ buffer: FIRST_SLOT_BUFFER + slots.slotOf.get(b.id)!, offset: 0, bytes: b.bytes });
@@ -84,11 +109,14 @@ export function planBuffers(g: Graph, s: Schedule, alignment: number): BufferPla
     if (b.id.startsWith('v:')) regions.set(b.id.slice(2), regionOf(b));
     else scratch.set(b.id.slice(2), regionOf(b));
   }
+  const uniformBuffer = FIRST_SLOT_BUFFER + slots.slotBytes.length;
+  uniformValues.forEach((v, k) => regions.set(v, { buffer: uniformBuffer, offset: k * UNIFORM_SPACING, bytes: UNIFORM_BINDING_BYTES }));
+  const uniformBytes = uniformValues.length ? (uniformValues.length - 1) * UNIFORM_SPACING + UNIFORM_BINDING_BYTES : 0;
   for (const [alias, of] of s.aliases) {
     const r = regions.get(of);
     if (r) regions.set(alias, r);
   }
-  return { weights, regions, scratch, slotBytes: slots.slotBytes, arenaBytes: slots.peak, noReuseBytes: slots.total };
+  return { weights, regions, scratch, slotBytes: slots.slotBytes, uniformBytes, arenaBytes: slots.peak, noReuseBytes: slots.total };
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

@@ -14,3 +14,4 @@ import './einsum.js';
 import './resize.js';
 import './conv-transpose.js';
 import './quantize.js';
+import './decode.js';

@@ -1,0 +1,124 @@
+// External weights: a constant whose data stays in a file (a safetensors tensor) until someone needs it. The
+// graph holds only where the bytes are, so a multi-gigabyte checkpoint compiles without being loaded: the
+// packer streams it chunk by chunk, and only the interpreter (on small models) reads a whole tensor.
+import { closeSync, openSync, readSync } from 'node:fs';
+import type { DType } from './dtype.js';
+import { roundToDType } from './dtype.js';
+import { bf16ToNumber, halfToNumber } from './import/onnx/tensor-proto.js';
+import type { Tensor } from './tensor.js';
+
+/** Element encodings of external data (safetensors' dtype names). */
+export type ExternalFormat = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+export const EXTERNAL_FORMATS: readonly ExternalFormat[] = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'];
+
+export const FORMAT_BYTES: Readonly<Record<ExternalFormat, number>> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+
+/**
+ * The IR dtype data of a format becomes: F64 narrows to f32 and I64 to i32 (kernels have neither), I16 widens to
+ * i32; the rest map one to one.
+ */
+export const FORMAT_DTYPE: Readonly<Record<ExternalFormat, DType>> = {
+  F64: 'f32',
+  F32: 'f32',
+  F16: 'f16',
+  BF16: 'bf16',
+  I64: 'i32',
+  I32: 'i32',
+  I16: 'i32',
+  I8: 'i8',
+  U8: 'u8',
+  BOOL: 'bool',
+};
+
+export interface ExternalData {
+  /** Absolute path of the file holding the bytes. */
+  readonly file: string;
+  /** Byte offset of the first element in the file, and the byte count. */
+  readonly offset: number;
+  readonly bytes: number;
+  readonly format: ExternalFormat;
+  /** The tensor's name in its file (for messages). */
+  readonly name: string;
+}
+
+/** Whether data in `format` may fill a constant of `dtype`: its own dtype, or f32 for any float (widened on load). */
+export function formatFits(format: ExternalFormat, dtype: DType): boolean {
+  if (FORMAT_DTYPE[format] === dtype) return true;
+  return dtype === 'f32' && (format === 'F16' || format === 'BF16' || format === 'F64');
+}
+
+/** Decode `count` little-endian elements of `format` starting at bytes[0] into doubles (unrounded). */
+export function decodeFormat(format: ExternalFormat, bytes: Uint8Array, count: number, out = new Float64Array(count)): Float64Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (format) {
+    case 'F64':
+      for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
+      break;
+    case 'F32':
+      for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+      break;
+    case 'F16':
+      for (let i = 0; i < count; i++) out[i] = halfToNumber(view.getUint16(i * 2, true));
+      break;
+    case 'BF16':
+      for (let i = 0; i < count; i++) out[i] = bf16ToNumber(view.getUint16(i * 2, true));
+      break;
+    case 'I64':
+      for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(i * 8, true));
+      break;
+    case 'I32':
+      for (let i = 0; i < count; i++) out[i] = view.getInt32(i * 4, true);
+      break;
+    case 'I16':
+      for (let i = 0; i < count; i++) out[i] = view.getInt16(i * 2, true);
+      break;
+    case 'I8':
+      for (let i = 0; i < count; i++) out[i] = view.getInt8(i);
+      break;
+    case 'U8':
+      for (let i = 0; i < count; i++) out[i] = bytes[i]!;
+      break;
+    case 'BOOL':
+      for (let i = 0; i < count; i++) out[i] = bytes[i] ? 1 : 0;
+      break;
+  }
+  return out;
+}
+
+export class ExternalDataError extends Error {
+  override name = 'ExternalDataError';
+}
+
+/** Read `length` bytes at `position` of an open file, failing clearly on a short read (file changed or truncated). */
+export function readExactly(fd: number, position: number, length: number, file: string): Uint8Array {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, out, done, length - done, position + done);
+    if (n === 0) throw new ExternalDataError(`${file}: ends before byte ${position + length} (truncated or changed since it was opened)`);
+    done += n;
+  }
+  return out;
+}
+
+/** Load an external tensor whole, as the interpreter needs it; values checked to fit `dtype` when narrowed. */
+export function loadExternal(ext: ExternalData, dtype: DType, shape: readonly number[]): Tensor {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count * FORMAT_BYTES[ext.format] !== ext.bytes)
+    throw new ExternalDataError(`${ext.file}: tensor '${ext.name}' holds ${ext.bytes} bytes, not the ${count} ${ext.format} elements of shape [${shape.join(',')}]`);
+  const fd = openSync(ext.file, 'r');
+  let bytes: Uint8Array;
+  try {
+    bytes = readExactly(fd, ext.offset, ext.bytes, ext.file);
+  } finally {
+    closeSync(fd);
+  }
+  const data = decodeFormat(ext.format, bytes, count);
+  if (ext.format === 'I64')
+    for (let i = 0; i < count; i++)
+      if (data[i]! < -(2 ** 31) || data[i]! > 2 ** 31 - 1)
+        throw new ExternalDataError(`${ext.file}: tensor '${ext.name}' value ${data[i]} at index ${i} does not fit i32 (kiln narrows I64 to i32)`);
+  for (let i = 0; i < count; i++) data[i] = roundToDType(data[i]!, dtype);
+  return { dtype, shape: [...shape], data };
+}
