@@ -207,3 +207,23 @@ registerOp({
     return [makeTensor(x.dtype, x.shape.slice(1), x.data.subarray((len - 1) * width, len * width))];
   },
 });
+
+// Positions(pos) {count} -> i32[count] = pos, pos+1, ...: the absolute positions of a step's rows, to gather
+// learned position embeddings (GPT-2, BERT) without the position ever being a storage tensor.
+registerOp({
+  name: 'Positions',
+  inputs: { min: 1, max: 1 },
+  outputs: 1,
+  attrs: { count: { kind: 'int', required: true } },
+  infer(inputs, attrs) {
+    const [pos] = checkInputs('Positions', inputs, 1) as [TensorType];
+    requireScalarInt('Positions', pos, 'pos');
+    const count = attrs.int('count');
+    if (count < 0) throw new OpError(`Positions: count must be >= 0, got ${count}`);
+    return [tensorType('i32', [count])];
+  },
+  reference(inputs, attrs) {
+    const pos = scalar(inputs[0]);
+    return [makeTensor('i32', [attrs.int('count')], (t) => pos + t)];
+  },
+});
