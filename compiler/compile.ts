@@ -1,20 +1,26 @@
-// compile(graph) -> artifact: passes, scheduling into kernels, buffer planning, then the artifact's files.
-// Everything here is a deterministic function of the graph and the options, so two compiles of the same input
+// compile(program) -> artifact: passes and scheduling per entry point, then one buffer layout for the program
+// (weights pages, persistent state, uniforms, activation slots shared by the entries) and the artifact's files.
+// Everything here is a deterministic function of the graphs and the options, so two compiles of the same input
 // give byte-identical artifacts (no timestamps, no absolute paths, sorted keys, stable kernel names).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import type { Graph } from '../ir/index.js';
+import { type ConstantDecl, type Graph, tensorsIdentical, typesEqual } from '../ir/index.js';
 import { DEFAULT_PIPELINE, runPipeline } from '../passes/index.js';
-import type { Dispatch, IOTensor, KernelDecl, Manifest, Region } from '../runtime/plan.js';
+import type { BufferDecl, Dispatch, EntryPoint, GenerationDecl, IOTensor, KernelDecl, Manifest, Region } from '../runtime/plan.js';
 import { MANIFEST_FORMAT, MANIFEST_VERSION } from '../runtime/plan.js';
 import { emitEntry } from './emit/entry.js';
+import type { Kernel } from './kernel-spec.js';
 import { type NodeLowering } from './lower/lowering.js';
-import { scheduleGraph } from './lower/schedule.js';
+import { type Schedule, scheduleGraph } from './lower/schedule.js';
 import { LOWERINGS } from './lower/table.js';
-import { FIRST_SLOT_BUFFER, WEIGHTS_BUFFER, planBuffers, scratchKey } from './memory/plan-buffers.js';
+import { type ArtifactFile, isLazy } from './memory/lazy-file.js';
+import { UNIFORM_BINDING_BYTES, UNIFORM_SPACING, planBuffers, scratchKey, uniformValues, usedConstants } from './memory/plan-buffers.js';
+import { DEFAULT_PAGE_BYTES, pageFile, planWeightPages } from './memory/plan-weights.js';
 import type { Target } from './wgsl/build.js';
+import { byteLength } from '../runtime/codec.js';
+import { numel } from '../ir/index.js';
 
-export const COMPILER_ID = 'kiln 0.1.0';
+export const COMPILER_ID = 'kiln 0.2.0';
 
 export interface CompileOptions {
   readonly target?: Target;
@@ -25,12 +31,34 @@ export interface CompileOptions {
   /** WebGPU's minStorageBufferOffsetAlignment; 256 on every adapter we know of. */
   readonly alignment?: number;
   readonly lowerings?: Readonly<Record<string, NodeLowering>>;
+  /** Largest weights page (buffer) in bytes; default 128 MiB, WebGPU's default binding limit. */
+  readonly pageBytes?: number;
+}
+
+/** A state value: an input whose buffer persists between runs, and the output that updates it in place. */
+export interface StatePair {
+  readonly input: string;
+  readonly output: string;
+}
+
+export interface ProgramEntry {
+  readonly graph: Graph;
+  readonly state?: readonly StatePair[];
+}
+
+/** Several entry points over shared weights and state (a decoder's prefill and decode), compiled as one artifact. */
+export interface Program {
+  readonly name: string;
+  readonly entries: Readonly<Record<string, ProgramEntry>>;
+  readonly generation?: GenerationDecl;
+  /** A Hugging Face tokenizer.json to ship with the artifact. */
+  readonly tokenizer?: Uint8Array;
 }
 
 export interface Artifact {
   readonly manifest: Manifest;
-  /** Every file but manifest.json, by relative path. */
-  readonly files: ReadonlyMap<string, Uint8Array>;
+  /** Every file but manifest.json, by relative path (weights pages are streamed: see memory/lazy-file.ts). */
+  readonly files: ReadonlyMap<string, ArtifactFile>;
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -46,76 +74,169 @@ function runtimeJs(): Uint8Array {
 }
 
 export function compileGraph(input: Graph, opts: CompileOptions = {}): Artifact {
+  return compileProgram({ name: input.name, entries: { run: { graph: input } } }, opts);
+}
+
+interface ScheduledEntry {
+  readonly name: string;
+  readonly graph: Graph;
+  readonly schedule: Schedule;
+  readonly state: readonly StatePair[];
+}
+
+/** Constants of the same name in different entries must be the same data (they share one region). */
+function sameConstant(a: ConstantDecl, b: ConstantDecl): boolean {
+  if (!typesEqual(a.type, b.type)) return false;
+  if (a.value && b.value) return tensorsIdentical(a.value, b.value);
+  if (a.external && b.external) return a.external.file === b.external.file && a.external.offset === b.external.offset && a.external.format === b.external.format;
+  return false;
+}
+
+export function compileProgram(program: Program, opts: CompileOptions = {}): Artifact {
   const target = opts.target ?? { shaderF16: false };
   const alignment = opts.alignment ?? 256;
-  const { graph } = runPipeline(input, DEFAULT_PIPELINE);
-  const schedule = scheduleGraph(graph, target, opts.lowerings ?? LOWERINGS);
-  const plan = planBuffers(graph, schedule, alignment);
-  const nodeIndex = new Map(graph.nodes.map((n, k) => [n, k]));
+  const entries: ScheduledEntry[] = Object.entries(program.entries).map(([name, e]) => {
+    const { graph } = runPipeline(e.graph, DEFAULT_PIPELINE);
+    return { name, graph, schedule: scheduleGraph(graph, target, opts.lowerings ?? LOWERINGS), state: e.state ?? [] };
+  });
 
-  const kernelIds = new Map(schedule.kernels.map((k, i) => [k.hash, i]));
-  const kernels: KernelDecl[] = schedule.kernels.map((k, id) => ({
+  // Program-wide homes: weights pages, then state buffers, then the uniform buffer, then activation slots.
+  const constants = new Map<string, ConstantDecl>();
+  for (const e of entries) {
+    const decls = new Map(e.graph.constants.map((c) => [c.name, c]));
+    for (const name of usedConstants(e.graph, e.schedule)) {
+      const c = decls.get(name)!;
+      const prev = constants.get(name);
+      if (prev && !sameConstant(prev, c)) throw new Error(`entry points disagree on constant %${name}: one name must mean one tensor`);
+      if (!prev) constants.set(name, c);
+    }
+  }
+  const pages = planWeightPages([...constants.values()], alignment, opts.pageBytes ?? DEFAULT_PAGE_BYTES);
+  const fixed = new Map<string, Region>();
+  pages.forEach((p, id) => p.segments.forEach((s) => fixed.set(s.decl.name, { buffer: id, offset: s.offset, bytes: s.bytes })));
+  const buffers: BufferDecl[] = pages.map((p, id) => ({ id, kind: 'weights', bytes: p.bytes, source: { file: p.file, offset: 0 } }));
+
+  const stateBytes = new Map<string, number>();
+  for (const e of entries)
+    for (const s of e.state) {
+      const t = e.graph.types.get(s.input);
+      if (!t || !e.graph.inputs.some((i) => i.name === s.input)) throw new Error(`entry '${e.name}': state %${s.input} is not a graph input`);
+      const bytes = byteLength(t.dtype, numel(t.shape as number[]));
+      if (stateBytes.has(s.input) && stateBytes.get(s.input) !== bytes) throw new Error(`entry points disagree on the size of state %${s.input}`);
+      stateBytes.set(s.input, bytes);
+    }
+  for (const [name, bytes] of [...stateBytes].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const id = buffers.length;
+    buffers.push({ id, kind: 'state', bytes, state: name });
+    fixed.set(name, { buffer: id, offset: 0, bytes });
+  }
+
+  const uniforms = [...new Set(entries.flatMap((e) => uniformValues(e.graph, e.schedule)))].sort();
+  if (uniforms.length) {
+    const id = buffers.length;
+    buffers.push({ id, kind: 'uniform', bytes: (uniforms.length - 1) * UNIFORM_SPACING + UNIFORM_BINDING_BYTES });
+    uniforms.forEach((u, k) => fixed.set(u, { buffer: id, offset: k * UNIFORM_SPACING, bytes: UNIFORM_BINDING_BYTES }));
+  }
+  const firstSlot = buffers.length;
+
+  // Kernels deduplicated across entries by structural hash, numbered in first-use order.
+  const kernelList: Kernel[] = [];
+  const kernelIds = new Map<string, number>();
+  for (const e of entries)
+    for (const k of e.schedule.kernels)
+      if (!kernelIds.has(k.hash)) {
+        kernelIds.set(k.hash, kernelList.length);
+        kernelList.push(k);
+      }
+  const kernels: KernelDecl[] = kernelList.map((k, id) => ({
     id,
     file: `kernels/${k.name}.wgsl`,
     entryPoint: k.entryPoint,
     workgroupSize: k.workgroupSize,
     bindings: k.bindings.map((b) => ({ binding: b.binding, access: b.access })),
   }));
-  const dispatches: Dispatch[] = schedule.steps.map((step) => {
-    const bindings: Region[] = step.args.map((a) =>
-      'value' in a ? plan.regions.get(a.value)! : plan.scratch.get(scratchKey(nodeIndex.get(step.node)!, a.scratch))!,
-    );
-    let bytesRead = 0;
-    let bytesWritten = 0;
-    step.kernel.bindings.forEach((b, j) => {
-      if (b.access === 'read_write') bytesWritten += bindings[j]!.bytes;
-      else bytesRead += bindings[j]!.bytes;
+
+  const slotBytes: number[] = [];
+  let arenaBytes = 0;
+  let noReuseBytes = 0;
+  const entryPoints: Record<string, EntryPoint> = {};
+  for (const e of entries) {
+    const plan = planBuffers(e.graph, e.schedule, fixed, firstSlot);
+    plan.slotBytes.forEach((b, k) => (slotBytes[k] = Math.max(slotBytes[k] ?? 0, b)));
+    arenaBytes = Math.max(arenaBytes, plan.arenaBytes);
+    noReuseBytes = Math.max(noReuseBytes, plan.noReuseBytes);
+    for (const s of e.state) {
+      const out = plan.regions.get(s.output);
+      if (!out || out.buffer !== fixed.get(s.input)!.buffer)
+        throw new Error(`entry '${e.name}': state output %${s.output} is not written in place into %${s.input}; only in-place updates (CacheWrite) can produce state`);
+    }
+    const nodeIndex = new Map(e.graph.nodes.map((n, k) => [n, k]));
+    const dispatches: Dispatch[] = e.schedule.steps.map((step) => {
+      const bindings: Region[] = step.args.map((a) =>
+        'value' in a ? plan.regions.get(a.value)! : plan.scratch.get(scratchKey(nodeIndex.get(step.node)!, a.scratch))!,
+      );
+      let bytesRead = 0;
+      let bytesWritten = 0;
+      step.kernel.bindings.forEach((b, j) => {
+        if (b.access === 'read_write') bytesWritten += bindings[j]!.bytes;
+        else bytesRead += bindings[j]!.bytes;
+      });
+      return { kernel: kernelIds.get(step.kernel.hash)!, bindings, workgroups: step.kernel.dispatch, label: step.label, cost: { flops: step.flops, bytesRead, bytesWritten } };
     });
-    return { kernel: kernelIds.get(step.kernel.hash)!, bindings, workgroups: step.kernel.dispatch, label: step.label, cost: { flops: step.flops, bytesRead, bytesWritten } };
-  });
+    const io = (name: string): IOTensor => {
+      const t = e.graph.types.get(name)!;
+      const declared = opts.declaredDtypes?.get(name);
+      return { name, dtype: t.dtype, ...(declared ? { declaredDtype: declared } : {}), shape: [...t.shape], region: plan.regions.get(name)! };
+    };
+    const stateInputs = new Set(e.state.map((s) => s.input));
+    const stateOutputs = new Set(e.state.map((s) => s.output));
+    entryPoints[e.name] = {
+      inputs: e.graph.inputs.filter((i) => !stateInputs.has(i.name)).map((i) => io(i.name)),
+      outputs: e.graph.outputs.filter((o) => !stateOutputs.has(o)).map(io),
+      dispatches,
+    };
+  }
+  slotBytes.forEach((bytes, k) => buffers.push({ id: firstSlot + k, kind: 'arena', bytes }));
 
-  const io = (name: string): IOTensor => {
-    const t = graph.types.get(name)!;
-    const declared = opts.declaredDtypes?.get(name);
-    return { name, dtype: t.dtype, ...(declared ? { declaredDtype: declared } : {}), shape: [...t.shape], region: plan.regions.get(name)! };
-  };
-
-  const files = new Map<string, Uint8Array>();
-  schedule.kernels.forEach((k, i) => files.set(kernels[i]!.file, utf8(k.wgsl)));
-  if (plan.weights.byteLength) files.set('weights.bin', plan.weights);
-  const inputs = graph.inputs.map((i) => io(i.name));
-  const outputs = graph.outputs.map(io);
-  const entry = emitEntry(graph.name, inputs, outputs);
+  const files = new Map<string, ArtifactFile>();
+  kernelList.forEach((k, i) => files.set(kernels[i]!.file, utf8(k.wgsl)));
+  for (const p of pages) files.set(p.file, pageFile(p));
+  const main = entryPoints.run ?? Object.values(entryPoints)[0]!;
+  const entry = emitEntry(program.name, main.inputs, main.outputs, Object.keys(entryPoints), !!program.generation);
   files.set('model.js', utf8(entry.js));
   files.set('model.d.ts', utf8(entry.dts));
   files.set('runtime.js', runtimeJs());
+  if (program.tokenizer) files.set('tokenizer.json', program.tokenizer);
 
-  const maxBinding = Math.max(4, ...dispatches.flatMap((d) => d.bindings.map((r) => r.bytes)));
+  const allDispatches = Object.values(entryPoints).flatMap((e) => e.dispatches);
+  const maxBinding = Math.max(4, ...allDispatches.flatMap((d) => d.bindings.map((r) => r.bytes)));
+  const weightsBytes = pages.reduce((s, p) => s + p.bytes, 0);
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
-    model: { name: graph.name, source: opts.source ?? '', compiler: COMPILER_ID },
+    model: { name: program.name, source: opts.source ?? '', compiler: COMPILER_ID },
     requires: {
       features: target.shaderF16 ? ['shader-f16'] : [],
       limits: {
-        maxBufferSize: Math.max(4, plan.weights.byteLength, ...plan.slotBytes),
+        maxBufferSize: Math.max(4, ...buffers.map((b) => b.bytes)),
         maxStorageBufferBindingSize: maxBinding,
         maxStorageBuffersPerShaderStage: Math.max(0, ...kernels.map((k) => k.bindings.filter((b) => b.access !== 'uniform').length)),
-        maxComputeWorkgroupsPerDimension: Math.max(1, ...dispatches.flatMap((d) => d.workgroups)),
+        maxUniformBuffersPerShaderStage: Math.max(0, ...kernels.map((k) => k.bindings.filter((b) => b.access === 'uniform').length)),
+        maxComputeWorkgroupsPerDimension: Math.max(1, ...allDispatches.flatMap((d) => d.workgroups)),
         maxComputeInvocationsPerWorkgroup: Math.max(1, ...kernels.map((k) => k.workgroupSize[0] * k.workgroupSize[1] * k.workgroupSize[2])),
       },
     },
-    inputs,
-    outputs,
-    buffers: [
-      ...(plan.weights.byteLength ? [{ id: WEIGHTS_BUFFER, kind: 'weights' as const, bytes: plan.weights.byteLength, source: { file: 'weights.bin', offset: 0 } }] : []),
-      ...plan.slotBytes.map((bytes, k) => ({ id: FIRST_SLOT_BUFFER + k, kind: 'arena' as const, bytes })),
-      ...(plan.uniformBytes ? [{ id: FIRST_SLOT_BUFFER + plan.slotBytes.length, kind: 'uniform' as const, bytes: plan.uniformBytes }] : []),
-    ],
+    buffers,
     kernels,
-    entryPoints: { run: dispatches },
-    memory: { arenaBytes: plan.arenaBytes, noReuseBytes: plan.noReuseBytes, weightsBytes: plan.weights.byteLength },
-    files: Object.fromEntries([...files].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, bytes]) => [path, { sha256: sha256(bytes), bytes: bytes.byteLength }])),
+    entryPoints,
+    ...(program.generation ? { generation: program.generation } : {}),
+    ...(program.tokenizer ? { tokenizer: 'tokenizer.json' } : {}),
+    memory: { arenaBytes, noReuseBytes, weightsBytes },
+    files: Object.fromEntries(
+      [...files]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([path, f]) => [path, isLazy(f) ? { sha256: f.sha256, bytes: f.bytes } : { sha256: sha256(f), bytes: f.byteLength }]),
+    ),
   };
   return { manifest, files };
 }

@@ -15,3 +15,5 @@ export * from './parse.js';
 export * from './import/onnx/index.js';
 export * from './bind-symbols.js';
 export * from './external.js';
+export * from './import/safetensors/index.js';
+export * from './import/hf/index.js';

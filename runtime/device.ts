@@ -11,7 +11,20 @@ export interface AcquireOptions {
   /** Use this GPU instead of navigator.gpu / the `webgpu` package. */
   readonly gpu?: GPU;
   readonly powerPreference?: GPUPowerPreference;
+  /** Limits the work needs (a model's requires.limits); those above WebGPU's defaults are requested from the adapter. */
+  readonly limits?: Readonly<Record<string, number>>;
 }
+
+/** WebGPU's default limits for the ones kiln's manifests name: only values above these must be requested. */
+const DEFAULT_LIMITS: Readonly<Record<string, number>> = {
+  maxBufferSize: 268435456,
+  maxStorageBufferBindingSize: 134217728,
+  maxStorageBuffersPerShaderStage: 8,
+  maxUniformBuffersPerShaderStage: 12,
+  maxComputeWorkgroupsPerDimension: 65535,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupStorageSize: 16384,
+};
 
 export interface AcquiredDevice {
   readonly device: GPUDevice;
@@ -73,7 +86,12 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<Acquired
   const adapterInfo = describeAdapter(adapter);
   if (missing.length) throw new DeviceError(`adapter ${adapterInfo} lacks required feature(s): ${missing.join(', ')}`);
   const requiredFeatures = [...new Set([...(opts.features ?? []), ...(opts.optionalFeatures ?? []).filter((f) => adapter.features.has(f))])];
-  const device = await adapter.requestDevice({ requiredFeatures });
+  // Ask for a raised limit only where the adapter has it; a shortfall is reported by the caller naming the model.
+  const offered = adapter.limits as unknown as Record<string, number>;
+  const requiredLimits = Object.fromEntries(
+    Object.entries(opts.limits ?? {}).filter(([k, v]) => k in DEFAULT_LIMITS && v > DEFAULT_LIMITS[k]! && v <= (offered[k] ?? 0)),
+  );
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   let released = false;
   return {
     device,

@@ -1,7 +1,8 @@
 // kiln's runtime: load a compiled artifact and run it on WebGPU (navigator.gpu in a browser, the `webgpu`
 // package in Node). It knows no ops; it executes the manifest's plan.
-export { Session, InputValidationError, type LoadOptions, type InputValue, type OutputTensor } from './session.js';
+export { Session, InputValidationError, type LoadOptions, type InputValue, type OutputTensor, type RunOptions } from './session.js';
+export { GenerationError, type GenerateOptions } from './generate.js';
 export { ArtifactError, openArtifact, type ArtifactFiles } from './files.js';
 export { GpuError } from './errors.js';
 export { DeviceError, acquireDevice } from './device.js';
-export { MANIFEST_VERSION, type Manifest, type IOTensor } from './plan.js';
+export { MANIFEST_VERSION, type Manifest, type IOTensor, type EntryPoint, type GenerationDecl } from './plan.js';

@@ -1,10 +1,12 @@
 // The artifact's manifest: the whole execution plan as JSON-serialisable data. The compiler writes it, the
 // runtime executes it and knows no ops: buffers to create, kernels (WGSL files) to build into pipelines, and per
-// entry point an ordered list of dispatches with their buffer bindings. Bumping MANIFEST_VERSION is required for
-// any change a runtime of the previous version would misread.
+// entry point its inputs, outputs and an ordered list of dispatches with their buffer bindings. Bumping
+// MANIFEST_VERSION is required for any change a runtime of the previous version would misread.
+// Version 2: several entry points (a decoder's prefill and decode) sharing weights and persistent state buffers
+// (a KV cache), uniform inputs, weights split into pages, and an optional generation recipe.
 
 export const MANIFEST_FORMAT = 'kiln-artifact';
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 /** Element types as stored in buffers (the IR's dtype names). */
 export type StorageDType = string;
@@ -18,16 +20,43 @@ export interface Manifest {
     readonly features: readonly string[];
     readonly limits: Readonly<Record<string, number>>;
   };
-  readonly inputs: readonly IOTensor[];
-  readonly outputs: readonly IOTensor[];
   readonly buffers: readonly BufferDecl[];
   readonly kernels: readonly KernelDecl[];
-  /** Dispatch lists by entry point name ('run'; later 'prefill'/'decode'). */
-  readonly entryPoints: Readonly<Record<string, readonly Dispatch[]>>;
+  /** Entry points by name: 'run' for a plain model; 'prefill' and 'decode' for a decoder. */
+  readonly entryPoints: Readonly<Record<string, EntryPoint>>;
+  /** How to generate tokens with the entry points (decoders only). */
+  readonly generation?: GenerationDecl;
+  /** A Hugging Face tokenizer.json shipped with the artifact (relative path), for text prompts. */
+  readonly tokenizer?: string;
   /** Activation arena size against the no-reuse total (what memory planning saved). */
   readonly memory?: { readonly arenaBytes: number; readonly noReuseBytes: number; readonly weightsBytes: number };
   /** sha256 (hex) and size of every other file in the artifact, by relative path. */
   readonly files: Readonly<Record<string, { readonly sha256: string; readonly bytes: number }>>;
+}
+
+export interface EntryPoint {
+  readonly inputs: readonly IOTensor[];
+  readonly outputs: readonly IOTensor[];
+  readonly dispatches: readonly Dispatch[];
+}
+
+/**
+ * Greedy generation over a prefill and a decode entry. Both take `ids` (i32[chunk] and i32[1]), the position
+ * (tokens already in the cache) and the valid length as uniforms, update the state buffers in place, and return
+ * the next token (and its logits). Prompts longer than `chunk` are prefilled chunk by chunk.
+ */
+export interface GenerationDecl {
+  readonly prefill: string;
+  readonly decode: string;
+  readonly ids: string;
+  readonly position: string;
+  readonly length: string;
+  readonly nextToken: string;
+  readonly logits: string;
+  readonly chunk: number;
+  readonly maxSeq: number;
+  readonly vocabSize: number;
+  readonly eosTokenId?: number;
 }
 
 /** A byte range of one buffer. */
@@ -53,10 +82,12 @@ export interface BufferDecl {
    * weights: filled from `source` at load; arena: activations (inputs, intermediates, outputs) and kernel
    * temporaries; uniform: scalar inputs read by kernels as uniforms (written per run like any input).
    */
-  readonly kind: 'weights' | 'arena' | 'uniform';
+  readonly kind: 'weights' | 'arena' | 'uniform' | 'state';
   readonly bytes: number;
   /** For weights: where the initial contents come from. */
   readonly source?: { readonly file: string; readonly offset: number };
+  /** For state: the value name (the state input it holds between runs); zero at load. */
+  readonly state?: string;
 }
 
 export interface KernelDecl {
@@ -87,7 +118,7 @@ export function checkManifest(m: unknown): string[] {
   if (o.format !== MANIFEST_FORMAT) problems.push(`format is ${JSON.stringify(o.format)}, expected "${MANIFEST_FORMAT}"`);
   if (o.version !== MANIFEST_VERSION)
     problems.push(`manifest version ${JSON.stringify(o.version)} is not supported by this runtime (it reads version ${MANIFEST_VERSION}); recompile the model with a matching kiln`);
-  for (const key of ['inputs', 'outputs', 'buffers', 'kernels'] as const) if (!Array.isArray(o[key])) problems.push(`"${key}" must be a list`);
+  for (const key of ['buffers', 'kernels'] as const) if (!Array.isArray(o[key])) problems.push(`"${key}" must be a list`);
   if (!o.entryPoints || typeof o.entryPoints !== 'object') problems.push('"entryPoints" must be an object');
   if (!o.files || typeof o.files !== 'object') problems.push('"files" must be an object');
   if (problems.length) return problems;
@@ -97,13 +128,23 @@ export function checkManifest(m: unknown): string[] {
     if (!b) problems.push(`${where}: unknown buffer ${r.buffer}`);
     else if (r.offset < 0 || r.bytes < 0 || r.offset + r.bytes > b.bytes) problems.push(`${where}: range ${r.offset}+${r.bytes} exceeds buffer ${r.buffer} (${b.bytes} bytes)`);
   };
-  for (const t of [...o.inputs!, ...o.outputs!]) checkRegion(t.region, `tensor ${t.name}`);
-  for (const [entry, list] of Object.entries(o.entryPoints!))
-    list.forEach((d, i) => {
+  for (const [entry, e] of Object.entries(o.entryPoints!)) {
+    if (!e || !Array.isArray(e.inputs) || !Array.isArray(e.outputs) || !Array.isArray(e.dispatches)) {
+      problems.push(`entry point '${entry}' needs "inputs", "outputs" and "dispatches" lists`);
+      continue;
+    }
+    for (const t of [...e.inputs, ...e.outputs]) checkRegion(t.region, `${entry}: tensor ${t.name}`);
+    e.dispatches.forEach((d: Dispatch, i: number) => {
       const k = o.kernels!.find((x) => x.id === d.kernel);
       if (!k) problems.push(`${entry}[${i}] (${d.label}): unknown kernel ${d.kernel}`);
       else if (k.bindings.length !== d.bindings.length) problems.push(`${entry}[${i}] (${d.label}): ${d.bindings.length} bindings for a kernel with ${k.bindings.length}`);
-      d.bindings.forEach((r, j) => checkRegion(r, `${entry}[${i}] (${d.label}) binding ${j}`));
+      d.bindings.forEach((r: Region, j: number) => checkRegion(r, `${entry}[${i}] (${d.label}) binding ${j}`));
     });
+  }
+  const g = o.generation;
+  if (g) {
+    for (const entry of [g.prefill, g.decode]) if (!o.entryPoints![entry]) problems.push(`generation names entry point '${entry}', which the manifest lacks`);
+    if (!(g.chunk >= 1) || !(g.maxSeq >= 1)) problems.push('generation needs chunk >= 1 and maxSeq >= 1');
+  }
   return problems;
 }

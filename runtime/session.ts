@@ -6,6 +6,7 @@ import { type TypedArray, byteLength, decode, encode } from './codec.js';
 import { type AcquiredDevice, acquireDevice } from './device.js';
 import { withErrorScopes } from './errors.js';
 import { ArtifactError, type ArtifactFiles, openArtifact, sha256Hex } from './files.js';
+import { type GenerateOptions, generate } from './generate.js';
 import { type IOTensor, type Manifest, type Region, checkManifest } from './plan.js';
 
 export interface LoadOptions {
@@ -57,6 +58,11 @@ function toNumbers(t: IOTensor, value: InputValue): ArrayLike<number> {
   return value as ArrayLike<number>;
 }
 
+/** Run options: which outputs to read back (default all; a decode loop reads only the next token). */
+export interface RunOptions {
+  readonly outputs?: readonly string[];
+}
+
 export class Session {
   private disposed = false;
 
@@ -72,20 +78,29 @@ export class Session {
   get adapterInfo(): string {
     return this.acquired.adapterInfo;
   }
+  /** The main entry point: 'run' when there is one, else the first. */
+  get mainEntry(): string {
+    return 'run' in this.manifest.entryPoints ? 'run' : Object.keys(this.manifest.entryPoints)[0]!;
+  }
   get inputs(): readonly IOTensor[] {
-    return this.manifest.inputs;
+    return this.manifest.entryPoints[this.mainEntry]!.inputs;
   }
   get outputs(): readonly IOTensor[] {
-    return this.manifest.outputs;
+    return this.manifest.entryPoints[this.mainEntry]!.outputs;
   }
 
   static async load(location: string | URL | ArtifactFiles, opts: LoadOptions = {}): Promise<Session> {
     const files = await openArtifact(location);
     const manifest = await readManifest(files);
-    const contents = await readVerified(files, manifest);
+    const weightFiles = new Set(manifest.buffers.flatMap((b) => (b.source ? [b.source.file] : [])));
+    const contents = await readVerified(files, manifest, (path) => !weightFiles.has(path));
     const acquired = opts.device
       ? borrowed(opts.device, manifest)
-      : await acquireDevice({ features: manifest.requires.features as GPUFeatureName[], ...(opts.gpu ? { gpu: opts.gpu } : {}) });
+      : await acquireDevice({
+          features: manifest.requires.features as GPUFeatureName[],
+          limits: manifest.requires.limits,
+          ...(opts.gpu ? { gpu: opts.gpu } : {}),
+        });
     try {
       checkLimits(acquired, manifest);
       const { device } = acquired;
@@ -93,18 +108,15 @@ export class Session {
       const pipelines = await withErrorScopes(
         device,
         async () => {
-          for (const b of manifest.buffers) {
-            const buffer = device.createBuffer({ label: `${b.kind}${b.id}`, size: Math.max(4, Math.ceil(b.bytes / 4) * 4), usage: b.kind === 'uniform' ? UNIFORM | COPY_DST : STORAGE | COPY_SRC | COPY_DST });
-            buffers.set(b.id, buffer);
-            if (b.source) {
-              const file = contents.get(b.source.file)!;
-              if (b.source.offset + b.bytes > file.byteLength) throw new ArtifactError(`${files.where}: buffer ${b.id} reads past the end of ${b.source.file}`);
-              // The compiler pads every weights segment to a multiple of four bytes, as writeBuffer requires.
-              device.queue.writeBuffer(buffer, 0, file, b.source.offset, b.bytes);
-            }
-          }
-          // Pipelines compile while the weight uploads proceed.
-          return Promise.all(
+          // State buffers start at zero (WebGPU zero-initialises every buffer).
+          for (const b of manifest.buffers)
+            buffers.set(
+              b.id,
+              device.createBuffer({ label: `${b.kind}${b.id}`, size: Math.max(4, Math.ceil(b.bytes / 4) * 4), usage: b.kind === 'uniform' ? UNIFORM | COPY_DST : STORAGE | COPY_SRC | COPY_DST }),
+            );
+          // Pipelines compile while the weights pages are read, checked and uploaded one at a time (a page is
+          // dropped once uploaded, so a large model never sits whole in memory).
+          const compiled = Promise.all(
             manifest.kernels.map(async (k) => {
               const code = new TextDecoder().decode(contents.get(k.file)!);
               const module = device.createShaderModule({ label: k.file, code });
@@ -126,6 +138,14 @@ export class Session {
               });
             }),
           );
+          for (const b of manifest.buffers) {
+            if (!b.source) continue;
+            const file = await readOneVerified(files, manifest, b.source.file);
+            if (b.source.offset + b.bytes > file.byteLength) throw new ArtifactError(`${files.where}: buffer ${b.id} reads past the end of ${b.source.file}`);
+            // The compiler pads every weights page to a multiple of four bytes, as writeBuffer requires.
+            device.queue.writeBuffer(buffers.get(b.id)!, 0, file, b.source.offset, Math.ceil(b.bytes / 4) * 4);
+          }
+          return compiled;
         },
         `loading ${files.where}`,
       );
@@ -133,10 +153,10 @@ export class Session {
       await withErrorScopes(
         device,
         () => {
-          for (const [entry, list] of Object.entries(manifest.entryPoints))
+          for (const [entry, e] of Object.entries(manifest.entryPoints))
             bindGroups.set(
               entry,
-              list.map((d) =>
+              e.dispatches.map((d) =>
                 device.createBindGroup({
                   label: d.label,
                   layout: pipelines[manifest.kernels.findIndex((k) => k.id === d.kernel)]!.getBindGroupLayout(0),
@@ -147,8 +167,11 @@ export class Session {
         },
         'creating bind groups',
       );
-      const readBytes = manifest.outputs.reduce((s, o) => s + Math.ceil(o.region.bytes / 4) * 4, 0);
-      const readback = device.createBuffer({ label: 'readback', size: Math.max(4, readBytes), usage: MAP_READ | COPY_DST });
+      const readBytes = Math.max(
+        4,
+        ...Object.values(manifest.entryPoints).map((e) => e.outputs.reduce((s, o) => s + Math.ceil(o.region.bytes / 4) * 4, 0)),
+      );
+      const readback = device.createBuffer({ label: 'readback', size: readBytes, usage: MAP_READ | COPY_DST });
       return new Session(manifest, acquired, buffers, pipelines, bindGroups, readback);
     } catch (e) {
       acquired.release();
@@ -156,17 +179,20 @@ export class Session {
     }
   }
 
-  /** Run an entry point ('run' by default) on named inputs; returns every output by name. */
-  async run(inputs: Readonly<Record<string, InputValue>>, entry = 'run'): Promise<Record<string, OutputTensor>> {
+  /** Run an entry point (the main one by default) on named inputs; returns its outputs by name. */
+  async run(inputs: Readonly<Record<string, InputValue>>, entry = this.mainEntry, opts: RunOptions = {}): Promise<Record<string, OutputTensor>> {
     if (this.disposed) throw new Error('session was disposed');
-    const dispatches = this.manifest.entryPoints[entry];
+    const ep = this.manifest.entryPoints[entry];
     const groups = this.bindGroups.get(entry);
-    if (!dispatches || !groups) throw new InputValidationError(`no entry point '${entry}' (have: ${Object.keys(this.manifest.entryPoints).join(', ')})`);
+    if (!ep || !groups) throw new InputValidationError(`no entry point '${entry}' (have: ${Object.keys(this.manifest.entryPoints).join(', ')})`);
     const { device } = this.acquired;
     for (const name of Object.keys(inputs))
-      if (!this.manifest.inputs.some((i) => i.name === name))
-        throw new InputValidationError(`unknown input '${name}' (the model takes: ${this.manifest.inputs.map((i) => i.name).join(', ')})`);
-    const uploads = this.manifest.inputs.map((t) => {
+      if (!ep.inputs.some((i) => i.name === name))
+        throw new InputValidationError(`unknown input '${name}' (entry '${entry}' takes: ${ep.inputs.map((i) => i.name).join(', ')})`);
+    const wanted = opts.outputs ? ep.outputs.filter((o) => opts.outputs!.includes(o.name)) : ep.outputs;
+    for (const name of opts.outputs ?? [])
+      if (!ep.outputs.some((o) => o.name === name)) throw new InputValidationError(`unknown output '${name}' (entry '${entry}' has: ${ep.outputs.map((o) => o.name).join(', ')})`);
+    const uploads = ep.inputs.map((t) => {
       const value = inputs[t.name];
       if (value === undefined) throw new InputValidationError(`missing input '${t.name}' (${t.dtype}[${t.shape.join(',')}])`);
       const count = numel(t.shape);
@@ -179,14 +205,14 @@ export class Session {
         for (const u of uploads) device.queue.writeBuffer(this.buffer(u.region), u.region.offset, u.bytes, 0, Math.ceil(u.region.bytes / 4) * 4);
         const encoder = device.createCommandEncoder({ label: entry });
         const pass = encoder.beginComputePass({ label: entry });
-        dispatches.forEach((d, i) => {
+        ep.dispatches.forEach((d, i) => {
           pass.setPipeline(this.pipelines[this.manifest.kernels.findIndex((k) => k.id === d.kernel)]!);
           pass.setBindGroup(0, groups[i]!);
           pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
         });
         pass.end();
         let at = 0;
-        for (const o of this.manifest.outputs) {
+        for (const o of wanted) {
           const size = Math.ceil(o.region.bytes / 4) * 4;
           if (size > 0) encoder.copyBufferToBuffer(this.buffer(o.region), o.region.offset, this.readback, at, size);
           at += size;
@@ -200,7 +226,7 @@ export class Session {
       const all = new Uint8Array(this.readback.getMappedRange()).slice();
       const out: Record<string, OutputTensor> = {};
       let at = 0;
-      for (const o of this.manifest.outputs) {
+      for (const o of wanted) {
         const shape = o.shape as number[];
         const count = numel(shape);
         out[o.name] = { dtype: o.dtype, shape, data: decode(o.dtype, all.subarray(at, at + byteLength(o.dtype, count)), count) };
@@ -210,6 +236,11 @@ export class Session {
     } finally {
       this.readback.unmap();
     }
+  }
+
+  /** Greedy generation (decoder artifacts): see generate.ts. Returns the new tokens. */
+  generate(ids: readonly number[], opts: GenerateOptions = {}): Promise<number[]> {
+    return generate(this, ids, opts);
   }
 
   /** Release every GPU resource and the device. Safe to call twice. */
@@ -239,20 +270,25 @@ async function readManifest(files: ArtifactFiles): Promise<Manifest> {
   return parsed as Manifest;
 }
 
-/** Read every file the manifest lists and check its size and sha256 before any of it is used. */
-async function readVerified(files: ArtifactFiles, m: Manifest): Promise<Map<string, Uint8Array>> {
+/** Read one file the manifest lists and check its size and sha256 before it is used. */
+async function readOneVerified(files: ArtifactFiles, m: Manifest, path: string): Promise<Uint8Array> {
+  const want = m.files[path];
+  if (!want) throw new ArtifactError(`${files.where}: ${path} is not listed with a hash in the manifest`);
+  const bytes = await files.read(path);
+  const got = await sha256Hex(bytes);
+  if (bytes.byteLength !== want.bytes || got !== want.sha256)
+    throw new ArtifactError(
+      `${files.where}/${path} does not match the manifest (sha256 ${got.slice(0, 16)}…, ${bytes.byteLength} bytes; expected ${want.sha256.slice(0, 16)}…, ${want.bytes} bytes): the artifact was modified or damaged; copy or compile it again`,
+    );
+  return bytes;
+}
+
+/** Read and check every listed file `wanted` selects (weights pages are read later, one at a time). */
+async function readVerified(files: ArtifactFiles, m: Manifest, wanted: (path: string) => boolean): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
-  for (const [path, want] of Object.entries(m.files)) {
-    const bytes = await files.read(path);
-    const got = await sha256Hex(bytes);
-    if (bytes.byteLength !== want.bytes || got !== want.sha256)
-      throw new ArtifactError(
-        `${files.where}/${path} does not match the manifest (sha256 ${got.slice(0, 16)}…, ${bytes.byteLength} bytes; expected ${want.sha256.slice(0, 16)}…, ${want.bytes} bytes): the artifact was modified or damaged; copy or compile it again`,
-      );
-    out.set(path, bytes);
-  }
+  for (const path of Object.keys(m.files)) if (wanted(path)) out.set(path, await readOneVerified(files, m, path));
   for (const k of m.kernels) if (!out.has(k.file)) throw new ArtifactError(`${files.where}: kernel file ${k.file} is not listed with a hash in the manifest`);
-  for (const b of m.buffers) if (b.source && !out.has(b.source.file)) throw new ArtifactError(`${files.where}: weights file ${b.source.file} is not listed with a hash in the manifest`);
+  for (const b of m.buffers) if (b.source && !m.files[b.source.file]) throw new ArtifactError(`${files.where}: weights file ${b.source.file} is not listed with a hash in the manifest`);
   return out;
 }
 

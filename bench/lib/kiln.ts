@@ -1,6 +1,7 @@
 // kiln's side of a benchmark: import the ONNX model (symbolic dims bound to the inputs' sizes), compile it to an
 // in-memory artifact, and load that into a runtime Session exactly as a directory would be.
 import { compileGraph } from '../../compiler/compile.js';
+import { artifactFiles } from '../../compiler/emit/in-memory.js';
 import { importOnnx } from '../../ir/index.js';
 import { Session } from '../../runtime/index.js';
 import type { ArtifactFiles } from '../../runtime/files.js';
@@ -8,17 +9,7 @@ import { type BenchModel, symbolsFor } from './inputs.js';
 
 export function compileInMemory(model: BenchModel): ArtifactFiles {
   const { graph } = importOnnx(model.bytes, { file: model.file, symbols: symbolsFor(model) });
-  const artifact = compileGraph(graph, { source: model.name });
-  const files = new Map(artifact.files);
-  files.set('manifest.json', new TextEncoder().encode(JSON.stringify(artifact.manifest)));
-  return {
-    where: `memory:${model.name}`,
-    read: async (path) => {
-      const f = files.get(path);
-      if (!f) throw new Error(`no file ${path} in the artifact`);
-      return f;
-    },
-  };
+  return artifactFiles(compileGraph(graph, { source: model.name }), `memory:${model.name}`);
 }
 
 export async function kilnSession(model: BenchModel): Promise<Session> {

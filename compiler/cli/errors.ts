@@ -15,6 +15,11 @@ const USER_ERRORS = new Set([
   'OnnxImportError',
   'SymbolBindingError',
   'OnnxUnsupportedError',
+  'SafetensorsError',
+  'ExternalDataError',
+  'HfImportError',
+  'GenerationError',
+  'TokenizerError',
 ]);
 
 export class UsageError extends Error {

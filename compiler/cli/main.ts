@@ -10,6 +10,7 @@ import type { Output } from './ir-commands.js';
 // and `kiln ir` do not need and should not wait for.
 const irCommands = () => import('./ir-commands.js');
 const modelCommands = () => import('./model-commands.js');
+const generateCommand = () => import('./generate-command.js');
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -21,9 +22,13 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
 
   program
     .command('compile <model>')
-    .description('compile a model (.onnx or .kir) into a WebGPU artifact directory')
+    .description('compile a model (.onnx, .kir, or a Hugging Face config.json) into a WebGPU artifact directory')
     .requiredOption('-o, --output <dir>', 'artifact directory to write')
     .option('--dim <name=size>', 'bind a symbolic dimension (ONNX dim_param) to a static size (repeatable)', collect, [])
+    .option('--weights <checkpoint>', 'safetensors weights: a .safetensors file, a model.safetensors.index.json, or their folder')
+    .option('--max-seq <n>', 'decoders: KV-cache capacity in tokens (default min(max_position_embeddings, 2048))')
+    .option('--chunk <n>', 'decoders: prompt tokens per prefill step (default min(128, max-seq))')
+    .option('--seq <n>', 'encoders (bert): tokens per run (default min(128, max_position_embeddings))')
     .option('--f16', 'target adapters with shader-f16 (f16 tensors computed natively)')
     .action(async (model: string, opts) => setCode(await (await modelCommands()).compileCommand(model, opts, io)));
   program
@@ -32,6 +37,14 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
     .option('--input <name=file>', 'an input tensor from .json, .npy or .pb (repeatable)', collect, [])
     .option('--json', 'print {"outputs": {...}} as one JSON object')
     .action(async (dir: string, opts) => setCode(await (await modelCommands()).runCommand(dir, opts, io)));
+  program
+    .command('generate <artifact>')
+    .description('greedy text generation with a decoder artifact (prefill, then one decode step per token)')
+    .option('--ids <list>', 'prompt token ids, comma-separated')
+    .option('--prompt <text>', 'prompt text (needs the tokenizer.json the artifact ships when compiled from a checkpoint that has one)')
+    .option('--max-new-tokens <n>', 'tokens to generate', '16')
+    .option('--json', 'print {"tokens": [...]} as one JSON object')
+    .action(async (dir: string, opts) => setCode(await (await generateCommand()).generateCommand(dir, opts, io)));
   program
     .command('inspect <artifact>')
     .description('per kernel: workgroups, bytes read and written, FLOPs; memory planning')

@@ -1,19 +1,24 @@
 // `kiln compile`, `kiln run`, `kiln inspect`: the artifact path.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { type Graph, bindSymbols, importOnnx, isDType, readTensorProtoFile, tensorType } from '../../ir/index.js';
+import { isDType, readTensorProtoFile, tensorType } from '../../ir/index.js';
 import { Session } from '../../runtime/index.js';
 import type { IOTensor, Manifest } from '../../runtime/plan.js';
 import { InputError, tensorFromJson, tensorToJson } from '../io/json-tensor.js';
 import { readNpy } from '../io/npy.js';
 import { UsageError } from './errors.js';
 import { parseAssignments, readText } from './files.js';
-import { type Output, loadKir } from './ir-commands.js';
+import type { Output } from './ir-commands.js';
+import { loadProgram } from './load-program.js';
 
 export interface CompileCommandOptions {
   output: string;
   f16?: boolean;
   dim?: string[];
+  weights?: string;
+  maxSeq?: string;
+  chunk?: string;
+  seq?: string;
 }
 
 function parseDims(items: readonly string[]): Record<string, number> {
@@ -26,26 +31,15 @@ function parseDims(items: readonly string[]): Record<string, number> {
   return out;
 }
 
-function loadModel(path: string, opts: CompileCommandOptions, io: Output): { graph: Graph; declared: ReadonlyMap<string, string> } {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.kir') return { graph: bindSymbols(loadKir(path), parseDims(opts.dim ?? [])), declared: new Map() };
-  if (ext === '.onnx') {
-    if (!existsSync(path)) throw new UsageError(`cannot read ${path}: no such file`);
-    const { graph, notes, declaredDtypes } = importOnnx(path, { symbols: parseDims(opts.dim ?? []) });
-    for (const n of notes) io.err(`note: ${n}`);
-    return { graph, declared: declaredDtypes };
-  }
-  throw new UsageError(`${path}: kiln compiles .onnx models and .kir graphs; '${ext || 'no extension'}' is not a model format it knows`);
-}
-
 export async function compileCommand(path: string, opts: CompileCommandOptions, io: Output): Promise<number> {
-  const { graph, declared } = loadModel(path, opts, io);
-  const { compileGraph } = await import('../compile.js');
+  const { program, declared } = loadProgram(path, { ...opts, dims: parseDims(opts.dim ?? []) }, io);
+  const { compileProgram } = await import('../compile.js');
   const { writeArtifact } = await import('../emit/write.js');
-  const artifact = compileGraph(graph, { source: basename(path), declaredDtypes: declared, target: { shaderF16: !!opts.f16 } });
+  const artifact = compileProgram(program, { source: basename(path), declaredDtypes: declared, target: { shaderF16: !!opts.f16 } });
   writeArtifact(opts.output, artifact);
   const m = artifact.manifest;
-  io.err(`wrote ${opts.output}: ${m.kernels.length} kernels, ${m.entryPoints.run!.length} dispatches, weights ${m.memory!.weightsBytes} bytes, activations ${m.memory!.arenaBytes} bytes (${m.memory!.noReuseBytes} without reuse)`);
+  const dispatchCount = Object.entries(m.entryPoints).map(([name, e]) => `${e.dispatches.length} ${name}`).join(' + ');
+  io.err(`wrote ${opts.output}: ${m.kernels.length} kernels, ${dispatchCount} dispatches, weights ${m.memory!.weightsBytes} bytes, activations ${m.memory!.arenaBytes} bytes (${m.memory!.noReuseBytes} without reuse)`);
   return 0;
 }
 
@@ -108,31 +102,36 @@ export async function runCommand(dir: string, opts: RunCommandOptions, io: Outpu
 
 export function inspectCommand(dir: string, opts: { json?: boolean }, io: Output): number {
   const m = JSON.parse(readText(`${dir}/manifest.json`)) as Manifest;
-  const dispatches = m.entryPoints.run ?? [];
   if (opts.json) {
-    io.out(JSON.stringify({ model: m.model, memory: m.memory, kernels: m.kernels.length, dispatches }));
+    io.out(JSON.stringify({ model: m.model, memory: m.memory, kernels: m.kernels.length, generation: m.generation, entryPoints: m.entryPoints }));
     return 0;
   }
   const fmt = (n: number): string => n.toLocaleString('en-US');
   io.out(`${m.model.name} (from ${m.model.source || '?'}, ${m.model.compiler})`);
-  io.out(`inputs:  ${m.inputs.map((t) => `${t.name}: ${t.dtype}[${t.shape.join(',')}]`).join(', ')}`);
-  io.out(`outputs: ${m.outputs.map((t) => `${t.name}: ${t.dtype}[${t.shape.join(',')}]`).join(', ')}`);
   if (m.memory)
     io.out(`memory:  activations peak ${fmt(m.memory.arenaBytes)} bytes vs ${fmt(m.memory.noReuseBytes)} without reuse; weights ${fmt(m.memory.weightsBytes)} bytes`);
-  io.out(`kernels: ${m.kernels.length} distinct, ${dispatches.length} dispatches`);
-  io.out('');
-  io.out(['#', 'kernel', 'workgroups', 'bytes read', 'bytes written', 'FLOPs', 'node'].join('\t'));
-  let flops = 0;
-  let read = 0;
-  let written = 0;
-  dispatches.forEach((d, i) => {
-    const k = m.kernels.find((x) => x.id === d.kernel)!;
-    const c = d.cost ?? { flops: 0, bytesRead: 0, bytesWritten: 0 };
-    flops += c.flops;
-    read += c.bytesRead;
-    written += c.bytesWritten;
-    io.out([i, basename(k.file, '.wgsl'), d.workgroups.join('x'), fmt(c.bytesRead), fmt(c.bytesWritten), fmt(c.flops), d.label].join('\t'));
-  });
-  io.out(['total', '', '', fmt(read), fmt(written), fmt(flops), ''].join('\t'));
+  const state = m.buffers.filter((b) => b.kind === 'state');
+  if (state.length) io.out(`state:   ${state.length} buffers, ${fmt(state.reduce((s, b) => s + b.bytes, 0))} bytes (KV cache)`);
+  if (m.generation) io.out(`generation: prefill chunk ${m.generation.chunk}, context ${m.generation.maxSeq}, vocabulary ${m.generation.vocabSize}`);
+  io.out(`kernels: ${m.kernels.length} distinct`);
+  for (const [name, e] of Object.entries(m.entryPoints)) {
+    io.out('');
+    io.out(`entry ${name}: ${e.dispatches.length} dispatches`);
+    io.out(`  inputs:  ${e.inputs.map((t) => `${t.name}: ${t.dtype}[${t.shape.join(',')}]`).join(', ')}`);
+    io.out(`  outputs: ${e.outputs.map((t) => `${t.name}: ${t.dtype}[${t.shape.join(',')}]`).join(', ')}`);
+    io.out(['#', 'kernel', 'workgroups', 'bytes read', 'bytes written', 'FLOPs', 'node'].join('\t'));
+    let flops = 0;
+    let read = 0;
+    let written = 0;
+    e.dispatches.forEach((d, i) => {
+      const k = m.kernels.find((x) => x.id === d.kernel)!;
+      const c = d.cost ?? { flops: 0, bytesRead: 0, bytesWritten: 0 };
+      flops += c.flops;
+      read += c.bytesRead;
+      written += c.bytesWritten;
+      io.out([i, basename(k.file, '.wgsl'), d.workgroups.join('x'), fmt(c.bytesRead), fmt(c.bytesWritten), fmt(c.flops), d.label].join('\t'));
+    });
+    io.out(['total', '', '', fmt(read), fmt(written), fmt(flops), ''].join('\t'));
+  }
   return 0;
 }

@@ -31,7 +31,18 @@ function props(list: readonly IOTensor[], direction: 'in' | 'out'): OptionalKind
 
 const signature = (t: IOTensor): string => JSON.stringify({ name: t.name, dtype: t.dtype, shape: t.shape });
 
-export function emitEntry(modelName: string, inputs: readonly IOTensor[], outputs: readonly IOTensor[]): { js: string; dts: string } {
+/**
+ * `inputs`/`outputs` type the main entry point (run() runs it); other entry points are reachable through the
+ * session. A decoder (`generation`) also gets generate().
+ */
+export function emitEntry(
+  modelName: string,
+  inputs: readonly IOTensor[],
+  outputs: readonly IOTensor[],
+  entryPoints: readonly string[] = ['run'],
+  generation = false,
+): { js: string; dts: string } {
+  const main = entryPoints.includes('run') ? 'run' : entryPoints[0]!;
   const project = new Project({ useInMemoryFileSystem: true });
   const js = project.createSourceFile('model.js', '', { overwrite: true });
   js.addStatements([`// ${modelName}: compiled by kiln. Typed entry over the bundled runtime (runtime.js).`]);
@@ -53,7 +64,7 @@ export function emitEntry(modelName: string, inputs: readonly IOTensor[], output
     docs: ['Load the model onto a WebGPU device (in Node the `webgpu` package, in a browser navigator.gpu).'],
     statements: [
       'const session = await Session.load(options.location ?? new URL(".", import.meta.url), options);',
-      'return { session, run: (feeds) => session.run(feeds), dispose: () => session.dispose() };',
+      `return { session, run: (feeds) => session.run(feeds, ${JSON.stringify(main)}),${generation ? ' generate: (ids, options) => session.generate(ids, options),' : ''} dispose: () => session.dispose() };`,
     ],
   });
 
@@ -73,7 +84,20 @@ export function emitEntry(modelName: string, inputs: readonly IOTensor[], output
     isExported: true,
     properties: [{ name: 'session', isReadonly: true, type: 'unknown' }],
     methods: [
-      { name: 'run', parameters: [{ name: 'feeds', type: 'Inputs' }], returnType: 'Promise<Outputs>' },
+      { name: 'run', parameters: [{ name: 'feeds', type: 'Inputs' }], returnType: 'Promise<Outputs>', docs: [`Run the entry point '${main}' (of ${entryPoints.join(', ')}).`] },
+      ...(generation
+        ? [
+            {
+              name: 'generate',
+              parameters: [
+                { name: 'ids', type: 'readonly number[]' },
+                { name: 'options', hasQuestionToken: true, type: '{ maxNewTokens?: number; stopAtEos?: boolean; onToken?: (token: number) => void }' },
+              ],
+              returnType: 'Promise<number[]>',
+              docs: ['Greedy decoding: the prompt ids are prefilled, then new tokens are decoded one at a time; returns the new tokens.'],
+            },
+          ]
+        : []),
       { name: 'dispose', returnType: 'void', docs: ['Release the device and every GPU resource.'] },
     ],
   });

@@ -1,8 +1,10 @@
 // Write an artifact directory: manifest.json plus every file it hashes. Stale files from an earlier compile into
-// the same directory are removed so the directory is exactly the artifact.
-import { mkdirSync, readdirSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+// the same directory are removed so the directory is exactly the artifact. Lazy files (weights pages) are
+// streamed chunk by chunk, so writing a multi-gigabyte artifact needs little memory.
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Artifact } from '../compile.js';
+import { isLazy } from '../memory/lazy-file.js';
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
@@ -14,9 +16,19 @@ export function writeArtifact(dir: string, a: Artifact): void {
   const keep = new Set(['manifest.json', ...a.files.keys()]);
   if (existsSync(join(dir, 'manifest.json')))
     for (const f of listFiles(dir)) if (!keep.has(relative(dir, f).split('\\').join('/'))) rmSync(f);
-  for (const [path, bytes] of a.files) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), bytes);
+  for (const [path, file] of a.files) {
+    const target = join(dir, path);
+    mkdirSync(dirname(target), { recursive: true });
+    if (!isLazy(file)) {
+      writeFileSync(target, file);
+      continue;
+    }
+    const fd = openSync(target, 'w');
+    try {
+      for (const chunk of file.chunks()) for (let done = 0; done < chunk.byteLength; ) done += writeSync(fd, chunk, done, chunk.byteLength - done);
+    } finally {
+      closeSync(fd);
+    }
   }
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(a.manifest, null, 1)}\n`);
 }

@@ -8,6 +8,7 @@ import type { NodeLowering } from './lowering.js';
 import { REDUCE_LOWERINGS } from './reduce-lowerings.js';
 import { MATMUL_LOWERINGS } from './matmul-lowerings.js';
 import { MOVEMENT_LOWERINGS } from './movement-lowerings.js';
+import { DECODE_LOWERINGS } from './decode-lowerings.js';
 
 const aliasOfFirstInput: NodeLowering = (node) => ({ kind: 'alias', of: node.inputs[0]! });
 
@@ -39,4 +40,5 @@ export const LOWERINGS: Readonly<Record<string, NodeLowering>> = {
   ...REDUCE_LOWERINGS,
   ...MATMUL_LOWERINGS,
   ...MOVEMENT_LOWERINGS,
+  ...DECODE_LOWERINGS,
 };

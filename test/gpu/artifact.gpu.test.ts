@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
 import { writeArtifact } from '../../compiler/emit/write.js';
+import { materialize } from '../../compiler/memory/lazy-file.js';
 import { type Graph, type Tensor, interpret, makeTensor, parseKir, printGraph, toleranceExcess } from '../../ir/index.js';
 import { Session } from '../../runtime/index.js';
 import { arbGraphCase } from '../arbitraries.js';
@@ -53,15 +54,15 @@ describe('compiled artifacts on the adapter', () => {
     const b = compileGraph(parseKir(EXAMPLE, 'ew.kir'), { source: 'ew.kir' });
     expect(JSON.stringify(a.manifest)).toBe(JSON.stringify(b.manifest));
     expect([...a.files.keys()]).toEqual([...b.files.keys()]);
-    for (const [path, bytes] of a.files) expect(Buffer.compare(bytes, b.files.get(path)!), path).toBe(0);
+    for (const [path, bytes] of a.files) expect(Buffer.compare(materialize(bytes), materialize(b.files.get(path)!)), path).toBe(0);
   });
 
-  it('refuse a tampered weights.bin at load, before touching the GPU', async () => {
+  it('refuse a tampered weights-0.bin at load, before touching the GPU', async () => {
     const dir = compileTo(parseKir(EXAMPLE, 'ew.kir'));
-    const w = readFileSync(join(dir, 'weights.bin'));
+    const w = readFileSync(join(dir, 'weights-0.bin'));
     w[0] = w[0]! ^ 0xff;
-    writeFileSync(join(dir, 'weights.bin'), w);
-    await expect(Session.load(dir)).rejects.toThrow(/weights\.bin does not match the manifest .*modified or damaged/);
+    writeFileSync(join(dir, 'weights-0.bin'), w);
+    await expect(Session.load(dir)).rejects.toThrow(/weights-0\.bin does not match the manifest .*modified or damaged/);
   });
 
   it('check inputs against the manifest', async () => {

@@ -16,7 +16,7 @@ describe('epilogue fusion', () => {
     const bias = b.constant(makeTensor('f32', [17], rand(2)));
     const y = b.op('Clip', [b.op('Add', [r, b.op('Gelu', [b.op('Add', [b.op('MatMul', [x, w]), bias])])])], { min: -1, max: 1.5 });
     const g = b.output(y).build();
-    expect(compileGraph(g).manifest.entryPoints.run).toHaveLength(1);
+    expect(compileGraph(g).manifest.entryPoints.run!.dispatches).toHaveLength(1);
     await expectGpuMatchesInterpreter(g, { x: makeTensor('f32', [5, 33], rand(3)), r: makeTensor('f32', [5, 17], rand(4)) }, { rtol: 1e-4, atol: 1e-5 });
   });
 
@@ -27,7 +27,7 @@ describe('epilogue fusion', () => {
     const c = b.constant(makeTensor('f32', [20, 1, 1], rand(6)));
     const y = b.op('Relu', [b.op('Sub', [c, b.op('Conv', [x, w], { pads: [1, 1, 1, 1] })])]);
     const g = b.output(y).build();
-    expect(compileGraph(g).manifest.entryPoints.run).toHaveLength(1);
+    expect(compileGraph(g).manifest.entryPoints.run!.dispatches).toHaveLength(1);
     await expectGpuMatchesInterpreter(g, { x: makeTensor('f32', [1, 3, 9, 9], rand(7)) }, { rtol: 1e-4, atol: 1e-5 });
   });
 
@@ -39,11 +39,11 @@ describe('epilogue fusion', () => {
     const late = b.op('Exp', [x]);
     const g = b.output(b.op('Add', [m, late])).build();
     // The Add cannot join the MatMul (its other operand comes later); it fuses with the Exp instead.
-    expect(compileGraph(g).manifest.entryPoints.run!.map((d) => d.label.match(/= (\w+)\(/g)!.join(' '))).toEqual(['= MatMul(', '= Exp( = Add(']);
+    expect(compileGraph(g).manifest.entryPoints.run!.dispatches.map((d) => d.label.match(/= (\w+)\(/g)!.join(' '))).toEqual(['= MatMul(', '= Exp( = Add(']);
     const b2 = new GraphBuilder();
     const x2 = b2.input('x', tensorType('f32', [4, 4]));
     const m2 = b2.op('MatMul', [x2, b2.constant(makeTensor('f32', [4, 4], rand(9)))]);
     const g2 = b2.output(m2, b2.op('Relu', [m2])).build();
-    expect(compileGraph(g2).manifest.entryPoints.run).toHaveLength(2);
+    expect(compileGraph(g2).manifest.entryPoints.run!.dispatches).toHaveLength(2);
   });
 });

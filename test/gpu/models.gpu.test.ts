@@ -54,16 +54,16 @@ describe.runIf(haveShared())('mnist-8 through kiln compile and kiln run', () => 
     expect(compareValues(t, readRawTensorProto(join(data, 'output_0.pb')), 0, 1e-4)).toBeUndefined();
   });
 
-  it('refuses a tampered weights.bin at load with a clear message', () => {
+  it('refuses a tampered weights-0.bin at load with a clear message', () => {
     const dir = join(out, 'tampered');
     mkdirSync(join(dir, 'kernels'), { recursive: true });
     for (const f of filesOf(join(out, 'a'))) copyFileSync(join(out, 'a', f), join(dir, f));
-    const w = readFileSync(join(dir, 'weights.bin'));
+    const w = readFileSync(join(dir, 'weights-0.bin'));
     w[100] = w[100]! ^ 1;
-    writeFileSync(join(dir, 'weights.bin'), w);
+    writeFileSync(join(dir, 'weights-0.bin'), w);
     const r = kiln('run', dir, '--input', `Input3=${join(models, 'mnist-8', 'reference', 'test_data_set_0', 'input_0.pb')}`);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/weights\.bin does not match the manifest/);
+    expect(r.stderr).toMatch(/weights-0\.bin does not match the manifest/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
+import { materialize } from '../../compiler/memory/lazy-file.js';
 import { compileKernel } from '../../compiler/kernel-spec.js';
 import { decodeTensor, encodeTensor } from '../../compiler/pack.js';
 import { byteLength } from '../../runtime/codec.js';
@@ -219,7 +220,7 @@ describe('movement kernels on the adapter vs the interpreter (exact)', () => {
     const b = new GraphBuilder('t');
     b.output(b.op('Transpose', [b.input('x', tensorType('f32', [2, 3, 4, 5]))], { perm: [2, 3, 0, 1] }));
     const g: Graph = b.build();
-    const wgsl = [...compileGraph(g).files].filter(([p]) => p.endsWith('.wgsl')).map(([, f]) => new TextDecoder().decode(f));
+    const wgsl = [...compileGraph(g).files].filter(([p]) => p.endsWith('.wgsl')).map(([, f]) => new TextDecoder().decode(materialize(f)));
     expect(wgsl).toHaveLength(1);
     expect(wgsl[0]).toContain('let c1 = gi % 6u;');
     expect(wgsl[0]).not.toContain('c2');

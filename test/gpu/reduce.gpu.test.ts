@@ -121,7 +121,7 @@ describe('ReduceSum/Mean/Max/Min on the adapter', () => {
   it('split reductions write partials through scratch (two dispatches)', () => {
     const x = tame('f32', [2, 100000], 1);
     const art = compileGraph(graphOf(x, [{ op: 'ReduceSum', attrs: { axes: [1] } }]), { source: 't' });
-    const dispatches = art.manifest.entryPoints.run!;
+    const dispatches = art.manifest.entryPoints.run!.dispatches;
     expect(dispatches.length).toBe(2);
     expect(dispatches.every((d) => d.workgroups.every((n) => n <= 65535))).toBe(true);
     expect(dispatches[0]!.cost?.flops).toBe(200000);

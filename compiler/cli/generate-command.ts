@@ -1,0 +1,47 @@
+// `kiln generate`: greedy decoding with a decoder artifact. The prompt is token ids (--ids) or text (--prompt),
+// which goes through the Hugging Face tokenizer.json the artifact ships; new tokens are printed as they come
+// (or as one JSON object with --json).
+import { join } from 'node:path';
+import { Session } from '../../runtime/index.js';
+import type { Manifest } from '../../runtime/plan.js';
+import { loadTokenizer } from '../tokenizer.js';
+import { UsageError } from './errors.js';
+import { readText } from './files.js';
+import type { Output } from './ir-commands.js';
+
+export interface GenerateCommandOptions {
+  ids?: string;
+  prompt?: string;
+  maxNewTokens: string;
+  json?: boolean;
+}
+
+function parseIds(list: string): number[] {
+  const ids = list.split(',').map((s) => s.trim());
+  if (ids.some((s) => !/^\d+$/.test(s))) throw new UsageError(`--ids ${list}: expected comma-separated non-negative integers, e.g. --ids 1,2,3`);
+  return ids.map(Number);
+}
+
+export async function generateCommand(dir: string, opts: GenerateCommandOptions, io: Output): Promise<number> {
+  if ((opts.ids === undefined) === (opts.prompt === undefined)) throw new UsageError('give the prompt as --ids 1,2,3 or as --prompt "text" (one of them)');
+  const maxNewTokens = Number(opts.maxNewTokens);
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new UsageError(`--max-new-tokens ${opts.maxNewTokens}: expected a non-negative integer`);
+  const manifest = JSON.parse(readText(join(dir, 'manifest.json'))) as Manifest;
+  if (!manifest.generation) throw new UsageError(`${dir}: this artifact has no prefill/decode entry points; kiln generate needs a decoder compiled from its config.json`);
+  let tokenizer;
+  if (opts.prompt !== undefined) {
+    if (!manifest.tokenizer) throw new UsageError(`${dir}: the artifact ships no tokenizer.json (the checkpoint had none); give the prompt as --ids`);
+    tokenizer = await loadTokenizer(join(dir, manifest.tokenizer));
+  }
+  const ids = tokenizer ? tokenizer.encode(opts.prompt!) : parseIds(opts.ids!);
+  const session = await Session.load(dir);
+  try {
+    const tokens = await session.generate(ids, { maxNewTokens, ...(opts.json ? {} : { onToken: (t: number) => io.err(`token ${t}`) }) });
+    const text = tokenizer ? tokenizer.decode(tokens) : undefined;
+    if (opts.json) io.out(JSON.stringify({ tokens, ...(text !== undefined ? { text } : {}) }));
+    else io.out(text ?? tokens.join(' '));
+    return 0;
+  } finally {
+    session.dispose();
+  }
+}

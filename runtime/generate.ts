@@ -1,0 +1,59 @@
+// Greedy generation over a decoder artifact's prefill and decode entry points, following the manifest's
+// generation recipe (names of the ids/position/length inputs and of the next-token output). The KV cache lives
+// in the artifact's state buffers: prefill writes the prompt's rows chunk by chunk, each decode step writes one
+// row at `position` and reads rows below it, so stale rows from an earlier call are overwritten before they are
+// ever read and no reset is needed between calls. Only the next token (4 bytes) is read back per step.
+import type { GenerationDecl } from './plan.js';
+import type { Session } from './session.js';
+
+export interface GenerateOptions {
+  /** New tokens to produce (default 16). */
+  readonly maxNewTokens?: number;
+  /** Stop after the end-of-sequence token when the model declares one (default true). */
+  readonly stopAtEos?: boolean;
+  /** Called with each new token as soon as it is known. */
+  readonly onToken?: (token: number) => void;
+}
+
+export class GenerationError extends Error {
+  override name = 'GenerationError';
+}
+
+function recipe(session: Session): GenerationDecl {
+  const g = session.manifest.generation;
+  if (!g) throw new GenerationError(`the artifact '${session.manifest.model.name}' has no generation entry points (compile a decoder's config.json to get prefill/decode)`);
+  return g;
+}
+
+export async function generate(session: Session, ids: readonly number[], opts: GenerateOptions = {}): Promise<number[]> {
+  const g = recipe(session);
+  const max = opts.maxNewTokens ?? 16;
+  if (!Number.isInteger(max) || max < 0) throw new GenerationError(`maxNewTokens must be a non-negative integer, got ${max}`);
+  if (ids.length === 0) throw new GenerationError('the prompt is empty: give at least one token id');
+  ids.forEach((t, i) => {
+    if (!Number.isInteger(t) || t < 0 || t >= g.vocabSize) throw new GenerationError(`token id ${t} at index ${i} is outside the vocabulary (0..${g.vocabSize - 1})`);
+  });
+  if (max === 0) return [];
+  if (ids.length + max - 1 > g.maxSeq)
+    throw new GenerationError(
+      `${ids.length} prompt tokens + ${max} new tokens need ${ids.length + max - 1} cache positions; the artifact holds ${g.maxSeq} (compile with a larger --max-seq)`,
+    );
+  const step = async (entry: string, tokens: readonly number[], position: number, length: number): Promise<number> => {
+    const out = await session.run({ [g.ids]: tokens, [g.position]: [position], [g.length]: [length] }, entry, { outputs: [g.nextToken] });
+    return Number(out[g.nextToken]!.data[0]);
+  };
+
+  let next = -1;
+  for (let start = 0; start < ids.length; start += g.chunk) {
+    const rows = ids.slice(start, start + g.chunk);
+    const padded = [...rows, ...new Array<number>(g.chunk - rows.length).fill(0)];
+    next = await step(g.prefill, padded, start, rows.length);
+  }
+  const tokens: number[] = [];
+  for (let position = ids.length; ; position++) {
+    tokens.push(next);
+    opts.onToken?.(next);
+    if (tokens.length === max || ((opts.stopAtEos ?? true) && g.eosTokenId !== undefined && next === g.eosTokenId)) return tokens;
+    next = await step(g.decode, [next], position, 1);
+  }
+}
