@@ -18,7 +18,7 @@ import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { T, add, builtin, div, ge, gt, index, lit, lt, mod, mul, mulConst, select, sub } from '../wgsl/dsl.js';
 import { fromCompute, toCompute } from './convert-wgsl.js';
 import type { TensorSpec } from './elementwise.js';
-import { type Lanes, laneCoords, pick, workgroupReduce } from './reduce.js';
+import { type Lanes, laneCoords, opaque, pick, workgroupReduce } from './reduce.js';
 import { stepLen, stepPos } from './step-scalars.js';
 
 export interface AttentionSpec extends KernelSpecBase {
@@ -36,7 +36,11 @@ export interface AttentionSpec extends KernelSpecBase {
   readonly workgroupSize: number;
 }
 
-/** Most keys per block: enough lanes to keep a GPU busy on one row, few enough barriers' worth of idle lanes. */
+/**
+ * Most lanes per workgroup (keys per block). Lanes serve twice: one key each when scoring, ceil(D / lanes)
+ * output elements each when accumulating, so the size follows the larger of S and D (few lanes for a short
+ * cache would leave each one dozens of accumulators).
+ */
 const MAX_BLOCK = 64;
 const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
@@ -45,8 +49,9 @@ export function attentionSpec(
   tensors: { q: TensorSpec; k: TensorSpec; v: TensorSpec; output: TensorSpec },
   attrs: { scale: number; causal: boolean; hasPos: boolean },
 ): AttentionSpec {
-  const keys = tensors.k.shape[0]!;
-  return { kernel: 'attention', target: { shaderF16: target.shaderF16 }, ...tensors, ...attrs, workgroupSize: Math.min(MAX_BLOCK, pow2(keys)) };
+  const [keys, , dim] = tensors.k.shape as [number, number, number];
+  const workgroupSize = Math.min(MAX_BLOCK, pow2(Math.max(keys, dim)));
+  return { kernel: 'attention', target: { shaderF16: target.shaderF16 }, ...tensors, ...attrs, workgroupSize };
 }
 
 const u = lit.u32;
@@ -97,11 +102,13 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
   });
 
   const qRow = k.workgroupArray('q_row', T.f32, Math.max(1, dim));
-  k.for('d', lane, u(dim), (d) => k.assign(index(qRow, d), toCompute(q.load(add(qBase, d)), q.value)), block);
+  // Loop bounds over D are opaque (`D * one`): lavapipe's LLVM would otherwise unroll them fully, and its
+  // compile time grows with the unrolled body (seconds per kernel at D = 128).
+  k.for('d', lane, opaque(c, dim), (d) => k.assign(index(qRow, d), toCompute(q.load(add(qBase, d)), q.value)), block);
   k.workgroupBarrier();
 
   const all = k.let('all', builtin('min', add(pos, len), u(capacity)));
-  const visible = spec.causal ? k.let('visible', builtin('min', all, add(add(pos, t), u(1)))) : all;
+  const visible = spec.causal ? k.let('visible', builtin('min', all, add(pos, t))) : all;
   const m = k.var('m', T.f32, lit.f32(LOWEST));
   const l = k.var('l', T.f32, lit.f32(0));
   const acc = Array.from({ length: owned }, () => k.var('acc', T.f32, lit.f32(0)));
@@ -118,7 +125,7 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
       k.if(lt(j, visible), () => {
         const kRow = k.let('k_row', add(mulConst(j, kvStride), kvBase));
         const dot = k.var('dot', T.f32, lit.f32(0));
-        k.for('d', u(0), u(dim), (d) => k.assign(dot, add(dot, mul(index(qRow, d), toCompute(key.load(add(kRow, d)), key.value)))));
+        k.for('d', u(0), opaque(c, dim), (d) => k.assign(dot, add(dot, mul(index(qRow, d), toCompute(key.load(add(kRow, d)), key.value)))));
         k.assign(score, mul(dot, lit.f32(spec.scale)));
       });
       // NaN-propagating max, so a NaN score poisons the row as it does in the interpreter.
@@ -129,7 +136,8 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
       k.workgroupBarrier();
 
       // Every lane walks the block's probabilities: its owned weighted sums, and the block's sum.
-      const count = k.let('count', builtin('min', u(block), sub(visible, start)));
+      // Opaque like the D loops: a known bound of `block` would let LLVM unroll this loop, accumulators and all.
+      const count = k.let('count', builtin('min', opaque(c, block), sub(visible, start)));
       const sum = k.var('sum', T.f32, lit.f32(0));
       for (const a of acc) k.assign(a, mul(a, rescale));
       k.for('jj', u(0), count, (jj) => {

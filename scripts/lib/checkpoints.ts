@@ -1,7 +1,7 @@
 // Random Hugging Face checkpoints (config.json, model.safetensors, tokenizer.json) for tests and benchmarks: the
 // layout and tensor names of real llama / gpt2 / bert checkpoints, filled with deterministic pseudo-random values
-// (F32 unless asked for F16 or BF16). Values are generated chunk by chunk while the file is written, so a 2 GB preset is written in the
-// memory of one chunk.
+// (F32 unless asked for F16 or BF16). Values are generated chunk by chunk while the file is written, so a 2 GB
+// preset is written in the memory of one chunk (about 10 s and 140 MB for llama-500m).
 //
 // Initialisation is chosen so that the forward pass is not degenerate (logits with a spread of about one, so
 // greedy tokens are well separated and a wrong weight shows): linear weights ~ N(0, 1/fan_in) (for GPT-2 size
@@ -10,7 +10,7 @@
 // changes the result measurably.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type HfConfig, MODEL_TYPES, parseHfConfig } from '../../ir/import/hf/index.js';
+import { HF_MODEL_TYPES } from '../../ir/import/hf/index.js';
 import { type TensorToWrite, writeSafetensors, writeShardedSafetensors } from '../../ir/import/safetensors/index.js';
 import { bf16Bits, f16Bits } from '../../runtime/codec.js';
 import { TINY_TOKENIZER_MIN_VOCAB, TINY_TOKENIZER_SPECIAL_TOKENS, tinyTokenizerJson } from './tiny-tokenizer.js';
@@ -59,6 +59,7 @@ export const TOKENIZER_MAX_VOCAB = 4096;
 
 const { bos, eos } = TINY_TOKENIZER_SPECIAL_TOKENS;
 
+/** The tiny presets: llama 24,736 parameters (tiny-tied 21,664), gpt2 30,592, bert 23,392. */
 const TINY: Readonly<Record<CheckpointFamily, Readonly<Record<string, unknown>>>> = {
   // GQA (4 query heads share 2 kv heads), head_dim given explicitly, untied head.
   llama: {
@@ -175,21 +176,70 @@ const linear = (name: string, out: number, inFeatures: number, withBias: boolean
   ...(withBias ? [bias(`${name}.bias`, out)] : []),
 ];
 
-/** Every tensor a checkpoint of this config holds, in the order Hugging Face saves them. */
-export function checkpointTensors(config: HfConfig): TensorSpec[] {
-  switch (config.family) {
-    case 'llama':
-      return llamaTensors(config);
-    case 'gpt2':
-      return gpt2Tensors(config);
+/**
+ * Every tensor a checkpoint of this config.json holds, in the order Hugging Face saves them. The config keys
+ * are read here directly, with transformers' defaults, not through the importer's parser: the checkpoints test
+ * the importer, so they must not inherit its mistakes.
+ */
+export function checkpointTensors(family: CheckpointFamily, config: Readonly<Record<string, unknown>>): TensorSpec[] {
+  const key = (name: string, fallback?: number): number => {
+    const v = config[name] ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`checkpoint config: '${name}' must be a positive integer, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  switch (family) {
+    case 'llama': {
+      const hidden = key('hidden_size');
+      const heads = key('num_attention_heads');
+      const qwen2 = config.model_type === 'qwen2';
+      return llamaTensors({
+        hidden,
+        heads,
+        kvHeads: key('num_key_value_heads', heads),
+        headDim: key('head_dim', hidden / heads),
+        intermediate: key('intermediate_size'),
+        layers: key('num_hidden_layers'),
+        vocab: key('vocab_size'),
+        tied: config.tie_word_embeddings === true,
+        // LlamaAttention puts attention_bias on q, k, v and o; Qwen2Attention always biases q, k, v and never o.
+        qkvBias: qwen2 || config.attention_bias === true,
+        oBias: !qwen2 && config.attention_bias === true,
+        mlpBias: config.mlp_bias === true,
+      });
+    }
+    case 'gpt2': {
+      const hidden = key('n_embd');
+      return gpt2Tensors({ hidden, inner: key('n_inner', 4 * hidden), layers: key('n_layer'), positions: key('n_positions'), vocab: key('vocab_size') });
+    }
     case 'bert':
-      return bertTensors(config);
+      return bertTensors({
+        hidden: key('hidden_size'),
+        intermediate: key('intermediate_size'),
+        layers: key('num_hidden_layers'),
+        positions: key('max_position_embeddings'),
+        types: key('type_vocab_size', 2),
+        vocab: key('vocab_size'),
+      });
   }
 }
 
-function llamaTensors(c: Extract<HfConfig, { family: 'llama' }>): TensorSpec[] {
-  const h = c.hiddenSize;
-  const out: TensorSpec[] = [weight('model.embed_tokens.weight', [c.vocabSize, h], h)];
+interface LlamaShapes {
+  readonly hidden: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly intermediate: number;
+  readonly layers: number;
+  readonly vocab: number;
+  readonly tied: boolean;
+  readonly qkvBias: boolean;
+  readonly oBias: boolean;
+  readonly mlpBias: boolean;
+}
+
+function llamaTensors(c: LlamaShapes): TensorSpec[] {
+  const h = c.hidden;
+  const out: TensorSpec[] = [weight('model.embed_tokens.weight', [c.vocab, h], h)];
   for (let l = 0; l < c.layers; l++) {
     const p = `model.layers.${l}`;
     out.push(
@@ -199,22 +249,30 @@ function llamaTensors(c: Extract<HfConfig, { family: 'llama' }>): TensorSpec[] {
       ...linear(`${p}.self_attn.v_proj`, c.kvHeads * c.headDim, h, c.qkvBias),
       ...linear(`${p}.self_attn.o_proj`, h, c.heads * c.headDim, c.oBias),
       normWeight(`${p}.post_attention_layernorm.weight`, h),
-      ...linear(`${p}.mlp.gate_proj`, c.intermediateSize, h, c.mlpBias),
-      ...linear(`${p}.mlp.up_proj`, c.intermediateSize, h, c.mlpBias),
-      ...linear(`${p}.mlp.down_proj`, h, c.intermediateSize, c.mlpBias),
+      ...linear(`${p}.mlp.gate_proj`, c.intermediate, h, c.mlpBias),
+      ...linear(`${p}.mlp.up_proj`, c.intermediate, h, c.mlpBias),
+      ...linear(`${p}.mlp.down_proj`, h, c.intermediate, c.mlpBias),
     );
   }
   out.push(normWeight('model.norm.weight', h));
-  if (!c.tieWordEmbeddings) out.push(weight('lm_head.weight', [c.vocabSize, h], h));
+  if (!c.tied) out.push(weight('lm_head.weight', [c.vocab, h], h));
   return out;
 }
 
-function gpt2Tensors(c: Extract<HfConfig, { family: 'gpt2' }>): TensorSpec[] {
-  const h = c.hiddenSize;
+interface Gpt2Shapes {
+  readonly hidden: number;
+  readonly inner: number;
+  readonly layers: number;
+  readonly positions: number;
+  readonly vocab: number;
+}
+
+function gpt2Tensors(c: Gpt2Shapes): TensorSpec[] {
+  const h = c.hidden;
   /** GPT-2's Conv1D(in -> out): weight [in, out], bias [out]. */
   const conv1d = (name: string, inFeatures: number, out: number): TensorSpec[] => [weight(`${name}.weight`, [inFeatures, out], inFeatures), bias(`${name}.bias`, out)];
   const layerNorm = (name: string): TensorSpec[] => [normWeight(`${name}.weight`, h), bias(`${name}.bias`, h)];
-  const out: TensorSpec[] = [weight('wte.weight', [c.vocabSize, h], h), weight('wpe.weight', [c.maxPositions, h], h)];
+  const out: TensorSpec[] = [weight('wte.weight', [c.vocab, h], h), weight('wpe.weight', [c.positions, h], h)];
   for (let l = 0; l < c.layers; l++) {
     const p = `h.${l}`;
     out.push(
@@ -222,21 +280,30 @@ function gpt2Tensors(c: Extract<HfConfig, { family: 'gpt2' }>): TensorSpec[] {
       ...conv1d(`${p}.attn.c_attn`, h, 3 * h),
       ...conv1d(`${p}.attn.c_proj`, h, h),
       ...layerNorm(`${p}.ln_2`),
-      ...conv1d(`${p}.mlp.c_fc`, h, c.innerSize),
-      ...conv1d(`${p}.mlp.c_proj`, c.innerSize, h),
+      ...conv1d(`${p}.mlp.c_fc`, h, c.inner),
+      ...conv1d(`${p}.mlp.c_proj`, c.inner, h),
     );
   }
   out.push(...layerNorm('ln_f'));
   return out;
 }
 
-function bertTensors(c: Extract<HfConfig, { family: 'bert' }>): TensorSpec[] {
-  const h = c.hiddenSize;
+interface BertShapes {
+  readonly hidden: number;
+  readonly intermediate: number;
+  readonly layers: number;
+  readonly positions: number;
+  readonly types: number;
+  readonly vocab: number;
+}
+
+function bertTensors(c: BertShapes): TensorSpec[] {
+  const h = c.hidden;
   const layerNorm = (name: string): TensorSpec[] => [normWeight(`${name}.weight`, h), bias(`${name}.bias`, h)];
   const out: TensorSpec[] = [
-    weight('embeddings.word_embeddings.weight', [c.vocabSize, h], h),
-    weight('embeddings.position_embeddings.weight', [c.maxPositions, h], h),
-    weight('embeddings.token_type_embeddings.weight', [c.typeVocabSize, h], h),
+    weight('embeddings.word_embeddings.weight', [c.vocab, h], h),
+    weight('embeddings.position_embeddings.weight', [c.positions, h], h),
+    weight('embeddings.token_type_embeddings.weight', [c.types, h], h),
     ...layerNorm('embeddings.LayerNorm'),
   ];
   for (let l = 0; l < c.layers; l++) {
@@ -247,8 +314,8 @@ function bertTensors(c: Extract<HfConfig, { family: 'bert' }>): TensorSpec[] {
       ...linear(`${p}.attention.self.value`, h, h, true),
       ...linear(`${p}.attention.output.dense`, h, h, true),
       ...layerNorm(`${p}.attention.output.LayerNorm`),
-      ...linear(`${p}.intermediate.dense`, c.intermediateSize, h, true),
-      ...linear(`${p}.output.dense`, h, c.intermediateSize, true),
+      ...linear(`${p}.intermediate.dense`, c.intermediate, h, true),
+      ...linear(`${p}.output.dense`, h, c.intermediate, true),
       ...layerNorm(`${p}.output.LayerNorm`),
     );
   }
@@ -262,12 +329,12 @@ export function parameterCount(tensors: readonly TensorSpec[]): number {
   return tensors.reduce((sum, t) => sum + elementCount(t.shape), 0);
 }
 
-/** The parsed config of a preset (the importer's own parser, so defaults such as head_dim agree). */
-export function presetHfConfig(family: CheckpointFamily, preset: Preset): HfConfig {
+/** A preset's tensors (its config.json read as transformers would). */
+export function presetTensors(family: CheckpointFamily, preset: Preset): TensorSpec[] {
   const json = presetConfig(family, preset);
   const modelType = String(json.model_type);
-  if (MODEL_TYPES[modelType] !== family) throw new Error(`preset overrides set model_type '${modelType}', which is not a ${family} model`);
-  return parseHfConfig(`<${family} preset>`, json);
+  if (HF_MODEL_TYPES[modelType] !== family) throw new Error(`preset overrides set model_type '${modelType}', which is not a ${family} model`);
+  return checkpointTensors(family, json);
 }
 
 /** 32-bit FNV-1a: a tensor's stream depends on its name, so streams do not shift when tensors are added. */
@@ -353,8 +420,8 @@ export function writeRandomCheckpoint(dir: string, family: CheckpointFamily, pre
   const folder = resolve(dir);
   mkdirSync(folder, { recursive: true });
   const json = presetConfig(family, preset);
-  const config = presetHfConfig(family, preset);
-  const base = checkpointTensors(config);
+  const base = presetTensors(family, preset);
+  const vocab = json.vocab_size as number;
   const specs = options.transform ? options.transform(base) : base;
   const prefix = options.tensorPrefix ?? '';
   const format = options.format ?? 'F32';
@@ -368,9 +435,9 @@ export function writeRandomCheckpoint(dir: string, family: CheckpointFamily, pre
       ? writeShardedSafetensors(folder, tensors, options.maxShardBytes, metadata).indexPath
       : (writeSafetensors(join(folder, 'model.safetensors'), tensors, metadata), join(folder, 'model.safetensors'));
   let tokenizerPath: string | undefined;
-  if (config.vocabSize >= TINY_TOKENIZER_MIN_VOCAB && config.vocabSize <= TOKENIZER_MAX_VOCAB) {
+  if (vocab >= TINY_TOKENIZER_MIN_VOCAB && vocab <= TOKENIZER_MAX_VOCAB) {
     tokenizerPath = join(folder, 'tokenizer.json');
-    writeFileSync(tokenizerPath, JSON.stringify(tinyTokenizerJson(config.vocabSize)));
+    writeFileSync(tokenizerPath, JSON.stringify(tinyTokenizerJson(vocab)));
   }
   return { dir: folder, configPath, weightsPath, ...(tokenizerPath ? { tokenizerPath } : {}), parameters: parameterCount(specs) };
 }

@@ -57,7 +57,7 @@ describe('compiled artifacts on the adapter', () => {
     for (const [path, bytes] of a.files) expect(Buffer.compare(materialize(bytes), materialize(b.files.get(path)!)), path).toBe(0);
   });
 
-  it('refuse a tampered weights-0.bin at load, before touching the GPU', async () => {
+  it('refuse a tampered weights-0.bin at load, before running anything', async () => {
     const dir = compileTo(parseKir(EXAMPLE, 'ew.kir'));
     const w = readFileSync(join(dir, 'weights-0.bin'));
     w[0] = w[0]! ^ 0xff;

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadExternal } from '../../ir/external.js';
 import { openCheckpoint } from '../../ir/import/safetensors/index.js';
-import { checkpointTensors, parameterCount, presetConfig, presetHfConfig } from '../../scripts/lib/checkpoints.js';
+import { parameterCount, presetConfig, presetTensors } from '../../scripts/lib/checkpoints.js';
 import { tempCheckpoint } from './hf-fixtures.js';
 
-const count = (family: 'llama' | 'gpt2' | 'bert', preset: Parameters<typeof presetConfig>[1]) => parameterCount(checkpointTensors(presetHfConfig(family, preset)));
+const count = (family: 'llama' | 'gpt2' | 'bert', preset: Parameters<typeof presetConfig>[1]) => parameterCount(presetTensors(family, preset));
 
 function stats(values: Float64Array): { mean: number; std: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
@@ -31,7 +31,7 @@ describe('random checkpoints', () => {
     expect(() => presetConfig('llama', 'gpt2-124m')).toThrow(/preset 'gpt2-124m' is a gpt2 preset, not llama/);
     expect(() => presetConfig('bert', 'tiny-tied')).toThrow(/preset 'tiny-tied' is a llama preset, not bert/);
     expect(() => presetConfig('gpt2', 'huge' as never)).toThrow(/unknown preset 'huge'/);
-    expect(() => presetHfConfig('llama', { model_type: 'gpt2' })).toThrow(/model_type 'gpt2', which is not a llama model/);
+    expect(() => presetTensors('llama', { model_type: 'gpt2' })).toThrow(/model_type 'gpt2', which is not a llama model/);
   });
 
   it('are deterministic in the seed', () => {
@@ -80,7 +80,7 @@ describe('random checkpoints', () => {
     expect(ok.stderr).toBe('');
     expect(ok.stdout).toMatch(/^bert tiny \(seed 5\): 23,392 parameters/);
     expect(Object.keys(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')))).toContain('type_vocab_size');
-    expect(openCheckpoint(out).tensors.size).toBe(checkpointTensors(presetHfConfig('bert', 'tiny')).length);
+    expect(openCheckpoint(out).tensors.size).toBe(presetTensors('bert', 'tiny').length);
     const bad = run(out, '--family', 'bert', '--preset', 'gpt2-124m');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/make-checkpoints: preset 'gpt2-124m' is a gpt2 preset, not bert/);

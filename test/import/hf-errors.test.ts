@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HfImportError, type HfImportOptions, importHf } from '../../ir/import/hf/index.js';
 import { writeSafetensors } from '../../ir/import/safetensors/index.js';
-import { type CheckpointFamily, type Preset, checkpointTensors, presetConfig, presetHfConfig } from '../../scripts/lib/checkpoints.js';
+import { type CheckpointFamily, type Preset, presetConfig, presetTensors } from '../../scripts/lib/checkpoints.js';
 import { tempCheckpoint } from './hf-fixtures.js';
 
 /** The import error's message; fails the test when the import succeeds or throws something else. */
@@ -105,7 +105,7 @@ describe('checkpoint errors', () => {
   it('refuses integer weights', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-hf-'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify(presetConfig('bert', 'tiny')));
-    const tensors = checkpointTensors(presetHfConfig('bert', 'tiny')).map((t) => {
+    const tensors = presetTensors('bert', 'tiny').map((t) => {
       const format = t.name === 'embeddings.word_embeddings.weight' ? ('I32' as const) : ('F32' as const);
       return { name: t.name, format, shape: t.shape, chunks: () => [new Uint8Array(t.shape.reduce((a, b) => a * b, 1) * 4)] };
     });

@@ -2,7 +2,7 @@
 // oracle the GPU runtime's tokens are compared with. It drives the entry contract exactly as a runtime must:
 // caches start at zero, the prompt goes in chunk-sized prefill calls (the last one padded, len < T), then one
 // decode call per token, and every call's state outputs become the next call's state inputs.
-import type { Entry, HfGeneration, HfModel } from '../../ir/import/hf/index.js';
+import type { HfEntry, HfGeneration, HfModel } from '../../ir/import/hf/index.js';
 import { interpret } from '../../ir/interp.js';
 import { type Tensor, makeTensor, scalarTensor } from '../../ir/tensor.js';
 
@@ -29,7 +29,7 @@ export class InterpDecoder {
       }
   }
 
-  private entry(name: string): Entry {
+  private entry(name: string): HfEntry {
     const e = this.model.entries[name];
     if (!e) throw new Error(`model has no entry '${name}'`);
     return e;

@@ -20,6 +20,7 @@ interface Case {
 const CASES: readonly Case[] = [
   { what: 'untied GQA llama (4 heads share 2 kv heads)', preset: 'tiny', seed: 1 },
   { what: 'tied-embedding llama', preset: 'tiny-tied', seed: 6 },
+  { what: 'llama with attention_bias and mlp_bias', preset: { attention_bias: true, mlp_bias: true }, seed: 1 },
   { what: 'qwen2 (q/k/v biases) with head_dim != hidden / heads', preset: { model_type: 'qwen2', head_dim: 16 }, seed: 1 },
   { what: 'mistral (MHA, rope_theta 1e6) from a BF16 checkpoint', preset: { model_type: 'mistral', num_key_value_heads: 4, rope_theta: 1e6, sliding_window: null }, seed: 1, format: 'BF16' },
 ];

@@ -73,8 +73,3 @@ export function mergeHeads(b: GraphBuilder, x: string): string {
 export function asRow(b: GraphBuilder, x: string): string {
   return b.op('Reshape', [x], { shape: [1, -1] });
 }
-
-/** A one-row matrix [1, n] back to a vector [n]. */
-export function asVector(b: GraphBuilder, x: string): string {
-  return b.op('Reshape', [x], { shape: [-1] });
-}

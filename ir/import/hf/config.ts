@@ -10,7 +10,7 @@ import { hfError } from './errors.js';
 export type HfFamily = 'llama' | 'gpt2' | 'bert';
 
 /** model_type -> the family whose graph it uses. */
-export const MODEL_TYPES: Readonly<Record<string, HfFamily>> = {
+export const HF_MODEL_TYPES: Readonly<Record<string, HfFamily>> = {
   llama: 'llama',
   mistral: 'llama',
   qwen2: 'llama',
@@ -106,9 +106,9 @@ export function parseHfConfig(file: string, json: unknown): HfConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return hfError(file, 'expected a JSON object');
   const obj = json as Record<string, unknown>;
   const modelType = obj.model_type;
-  const supported = Object.keys(MODEL_TYPES).join(', ');
+  const supported = Object.keys(HF_MODEL_TYPES).join(', ');
   if (typeof modelType !== 'string') return hfError(file, `missing key 'model_type' (supported: ${supported})`);
-  const family = MODEL_TYPES[modelType];
+  const family = HF_MODEL_TYPES[modelType];
   if (!family) return hfError(file, `unsupported model_type '${modelType}' (supported: ${supported})`);
   const r = new ConfigReader(file, obj, `a ${modelType} model`);
   switch (family) {

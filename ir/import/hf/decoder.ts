@@ -16,7 +16,7 @@ export interface StatePair {
 export interface Entry {
   readonly graph: Graph;
   /** Values carried from one call to the next: feed output back as input. */
-  readonly state: readonly StatePair[];
+  readonly state: StatePair[];
 }
 
 export interface DecoderDims {

@@ -6,7 +6,7 @@ import { assertValid } from '../../verify.js';
 import { openCheckpoint } from '../safetensors/index.js';
 import { bertPrefix, buildBertEntry, hasBertPooler } from './bert.js';
 import { type BertConfig, type Gpt2Config, type HfConfig, type LlamaConfig, readHfConfig } from './config.js';
-import { type DecoderArchitecture, buildDecoderEntries } from './decoder.js';
+import { DECODER_NAMES, type DecoderArchitecture, buildDecoderEntries } from './decoder.js';
 import { hfError } from './errors.js';
 import { gpt2Architecture, gpt2Prefix } from './gpt2.js';
 import { llamaArchitecture, llamaHeadWeight } from './llama.js';
@@ -68,11 +68,7 @@ function importDecoder(config: LlamaConfig | Gpt2Config, weights: Weights, opts:
     generation: {
       prefill: 'prefill',
       decode: 'decode',
-      ids: 'ids',
-      position: 'pos',
-      length: 'len',
-      nextToken: 'next_token',
-      logits: 'logits',
+      ...DECODER_NAMES,
       chunk,
       maxSeq,
       vocabSize: config.vocabSize,

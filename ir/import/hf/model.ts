@@ -23,7 +23,7 @@ export interface HfGeneration {
 export interface HfModel {
   readonly family: HfFamily;
   /** Decoders: 'prefill' and 'decode'; bert: 'run'. */
-  readonly entries: Readonly<Record<string, Entry>>;
+  readonly entries: Record<string, Entry>;
   readonly generation?: HfGeneration;
   /** Things a user should know about the import (defaults taken, tensors left unused). */
   readonly notes: string[];

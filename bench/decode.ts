@@ -1,0 +1,292 @@
+// `npm run bench:decode`: token throughput of compiled decoders, and how close a decode step comes to the
+// adapter's read-bandwidth roofline. A decode step reads every weight once for one token, so
+// weights bytes / step time is the bandwidth it achieves; bench/lib/bandwidth.ts measures the ceiling on the same
+// device in the same process. For a GPT-2-124M-shaped and a Llama-shaped ~500M random checkpoint (written once
+// into the cache folder, reused after), each model is compiled (maxSeq 256, prefill chunk 128) into a directory,
+// loaded into a Session on one shared device, checked once (the first decode step's next_token is the argmax of
+// its logits), then timed: prefill of 128 tokens at position 0, and decode steps at the positions after the
+// prompt, each feeding back the previous token and reading back only next_token. Progress goes to stderr; the
+// last line printed is one JSON object:
+// {"rows": [{"model", "prefillTokPerS", "decodeTokPerS", "decodeGBps", "rooflineGBps"}]} (null where a model failed).
+//
+//   npm run bench:decode [-- --model gpt2-124m --model llama-500m --cache .bench-cache --svg bench/out/decode.svg]
+//   --fit-vocab: shrink the vocabulary so the embedding and head matrices fit WebGPU's default 128 MiB storage
+//                binding (for adapters that offer no more, e.g. lavapipe); the model's name then says so.
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { compileProgram } from '../compiler/compile.js';
+import { writeArtifact } from '../compiler/emit/write.js';
+import { importHf } from '../ir/import/hf/index.js';
+import { type AcquiredDevice, acquireDevice } from '../runtime/device.js';
+import { type Manifest, Session } from '../runtime/index.js';
+import { type CheckpointFamily, type PresetName, parameterCount, presetConfig, presetTensors, writeRandomCheckpoint } from '../scripts/lib/checkpoints.js';
+import { type Bandwidth, measureReadBandwidth } from './lib/bandwidth.js';
+import { barChartSvg } from './lib/svg-chart.js';
+import { formatTable } from './lib/table.js';
+import { type Timing, measure } from './lib/timing.js';
+
+/** Cache capacity and prefill chunk the models are compiled with; the prompt fills one chunk. */
+const MAX_SEQ = 256;
+const CHUNK = 128;
+const PROMPT = 128;
+const SEED = 0;
+/** WebGPU's default maxStorageBufferBindingSize: what --fit-vocab sizes the embedding and head for. */
+const DEFAULT_BINDING_BYTES = 128 * 1024 * 1024;
+
+interface Runs {
+  readonly warmup: number;
+  readonly runs: number;
+}
+
+interface ModelSpec {
+  readonly family: CheckpointFamily;
+  readonly preset: PresetName;
+  // The software adapter takes seconds per 500M step, so the large model gets few runs.
+  readonly prefill: Runs;
+  readonly decode: Runs;
+}
+
+const MODELS: Readonly<Record<string, ModelSpec>> = {
+  'gpt2-124m': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 5 }, decode: { warmup: 3, runs: 10 } },
+  'llama-500m': { family: 'llama', preset: 'llama-500m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 2, runs: 5 } },
+};
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string', multiple: true },
+    cache: { type: 'string', default: '.bench-cache' },
+    svg: { type: 'string', default: 'bench/out/decode.svg' },
+    'fit-vocab': { type: 'boolean', default: false },
+  },
+});
+
+const started = performance.now();
+const log = (line: string): void => {
+  process.stderr.write(`[decode ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+};
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+
+// ---- checkpoints (cached) and artifacts --------------------------------------------------------------------
+
+interface Prepared {
+  readonly name: string;
+  readonly spec: ModelSpec;
+  readonly parameters: number;
+  readonly artifactDir: string;
+  readonly manifest: Manifest;
+}
+
+/** The config.json object to write: the preset, with the vocabulary capped under --fit-vocab. */
+function checkpointConfig(spec: ModelSpec, fitVocab: boolean): { name: string; config: Record<string, unknown> } {
+  const config = presetConfig(spec.family, spec.preset);
+  // The embedding (and the head) is [vocab, hidden] F32: GPT-2 names the width n_embd, Llama hidden_size.
+  const hidden = Number(config.n_embd ?? config.hidden_size);
+  const vocabSize = Number(config.vocab_size);
+  const cap = Math.floor(DEFAULT_BINDING_BYTES / (hidden * 4));
+  if (!fitVocab || vocabSize <= cap) return { name: spec.preset, config };
+  // Special tokens must stay inside the smaller vocabulary.
+  const clamp = (id: unknown): unknown => (typeof id === 'number' && id >= cap ? cap - 1 : id);
+  return {
+    name: `${spec.preset} (vocab ${cap})`,
+    config: { ...config, vocab_size: cap, bos_token_id: clamp(config.bos_token_id), eos_token_id: clamp(config.eos_token_id) },
+  };
+}
+
+/**
+ * The checkpoint's folder in the cache, written when missing. A marker written last records the config and
+ * the weights file's size, so a checkpoint is reused only when complete and made from the same preset.
+ */
+function cachedCheckpoint(cacheDir: string, spec: ModelSpec, config: Record<string, unknown>): { configPath: string; weightsPath: string } {
+  const vocab = String(config.vocab_size);
+  const dir = resolve(cacheDir, `${spec.family}-${spec.preset}-v${vocab}-seed${SEED}`);
+  const marker = join(dir, 'bench-checkpoint.json');
+  const configPath = join(dir, 'config.json');
+  const weightsPath = join(dir, 'model.safetensors');
+  const wanted = JSON.stringify({ config, seed: SEED });
+  if (existsSync(marker) && existsSync(weightsPath)) {
+    const recorded = JSON.parse(readFileSync(marker, 'utf8')) as { key: string; weightsBytes: number };
+    if (recorded.key === wanted && statSync(weightsPath).size === recorded.weightsBytes) {
+      log(`${spec.preset}: reusing the checkpoint in ${dir}`);
+      return { configPath, weightsPath };
+    }
+  }
+  log(`${spec.preset}: writing a random checkpoint into ${dir} ...`);
+  const written = writeRandomCheckpoint(dir, spec.family, config, SEED);
+  writeFileSync(marker, `${JSON.stringify({ key: wanted, weightsBytes: statSync(written.weightsPath).size })}\n`);
+  return { configPath: written.configPath, weightsPath: written.weightsPath };
+}
+
+function prepare(cacheDir: string, spec: ModelSpec, fitVocab: boolean): Prepared {
+  const { name, config } = checkpointConfig(spec, fitVocab);
+  const { configPath, weightsPath } = cachedCheckpoint(cacheDir, spec, config);
+  const model = importHf(configPath, { weights: weightsPath, maxSeq: MAX_SEQ, chunk: CHUNK });
+  if (!model.generation) throw new Error(`${name}: the importer made no prefill/decode entry points`);
+  const artifactDir = join(dirname(configPath), 'artifact');
+  log(`${name}: compiling into ${artifactDir} ...`);
+  const artifact = compileProgram({ name: model.family, entries: model.entries, generation: model.generation }, { source: 'config.json' });
+  writeArtifact(artifactDir, artifact);
+  const parameters = parameterCount(presetTensors(spec.family, config));
+  return { name, spec, parameters, artifactDir, manifest: artifact.manifest };
+}
+
+// ---- measurement -------------------------------------------------------------------------------------------
+
+interface Measured {
+  readonly prefill: Timing;
+  readonly decode: Timing;
+  /** The first decode step's next_token equals the argmax of its logits. */
+  readonly argmaxAgrees: boolean;
+}
+
+/** `length` token ids below `vocab`, the same every run (a fixed LCG). */
+function promptIds(length: number, vocab: number): number[] {
+  let s = 12345;
+  return Array.from({ length }, () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s >>> 8) % vocab;
+  });
+}
+
+function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
+async function measureSession(p: Prepared, device: AcquiredDevice): Promise<Measured> {
+  log(`${p.name}: loading the session ...`);
+  const session = await Session.load(p.artifactDir, { device });
+  try {
+    const g = session.manifest.generation!;
+    const prompt = promptIds(PROMPT, g.vocabSize);
+    let token = -1;
+    const prefill = async (): Promise<void> => {
+      const out = await session.run({ [g.ids]: prompt, [g.position]: [0], [g.length]: [PROMPT] }, g.prefill, { outputs: [g.nextToken] });
+      token = Number(out[g.nextToken]!.data[0]);
+    };
+    const decodeSteps = 1 + p.spec.decode.warmup + p.spec.decode.runs;
+    if (PROMPT + decodeSteps > g.maxSeq) throw new Error(`${decodeSteps} decode steps after ${PROMPT} prompt tokens overflow the ${g.maxSeq}-position cache`);
+
+    log(`${p.name}: prefill (${p.spec.prefill.warmup} warm-up + ${p.spec.prefill.runs} timed runs) ...`);
+    const prefillTiming = await measure(prefill, p.spec.prefill);
+    // The last prefill left the prompt in the cache and its next token in `token`. The first decode step also
+    // reads back the logits, for the check.
+    const first = await session.run({ [g.ids]: [token], [g.position]: [PROMPT], [g.length]: [1] }, g.decode, { outputs: [g.nextToken, g.logits] });
+    const firstToken = Number(first[g.nextToken]!.data[0]);
+    const best = argmax(first[g.logits]!.data as ArrayLike<number>);
+    log(`${p.name}: first decode step: next_token ${firstToken}, argmax of its logits ${best}`);
+    token = firstToken;
+
+    log(`${p.name}: decode (${p.spec.decode.warmup} warm-up + ${p.spec.decode.runs} timed steps) ...`);
+    let position = PROMPT + 1;
+    const decodeTiming = await measure(async () => {
+      const out = await session.run({ [g.ids]: [token], [g.position]: [position], [g.length]: [1] }, g.decode, { outputs: [g.nextToken] });
+      token = Number(out[g.nextToken]!.data[0]);
+      position++;
+    }, p.spec.decode);
+    return { prefill: prefillTiming, decode: decodeTiming, argmaxAgrees: firstToken === best };
+  } finally {
+    session.dispose();
+  }
+}
+
+/** One device for the bandwidth kernel and every session: the limits every compiled model asks for. */
+function requiredLimits(manifests: readonly Manifest[]): Record<string, number> {
+  const limits: Record<string, number> = {};
+  for (const m of manifests) for (const [k, v] of Object.entries(m.requires.limits)) limits[k] = Math.max(limits[k] ?? 0, v);
+  return limits;
+}
+
+// ---- main --------------------------------------------------------------------------------------------------
+
+process.env.XDG_RUNTIME_DIR ??= '/tmp';
+const names = args.model ?? Object.keys(MODELS);
+for (const n of names) if (!MODELS[n]) throw new Error(`unknown model '${n}' (have: ${Object.keys(MODELS).join(', ')})`);
+
+const problems: string[] = [];
+/** Per requested model: what was compiled, or why it could not be. */
+const prepared = new Map<string, Prepared | { readonly error: string }>();
+for (const n of names) {
+  try {
+    prepared.set(n, prepare(args.cache!, MODELS[n]!, args['fit-vocab']!));
+  } catch (e) {
+    prepared.set(n, { error: message(e) });
+    problems.push(`${n}: ${message(e)}`);
+  }
+}
+const compiled = [...prepared.values()].filter((p): p is Prepared => !('error' in p));
+
+const device = await acquireDevice({ limits: requiredLimits(compiled.map((p) => p.manifest)) });
+log(`adapter: ${device.adapterInfo}`);
+let roofline: Bandwidth | undefined;
+const measured = new Map<string, Measured>();
+try {
+  log('read bandwidth roofline ...');
+  roofline = await measureReadBandwidth(device.device, { onProgress: log });
+  for (const p of compiled) {
+    try {
+      const m = await measureSession(p, device);
+      measured.set(p.name, m);
+      if (!m.argmaxAgrees) problems.push(`${p.name}: the first decode step's next_token is not the argmax of its logits`);
+    } catch (e) {
+      problems.push(`${p.name}: ${message(e)}`);
+    }
+  }
+} finally {
+  device.release();
+}
+
+const round = (x: number | null): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toPrecision(4)));
+const rooflineGBps = roofline?.gbps ?? null;
+const rows = names.map((n) => {
+  const p = prepared.get(n)!;
+  if ('error' in p) return { model: n, params: '-', weightsMB: null, prefillTokPerS: null, decodeTokPerS: null, decodeGBps: null, argmax: '-' };
+  const m = measured.get(p.name);
+  const weightsBytes = p.manifest.memory?.weightsBytes ?? NaN;
+  const decodeS = m ? m.decode.medianMs / 1000 : NaN;
+  return {
+    model: p.name,
+    params: `${(p.parameters / 1e6).toFixed(1)}M`,
+    weightsMB: weightsBytes / 1e6,
+    prefillTokPerS: m ? PROMPT / (m.prefill.medianMs / 1000) : null,
+    decodeTokPerS: m ? 1 / decodeS : null,
+    decodeGBps: m ? weightsBytes / decodeS / 1e9 : null,
+    argmax: m ? (m.argmaxAgrees ? 'ok' : 'MISMATCH') : '-',
+  };
+});
+
+const svgPath = resolve(args.svg!);
+mkdirSync(dirname(svgPath), { recursive: true });
+writeFileSync(
+  svgPath,
+  barChartSvg({
+    title: `kiln decode: weights read per second vs read roofline (${device.adapterInfo.split(' / ').slice(0, 3).join(' / ')})`,
+    yLabel: 'GB/s',
+    series: ['decode (weights bytes / step)', 'read roofline (bandwidth kernel)'],
+    groups: rows.map((r) => ({ label: r.model, values: [r.decodeGBps, rooflineGBps] })),
+    width: 720,
+  }),
+);
+
+const elapsed = (performance.now() - started) / 1000;
+console.log(`adapter: ${device.adapterInfo}`);
+console.log(
+  `maxSeq ${MAX_SEQ}, prefill ${PROMPT} tokens at position 0, decode steps at positions ${PROMPT}+ (median of timed runs); ` +
+    `decode GB/s = manifest weightsBytes / median decode step; roofline = ${roofline ? `${roofline.layout} read of ${(roofline.bytes / 2 ** 20).toFixed(0)} MiB` : 'not measured'}\n`,
+);
+console.log(
+  formatTable(
+    ['model', 'params', 'weights MB', 'prefill tok/s', 'decode tok/s', 'decode GB/s', 'roofline GB/s', 'efficiency %', 'argmax check'],
+    rows.map((r) => [r.model, r.params, r.weightsMB, r.prefillTokPerS, r.decodeTokPerS, r.decodeGBps, rooflineGBps, r.decodeGBps !== null && rooflineGBps ? (100 * r.decodeGBps) / rooflineGBps : null, r.argmax]),
+  ),
+);
+if (problems.length) console.log(`\nproblems:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+console.log(`\nchart: ${svgPath}`);
+console.log(`total time: ${elapsed.toFixed(0)} s`);
+console.log(
+  JSON.stringify({
+    rows: rows.map((r) => ({ model: r.model, prefillTokPerS: round(r.prefillTokPerS), decodeTokPerS: round(r.decodeTokPerS), decodeGBps: round(r.decodeGBps), rooflineGBps: round(rooflineGBps) })),
+  }),
+);
+process.exitCode = problems.length ? 1 : 0;
