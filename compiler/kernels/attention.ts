@@ -108,7 +108,7 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
   k.workgroupBarrier();
 
   const all = k.let('all', builtin('min', add(pos, len), u(capacity)));
-  const visible = spec.causal ? k.let('visible', builtin('min', all, add(pos, t))) : all;
+  const visible = spec.causal ? k.let('visible', builtin('min', all, add(add(pos, t), u(1)))) : all;
   const m = k.var('m', T.f32, lit.f32(LOWEST));
   const l = k.var('l', T.f32, lit.f32(0));
   const acc = Array.from({ length: owned }, () => k.var('acc', T.f32, lit.f32(0)));

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileProgram } from '../../compiler/compile.js';
+import { loadTokenizer } from '../../compiler/tokenizer.js';
 import { artifactFiles } from '../../compiler/emit/in-memory.js';
 import { writeArtifact } from '../../compiler/emit/write.js';
 import { type HfModel, importHf, interpret, makeTensor, scalarTensor } from '../../ir/index.js';
@@ -70,7 +71,7 @@ describe.each(decoders)('%s', (_name, family, preset) => {
     }
   });
 
-  it('kiln generate prints the interpreter\'s greedy tokens', () => {
+  it('kiln generate prints the interpreter\'s greedy tokens, for --ids and --prompt', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), `kiln-gen-${family}-`)), 'artifact');
     const c = spawnSync('node', ['bin/kiln.js', 'compile', ckpt.configPath, '--weights', ckpt.weightsPath, '--max-seq', String(MAX_SEQ), '--chunk', String(CHUNK), '-o', dir], { encoding: 'utf8' });
     expect(c.status, c.stderr).toBe(0);
@@ -81,6 +82,17 @@ describe.each(decoders)('%s', (_name, family, preset) => {
     expect(printed.tokens).toEqual(reference.tokens.slice(0, printed.tokens.length));
     const eos = gen.eosTokenId;
     if (printed.tokens.length < STEPS) expect(printed.tokens.at(-1)).toBe(eos);
+
+    // Text prompts go through the checkpoint's tokenizer.json, which the artifact ships.
+    expect(ckpt.tokenizerPath).toBeDefined();
+    const text = 'the world is';
+    const p = spawnSync('node', ['bin/kiln.js', 'generate', dir, '--prompt', text, '--max-new-tokens', String(STEPS), '--json'], { encoding: 'utf8', timeout: 120_000 });
+    expect(p.status, p.stderr).toBe(0);
+    const fromText = JSON.parse(p.stdout) as { tokens: number[]; text: string };
+    const tokenizer = await loadTokenizer(ckpt.tokenizerPath!);
+    const expected = interpGenerate(model, tokenizer.encode(text), STEPS).tokens;
+    expect(fromText.tokens).toEqual(expected.slice(0, fromText.tokens.length));
+    expect(fromText.text).toBe(tokenizer.decode(fromText.tokens));
   });
 });
 
