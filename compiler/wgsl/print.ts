@@ -25,8 +25,12 @@ export function printType(t: Type): string {
  * Decimal text for a finite non-negative float v: small integers exactly (`65504.0`), anything else as the
  * shortest decimal (at most `maxDigits` significant) that rounds back to v under `round`.
  */
+/** The largest finite f32. Its shortest round-tripping decimal, 3.4028235e38, lies above it, which WGSL rejects. */
+const F32_MAX = 3.4028234663852886e38;
+
 function floatDecimal(v: number, round: (x: number) => number, maxDigits: number): string {
   if (Number.isInteger(v) && v < 2 ** 24) return `${v}.0`;
+  if (v === F32_MAX) return '3.4028234e38';
   let digits = v.toPrecision(maxDigits);
   for (let p = 1; p < maxDigits; p++) {
     const c = v.toPrecision(p);

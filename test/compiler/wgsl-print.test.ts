@@ -101,7 +101,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
       break;
     }
   }
-  y[i] = select(65504.0h, f16(acc), acc < 3.4028235e38f);
+  y[i] = select(65504.0h, f16(acc), acc < 3.4028234e38f);
   let m = bitcast<u32>((-2147483647i - 1i));
   let v = vec2<f32>(1.0f, abs((-3.0f)));
 }
@@ -141,5 +141,14 @@ describe('WGSL printer', () => {
   it('keeps negative operands apart from binary minus', () => {
     expect(printExpr({ kind: 'binary', op: '-', lhs: ident('a'), rhs: lit.i32(-1) })).toBe('a - (-1i)');
     expect(printExpr({ kind: 'unary', op: '-', arg: { kind: 'unary', op: '-', arg: ident('a') } })).toBe('-(-a)');
+  });
+});
+
+describe('f32 extremes', () => {
+  it('prints the largest f32 as a decimal that rounds to it without exceeding it (WGSL rejects 3.4028235e38)', () => {
+    const text = printModule({ enables: [], decls: [{ kind: 'const', name: 'big', type: { kind: 'scalar', scalar: 'f32' }, value: lit.f32(3.4028234663852886e38) }] });
+    const literal = /(3\.\d+e38)f/.exec(text)![1]!;
+    expect(Math.fround(Number(literal))).toBe(3.4028234663852886e38);
+    expect(Number(literal)).toBeLessThanOrEqual(3.4028234663852886e38);
   });
 });
