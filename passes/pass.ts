@@ -2,8 +2,14 @@
 // the dump file name. Each pass declares how closely it preserves semantics; the property tests hold it to that.
 import type { Graph } from '../ir/index.js';
 
-/** Exact: interp(pass(g)) is bit-identical to interp(g). Bounded: within rtol/atol (pruning, quantization). */
-export type Tolerance = { readonly kind: 'exact' } | { readonly kind: 'bounded'; readonly rtol: number; readonly atol: number };
+/**
+ * Exact: interp(pass(g)) is bit-identical to interp(g). Bounded: within rtol/atol (quantization). Lossy: the pass
+ * changes the model on purpose (pruning); its own properties say what it keeps (see `note`).
+ */
+export type Tolerance =
+  | { readonly kind: 'exact' }
+  | { readonly kind: 'bounded'; readonly rtol: number; readonly atol: number }
+  | { readonly kind: 'lossy'; readonly note: string };
 
 export interface PassContext {
   /** Counters a pass reports (e.g. nodes folded); the manager collects them per pass. */

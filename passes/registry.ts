@@ -4,8 +4,9 @@ import { foldConstants } from './fold-constants.js';
 import { inferShapes } from './infer-shapes.js';
 import { PassError } from './manager.js';
 import type { Pass } from './pass.js';
+import { sparsify } from './sparsify.js';
 
-const PASSES: readonly Pass[] = [inferShapes, foldConstants, eliminateDead];
+const PASSES: readonly Pass[] = [inferShapes, foldConstants, eliminateDead, sparsify];
 
 export const passNames = (): string[] => PASSES.map((p) => p.name);
 

@@ -20,6 +20,7 @@ const USER_ERRORS = new Set([
   'HfImportError',
   'GenerationError',
   'TokenizerError',
+  'SparsifyError',
 ]);
 
 export class UsageError extends Error {

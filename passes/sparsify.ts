@@ -1,0 +1,89 @@
+// sparsify: magnitude pruning of matmul weights (see matmul-weights.ts) to a target sparsity, the first step of
+// Flash-LLM-style sparse inference. Per layer (default), each weight loses its smallest-magnitude fraction; global
+// ranks all weights' magnitudes together, with a per-layer floor on the density kept so no layer is emptied.
+// Ties break by index, so the result is deterministic. Weights still in their checkpoint file are loaded (the
+// pruned values become inline constants). Whether a pruned weight then gets a sparse kernel is the compiler's
+// choice (compiler/sparse/select.ts, by a cost model); this pass only zeroes.
+import { type ConstantDecl, type Tensor, loadExternal, makeTensor, updateGraph } from '../ir/index.js';
+import { matmulWeights } from './matmul-weights.js';
+import { type Pass, type PassContext, bump } from './pass.js';
+
+export interface SparsifyOptions {
+  /** Fraction of each eligible weight's elements to zero, 0..1. */
+  readonly sparsity: number;
+  /** 'layer' (default): every weight to the target; 'global': one magnitude threshold over all weights. */
+  readonly scope?: 'layer' | 'global';
+  /** Global scope: the least fraction of each weight kept non-zero (default 0.02). */
+  readonly floor?: number;
+}
+
+export class SparsifyError extends Error {
+  override name = 'SparsifyError';
+}
+
+function optionsOf(cx: PassContext): SparsifyOptions {
+  const o = (cx.options.sparsify ?? {}) as Partial<SparsifyOptions>;
+  const sparsity = o.sparsity ?? 0;
+  if (!(sparsity >= 0 && sparsity <= 1)) throw new SparsifyError(`sparsity must be between 0 and 1, got ${sparsity}`);
+  const floor = o.floor ?? 0.02;
+  if (!(floor >= 0 && floor <= 1)) throw new SparsifyError(`the per-layer density floor must be between 0 and 1, got ${floor}`);
+  if (o.scope !== undefined && o.scope !== 'layer' && o.scope !== 'global') throw new SparsifyError(`sparsity scope must be 'layer' or 'global', got '${o.scope}'`);
+  return { sparsity, scope: o.scope ?? 'layer', floor };
+}
+
+/** Indices of `values` ordered by magnitude, then index (the pruning order). */
+function magnitudeOrder(values: Float64Array): Uint32Array {
+  const order = new Uint32Array(values.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  const mags = new Float64Array(values.length);
+  for (let i = 0; i < mags.length; i++) mags[i] = Math.abs(values[i]!);
+  return order.sort((a, b) => mags[a]! - mags[b]! || a - b);
+}
+
+/** values with its `count` smallest-magnitude elements set to zero (existing zeros count towards it). */
+export function pruneSmallest(values: Float64Array, count: number): Float64Array {
+  const out = Float64Array.from(values);
+  const order = magnitudeOrder(values);
+  for (let i = 0; i < Math.min(count, order.length); i++) out[order[i]!] = 0;
+  return out;
+}
+
+/** The number of elements each weight should lose under one global magnitude threshold with a density floor. */
+function globalCounts(weights: readonly Float64Array[], sparsity: number, floor: number): number[] {
+  const total = weights.reduce((s, w) => s + w.length, 0);
+  const mags = new Float32Array(total);
+  let at = 0;
+  for (const w of weights) for (let i = 0; i < w.length; i++) mags[at++] = Math.abs(w[i]!);
+  mags.sort();
+  const cut = Math.floor(sparsity * total);
+  const threshold = cut === 0 ? -1 : mags[cut - 1]!;
+  return weights.map((w) => {
+    let below = 0;
+    for (let i = 0; i < w.length; i++) if (Math.fround(Math.abs(w[i]!)) <= threshold) below++;
+    return Math.min(below, Math.floor((1 - floor) * w.length));
+  });
+}
+
+export const sparsify: Pass = {
+  name: 'sparsify',
+  summary: 'Magnitude-prune MatMul/Gemm weights to a target sparsity (options: sparsify.sparsity, .scope, .floor).',
+  tolerance: { kind: 'lossy', note: 'zeroes the smallest-magnitude weights; the kept weights are unchanged' },
+  run(g, cx) {
+    const opts = optionsOf(cx);
+    const weights = matmulWeights(g);
+    if (!weights.length) return g;
+    const values = weights.map(({ constant: c }) => (c.value ?? loadExternal(c.external!, c.type.dtype, c.type.shape as number[])).data);
+    const counts =
+      opts.scope === 'global' ? globalCounts(values, opts.sparsity, opts.floor!) : values.map((v) => Math.round(opts.sparsity * v.length));
+    const pruned = new Map<string, ConstantDecl>();
+    weights.forEach(({ constant: c }, i) => {
+      const data = pruneSmallest(values[i]!, counts[i]!);
+      const value: Tensor = makeTensor(c.type.dtype, c.type.shape as number[], data);
+      const { external: _dropped, ...rest } = c;
+      pruned.set(c.name, { ...rest, value });
+      bump(cx, 'weights-pruned');
+      bump(cx, 'elements-zeroed', counts[i]!);
+    });
+    return updateGraph(g, { constants: g.constants.map((c) => pruned.get(c.name) ?? c) });
+  },
+};
