@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { type ConstantDecl, type Graph, tensorsIdentical, typesEqual } from '../ir/index.js';
-import { DEFAULT_PIPELINE, runPipeline } from '../passes/index.js';
+import { DEFAULT_PIPELINE, type SparsifyOptions, inferShapes, runPipeline, sparsify } from '../passes/index.js';
 import type { BufferDecl, Dispatch, EntryPoint, GenerationDecl, IOTensor, KernelDecl, Manifest, Region } from '../runtime/plan.js';
 import { MANIFEST_FORMAT, MANIFEST_VERSION } from '../runtime/plan.js';
 import { emitEntry } from './emit/entry.js';
@@ -17,6 +17,9 @@ import { type ArtifactFile, isLazy } from './memory/lazy-file.js';
 import { UNIFORM_BINDING_BYTES, UNIFORM_SPACING, planBuffers, scratchKey, uniformValues, usedConstants } from './memory/plan-buffers.js';
 import { DEFAULT_PAGE_BYTES, pageFile, planWeightPages } from './memory/plan-weights.js';
 import type { Target } from './wgsl/build.js';
+import type { DeviceProfile } from './sparse/cost-model.js';
+import { DEFAULT_PROFILE, PROFILES } from './sparse/profiles.js';
+import { selectSparseKernels } from './sparse/select.js';
 import { byteLength } from '../runtime/codec.js';
 import { numel } from '../ir/index.js';
 
@@ -33,6 +36,10 @@ export interface CompileOptions {
   readonly lowerings?: Readonly<Record<string, NodeLowering>>;
   /** Largest weights page (buffer) in bytes; default 128 MiB, WebGPU's default binding limit. */
   readonly pageBytes?: number;
+  /** Prune matmul weights first (the sparsify pass). */
+  readonly sparsify?: SparsifyOptions;
+  /** The device the sparse/dense choice is costed for (default: a generic discrete GPU). */
+  readonly profile?: DeviceProfile;
 }
 
 /** A state value: an input whose buffer persists between runs, and the output that updates it in place. */
@@ -95,9 +102,21 @@ function sameConstant(a: ConstantDecl, b: ConstantDecl): boolean {
 export function compileProgram(program: Program, opts: CompileOptions = {}): Artifact {
   const target = opts.target ?? { shaderF16: false };
   const alignment = opts.alignment ?? 256;
-  const entries: ScheduledEntry[] = Object.entries(program.entries).map(([name, e]) => {
-    const { graph } = runPipeline(e.graph, DEFAULT_PIPELINE);
-    return { name, graph, schedule: scheduleGraph(graph, target, opts.lowerings ?? LOWERINGS), state: e.state ?? [] };
+  const pipeline = opts.sparsify ? [inferShapes, sparsify, ...DEFAULT_PIPELINE] : DEFAULT_PIPELINE;
+  const optimised = Object.entries(program.entries).map(([name, e]) => ({
+    name,
+    graph: runPipeline(e.graph, pipeline, { options: { sparsify: opts.sparsify ?? {} } }).graph,
+    state: e.state ?? [],
+  }));
+  // Matmul weights with zeros (pruned, or sparse as given) get a sparse kernel where the cost model favours it.
+  const selection = selectSparseKernels(
+    optimised.map((e) => e.graph),
+    opts.profile ?? PROFILES[DEFAULT_PROFILE]!,
+    target.shaderF16,
+  );
+  const entries: ScheduledEntry[] = optimised.map((e, i) => {
+    const graph = selection.graphs[i]!;
+    return { name: e.name, graph, schedule: scheduleGraph(graph, target, opts.lowerings ?? LOWERINGS), state: e.state };
   });
 
   // Program-wide homes: weights pages, then state buffers, then the uniform buffer, then activation slots.
@@ -231,6 +250,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     entryPoints,
     ...(program.generation ? { generation: program.generation } : {}),
     ...(program.tokenizer ? { tokenizer: 'tokenizer.json' } : {}),
+    ...(selection.layers.length ? { sparsity: { profile: (opts.profile ?? PROFILES[DEFAULT_PROFILE]!).name, layers: selection.layers } } : {}),
     memory: { arenaBytes, noReuseBytes, weightsBytes },
     files: Object.fromEntries(
       [...files]

@@ -15,5 +15,6 @@ export * from './parse.js';
 export * from './import/onnx/index.js';
 export * from './bind-symbols.js';
 export * from './external.js';
+export * from './formats/tiled-csl.js';
 export * from './import/safetensors/index.js';
 export * from './import/hf/index.js';

@@ -28,6 +28,20 @@ export interface Manifest {
   readonly generation?: GenerationDecl;
   /** A Hugging Face tokenizer.json shipped with the artifact (relative path), for text prompts. */
   readonly tokenizer?: string;
+  /** Per matmul weight with zeros: its sparsity, the kernel the compiler chose and the bytes (for `kiln inspect`). */
+  readonly sparsity?: {
+    readonly profile: string;
+    readonly layers: readonly {
+      readonly weight: string;
+      readonly m: number;
+      readonly k: number;
+      readonly n: readonly number[];
+      readonly sparsity: number;
+      readonly kernel: string;
+      readonly denseBytes: number;
+      readonly bytes: number;
+    }[];
+  };
   /** Activation arena size against the no-reuse total (what memory planning saved). */
   readonly memory?: { readonly arenaBytes: number; readonly noReuseBytes: number; readonly weightsBytes: number };
   /** sha256 (hex) and size of every other file in the artifact, by relative path. */

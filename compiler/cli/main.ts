@@ -29,6 +29,10 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
     .option('--max-seq <n>', 'decoders: KV-cache capacity in tokens (default min(max_position_embeddings, 2048))')
     .option('--chunk <n>', 'decoders: prompt tokens per prefill step (default min(128, max-seq))')
     .option('--seq <n>', 'encoders (bert): tokens per run (default min(128, max_position_embeddings))')
+    .option('--sparsity <s>', 'magnitude-prune MatMul/Gemm weights to this fraction of zeros (0..1) before choosing kernels')
+    .option('--sparsity-scope <layer|global>', 'prune every layer to the target (default) or rank magnitudes across layers', 'layer')
+    .option('--sparsity-floor <d>', 'global scope: least fraction of each layer kept non-zero', '0.02')
+    .option('--device-profile <name|auto>', 'device the sparse/dense kernel choice is costed for: generic-gpu (default), lavapipe, or auto (the local adapter)')
     .option('--f16', 'target adapters with shader-f16 (f16 tensors computed natively)')
     .action(async (model: string, opts) => setCode(await (await modelCommands()).compileCommand(model, opts, io)));
   program

@@ -2,7 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { isDType, readTensorProtoFile, tensorType } from '../../ir/index.js';
-import { Session } from '../../runtime/index.js';
+import { Session, acquireDevice } from '../../runtime/index.js';
+import type { SparsifyOptions } from '../../passes/index.js';
+import type { DeviceProfile } from '../sparse/cost-model.js';
+import { PROFILES, lookupProfile, profileForAdapter } from '../sparse/profiles.js';
 import type { IOTensor, Manifest } from '../../runtime/plan.js';
 import { InputError, tensorFromJson, tensorToJson } from '../io/json-tensor.js';
 import { readNpy } from '../io/npy.js';
@@ -19,6 +22,38 @@ export interface CompileCommandOptions {
   maxSeq?: string;
   chunk?: string;
   seq?: string;
+  sparsity?: string;
+  sparsityScope?: string;
+  sparsityFloor?: string;
+  deviceProfile?: string;
+}
+
+function sparsifyOptions(opts: CompileCommandOptions): SparsifyOptions | undefined {
+  if (opts.sparsity === undefined) return undefined;
+  const sparsity = Number(opts.sparsity);
+  const floor = Number(opts.sparsityFloor ?? '0.02');
+  if (!(sparsity >= 0 && sparsity <= 1)) throw new UsageError(`--sparsity ${opts.sparsity}: expected a fraction between 0 and 1 (0.8 = 80 % zeros)`);
+  if (!(floor >= 0 && floor <= 1)) throw new UsageError(`--sparsity-floor ${opts.sparsityFloor}: expected a fraction between 0 and 1`);
+  const scope = opts.sparsityScope ?? 'layer';
+  if (scope !== 'layer' && scope !== 'global') throw new UsageError(`--sparsity-scope ${scope}: expected 'layer' or 'global'`);
+  return { sparsity, scope, floor };
+}
+
+async function deviceProfile(name: string | undefined, io: Output): Promise<DeviceProfile | undefined> {
+  if (name === undefined) return undefined;
+  if (name === 'auto') {
+    const acquired = await acquireDevice();
+    try {
+      const profile = profileForAdapter(acquired.adapterInfo);
+      io.err(`note: costing kernels for ${acquired.adapterInfo} (profile ${profile.name})`);
+      return profile;
+    } finally {
+      acquired.release();
+    }
+  }
+  const p = lookupProfile(name);
+  if (!p) throw new UsageError(`--device-profile ${name}: unknown profile (known: ${Object.keys(PROFILES).join(', ')}, auto)`);
+  return p;
 }
 
 function parseDims(items: readonly string[]): Record<string, number> {
@@ -35,7 +70,15 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
   const { program, declared } = loadProgram(path, { ...opts, dims: parseDims(opts.dim ?? []) }, io);
   const { compileProgram } = await import('../compile.js');
   const { writeArtifact } = await import('../emit/write.js');
-  const artifact = compileProgram(program, { source: basename(path), declaredDtypes: declared, target: { shaderF16: !!opts.f16 } });
+  const sparsify = sparsifyOptions(opts);
+  const profile = await deviceProfile(opts.deviceProfile, io);
+  const artifact = compileProgram(program, {
+    source: basename(path),
+    declaredDtypes: declared,
+    target: { shaderF16: !!opts.f16 },
+    ...(sparsify ? { sparsify } : {}),
+    ...(profile ? { profile } : {}),
+  });
   writeArtifact(opts.output, artifact);
   const m = artifact.manifest;
   const dispatchCount = Object.entries(m.entryPoints).map(([name, e]) => `${e.dispatches.length} ${name}`).join(' + ');
@@ -113,6 +156,15 @@ export function inspectCommand(dir: string, opts: { json?: boolean }, io: Output
   const state = m.buffers.filter((b) => b.kind === 'state');
   if (state.length) io.out(`state:   ${state.length} buffers, ${fmt(state.reduce((s, b) => s + b.bytes, 0))} bytes (KV cache)`);
   if (m.generation) io.out(`generation: prefill chunk ${m.generation.chunk}, context ${m.generation.maxSeq}, vocabulary ${m.generation.vocabSize}`);
+  if (m.sparsity) {
+    const l = m.sparsity.layers;
+    const before = l.reduce((s, x) => s + x.denseBytes, 0);
+    const after = l.reduce((s, x) => s + x.bytes, 0);
+    io.out(`sparsity: ${l.length} matmul weights with zeros, costed for ${m.sparsity.profile}; ${l.filter((x) => x.kernel !== 'dense').length} sparse; weight bytes ${fmt(before)} -> ${fmt(after)}`);
+    io.out(['  weight', 'M x K', 'N', 'sparsity', 'kernel', 'bytes before', 'bytes after'].join('\t'));
+    for (const x of l)
+      io.out([`  ${x.weight}`, `${x.m} x ${x.k}`, x.n.join(','), `${(100 * x.sparsity).toFixed(1)} %`, x.kernel, fmt(x.denseBytes), fmt(x.bytes)].join('\t'));
+  }
   io.out(`kernels: ${m.kernels.length} distinct`);
   for (const [name, e] of Object.entries(m.entryPoints)) {
     io.out('');

@@ -1,0 +1,37 @@
+// Device profiles for the sparse/dense cost model (cost-model.ts). Numbers for a device come from running
+// `npm run bench:sparse` on it (the bench prints the fitted rates); 'generic-gpu' is a conservative discrete-GPU
+// guess used when nothing better is known. `kiln compile --device-profile auto` picks by the local adapter.
+import type { DeviceProfile } from './cost-model.js';
+
+export const PROFILES: Readonly<Record<string, DeviceProfile>> = {
+  lavapipe: {
+    name: 'lavapipe',
+    source: 'placeholder until bench:sparse measures it',
+    bytesPerMs: 8e6,
+    denseMacsPerMs: 2e6,
+    directMacsPerMs: 1e6,
+    scatterMacsPerMs: 1e6,
+    dispatchMs: 0.05,
+  },
+  'generic-gpu': {
+    name: 'generic-gpu',
+    source: 'a mid-range discrete GPU: ~300 GB/s, dense skinny matmul near bandwidth, sparse kernels at a third of dense throughput',
+    bytesPerMs: 3e8,
+    denseMacsPerMs: 2e9,
+    directMacsPerMs: 3e8,
+    scatterMacsPerMs: 7e8,
+    dispatchMs: 0.01,
+  },
+};
+
+export const DEFAULT_PROFILE = 'generic-gpu';
+
+/** The profile for an adapter description (`vendor / architecture / device / description`). */
+export function profileForAdapter(adapterInfo: string): DeviceProfile {
+  if (/llvmpipe|lavapipe/i.test(adapterInfo)) return PROFILES.lavapipe!;
+  return PROFILES[DEFAULT_PROFILE]!;
+}
+
+export function lookupProfile(name: string): DeviceProfile | undefined {
+  return PROFILES[name];
+}
