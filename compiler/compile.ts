@@ -14,6 +14,7 @@ import { type NodeLowering } from './lower/lowering.js';
 import { type Schedule, scheduleGraph } from './lower/schedule.js';
 import { LOWERINGS } from './lower/table.js';
 import { type ArtifactFile, isLazy } from './memory/lazy-file.js';
+import { DEFAULT_MAX_BINDING_BYTES, splitOversizedWeights } from './memory/split-oversized.js';
 import { UNIFORM_BINDING_BYTES, UNIFORM_SPACING, planBuffers, scratchKey, uniformValues, usedConstants } from './memory/plan-buffers.js';
 import { DEFAULT_PAGE_BYTES, pageFile, planWeightPages } from './memory/plan-weights.js';
 import type { Target } from './wgsl/build.js';
@@ -36,6 +37,8 @@ export interface CompileOptions {
   readonly lowerings?: Readonly<Record<string, NodeLowering>>;
   /** Largest weights page (buffer) in bytes; default 128 MiB, WebGPU's default binding limit. */
   readonly pageBytes?: number;
+  /** Largest tensor one kernel binding may hold (WebGPU's default maxStorageBufferBindingSize, 128 MiB). */
+  readonly maxBindingBytes?: number;
   /** Prune matmul weights first (the sparsify pass). */
   readonly sparsify?: SparsifyOptions;
   /** The device the sparse/dense choice is costed for (default: a generic discrete GPU). */
@@ -103,11 +106,12 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
   const target = opts.target ?? { shaderF16: false };
   const alignment = opts.alignment ?? 256;
   const pipeline = opts.sparsify ? [inferShapes, sparsify, ...DEFAULT_PIPELINE] : DEFAULT_PIPELINE;
-  const optimised = Object.entries(program.entries).map(([name, e]) => ({
-    name,
-    graph: runPipeline(e.graph, pipeline, { options: { sparsify: opts.sparsify ?? {} } }).graph,
-    state: e.state ?? [],
-  }));
+  const optimised = Object.entries(program.entries).map(([name, e]) => {
+    const graph = runPipeline(e.graph, pipeline, { options: { sparsify: opts.sparsify ?? {} } }).graph;
+    // Tensors over one binding's limit (embeddings, LM heads) are split into blocks that fit.
+    const split = splitOversizedWeights(graph, opts.maxBindingBytes ?? DEFAULT_MAX_BINDING_BYTES);
+    return { name, graph: split === graph ? graph : runPipeline(split, [inferShapes]).graph, state: e.state ?? [] };
+  });
   // Matmul weights with zeros (pruned, or sparse as given) get a sparse kernel where the cost model favours it.
   const selection = selectSparseKernels(
     optimised.map((e) => e.graph),

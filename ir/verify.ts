@@ -64,7 +64,7 @@ export function verify(g: Graph): Diagnostic[] {
     if (!isStaticShape(c.type.shape)) diags.push({ message: `constant %${c.name} must have a static shape, got ${formatType(c.type)}`, ...at });
     if (c.value && (c.value.dtype !== c.type.dtype || !shapesEqual(c.value.shape, c.type.shape)))
       diags.push({ message: `constant %${c.name}: data is ${c.value.dtype}${formatShape(c.value.shape)} but declared ${formatType(c.type)}`, ...at });
-    if (!c.value && c.source === undefined) diags.push({ message: `constant %${c.name} has neither data nor a parameter source`, ...at });
+    if (!c.value && !c.external && c.source === undefined) diags.push({ message: `constant %${c.name} has neither data nor a parameter source`, ...at });
   }
 
   for (const node of g.nodes) {

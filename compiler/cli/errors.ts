@@ -21,6 +21,7 @@ const USER_ERRORS = new Set([
   'GenerationError',
   'TokenizerError',
   'SparsifyError',
+  'OversizedWeightError',
 ]);
 
 export class UsageError extends Error {

@@ -71,6 +71,20 @@ describe.each(decoders)('%s', (_name, family, preset) => {
     }
   });
 
+  it('gives the same tokens with the embedding and head split under a small binding limit', async () => {
+    // 96 x 32 f32 embeddings are 12 KiB: a 4 KiB limit splits them (and the tied or untied head) into 3 blocks,
+    // the path real vocabularies take on adapters limited to 128 MiB per binding.
+    const gpu = await testGpu();
+    const artifact = compileProgram(programOf(model), { maxBindingBytes: 4096 });
+    expect(Object.keys(artifact.manifest.files).length).toBeGreaterThan(0);
+    const session = await Session.load(artifactFiles(artifact), { device: gpu.acquired });
+    try {
+      expect(await session.generate(prompt, { maxNewTokens: STEPS, stopAtEos: false })).toEqual(reference.tokens);
+    } finally {
+      session.dispose();
+    }
+  });
+
   it('kiln generate prints the interpreter\'s greedy tokens, for --ids and --prompt', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), `kiln-gen-${family}-`)), 'artifact');
     const c = spawnSync('node', ['bin/kiln.js', 'compile', ckpt.configPath, '--weights', ckpt.weightsPath, '--max-seq', String(MAX_SEQ), '--chunk', String(CHUNK), '-o', dir], { encoding: 'utf8' });
