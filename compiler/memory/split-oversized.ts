@@ -1,6 +1,7 @@
 // Weights larger than one storage binding may be (128 MiB by default: lavapipe offers no more, and it is WebGPU's
 // default) are split into row blocks that each fit, and their readers are rewritten over the blocks:
 //   Gemm(x, W[M,K], bias, transB=1)  ->  Concat(Gemm(x, W_i, bias_i), ...) along the last axis
+//   MatMul(x, W[K,M]), Gemm(x, W[K,M], bias)  ->  Gemm/MatMul(x[..., K_i], W_i) summed (bias once)
 //   Gather(W[V,H], ids)              ->  sum_i Where(ids in block i, Gather(W_i, Clip(ids - start_i)), 0)
 // which covers the big tensors of language models (token embeddings and the tied or untied LM head). Row blocks of
 // a row-major tensor are contiguous, so a block of weights still in its checkpoint file stays there (an offset
@@ -60,11 +61,11 @@ export function splitOversizedWeights(g: Graph, maxBytes = DEFAULT_MAX_BINDING_B
   const split = new Map(oversized.map((c) => [c.name, rowBlocks(c, maxBytes)]));
   for (const c of oversized)
     for (const n of readers.get(c.name) ?? []) {
-      const gemmB = n.op === 'Gemm' && n.inputs[1] === c.name && n.inputs[0] !== c.name && n.attrs.transB === 1 && (n.attrs.transA ?? 0) === 0;
+      const weight = (n.op === 'Gemm' || n.op === 'MatMul') && n.inputs[1] === c.name && n.inputs[0] !== c.name && (n.attrs.transA ?? 0) === 0;
       const gather = n.op === 'Gather' && n.inputs[0] === c.name && (n.attrs.axis ?? 0) === 0;
-      if (!gemmB && !gather)
+      if (!weight && !gather)
         throw new OversizedWeightError(
-          `${describeNode(n)}: %${c.name} is ${bytesOf(c.type).toLocaleString('en-US')} bytes, over the ${maxBytes.toLocaleString('en-US')}-byte storage binding limit, and kiln can split it only for Gather (axis 0) or Gemm with transB=1`,
+          `${describeNode(n)}: %${c.name} is ${bytesOf(c.type).toLocaleString('en-US')} bytes, over the ${maxBytes.toLocaleString('en-US')}-byte storage binding limit, and kiln can split it only as a Gather table (axis 0) or a MatMul/Gemm weight`,
         );
     }
 
@@ -82,8 +83,22 @@ export function splitOversizedWeights(g: Graph, maxBytes = DEFAULT_MAX_BINDING_B
   for (const node of g.nodes) {
     const blocks = split.get(node.op === 'Gather' ? node.inputs[0]! : (node.inputs[1] ?? ''));
     const out = node.outputs[0]!;
-    if (!blocks || (node.op !== 'Gather' && node.op !== 'Gemm')) {
+    if (!blocks || (node.op !== 'Gather' && node.op !== 'Gemm' && node.op !== 'MatMul')) {
       b.node(node.op, node.inputs, node.attrs, { names: node.outputs, ...(node.loc ? { loc: node.loc } : {}) });
+      continue;
+    }
+    if (node.op === 'MatMul' || (node.op === 'Gemm' && node.attrs.transB !== 1)) {
+      // W[K,M] row blocks split the contraction: each block multiplies its slice of x's last axis; partial
+      // products are summed (Gemm's bias joins the first).
+      const x = node.inputs[0]!;
+      const parts = blocks.map((blk, i) => {
+        const at = `${out}.k${blk.start}`;
+        const slice = b.op('Slice', [x], { starts: [blk.start], ends: [blk.start + blk.rows], axes: [-1] }, named(`${at}.x`));
+        const operands = [slice, blk.decl.name, ...(node.op === 'Gemm' && i === 0 && node.inputs[2] ? [node.inputs[2]] : [])];
+        return b.op(node.op, operands, node.op === 'Gemm' ? { ...node.attrs } : {}, named(at));
+      });
+      let sum = parts[0]!;
+      for (let i = 1; i < parts.length; i++) sum = b.op('Add', [sum, parts[i]!], {}, i === parts.length - 1 ? { names: [out] } : named(`${out}.sum${i}`));
       continue;
     }
     if (node.op === 'Gemm') {

@@ -71,11 +71,13 @@ describe.each(decoders)('%s', (_name, family, preset) => {
     }
   });
 
-  it('gives the same tokens with the embedding and head split under a small binding limit', async () => {
-    // 96 x 32 f32 embeddings are 12 KiB: a 4 KiB limit splits them (and the tied or untied head) into 3 blocks,
+  // Llama only: its split touches just the embedding and the head, so the extra kernels stay few on a slow
+  // adapter; the K-split of gpt2's [K, M] weights is checked against the interpreter in split-oversized.test.ts.
+  it.runIf(family === 'llama')('gives the same tokens with the embedding and head split under a small binding limit', async () => {
+    // 96 x 32 f32 embeddings are 12 KiB: an 8 KiB limit splits them (and the head, and gpt2's larger matmul weights) in two,
     // the path real vocabularies take on adapters limited to 128 MiB per binding.
     const gpu = await testGpu();
-    const artifact = compileProgram(programOf(model), { maxBindingBytes: 4096 });
+    const artifact = compileProgram(programOf(model), { maxBindingBytes: 8192 });
     expect(Object.keys(artifact.manifest.files).length).toBeGreaterThan(0);
     const session = await Session.load(artifactFiles(artifact), { device: gpu.acquired });
     try {
