@@ -96,6 +96,12 @@ export async function main(argv: readonly string[], io: Output = defaultOutput):
   }
 }
 
+// `kiln inspect out | head` closes the pipe early: that ends the listing, it is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const defaultOutput: Output = {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
