@@ -5,17 +5,21 @@
 // into the cache folder, reused after), each model is compiled (maxSeq 256, prefill chunk 128) into a directory,
 // loaded into a Session on one shared device, checked once (the first decode step's next_token is the argmax of
 // its logits), then timed: prefill of 128 tokens at position 0, and decode steps at the positions after the
-// prompt, each feeding back the previous token and reading back only next_token. Progress goes to stderr; the
-// last line printed is one JSON object:
+// prompt, each feeding back the previous token and reading back only next_token; then the roofline is measured
+// on the same device. Progress goes to stderr; the last line printed is one JSON object:
 // {"rows": [{"model", "prefillTokPerS", "decodeTokPerS", "decodeGBps", "rooflineGBps"}]} (null where a model failed).
 //
+// 'gpt2-124m-sparse80' is the same GPT-2 checkpoint compiled with --sparsity 0.8 (Flash-LLM-style Tiled-CSL
+// weights, f16 values, kernels chosen by the device profile of the local adapter): it must decode faster.
+// Embeddings and heads over 128 MiB are split by the compiler into blocks that fit one storage binding.
+//
 //   npm run bench:decode [-- --model gpt2-124m --model llama-500m --cache .bench-cache --svg bench/out/decode.svg]
-//   --fit-vocab: shrink the vocabulary so the embedding and head matrices fit WebGPU's default 128 MiB storage
-//                binding (for adapters that offer no more, e.g. lavapipe); the model's name then says so.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileProgram } from '../compiler/compile.js';
+import type { DeviceProfile } from '../compiler/sparse/cost-model.js';
+import { profileForAdapter } from '../compiler/sparse/profiles.js';
 import { writeArtifact } from '../compiler/emit/write.js';
 import { importHf } from '../ir/import/hf/index.js';
 import { type AcquiredDevice, acquireDevice } from '../runtime/device.js';
@@ -31,8 +35,6 @@ const MAX_SEQ = 256;
 const CHUNK = 128;
 const PROMPT = 128;
 const SEED = 0;
-/** WebGPU's default maxStorageBufferBindingSize: what --fit-vocab sizes the embedding and head for. */
-const DEFAULT_BINDING_BYTES = 128 * 1024 * 1024;
 
 interface Runs {
   readonly warmup: number;
@@ -45,10 +47,13 @@ interface ModelSpec {
   // The software adapter takes seconds per 500M step, so the large model gets few runs.
   readonly prefill: Runs;
   readonly decode: Runs;
+  /** Compile with the sparsify pass at this sparsity (and f16 sparse values). */
+  readonly sparsity?: number;
 }
 
 const MODELS: Readonly<Record<string, ModelSpec>> = {
-  'gpt2-124m': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 5 }, decode: { warmup: 3, runs: 10 } },
+  'gpt2-124m': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 } },
+  'gpt2-124m-sparse80': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, sparsity: 0.8 },
   'llama-500m': { family: 'llama', preset: 'llama-500m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 2, runs: 5 } },
 };
 
@@ -57,7 +62,6 @@ const { values: args } = parseArgs({
     model: { type: 'string', multiple: true },
     cache: { type: 'string', default: '.bench-cache' },
     svg: { type: 'string', default: 'bench/out/decode.svg' },
-    'fit-vocab': { type: 'boolean', default: false },
   },
 });
 
@@ -77,21 +81,6 @@ interface Prepared {
   readonly manifest: Manifest;
 }
 
-/** The config.json object to write: the preset, with the vocabulary capped under --fit-vocab. */
-function checkpointConfig(spec: ModelSpec, fitVocab: boolean): { name: string; config: Record<string, unknown> } {
-  const config = presetConfig(spec.family, spec.preset);
-  // The embedding (and the head) is [vocab, hidden] F32: GPT-2 names the width n_embd, Llama hidden_size.
-  const hidden = Number(config.n_embd ?? config.hidden_size);
-  const vocabSize = Number(config.vocab_size);
-  const cap = Math.floor(DEFAULT_BINDING_BYTES / (hidden * 4));
-  if (!fitVocab || vocabSize <= cap) return { name: spec.preset, config };
-  // Special tokens must stay inside the smaller vocabulary.
-  const clamp = (id: unknown): unknown => (typeof id === 'number' && id >= cap ? cap - 1 : id);
-  return {
-    name: `${spec.preset} (vocab ${cap})`,
-    config: { ...config, vocab_size: cap, bos_token_id: clamp(config.bos_token_id), eos_token_id: clamp(config.eos_token_id) },
-  };
-}
 
 /**
  * The checkpoint's folder in the cache, written when missing. A marker written last records the config and
@@ -117,17 +106,28 @@ function cachedCheckpoint(cacheDir: string, spec: ModelSpec, config: Record<stri
   return { configPath: written.configPath, weightsPath: written.weightsPath };
 }
 
-function prepare(cacheDir: string, spec: ModelSpec, fitVocab: boolean): Prepared {
-  const { name, config } = checkpointConfig(spec, fitVocab);
+async function prepare(cacheDir: string, name: string, spec: ModelSpec): Promise<Prepared> {
+  const config = presetConfig(spec.family, spec.preset);
   const { configPath, weightsPath } = cachedCheckpoint(cacheDir, spec, config);
   const model = importHf(configPath, { weights: weightsPath, maxSeq: MAX_SEQ, chunk: CHUNK });
   if (!model.generation) throw new Error(`${name}: the importer made no prefill/decode entry points`);
-  const artifactDir = join(dirname(configPath), 'artifact');
+  const artifactDir = join(dirname(configPath), spec.sparsity === undefined ? 'artifact' : `artifact-sparse${Math.round(spec.sparsity * 100)}`);
   log(`${name}: compiling into ${artifactDir} ...`);
-  const artifact = compileProgram({ name: model.family, entries: model.entries, generation: model.generation }, { source: 'config.json' });
+  const sparse = spec.sparsity === undefined ? {} : { sparsify: { sparsity: spec.sparsity }, profile: await localProfile(), target: { shaderF16: true } };
+  const artifact = compileProgram({ name: model.family, entries: model.entries, generation: model.generation }, { source: 'config.json', ...sparse });
   writeArtifact(artifactDir, artifact);
   const parameters = parameterCount(presetTensors(spec.family, config));
   return { name, spec, parameters, artifactDir, manifest: artifact.manifest };
+}
+
+/** The sparse/dense cost model's profile for the adapter this bench runs on. */
+async function localProfile(): Promise<DeviceProfile> {
+  const probe = await acquireDevice();
+  try {
+    return profileForAdapter(probe.adapterInfo);
+  } finally {
+    probe.release();
+  }
 }
 
 // ---- measurement -------------------------------------------------------------------------------------------
@@ -209,7 +209,7 @@ const problems: string[] = [];
 const prepared = new Map<string, Prepared | { readonly error: string }>();
 for (const n of names) {
   try {
-    prepared.set(n, prepare(args.cache!, MODELS[n]!, args['fit-vocab']!));
+    prepared.set(n, await prepare(args.cache!, n, MODELS[n]!));
   } catch (e) {
     prepared.set(n, { error: message(e) });
     problems.push(`${n}: ${message(e)}`);
@@ -219,11 +219,11 @@ const compiled = [...prepared.values()].filter((p): p is Prepared => !('error' i
 
 const device = await acquireDevice({ limits: requiredLimits(compiled.map((p) => p.manifest)) });
 log(`adapter: ${device.adapterInfo}`);
-let roofline: Bandwidth | undefined;
 const measured = new Map<string, Measured>();
+// The roofline is measured right after each model's decode timing: on a shared machine the load drifts
+// over minutes, and a model is judged against the ceiling of the moment it ran at.
+const rooflines = new Map<string, Bandwidth>();
 try {
-  log('read bandwidth roofline ...');
-  roofline = await measureReadBandwidth(device.device, { onProgress: log });
   for (const p of compiled) {
     try {
       const m = await measureSession(p, device);
@@ -232,16 +232,21 @@ try {
     } catch (e) {
       problems.push(`${p.name}: ${message(e)}`);
     }
+    try {
+      log(`${p.name}: read bandwidth roofline ...`);
+      rooflines.set(p.name, await measureReadBandwidth(device.device, { onProgress: log }));
+    } catch (e) {
+      problems.push(`${p.name}: read bandwidth: ${message(e)}`);
+    }
   }
 } finally {
   device.release();
 }
 
 const round = (x: number | null): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toPrecision(4)));
-const rooflineGBps = roofline?.gbps ?? null;
 const rows = names.map((n) => {
   const p = prepared.get(n)!;
-  if ('error' in p) return { model: n, params: '-', weightsMB: null, prefillTokPerS: null, decodeTokPerS: null, decodeGBps: null, argmax: '-' };
+  if ('error' in p) return { model: n, params: '-', weightsMB: null, prefillTokPerS: null, decodeTokPerS: null, decodeGBps: null, rooflineGBps: null, argmax: '-' };
   const m = measured.get(p.name);
   const weightsBytes = p.manifest.memory?.weightsBytes ?? NaN;
   const decodeS = m ? m.decode.medianMs / 1000 : NaN;
@@ -252,19 +257,26 @@ const rows = names.map((n) => {
     prefillTokPerS: m ? PROMPT / (m.prefill.medianMs / 1000) : null,
     decodeTokPerS: m ? 1 / decodeS : null,
     decodeGBps: m ? weightsBytes / decodeS / 1e9 : null,
+    rooflineGBps: rooflines.get(p.name)?.gbps ?? null,
     argmax: m ? (m.argmaxAgrees ? 'ok' : 'MISMATCH') : '-',
   };
 });
+const layouts = [...new Set([...rooflines.values()].map((r) => `${r.layout} read of ${(r.bytes / 2 ** 20).toFixed(0)} MiB`))];
 
+/** "vendor / architecture / device / description" -> "vendor, device": short enough for a chart title. */
+const adapterShort = (info: string): string => {
+  const [vendor, , name] = info.split(' / ');
+  return [vendor, name].filter((s) => s && s !== '?').join(', ');
+};
 const svgPath = resolve(args.svg!);
 mkdirSync(dirname(svgPath), { recursive: true });
 writeFileSync(
   svgPath,
   barChartSvg({
-    title: `kiln decode: weights read per second vs read roofline (${device.adapterInfo.split(' / ').slice(0, 3).join(' / ')})`,
+    title: `kiln decode: weights GB/s vs read roofline (${adapterShort(device.adapterInfo)})`,
     yLabel: 'GB/s',
     series: ['decode (weights bytes / step)', 'read roofline (bandwidth kernel)'],
-    groups: rows.map((r) => ({ label: r.model, values: [r.decodeGBps, rooflineGBps] })),
+    groups: rows.map((r) => ({ label: r.model, values: [r.decodeGBps, r.rooflineGBps] })),
     width: 720,
   }),
 );
@@ -273,20 +285,24 @@ const elapsed = (performance.now() - started) / 1000;
 console.log(`adapter: ${device.adapterInfo}`);
 console.log(
   `maxSeq ${MAX_SEQ}, prefill ${PROMPT} tokens at position 0, decode steps at positions ${PROMPT}+ (median of timed runs); ` +
-    `decode GB/s = manifest weightsBytes / median decode step; roofline = ${roofline ? `${roofline.layout} read of ${(roofline.bytes / 2 ** 20).toFixed(0)} MiB` : 'not measured'}\n`,
+    `decode GB/s = manifest weightsBytes / median decode step; roofline = the bandwidth kernel's median (${layouts.join(', ') || 'not measured'}) right after each model\n`,
 );
 console.log(
   formatTable(
     ['model', 'params', 'weights MB', 'prefill tok/s', 'decode tok/s', 'decode GB/s', 'roofline GB/s', 'efficiency %', 'argmax check'],
-    rows.map((r) => [r.model, r.params, r.weightsMB, r.prefillTokPerS, r.decodeTokPerS, r.decodeGBps, rooflineGBps, r.decodeGBps !== null && rooflineGBps ? (100 * r.decodeGBps) / rooflineGBps : null, r.argmax]),
+    rows.map((r) => [r.model, r.params, r.weightsMB, r.prefillTokPerS, r.decodeTokPerS, r.decodeGBps, r.rooflineGBps, r.decodeGBps !== null && r.rooflineGBps ? (100 * r.decodeGBps) / r.rooflineGBps : null, r.argmax]),
   ),
 );
 if (problems.length) console.log(`\nproblems:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+const dense = rows.find((r) => r.model === 'gpt2-124m');
+const sparse = rows.find((r) => r.model === 'gpt2-124m-sparse80');
+if (dense?.decodeTokPerS && sparse?.decodeTokPerS)
+  console.log(`\ngpt2-124m at 80 % sparsity decodes ${(sparse.decodeTokPerS / dense.decodeTokPerS).toFixed(2)}x as fast as dense (${sparse.decodeTokPerS > dense.decodeTokPerS ? 'faster' : 'NOT faster'})`);
 console.log(`\nchart: ${svgPath}`);
 console.log(`total time: ${elapsed.toFixed(0)} s`);
 console.log(
   JSON.stringify({
-    rows: rows.map((r) => ({ model: r.model, prefillTokPerS: round(r.prefillTokPerS), decodeTokPerS: round(r.decodeTokPerS), decodeGBps: round(r.decodeGBps), rooflineGBps: round(rooflineGBps) })),
+    rows: rows.map((r) => ({ model: r.model, prefillTokPerS: round(r.prefillTokPerS), decodeTokPerS: round(r.decodeTokPerS), decodeGBps: round(r.decodeGBps), rooflineGBps: round(r.rooflineGBps) })),
   }),
 );
 process.exitCode = problems.length ? 1 : 0;

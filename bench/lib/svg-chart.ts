@@ -32,11 +32,9 @@ export function niceStep(max: number, count = 5): number {
   return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * power;
 }
 
-/** A value as a short label: three significant digits, no exponent for the ranges charts show. */
+/** A value as a short label: at most three significant digits, no trailing zeros (0.2, 0.398, 123). */
 export function shortNumber(x: number): string {
-  if (x === 0) return '0';
-  const digits = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(x))));
-  return x.toFixed(Math.min(digits, 6));
+  return String(Number(x.toPrecision(3)));
 }
 
 export function barChartSvg(chart: BarChart): string {
