@@ -6,12 +6,14 @@ import type { DeviceProfile } from './cost-model.js';
 export const PROFILES: Readonly<Record<string, DeviceProfile>> = {
   lavapipe: {
     name: 'lavapipe',
-    source: 'Mesa 25.0.7 llvmpipe on 2 cores, 2026-11-22: 4096x4096 f16 timings (dense Gemm 212 ms at N=1, 2012 ms at N=16; direct 80 % 49/410 ms; scatter 80 % 180/840 ms) and the read-bandwidth probe (~1.5 GB/s)',
-    bytesPerMs: 1.5e6,
-    denseMacsPerMs: 1.1e5,
-    directMacsPerMs: 1.0e5,
-    scatterMacsPerMs: 2.0e5,
-    dispatchMs: 0.1,
+    // Fitted by `npm run bench:sparse` (rates: median multiply-adds per ms over each kernel's cases; bandwidth:
+    // the read-bandwidth probe; dispatch: the one-tile case). With 256x256 tiles scatter never beat direct here.
+    source: 'npm run bench:sparse on llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6), 2 cores, 2026-11-22',
+    bytesPerMs: 1980000,
+    denseMacsPerMs: 175000,
+    directMacsPerMs: 169000,
+    scatterMacsPerMs: 169000,
+    dispatchMs: 0.582,
   },
   'generic-gpu': {
     name: 'generic-gpu',

@@ -1,0 +1,67 @@
+// kiln's side of the sparse benchmark: one compiled program per weight, with one entry point per (kernel, N),
+// loaded once into a Session on the shared device. Entry points of a program share the weight's constants by
+// name, so an 11008 x 4096 weight is encoded, hashed and uploaded once for every N and both sparse variants,
+// instead of eight times.
+//
+//   sparse: x[N, K] -> SparseMatMul(x, items, offsets) {variant: 'direct' | 'scatter'}   entries direct_n8, ...
+//   dense:  x[N, K] -> Gemm(x, W[M, K], transB = 1)                                     entries dense_n8, ...
+// Entries with an `_f32` suffix take x in f32 (and so give y in f32) for the correctness check at 1e-4: the
+// timed entries are f16 in and out, whose rounding alone exceeds that (sparse-reference.ts).
+import { compileProgram, type ProgramEntry } from '../../compiler/compile.js';
+import { artifactFiles } from '../../compiler/emit/in-memory.js';
+import { PROFILES } from '../../compiler/sparse/profiles.js';
+import { type ConstantDecl, type DType, type Graph, GraphBuilder, type TiledCsl, makeTensor, tensorType } from '../../ir/index.js';
+import type { AcquiredDevice } from '../../runtime/device.js';
+import { Session } from '../../runtime/index.js';
+
+export type SparseVariant = 'direct' | 'scatter';
+export type XDType = 'f16' | 'f32';
+
+export const entryName = (kernel: SparseVariant | 'dense', n: number, x: XDType): string => `${kernel}_n${n}${x === 'f32' ? '_f32' : ''}`;
+
+/** A constant every entry declares: one tensor (held as float64, so made once) under one name. */
+function constantDecl(name: string, dtype: DType, shape: number[], values: ArrayLike<number>): ConstantDecl {
+  return { name, type: tensorType(dtype, shape), value: makeTensor(dtype, shape, values) };
+}
+
+function sparseGraph(csl: TiledCsl, items: ConstantDecl, offsets: ConstantDecl, n: number, variant: SparseVariant, x: XDType): Graph {
+  const b = new GraphBuilder(entryName(variant, n, x));
+  const input = b.input('x', tensorType(x, [n, csl.k]));
+  const { tileM, tileK, values } = csl.params;
+  const attrs = { m: csl.m, k: csl.k, tile_m: tileM, tile_k: tileK, values, variant, split_k: 0 };
+  b.output(b.op('SparseMatMul', [input, b.declareConstant(items), b.declareConstant(offsets)], attrs, { names: ['y'] }));
+  return b.build();
+}
+
+function denseGraph(weight: ConstantDecl, m: number, k: number, n: number, dtype: XDType): Graph {
+  const b = new GraphBuilder(entryName('dense', n, dtype));
+  const x = b.input('x', tensorType(dtype, [n, k]));
+  b.output(b.op('Gemm', [x, b.declareConstant(weight)], { transB: 1 }, { names: ['y'] }));
+  return b.build();
+}
+
+/** Compile and load a program on the shared device (shader-f16 target, the lavapipe profile for any sparse choice). */
+async function load(name: string, entries: Record<string, ProgramEntry>, device: AcquiredDevice): Promise<Session> {
+  const artifact = compileProgram({ name, entries }, { target: { shaderF16: true }, profile: PROFILES.lavapipe! });
+  return Session.load(artifactFiles(artifact, `memory:${name}`), { device });
+}
+
+/** Both sparse variants for every N of `ns` with f16 x (timed) and of `checkNs` with f32 x (the 1e-4 check). */
+export function loadSparseProgram(csl: TiledCsl, ns: readonly number[], checkNs: readonly number[], device: AcquiredDevice): Promise<Session> {
+  const items = constantDecl('csl_items', 'u32', [csl.items.length], csl.items);
+  const offsets = constantDecl('csl_offsets', 'u32', [csl.offsets.length], csl.offsets);
+  const entries: Record<string, ProgramEntry> = {};
+  for (const variant of ['direct', 'scatter'] as const) {
+    for (const n of ns) entries[entryName(variant, n, 'f16')] = { graph: sparseGraph(csl, items, offsets, n, variant, 'f16') };
+    for (const n of checkNs) entries[entryName(variant, n, 'f32')] = { graph: sparseGraph(csl, items, offsets, n, variant, 'f32') };
+  }
+  return load(`sparse_${csl.m}x${csl.k}`, entries, device);
+}
+
+/** The dense Gemm for every N with the weight in `dtype` (f16 timed; f32 only for the correctness check). */
+export function loadDenseProgram(w: Float32Array, m: number, k: number, ns: readonly number[], dtype: XDType, device: AcquiredDevice): Promise<Session> {
+  const weight = constantDecl('w', dtype, [m, k], w);
+  const entries: Record<string, ProgramEntry> = {};
+  for (const n of ns) entries[entryName('dense', n, dtype)] = { graph: denseGraph(weight, m, k, n, dtype) };
+  return load(`dense_${m}x${k}_${dtype}`, entries, device);
+}
