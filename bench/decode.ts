@@ -217,7 +217,12 @@ for (const n of names) {
 }
 const compiled = [...prepared.values()].filter((p): p is Prepared => !('error' in p));
 
-const device = await acquireDevice({ limits: requiredLimits(compiled.map((p) => p.manifest)) });
+// One device for every session: the union of the manifests' features (the sparse artifact stores f16 values and
+// requires shader-f16) and their largest limits.
+const device = await acquireDevice({
+  features: [...new Set(compiled.flatMap((p) => p.manifest.requires.features))] as GPUFeatureName[],
+  limits: requiredLimits(compiled.map((p) => p.manifest)),
+});
 log(`adapter: ${device.adapterInfo}`);
 const measured = new Map<string, Measured>();
 // The roofline is measured right after each model's decode timing: on a shared machine the load drifts
