@@ -203,8 +203,9 @@ export function chooseSplitK(requested: number, groups: number, tileCols: number
 }
 
 /**
- * The variant 'auto' resolves to. A placeholder until the measured cost model (compiler/sparse/cost-model.ts)
- * decides: the direct kernel's work scales with the stored entries, the scatter kernel's with M * K, so direct
+ * The variant 'auto' resolves to. Compiled models never reach it: compiler/sparse/select.ts writes the variant the
+ * device cost model picked onto every SparseMatMul it creates. It serves graphs that state SparseMatMul themselves
+ * (a .kir file) without a variant, by shape alone: the direct kernel's work scales with the stored entries, the scatter kernel's with M * K, so direct
  * for skinny products, scatter once many rows of x share each expanded tile.
  */
 export function defaultSparseVariant(n: number): SparseVariant {

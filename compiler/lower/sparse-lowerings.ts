@@ -1,8 +1,9 @@
 // Lowering of SparseMatMul (ir/ops/sparse.ts): x[..., K] . A^T + bias with A in Tiled-CSL, to the 'direct' or
 // 'scatter' kernel (compiler/kernels/sparse-matmul.ts), followed by the split-K reduction when the K-tiles are
 // cut into slices or y is packed two halves per word. The node's `variant` and `split_k` attributes pick the
-// kernel and the slices ('auto' and 0: the placeholder defaults in sparse-matmul.ts); sparseMatMulSteps lets a
-// cost model lower the same node with its own choice.
+// kernel and the slices (compiler/sparse/select.ts sets the variant from the device cost model; 'auto', for graphs
+// that state SparseMatMul themselves, and split_k 0 resolve by shape in sparse-matmul.ts); sparseMatMulSteps lets
+// a caller lower the same node with its own choice.
 import { AttrReader, type Node, isStaticShape, lookupOp, numel } from '../../ir/index.js';
 import { type SparseKernelSpec, type SparseVariant, defaultSparseVariant, planSparseMatMul, sparseFlops } from '../kernels/sparse-matmul.js';
 import { sparseMatMulDirect } from '../kernels/sparse-matmul-direct.js';
