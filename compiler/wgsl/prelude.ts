@@ -128,10 +128,11 @@ const preludes: Prelude[] = [
     return kiln_f32_from_bits(0x7fc00000u);
   }
   let integral = trunc(y) == y;
-  if (x < 0.0 && !integral) {
+  let pinf = kiln_f32_from_bits(0x7f800000u);
+  // A negative finite base to a non-integral power has no real value; -inf to any power is ±0 or ±inf.
+  if (x < 0.0 && x != -pinf && !integral) {
     return kiln_f32_from_bits(0x7fc00000u);
   }
-  let pinf = kiln_f32_from_bits(0x7f800000u);
   let ax = abs(x);
   var r: f32;
   if (ax == 0.0) {
