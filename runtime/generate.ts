@@ -1,12 +1,14 @@
-// Greedy generation over a decoder artifact's prefill and decode entry points, following the manifest's
+// Generation over a decoder artifact's prefill and decode entry points, following the manifest's
 // generation recipe (names of the ids/position/length inputs and of the next-token output). The KV cache lives
 // in the artifact's state buffers: prefill writes the prompt's rows chunk by chunk, each decode step writes one
 // row at `position` and reads rows below it, so stale rows from an earlier call are overwritten before they are
-// ever read and no reset is needed between calls. Only the next token (4 bytes) is read back per step.
+// ever read and no reset is needed between calls. Greedy steps read back only the next token (4 bytes); sampled
+// steps read back the logits and draw on the CPU (sampling.ts).
 import type { GenerationDecl } from './plan.js';
+import { type SamplingOptions, checkSampling, isGreedy, sampleToken, seededRandom } from './sampling.js';
 import type { Session } from './session.js';
 
-export interface GenerateOptions {
+export interface GenerateOptions extends SamplingOptions {
   /** New tokens to produce (default 16). */
   readonly maxNewTokens?: number;
   /** Stop after the end-of-sequence token when the model declares one (default true). */
@@ -33,21 +35,27 @@ export async function generate(session: Session, ids: readonly number[], opts: G
   ids.forEach((t, i) => {
     if (!Number.isInteger(t) || t < 0 || t >= g.vocabSize) throw new GenerationError(`token id ${t} at index ${i} is outside the vocabulary (0..${g.vocabSize - 1})`);
   });
+  checkSampling(opts);
   if (max === 0) return [];
   if (ids.length + max - 1 > g.maxSeq)
     throw new GenerationError(
       `${ids.length} prompt tokens + ${max} new tokens need ${ids.length + max - 1} cache positions; the artifact holds ${g.maxSeq} (compile with a larger --max-seq)`,
     );
-  const step = async (entry: string, tokens: readonly number[], position: number, length: number): Promise<number> => {
-    const out = await session.run({ [g.ids]: tokens, [g.position]: [position], [g.length]: [length] }, entry, { outputs: [g.nextToken] });
-    return Number(out[g.nextToken]!.data[0]);
+  const greedy = isGreedy(opts);
+  const random = seededRandom(opts.seed ?? 0);
+  /** One call of `entry`; `choose` false skips the choice (an inner prefill chunk), so it draws no random number. */
+  const step = async (entry: string, tokens: readonly number[], position: number, length: number, choose = true): Promise<number> => {
+    const wanted = greedy || !choose ? g.nextToken : g.logits;
+    const out = await session.run({ [g.ids]: tokens, [g.position]: [position], [g.length]: [length] }, entry, { outputs: [wanted] });
+    const data = out[wanted]!.data as ArrayLike<number>;
+    return wanted === g.nextToken ? Number(data[0]) : sampleToken(data, opts, random);
   };
 
   let next = -1;
   for (let start = 0; start < ids.length; start += g.chunk) {
     const rows = ids.slice(start, start + g.chunk);
     const padded = [...rows, ...new Array<number>(g.chunk - rows.length).fill(0)];
-    next = await step(g.prefill, padded, start, rows.length);
+    next = await step(g.prefill, padded, start, rows.length, start + g.chunk >= ids.length);
   }
   const tokens: number[] = [];
   for (let position = ids.length; ; position++) {

@@ -2,6 +2,7 @@
 // package in Node). It knows no ops; it executes the manifest's plan.
 export { Session, InputValidationError, type LoadOptions, type InputValue, type OutputTensor, type RunOptions } from './session.js';
 export { GenerationError, type GenerateOptions } from './generate.js';
+export { SamplingError, type SamplingOptions, argmax, candidateDistribution, checkSampling, sampleToken, seededRandom } from './sampling.js';
 export { ArtifactError, openArtifact, type ArtifactFiles } from './files.js';
 export { GpuError } from './errors.js';
 export { DeviceError, acquireDevice } from './device.js';

@@ -238,7 +238,7 @@ export class Session {
     }
   }
 
-  /** Greedy generation (decoder artifacts): see generate.ts. Returns the new tokens. */
+  /** Generation (decoder artifacts), greedy or sampled: see generate.ts. Returns the new tokens. */
   generate(ids: readonly number[], opts: GenerateOptions = {}): Promise<number[]> {
     return generate(this, ids, opts);
   }

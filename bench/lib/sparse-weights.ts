@@ -2,18 +2,7 @@
 // rounded to f16 (so the float64 reference multiplies exactly the numbers the kernels read), and magnitude
 // pruning of A to an exact sparsity.
 import { roundF16 } from '../../ir/index.js';
-
-/** mulberry32: a small seeded generator, so every run benchmarks the same numbers. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../runtime/random.js';
 
 const F16_MIN_NORMAL = 2 ** -14;
 const f32 = new Float32Array(1);

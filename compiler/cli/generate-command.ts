@@ -1,8 +1,8 @@
-// `kiln generate`: greedy decoding with a decoder artifact. The prompt is token ids (--ids) or text (--prompt),
+// `kiln generate`: decoding with a decoder artifact, greedy or sampled (--temperature, --top-k, --top-p, --seed). The prompt is token ids (--ids) or text (--prompt),
 // which goes through the Hugging Face tokenizer.json the artifact ships; new tokens are printed as they come
 // (or as one JSON object with --json).
 import { join } from 'node:path';
-import { Session } from '../../runtime/index.js';
+import { type SamplingOptions, Session } from '../../runtime/index.js';
 import type { Manifest } from '../../runtime/plan.js';
 import { loadTokenizer } from '../tokenizer.js';
 import { UsageError } from './errors.js';
@@ -13,7 +13,30 @@ export interface GenerateCommandOptions {
   ids?: string;
   prompt?: string;
   maxNewTokens: string;
+  temperature?: string;
+  topK?: string;
+  topP?: string;
+  seed?: string;
   json?: boolean;
+}
+
+/** The sampling flags as numbers, each checked by name so the message points at the flag to fix. */
+function samplingOptions(opts: GenerateCommandOptions): SamplingOptions {
+  const number = (flag: string, text: string | undefined, fallback: number, ok: (v: number) => boolean, expected: string): number => {
+    if (text === undefined) return fallback;
+    const v = Number(text);
+    if (text.trim() === '' || !ok(v)) throw new UsageError(`${flag} ${text}: expected ${expected}`);
+    return v;
+  };
+  const sampling: SamplingOptions = {
+    temperature: number('--temperature', opts.temperature, 0, (v) => Number.isFinite(v) && v >= 0, 'a number >= 0 (0 is greedy)'),
+    topK: number('--top-k', opts.topK, 0, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer (0 keeps every token)'),
+    topP: number('--top-p', opts.topP, 1, (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
+    seed: number('--seed', opts.seed, 0, (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'an integer in 0..4294967295'),
+  };
+  if (sampling.temperature === 0 && (sampling.topK !== 0 || sampling.topP !== 1))
+    throw new UsageError('--top-k and --top-p shape sampling, which needs --temperature above 0 (at 0 generation is greedy)');
+  return sampling;
 }
 
 function parseIds(list: string): number[] {
@@ -25,6 +48,7 @@ function parseIds(list: string): number[] {
 export async function generateCommand(dir: string, opts: GenerateCommandOptions, io: Output): Promise<number> {
   if ((opts.ids === undefined) === (opts.prompt === undefined)) throw new UsageError('give the prompt as --ids 1,2,3 or as --prompt "text" (one of them)');
   const maxNewTokens = Number(opts.maxNewTokens);
+  const sampling = samplingOptions(opts);
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new UsageError(`--max-new-tokens ${opts.maxNewTokens}: expected a non-negative integer`);
   const manifest = JSON.parse(readText(join(dir, 'manifest.json'))) as Manifest;
   if (!manifest.generation) throw new UsageError(`${dir}: this artifact has no prefill/decode entry points; kiln generate needs a decoder compiled from its config.json`);
@@ -36,7 +60,7 @@ export async function generateCommand(dir: string, opts: GenerateCommandOptions,
   const ids = tokenizer ? tokenizer.encode(opts.prompt!) : parseIds(opts.ids!);
   const session = await Session.load(dir);
   try {
-    const tokens = await session.generate(ids, { maxNewTokens, ...(opts.json ? {} : { onToken: (t: number) => io.err(`token ${t}`) }) });
+    const tokens = await session.generate(ids, { maxNewTokens, ...sampling, ...(opts.json ? {} : { onToken: (t: number) => io.err(`token ${t}`) }) });
     const text = tokenizer ? tokenizer.decode(tokens) : undefined;
     if (opts.json) io.out(JSON.stringify({ tokens, ...(text !== undefined ? { text } : {}) }));
     else io.out(text ?? tokens.join(' '));

@@ -16,6 +16,7 @@ import {
   intRange,
 } from '../../ir/index.js';
 import { DEFAULT_PIPELINE, passNames, resolvePasses, runPipeline } from '../../passes/index.js';
+import { seededRandom } from '../../runtime/random.js';
 import { tensorFromJson, tensorToJson } from '../io/json-tensor.js';
 import { UsageError } from './errors.js';
 import { parseAssignments, readText } from './files.js';
@@ -81,14 +82,7 @@ export function irOpt(path: string, opts: OptOptions, io: Output): number {
 function randomInput(name: string, g: Graph, seed: number): Tensor {
   const decl = g.inputs.find((i) => i.name === name)!;
   const shape = decl.type.shape.map((d) => (typeof d === 'number' ? d : g.symbols[d]?.min ?? 1));
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const info = dtypeInfo(decl.type.dtype);
   if (info.kind === 'float') return makeTensor(decl.type.dtype, shape, () => next() * 2 - 1);
   const [lo, hi] = intRange(decl.type.dtype);

@@ -43,10 +43,14 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
     .action(async (dir: string, opts) => setCode(await (await modelCommands()).runCommand(dir, opts, io)));
   program
     .command('generate <artifact>')
-    .description('greedy text generation with a decoder artifact (prefill, then one decode step per token)')
+    .description('text generation with a decoder artifact (prefill, then one decode step per token): greedy, or sampled with --temperature')
     .option('--ids <list>', 'prompt token ids, comma-separated')
     .option('--prompt <text>', 'prompt text (needs the tokenizer.json the artifact ships when compiled from a checkpoint that has one)')
     .option('--max-new-tokens <n>', 'tokens to generate', '16')
+    .option('--temperature <t>', 'sample with this temperature (0: greedy)', '0')
+    .option('--top-k <k>', 'sample among the k most likely tokens only (0: all)', '0')
+    .option('--top-p <p>', 'sample among the most likely tokens whose probabilities reach p (nucleus sampling)', '1')
+    .option('--seed <n>', 'seed of the sampler: the same seed gives the same tokens', '0')
     .option('--json', 'print {"tokens": [...]} as one JSON object')
     .action(async (dir: string, opts) => setCode(await (await generateCommand()).generateCommand(dir, opts, io)));
   program

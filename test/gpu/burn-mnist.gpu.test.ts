@@ -1,26 +1,21 @@
 // Burn's pretrained MNIST CNN: a .kir graph (examples/burn-mnist/graph.kir) whose params bind by name to the
 // shared safetensors checkpoint, compiled and run through the CLI as a user would. Needs ../shared (CI requires it).
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRawTensorProto } from '../../ir/index.js';
 import { compareValues } from '../import/conformance.js';
+import { kiln } from '../kiln-cli.js';
 import { haveShared, sharedDir } from '../shared.js';
 
 const folder = haveShared() ? join(sharedDir()!, 'models', 'burn-mnist-safetensors') : '';
-
-function kiln(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('node', ['bin/kiln.js', ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe.runIf(haveShared())('burn-mnist: graph.kir + mnist.safetensors', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'kiln-burn-')), 'artifact');
 
   it('compiles with --weights', () => {
-    const r = kiln('compile', 'examples/burn-mnist/graph.kir', '--weights', join(folder, 'mnist.safetensors'), '-o', out);
+    const r = kiln(['compile', 'examples/burn-mnist/graph.kir', '--weights', join(folder, 'mnist.safetensors'), '-o', out]);
     expect(r.status, r.stderr).toBe(0);
     // The two BatchNorm step counters are in the file but not in the graph: reported, not fatal.
     expect(r.stderr).toMatch(/norm1\.num_batches_tracked/);
@@ -33,7 +28,7 @@ describe.runIf(haveShared())('burn-mnist: graph.kir + mnist.safetensors', () => 
     [3, 7],
   ])('test set %i reads digit %i with log-probabilities within 1e-4 of the reference', (set, digit) => {
     const data = join(folder, 'reference', `test_data_set_${set}`);
-    const r = kiln('run', out, '--input', `x=${join(data, 'input_0.pb')}`, '--json');
+    const r = kiln(['run', out, '--input', `x=${join(data, 'input_0.pb')}`, '--json']);
     expect(r.status, r.stderr).toBe(0);
     const logProbs = JSON.parse(r.stdout).outputs.log_probs;
     expect(logProbs.shape).toEqual([1, 10]);
@@ -46,7 +41,7 @@ describe.runIf(haveShared())('burn-mnist: graph.kir + mnist.safetensors', () => 
     const bad = join(mkdtempSync(join(tmpdir(), 'kiln-burn-bad-')), 'graph.kir');
     const text = readFileSync('examples/burn-mnist/graph.kir', 'utf8').replace('f32[8,1,3,3] = "conv1.weight"', 'f32[8,1,3,4] = "conv1.weight"');
     writeFileSync(bad, text.replace('%c1 = Conv(%x, %conv1_w, %conv1_b) : f32[1,8,26,26]', '%c1 = Conv(%x, %conv1_w, %conv1_b) : f32[1,8,26,25]'));
-    const r = kiln('compile', bad, '--weights', join(folder, 'mnist.safetensors'), '-o', join(out, '..', 'bad'));
+    const r = kiln(['compile', bad, '--weights', join(folder, 'mnist.safetensors'), '-o', join(out, '..', 'bad')]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/conv1_w/);
     expect(r.stderr).toMatch(/conv1\.weight/);

@@ -2,19 +2,10 @@
 // fast-check, and tensor contents from a seeded generator that mixes each dtype's edge values (0, -0, ±1,
 // ±large, the integer range ends) with ordinary values. Oracles come from the interpreter (oracle()).
 import fc from 'fast-check';
-import { type Attrs, type DType, GraphBuilder, type Tensor, dtypeInfo, interpret, intRange, makeTensor, tensorType } from '../../ir/index.js';
+import { seededRandom as rng } from '../../runtime/random.js';
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
+import { type Attrs, type DType, GraphBuilder, type Tensor, dtypeInfo, interpret, intRange, makeTensor, tensorType } from '../../ir/index.js';
 
 const FLOAT_EDGES = [0, -0, 1, -1, 0.5, -2, 3, 1e4, -1e4, 6e4, -6e4, 1e30, -1e30, 3e38, -3e38, 1e-3, -7.5e-3];
 

@@ -2,7 +2,6 @@
 // checkpoints are imported, compiled to one artifact (prefill + decode sharing weights and a KV cache in state
 // buffers), and run through the runtime. Every step's logits must match the reference interpreter's within
 // 1e-4, and greedy tokens (the runtime's generate() and `kiln generate`) must equal the interpreter's for 16 steps.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,10 +11,11 @@ import { loadTokenizer } from '../../compiler/tokenizer.js';
 import { artifactFiles } from '../../compiler/emit/in-memory.js';
 import { writeArtifact } from '../../compiler/emit/write.js';
 import { type HfModel, importHf, interpret, makeTensor, scalarTensor } from '../../ir/index.js';
-import { Session } from '../../runtime/index.js';
+import { Session, sampleToken, seededRandom } from '../../runtime/index.js';
 import type { Preset } from '../../scripts/lib/checkpoints.js';
 import { promptIds, tempCheckpoint } from '../import/hf-fixtures.js';
 import { interpGenerate } from '../import/hf-generate.js';
+import { kiln } from '../kiln-cli.js';
 import { testGpu } from './harness.js';
 
 const MAX_SEQ = 48;
@@ -71,6 +71,33 @@ describe.each(decoders)('%s', (_name, family, preset) => {
     }
   });
 
+  it('samples the interpreter\'s tokens for a seed (temperature, top-k, top-p), through Session.generate and kiln generate', async () => {
+    const gpu = await testGpu();
+    const opts = { temperature: 0.9, topK: 40, topP: 0.95, seed: 1234 };
+    const random = seededRandom(opts.seed);
+    const sampled = interpGenerate(model, prompt, STEPS, (logits) => sampleToken(logits, opts, random)).tokens;
+    // A sampled run must leave the greedy path somewhere, or this test would not tell sampling from argmax.
+    expect(sampled).not.toEqual(reference.tokens);
+    const session = await Session.load(artifactFiles(compileProgram(programOf(model))), { device: gpu.acquired });
+    try {
+      expect(await session.generate(prompt, { maxNewTokens: STEPS, stopAtEos: false, ...opts })).toEqual(sampled);
+      expect(await session.generate(prompt, { maxNewTokens: STEPS, stopAtEos: false, ...opts })).toEqual(sampled);
+    } finally {
+      session.dispose();
+    }
+    if (family !== 'gpt2') return; // one family is enough for the CLI flags
+    const dir = join(mkdtempSync(join(tmpdir(), 'kiln-sample-')), 'artifact');
+    writeArtifact(dir, compileProgram(programOf(model)));
+    const flags = ['--temperature', '0.9', '--top-k', '40', '--top-p', '0.95', '--seed', '1234'];
+    const g = kiln(['generate', dir, '--ids', prompt.join(','), '--max-new-tokens', String(STEPS), ...flags, '--json']);
+    expect(g.status, g.stderr).toBe(0);
+    const printed = (JSON.parse(g.stdout) as { tokens: number[] }).tokens;
+    expect(printed).toEqual(sampled.slice(0, printed.length));
+    const bad = kiln(['generate', dir, '--ids', '1', '--top-p', '0.5']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--temperature above 0/);
+  });
+
   // Defined for llama only (not skipped elsewhere): its split touches just the embedding and the head, so the extra kernels stay few on a slow
   // adapter; the K-split of gpt2's [K, M] weights is checked against the interpreter in split-oversized.test.ts.
   if (family === 'llama') it('gives the same tokens with the embedding and head split under a small binding limit', async () => {
@@ -89,9 +116,9 @@ describe.each(decoders)('%s', (_name, family, preset) => {
 
   it('kiln generate prints the interpreter\'s greedy tokens, for --ids and --prompt', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), `kiln-gen-${family}-`)), 'artifact');
-    const c = spawnSync('node', ['bin/kiln.js', 'compile', ckpt.configPath, '--weights', ckpt.weightsPath, '--max-seq', String(MAX_SEQ), '--chunk', String(CHUNK), '-o', dir], { encoding: 'utf8' });
+    const c = kiln(['compile', ckpt.configPath, '--weights', ckpt.weightsPath, '--max-seq', String(MAX_SEQ), '--chunk', String(CHUNK), '-o', dir]);
     expect(c.status, c.stderr).toBe(0);
-    const g = spawnSync('node', ['bin/kiln.js', 'generate', dir, '--ids', prompt.join(','), '--max-new-tokens', String(STEPS), '--json'], { encoding: 'utf8', timeout: 120_000 });
+    const g = kiln(['generate', dir, '--ids', prompt.join(','), '--max-new-tokens', String(STEPS), '--json']);
     expect(g.status, g.stderr).toBe(0);
     const printed = JSON.parse(g.stdout) as { tokens: number[] };
     // The CLI stops at EOS like any user-facing generate; compare the tokens it printed with the reference prefix.
@@ -102,7 +129,7 @@ describe.each(decoders)('%s', (_name, family, preset) => {
     // Text prompts go through the checkpoint's tokenizer.json, which the artifact ships.
     expect(ckpt.tokenizerPath).toBeDefined();
     const text = 'the world is';
-    const p = spawnSync('node', ['bin/kiln.js', 'generate', dir, '--prompt', text, '--max-new-tokens', String(STEPS), '--json'], { encoding: 'utf8', timeout: 120_000 });
+    const p = kiln(['generate', dir, '--prompt', text, '--max-new-tokens', String(STEPS), '--json']);
     expect(p.status, p.stderr).toBe(0);
     const fromText = JSON.parse(p.stdout) as { tokens: number[]; text: string };
     const tokenizer = await loadTokenizer(ckpt.tokenizerPath!);
@@ -141,7 +168,7 @@ describe('bert', () => {
   it('writes an artifact kiln generate refuses clearly (an encoder has no decode entry)', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'kiln-bert-')), 'artifact');
     writeArtifact(dir, compileProgram(programOf(model)));
-    const g = spawnSync('node', ['bin/kiln.js', 'generate', dir, '--ids', '1,2', '--json'], { encoding: 'utf8' });
+    const g = kiln(['generate', dir, '--ids', '1,2', '--json']);
     expect(g.status).toBe(1);
     expect(g.stderr).toMatch(/no prefill\/decode entry points/);
   });

@@ -1,22 +1,17 @@
 // Real models through the whole product: `kiln compile` + `kiln run --json` on mnist-8 (the README's command),
 // tiny-distilbert-sst2 with its intermediate tensors, byte-identical recompiles, and clear refusals of damaged
 // models. Needs ../shared (CI requires it).
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importOnnx, readRawTensorProto, readTensorProtoFile } from '../../ir/index.js';
 import { compareValues } from '../import/conformance.js';
+import { kiln } from '../kiln-cli.js';
 import { haveShared, sharedDir } from '../shared.js';
 import { runGraphOnGpu } from './graph-harness.js';
 
 const models = haveShared() ? join(sharedDir()!, 'models') : '';
-
-function kiln(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('node', ['bin/kiln.js', ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function filesOf(dir: string, prefix = ''): string[] {
   return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) =>
@@ -29,10 +24,10 @@ describe.runIf(haveShared())('mnist-8 through kiln compile and kiln run', () => 
   const out = mkdtempSync(join(tmpdir(), 'kiln-mnist-'));
 
   it('compiles, twice to byte-identical artifacts', () => {
-    const a = kiln('compile', model, '-o', join(out, 'a'));
+    const a = kiln(['compile', model, '-o', join(out, 'a')]);
     expect(a.stderr).not.toMatch(/internal error/);
     expect(a.status).toBe(0);
-    expect(kiln('compile', model, '-o', join(out, 'b')).status).toBe(0);
+    expect(kiln(['compile', model, '-o', join(out, 'b')]).status).toBe(0);
     const files = filesOf(join(out, 'a')).sort();
     expect(filesOf(join(out, 'b')).sort()).toEqual(files);
     for (const f of files) expect(Buffer.compare(readFileSync(join(out, 'a', f)), readFileSync(join(out, 'b', f))), f).toBe(0);
@@ -45,7 +40,7 @@ describe.runIf(haveShared())('mnist-8 through kiln compile and kiln run', () => 
     [3, 7],
   ])('test set %i reads digit %i with logits within 1e-4 of onnxruntime', (set, digit) => {
     const data = join(models, 'mnist-8', 'reference', `test_data_set_${set}`);
-    const r = kiln('run', join(out, 'a'), '--input', `Input3=${join(data, 'input_0.pb')}`, '--json');
+    const r = kiln(['run', join(out, 'a'), '--input', `Input3=${join(data, 'input_0.pb')}`, '--json']);
     expect(r.status, r.stderr).toBe(0);
     const logits = JSON.parse(r.stdout).outputs.Plus214_Output_0;
     expect(logits.shape).toEqual([1, 10]);
@@ -61,7 +56,7 @@ describe.runIf(haveShared())('mnist-8 through kiln compile and kiln run', () => 
     const w = readFileSync(join(dir, 'weights-0.bin'));
     w[100] = w[100]! ^ 1;
     writeFileSync(join(dir, 'weights-0.bin'), w);
-    const r = kiln('run', dir, '--input', `Input3=${join(models, 'mnist-8', 'reference', 'test_data_set_0', 'input_0.pb')}`);
+    const r = kiln(['run', dir, '--input', `Input3=${join(models, 'mnist-8', 'reference', 'test_data_set_0', 'input_0.pb')}`]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/weights-0\.bin does not match the manifest/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -78,7 +73,7 @@ describe.runIf(haveShared())('damaged models fail with a message and exit 1, nev
   ];
   it.each(cases)('%s', (name, content) => {
     writeFileSync(join(dir, name), content);
-    const r = kiln('compile', join(dir, name), '-o', join(dir, `${name}.out`));
+    const r = kiln(['compile', join(dir, name), '-o', join(dir, `${name}.out`)]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(name);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);

@@ -2,7 +2,6 @@
 // device profile favours it, and the SparseMatMul kernels run inside real models. mnist-8 at 50 % sparsity still
 // reads its digits; a llama-shaped checkpoint at 80 % generates the interpreter's tokens (the interpreter runs
 // the same pruned graphs) and `kiln inspect` reports per-layer sparsity, kernel and bytes.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +14,9 @@ import { inferShapes, runPipeline, sparsify } from '../../passes/index.js';
 import { Session } from '../../runtime/index.js';
 import { promptIds, tempCheckpoint } from '../import/hf-fixtures.js';
 import { interpGenerate } from '../import/hf-generate.js';
+import { kiln } from '../kiln-cli.js';
 import { haveShared, sharedDir } from '../shared.js';
 import { testGpu } from './harness.js';
-
-function kiln(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('node', ['bin/kiln.js', ...args], { encoding: 'utf8', timeout: 180_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('llama-shaped checkpoint at 80 % sparsity', () => {
   // Hidden 64 so every projection has >= 4096 weights (smaller ones are never worth a sparse kernel).
@@ -59,13 +54,13 @@ describe('llama-shaped checkpoint at 80 % sparsity', () => {
 
   it('kiln compile --sparsity and kiln inspect report each layer', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'kiln-sparse-')), 'artifact');
-    const c = kiln('compile', ckpt.configPath, '--weights', ckpt.weightsPath, '--max-seq', '40', '--chunk', '8', '--sparsity', '0.8', '--device-profile', 'lavapipe', '-o', dir);
+    const c = kiln(['compile', ckpt.configPath, '--weights', ckpt.weightsPath, '--max-seq', '40', '--chunk', '8', '--sparsity', '0.8', '--device-profile', 'lavapipe', '-o', dir]);
     expect(c.status, c.stderr).toBe(0);
-    const i = kiln('inspect', dir);
+    const i = kiln(['inspect', dir]);
     expect(i.status, i.stderr).toBe(0);
     expect(i.stdout).toMatch(/sparsity: \d+ matmul weights with zeros, costed for lavapipe/);
     expect(i.stdout).toMatch(/model\.layers\.0\.mlp\.up_proj\.weight\t128 x 64\t8,1\t80\.0 %\t(direct|scatter|dense)\t32,768\t[\d,]+/);
-    const g = kiln('generate', dir, '--ids', prompt.join(','), '--max-new-tokens', '16', '--json');
+    const g = kiln(['generate', dir, '--ids', prompt.join(','), '--max-new-tokens', '16', '--json']);
     expect(g.status, g.stderr).toBe(0);
     const tokens = (JSON.parse(g.stdout) as { tokens: number[] }).tokens;
     expect(tokens).toEqual(reference.tokens.slice(0, tokens.length));
@@ -83,11 +78,11 @@ describe.runIf(haveShared())('mnist-8 at 50 % sparsity', () => {
     [3, 7],
   ])('test set %i still reads digit %i', (set, digit) => {
     if (set === 0) {
-      const c = kiln('compile', join(models, 'mnist-8', 'model.onnx'), '--sparsity', '0.5', '-o', dir);
+      const c = kiln(['compile', join(models, 'mnist-8', 'model.onnx'), '--sparsity', '0.5', '-o', dir]);
       expect(c.status, c.stderr).toBe(0);
-      expect(kiln('inspect', dir).stdout).toMatch(/50\.0 %/);
+      expect(kiln(['inspect', dir]).stdout).toMatch(/50\.0 %/);
     }
-    const r = kiln('run', dir, '--input', `Input3=${join(models, 'mnist-8', 'reference', `test_data_set_${set}`, 'input_0.pb')}`, '--json');
+    const r = kiln(['run', dir, '--input', `Input3=${join(models, 'mnist-8', 'reference', `test_data_set_${set}`, 'input_0.pb')}`, '--json']);
     expect(r.status, r.stderr).toBe(0);
     const logits = JSON.parse(r.stdout).outputs.Plus214_Output_0.data as number[];
     expect(logits.indexOf(Math.max(...logits))).toBe(digit);

@@ -66,10 +66,16 @@ export class InterpDecoder {
 }
 
 /**
- * Greedy generation of `maxNewTokens` tokens after `ids` (no stop at EOS: callers compare fixed-length runs).
- * logits[i] are the logits that chose tokens[i]: the prompt's last row for i = 0, then each decode call's.
+ * Generation of `maxNewTokens` tokens after `ids` (no stop at EOS: callers compare fixed-length runs), greedy
+ * unless `choose` picks each token from the step's logits (a sampler). logits[i] are the logits that chose
+ * tokens[i]: the prompt's last row for i = 0, then each decode call's.
  */
-export function interpGenerate(model: HfModel, ids: number[], maxNewTokens: number): { tokens: number[]; logits: Float64Array[] } {
+export function interpGenerate(
+  model: HfModel,
+  ids: number[],
+  maxNewTokens: number,
+  choose?: (logits: Float64Array) => number,
+): { tokens: number[]; logits: Float64Array[] } {
   if (ids.length === 0) throw new Error('interpGenerate needs a non-empty prompt');
   const decoder = new InterpDecoder(model);
   const tokens: number[] = [];
@@ -77,9 +83,10 @@ export function interpGenerate(model: HfModel, ids: number[], maxNewTokens: numb
   if (maxNewTokens <= 0) return { tokens, logits };
   let step = decoder.prefill(ids).at(-1)!;
   for (;;) {
-    tokens.push(step.nextToken);
+    const token = choose ? choose(step.logits) : step.nextToken;
+    tokens.push(token);
     logits.push(step.logits);
     if (tokens.length === maxNewTokens) return { tokens, logits };
-    step = decoder.decode(step.nextToken);
+    step = decoder.decode(token);
   }
 }

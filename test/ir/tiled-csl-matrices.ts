@@ -3,6 +3,9 @@
 // f16 ties and overflow, infinities), plus what decoding must give back, computed without the format's code.
 import fc from 'fast-check';
 import { type TiledCslParams, roundF16 } from '../../ir/index.js';
+import { seededRandom } from '../../runtime/random.js';
+
+export { seededRandom };
 
 export interface MatrixCase {
   readonly m: number;
@@ -50,18 +53,6 @@ const EDGE_VALUES = [
   1e-5, // f16 subnormal range
   0.1, // inexact in both
 ];
-
-/** A deterministic stream of doubles in [0, 1) from a seed (mulberry32), so big matrices cost one fc value. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 export function randomMatrix(m: number, k: number, sparsity: number, seed: number, edgeShare = 0.05): Float64Array {
   const rand = seededRandom(seed);
