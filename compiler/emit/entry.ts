@@ -91,10 +91,16 @@ export function emitEntry(
               name: 'generate',
               parameters: [
                 { name: 'ids', type: 'readonly number[]' },
-                { name: 'options', hasQuestionToken: true, type: '{ maxNewTokens?: number; stopAtEos?: boolean; onToken?: (token: number) => void }' },
+                {
+                  name: 'options',
+                  hasQuestionToken: true,
+                  type: '{ maxNewTokens?: number; stopAtEos?: boolean; onToken?: (token: number) => void; temperature?: number; topK?: number; topP?: number; seed?: number }',
+                },
               ],
               returnType: 'Promise<number[]>',
-              docs: ['Greedy decoding: the prompt ids are prefilled, then new tokens are decoded one at a time; returns the new tokens.'],
+              docs: [
+                'Decoding: the prompt ids are prefilled, then new tokens are decoded one at a time; returns the new tokens. Greedy unless temperature > 0 (then sampled with topK, topP and a seeded generator).',
+              ],
             },
           ]
         : []),

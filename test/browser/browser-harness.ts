@@ -56,6 +56,15 @@ window.kilnRun = async (feeds) => {
     model.dispose();
   }
 };
+window.kilnGenerate = async (ids, options) => {
+  const { load } = await import('./model.js');
+  const model = await load();
+  try {
+    return { adapter: model.session.adapterInfo, tokens: await model.generate(ids, options) };
+  } finally {
+    model.dispose();
+  }
+};
 window.kilnReady = true;
 </script>`;
 
@@ -80,8 +89,8 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
 const plainFeeds = (feeds: Readonly<Record<string, ArrayLike<number | bigint>>>): Record<string, number[]> =>
   Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, Array.from(v, Number)]));
 
-/** Serve `dir`, open a page that imports its model.js, run it on `feeds` and return the outputs. */
-export async function runArtifactInBrowser(dir: string, feeds: Readonly<Record<string, ArrayLike<number | bigint>>>): Promise<ArtifactRun> {
+/** Serve `dir`, open the harness page, and evaluate `fn(arg)` in it (errors carry the page's console log). */
+async function inArtifactPage<A, R>(dir: string, fn: (arg: A) => Promise<R>, arg: A): Promise<R> {
   const server = await serveDir(dir, { [HARNESS_PAGE]: HARNESS_HTML });
   const browser = await launchChromium();
   const log: string[] = [];
@@ -92,9 +101,8 @@ export async function runArtifactInBrowser(dir: string, feeds: Readonly<Record<s
     page.on('requestfailed', (r) => log.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
     await page.goto(new URL(HARNESS_PAGE.slice(1), server.url).href);
     await page.waitForFunction(() => (globalThis as { kilnReady?: boolean }).kilnReady === true);
-    const run = (f: Record<string, number[]>): Promise<ArtifactRun> => (globalThis as unknown as { kilnRun(f: unknown): Promise<ArtifactRun> }).kilnRun(f);
     try {
-      return await page.evaluate(run, plainFeeds(feeds));
+      return (await page.evaluate(fn as never, arg as never)) as R;
     } catch (e) {
       throw new Error(`the artifact failed in Chromium: ${(e as Error).message}${log.length ? `\n${log.join('\n')}` : ''}`);
     }
@@ -102,6 +110,24 @@ export async function runArtifactInBrowser(dir: string, feeds: Readonly<Record<s
     await browser.close();
     await server.close();
   }
+}
+
+/** Serve `dir`, open a page that imports its model.js, run it on `feeds` and return the outputs. */
+export function runArtifactInBrowser(dir: string, feeds: Readonly<Record<string, ArrayLike<number | bigint>>>): Promise<ArtifactRun> {
+  const run = (f: Record<string, number[]>): Promise<ArtifactRun> => (globalThis as unknown as { kilnRun(f: unknown): Promise<ArtifactRun> }).kilnRun(f);
+  return inArtifactPage(dir, run, plainFeeds(feeds));
+}
+
+export interface GenerateRun {
+  readonly adapter: string;
+  readonly tokens: number[];
+}
+
+/** Serve a decoder artifact, and generate from `ids` in the page through model.js's generate(). */
+export function generateInBrowser(dir: string, ids: readonly number[], options: Record<string, number | boolean>): Promise<GenerateRun> {
+  const gen = (a: { ids: number[]; options: Record<string, number | boolean> }): Promise<GenerateRun> =>
+    (globalThis as unknown as { kilnGenerate(i: number[], o: unknown): Promise<GenerateRun> }).kilnGenerate(a.ids, a.options);
+  return inArtifactPage(dir, gen, { ids: [...ids], options });
 }
 
 /** Run `dir` in Node through a runtime Session on its own device. */
