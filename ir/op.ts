@@ -31,7 +31,7 @@ export class AttrReader {
   }
 
   private get(name: string): AttrValue | undefined {
-    if (!(name in this.schema)) throw new OpError(`${this.op} has no attribute '${name}'`);
+    if (!Object.hasOwn(this.schema, name)) throw new OpError(`${this.op} has no attribute '${name}'`);
     return this.values[name] ?? this.schema[name]!.default;
   }
 
@@ -117,7 +117,7 @@ export function outputCount(def: OpDef, attrs: AttrReader, inputCount: number): 
 export function checkAttrs(def: OpDef, attrs: Attrs): string[] {
   const problems: string[] = [];
   for (const [k, v] of Object.entries(attrs)) {
-    const spec = def.attrs[k];
+    const spec = Object.hasOwn(def.attrs, k) ? def.attrs[k] : undefined; // own keys only: not 'toString'
     if (!spec) {
       problems.push(`unknown attribute '${k}' (${def.name} takes ${Object.keys(def.attrs).sort().join(', ') || 'no attributes'})`);
       continue;

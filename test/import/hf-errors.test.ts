@@ -47,6 +47,12 @@ describe('config errors', () => {
     expect(configError('llama', (c) => (c.tie_word_embeddings = 'yes'))).toMatch(/key 'tie_word_embeddings' must be true or false, got "yes"/);
   });
 
+  it('refuses more layers than the checkpoint holds, before building anything', () => {
+    expect(configError('llama', (c) => (c.num_hidden_layers = 1e12))).toMatch(/'num_hidden_layers' is 1000000000000, but .*model\.safetensors holds 2 block\(s\), model\.layers\.0\. to model\.layers\.1\./);
+    expect(configError('gpt2', (c) => (c.n_layer = 3))).toMatch(/'n_layer' is 3, but .* holds 2 block\(s\)/);
+    expect(configError('bert', (c) => (c.num_hidden_layers = 2 ** 40))).toMatch(/'num_hidden_layers' is 1099511627776, but .* holds 2 block\(s\), encoder\.layer\.0\./);
+  });
+
   it('refuses configs whose math kiln does not build', () => {
     expect(configError('llama', (c) => (c.hidden_act = 'gelu'))).toMatch(/key 'hidden_act' must be one of 'silu', got "gelu"/);
     expect(configError('llama', (c) => (c.rope_scaling = { rope_type: 'llama3', factor: 8 }))).toMatch(/unsupported: 'rope_scaling' is \{"rope_type":"llama3","factor":8\}; scaled rotary embeddings are not supported/);

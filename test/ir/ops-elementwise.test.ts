@@ -95,6 +95,9 @@ describe('elementwise type inference', () => {
     expect(() => infer('Cast', [['f32', [2]]], { to: 'f64' })).toThrow("Cast: 'to' must be a dtype name");
     expect(() => infer('Gelu', [['f32', [2]]], { approximate: 'fast' })).toThrow("Gelu: approximate must be 'none' or 'tanh', got 'fast'");
     expect(() => infer('Relu', [['f32', [2]]], { alpha: 1 })).toThrow("unknown attribute 'alpha'");
+    // Names of Object.prototype's members are unknown attributes too, not a schema entry of kind undefined.
+    for (const name of ['toString', 'constructor', 'hasOwnProperty'])
+      expect(() => infer('Relu', [['f32', [2]]], { [name]: 1 })).toThrow(`unknown attribute '${name}'`);
     expect(() => infer('Clip', [['f32', [2]]], { min: 'a' })).toThrow("attribute 'min' must be float");
   });
 });

@@ -108,7 +108,8 @@ export function parseHfConfig(file: string, json: unknown): HfConfig {
   const modelType = obj.model_type;
   const supported = Object.keys(HF_MODEL_TYPES).join(', ');
   if (typeof modelType !== 'string') return hfError(file, `missing key 'model_type' (supported: ${supported})`);
-  const family = HF_MODEL_TYPES[modelType];
+  // Own keys only: 'toString' or 'constructor' must not find Object.prototype's.
+  const family = Object.hasOwn(HF_MODEL_TYPES, modelType) ? HF_MODEL_TYPES[modelType] : undefined;
   if (!family) return hfError(file, `unsupported model_type '${modelType}' (supported: ${supported})`);
   const r = new ConfigReader(file, obj, `a ${modelType} model`);
   switch (family) {

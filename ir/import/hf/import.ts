@@ -26,9 +26,11 @@ export function importHf(configPath: string, opts: HfImportOptions): HfModel {
   let weights: Weights;
   if (config.family === 'bert') {
     weights = new Weights(checkpoint, bertPrefix(checkpoint));
+    checkLayerCount(config, weights);
     model = importBert(config, weights, opts, notes);
   } else {
     weights = new Weights(checkpoint, config.family === 'gpt2' ? gpt2Prefix(checkpoint) : '');
+    checkLayerCount(config, weights);
     model = importDecoder(config, weights, opts, notes);
   }
   for (const [name, entry] of Object.entries(model.entries)) assertValid(entry.graph, `${config.file}: entry '${name}'`);
@@ -36,6 +38,26 @@ export function importHf(configPath: string, opts: HfImportOptions): HfModel {
   if (unused.length)
     notes.push(`${unused.length} checkpoint tensor(s) are not used by the graphs: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', ...' : ''}`);
   return model;
+}
+
+/** Where each family numbers its blocks, and the config key that says how many there are. */
+const LAYER_NAMES: Readonly<Record<HfConfig['family'], { stem: string; key: string }>> = {
+  llama: { stem: 'model.layers.', key: 'num_hidden_layers' },
+  gpt2: { stem: 'h.', key: 'n_layer' },
+  bert: { stem: 'encoder.layer.', key: 'num_hidden_layers' },
+};
+
+/**
+ * The config may not ask for more blocks than the checkpoint holds. Checked before any graph is built, so a
+ * damaged layer count (1e12) fails at once instead of building cache inputs until memory runs out.
+ */
+function checkLayerCount(config: HfConfig, weights: Weights): void {
+  const { stem, key } = LAYER_NAMES[config.family];
+  const held = weights.countIndexed(stem);
+  if (config.layers > held) {
+    const blocks = held ? `${held} block(s), ${weights.prefix}${stem}0. to ${weights.prefix}${stem}${held - 1}.` : `no blocks named ${weights.prefix}${stem}<n>.`;
+    hfError(config.file, `'${key}' is ${config.layers}, but ${weights.checkpoint.path} holds ${blocks}; fix the config or give the matching checkpoint`);
+  }
 }
 
 /** An optional size option: a whole number in 1..max, or the default. */

@@ -23,6 +23,18 @@ export class Weights {
     return this.checkpoint.tensors.has(this.prefix + name);
   }
 
+  /** How many numbered blocks `${stem}0.`, `${stem}1.`, ... the checkpoint holds: one more than the highest index named. */
+  countIndexed(stem: string): number {
+    const head = this.prefix + stem;
+    let count = 0;
+    for (const name of this.checkpoint.tensors.keys()) {
+      if (!name.startsWith(head)) continue;
+      const m = /^(\d+)\./.exec(name.slice(head.length));
+      if (m) count = Math.max(count, Number(m[1]) + 1);
+    }
+    return count;
+  }
+
   /** The first of several names the checkpoint holds (old BERT checkpoints say gamma/beta for weight/bias). */
   firstPresent(names: readonly string[]): string {
     return names.find((n) => this.has(n)) ?? names[0]!;

@@ -37,7 +37,7 @@ export function passAttrs(cx: NodeContext, irOp: string, ignore: readonly string
   const out: Record<string, AttrValue> = {};
   for (const name of cx.attrs.names()) {
     if (ignore.includes(name)) continue;
-    const spec = schema[name];
+    const spec = Object.hasOwn(schema, name) ? schema[name] : undefined; // not Object.prototype's 'toString'
     if (!spec) return unsupported('attribute', `${cx.op} attribute '${name}' (kiln's ${irOp} has no such attribute)`);
     const v = readAttr(cx, name, spec.kind);
     if (v !== undefined) out[name] = v;
