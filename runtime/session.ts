@@ -7,7 +7,8 @@ import { type AcquiredDevice, acquireDevice } from './device.js';
 import { withErrorScopes } from './errors.js';
 import { ArtifactError, type ArtifactFiles, openArtifact, sha256Hex } from './files.js';
 import { type GenerateOptions, generate } from './generate.js';
-import { type IOTensor, type Manifest, type Region, checkManifest } from './plan.js';
+import { checkManifest } from './manifest-check.js';
+import type { IOTensor, Manifest, Region } from './plan.js';
 
 export interface LoadOptions {
   /** Use this GPU (e.g. navigator.gpu, or a `webgpu` create() result) instead of the default. */
@@ -131,11 +132,18 @@ export class Session {
                   buffer: { type: b.access === 'read' ? 'read-only-storage' : b.access === 'uniform' ? 'uniform' : 'storage' },
                 })),
               });
-              return device.createComputePipelineAsync({
-                label: k.file,
-                layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-                compute: { module, entryPoint: k.entryPoint },
-              });
+              try {
+                return await device.createComputePipelineAsync({
+                  label: k.file,
+                  layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+                  compute: { module, entryPoint: k.entryPoint },
+                });
+              } catch (e) {
+                // The WGSL compiled, so its declared entry point or bindings disagree with the manifest's.
+                throw new ArtifactError(
+                  `${files.where}/${k.file}: no pipeline for entry point '${k.entryPoint}' with the manifest's ${k.bindings.length} binding(s) on ${acquired.adapterInfo} (${(e as Error).message}); manifest.json and the kernel do not match: compile the model again`,
+                );
+              }
             }),
           );
           for (const b of manifest.buffers) {
