@@ -18,10 +18,14 @@ function toNumber(v: unknown, file: string): number {
   throw new InputError(`${file}: ${JSON.stringify(v)} is not a number`);
 }
 
-function flattenNested(v: unknown, file: string): { shape: number[]; data: number[] } {
+/** Deeper nesting is not a tensor anyone means (and would exhaust the stack). */
+const MAX_RANK = 32;
+
+function flattenNested(v: unknown, file: string, depth = 0): { shape: number[]; data: number[] } {
   if (!Array.isArray(v)) return { shape: [], data: [toNumber(v, file)] };
+  if (depth >= MAX_RANK) throw new InputError(`${file}: lists nested deeper than ${MAX_RANK} levels; a tensor has at most ${MAX_RANK} dims`);
   if (v.length === 0) return { shape: [0], data: [] };
-  const parts = v.map((x) => flattenNested(x, file));
+  const parts = v.map((x) => flattenNested(x, file, depth + 1));
   const inner = parts[0]!.shape;
   for (const p of parts)
     if (formatShape(p.shape) !== formatShape(inner)) throw new InputError(`${file}: ragged nested list (rows of shape ${formatShape(inner)} and ${formatShape(p.shape)})`);
@@ -46,8 +50,10 @@ export function tensorFromJson(text: string, file: string, declared?: TensorType
       dtype = o.dtype;
     }
     if (!Array.isArray(o.data)) throw new InputError(`${file}: expected a "data" list`);
-    data = (o.data as unknown[]).flat(Infinity).map((x) => toNumber(x, file));
-    shape = Array.isArray(o.shape) ? (o.shape as unknown[]).map((d) => toNumber(d, file)) : [data.length];
+    data = (o.data as unknown[]).flat(MAX_RANK).map((x) => toNumber(x, file));
+    if (o.shape !== undefined && (!Array.isArray(o.shape) || o.shape.length > MAX_RANK || o.shape.some((d) => !Number.isSafeInteger(d) || (d as number) < 0)))
+      throw new InputError(`${file}: "shape" must be a list of at most ${MAX_RANK} non-negative integers, got ${JSON.stringify(o.shape)}`);
+    shape = Array.isArray(o.shape) ? (o.shape as number[]) : [data.length];
   } else ({ shape, data } = flattenNested(value, file));
   if (!dtype) throw new InputError(`${file}: no dtype given (add "dtype") and none declared`);
   if (declared && dtype !== declared.dtype) throw new InputError(`${file}: dtype ${dtype} does not match the declared ${formatType(declared)}`);

@@ -38,6 +38,8 @@ export function readNpy(bytes: Uint8Array, file: string): NpyArray {
   if (bytes.byteLength < 10 || String.fromCharCode(...bytes.subarray(0, 6)) !== '\x93NUMPY') fail('missing the \\x93NUMPY magic');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6]!;
+  if (major < 1 || major > 3) fail(`format version ${major}.${bytes[7]} is not one kiln reads (1 to 3)`);
+  if (major > 1 && bytes.byteLength < 12) fail('header length runs past the end of the file');
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
   if (start + headerLen > bytes.byteLength) fail('header runs past the end of the file');
@@ -46,8 +48,10 @@ export function readNpy(bytes: Uint8Array, file: string): NpyArray {
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1] ?? fail('no fortran_order');
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? fail('no shape');
   if (fortran === 'True') fail('Fortran-ordered arrays are not supported; save with np.ascontiguousarray');
-  const kind = DESCR[descr!] ?? fail(`element type ${descr} is not supported (little-endian numeric types only)`);
-  const shape = shapeText!.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const kind = (Object.hasOwn(DESCR, descr!) ? DESCR[descr!] : undefined) ?? fail(`element type ${descr} is not supported (little-endian numeric types only)`);
+  const dims = shapeText!.split(',').map((s) => s.trim()).filter(Boolean);
+  if (dims.some((d) => !/^\d+$/.test(d))) fail(`shape (${shapeText}) must list non-negative integers`);
+  const shape = dims.map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
   if (dataStart + count * kind!.bytes > bytes.byteLength) fail(`expected ${count} elements of ${descr} but the file is too short`);
