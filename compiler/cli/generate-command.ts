@@ -1,12 +1,13 @@
-// `kiln generate`: decoding with a decoder artifact, greedy or sampled (--temperature, --top-k, --top-p, --seed). The prompt is token ids (--ids) or text (--prompt),
-// which goes through the Hugging Face tokenizer.json the artifact ships; new tokens are printed as they come
-// (or as one JSON object with --json).
+// `kiln generate`: decoding with a decoder artifact, greedy or sampled (--temperature, --top-k, --top-p, --seed).
+// The prompt is token ids (--ids) or text (--prompt), which goes through the Hugging Face tokenizer.json the
+// artifact ships; new text is printed as it is generated (or everything as one JSON object with --json).
 import { join } from 'node:path';
 import { type SamplingOptions, Session } from '../../runtime/index.js';
 import type { Manifest } from '../../runtime/plan.js';
 import { loadTokenizer } from '../tokenizer.js';
 import { UsageError } from './errors.js';
 import { readText } from './files.js';
+import { textStream } from './text-stream.js';
 import type { Output } from './ir-commands.js';
 
 export interface GenerateCommandOptions {
@@ -60,10 +61,17 @@ export async function generateCommand(dir: string, opts: GenerateCommandOptions,
   const ids = tokenizer ? tokenizer.encode(opts.prompt!) : parseIds(opts.ids!);
   const session = await Session.load(dir);
   try {
-    const tokens = await session.generate(ids, { maxNewTokens, ...sampling, ...(opts.json ? {} : { onToken: (t: number) => io.err(`token ${t}`) }) });
-    const text = tokenizer ? tokenizer.decode(tokens) : undefined;
-    if (opts.json) io.out(JSON.stringify({ tokens, ...(text !== undefined ? { text } : {}) }));
-    else io.out(text ?? tokens.join(' '));
+    if (opts.json) {
+      const tokens = await session.generate(ids, { maxNewTokens, ...sampling });
+      const text = tokenizer ? tokenizer.decode(tokens) : undefined;
+      io.out(JSON.stringify({ tokens, ...(text !== undefined ? { text } : {}) }));
+      return 0;
+    }
+    // Text (or, without a tokenizer, the ids) appears as it is generated.
+    const decode = tokenizer ? (t: readonly number[]) => tokenizer.decode(t) : (t: readonly number[]) => t.join(' ');
+    const stream = textStream(decode, io.write);
+    await session.generate(ids, { maxNewTokens, ...sampling, onToken: (t: number) => stream.push(t) });
+    stream.end();
     return 0;
   } finally {
     session.dispose();

@@ -22,8 +22,12 @@ import { UsageError } from './errors.js';
 import { parseAssignments, readText } from './files.js';
 
 export interface Output {
+  /** A line on stdout. */
   out(text: string): void;
+  /** A line on stderr. */
   err(text: string): void;
+  /** Text on stdout as it is (no newline added), for output that streams. */
+  write(text: string): void;
 }
 
 export function loadKir(path: string): Graph {

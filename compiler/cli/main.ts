@@ -109,4 +109,5 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const defaultOutput: Output = {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
+  write: (t) => process.stdout.write(t),
 };

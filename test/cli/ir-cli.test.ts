@@ -9,7 +9,7 @@ import { main } from '../../compiler/cli/main.js';
 async function kiln(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), write: (t) => out.push(t) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -136,6 +136,10 @@ describe.each(decoders)('%s', (_name, family, preset) => {
     const expected = interpGenerate(model, tokenizer.encode(text), STEPS).tokens;
     expect(fromText.tokens).toEqual(expected.slice(0, fromText.tokens.length));
     expect(fromText.text).toBe(tokenizer.decode(fromText.tokens));
+    // Without --json the same text streams to stdout as it is generated, ending with a newline.
+    const streamed = kiln(['generate', dir, '--prompt', text, '--max-new-tokens', String(STEPS)]);
+    expect(streamed.status, streamed.stderr).toBe(0);
+    expect(streamed.stdout).toBe(`${fromText.text}\n`);
   });
 });
 
