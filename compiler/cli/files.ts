@@ -1,4 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArtifactError } from '../../runtime/files.js';
+import { checkManifest } from '../../runtime/manifest-check.js';
+import type { Manifest } from '../../runtime/plan.js';
 import { UsageError } from './errors.js';
 
 /** Read a text file, turning a missing or unreadable file into a message naming it. */
@@ -22,4 +26,19 @@ export function parseAssignments(items: readonly string[], flag: string): Map<st
     out.set(name, item.slice(eq + 1));
   }
   return out;
+}
+
+/** An artifact folder's manifest.json, parsed and checked as the runtime checks it (so damage is reported, not hit). */
+export function readManifestFile(dir: string): Manifest {
+  const path = join(dir, 'manifest.json');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readText(path));
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`${e.message} (is ${dir} a kiln artifact folder?)`);
+    throw new ArtifactError(`${path} is not valid JSON (${(e as Error).message})`);
+  }
+  const problems = checkManifest(parsed);
+  if (problems.length) throw new ArtifactError(`${path}: ${problems.join('; ')}`);
+  return parsed as Manifest;
 }

@@ -3,10 +3,9 @@
 // artifact ships; new text is printed as it is generated (or everything as one JSON object with --json).
 import { join } from 'node:path';
 import { type SamplingOptions, Session } from '../../runtime/index.js';
-import type { Manifest } from '../../runtime/plan.js';
 import { loadTokenizer } from '../tokenizer.js';
 import { UsageError } from './errors.js';
-import { readText } from './files.js';
+import { readManifestFile } from './files.js';
 import { textStream } from './text-stream.js';
 import type { Output } from './ir-commands.js';
 
@@ -51,7 +50,7 @@ export async function generateCommand(dir: string, opts: GenerateCommandOptions,
   const maxNewTokens = Number(opts.maxNewTokens);
   const sampling = samplingOptions(opts);
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new UsageError(`--max-new-tokens ${opts.maxNewTokens}: expected a non-negative integer`);
-  const manifest = JSON.parse(readText(join(dir, 'manifest.json'))) as Manifest;
+  const manifest = readManifestFile(dir);
   if (!manifest.generation) throw new UsageError(`${dir}: this artifact has no prefill/decode entry points; kiln generate needs a decoder compiled from its config.json`);
   let tokenizer;
   if (opts.prompt !== undefined) {

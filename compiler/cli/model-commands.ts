@@ -10,7 +10,7 @@ import type { IOTensor, Manifest } from '../../runtime/plan.js';
 import { InputError, tensorFromJson, tensorToJson } from '../io/json-tensor.js';
 import { readNpy } from '../io/npy.js';
 import { UsageError } from './errors.js';
-import { parseAssignments, readText } from './files.js';
+import { parseAssignments, readManifestFile, readText } from './files.js';
 import type { Output } from './ir-commands.js';
 import { loadProgram } from './load-program.js';
 
@@ -144,7 +144,7 @@ export async function runCommand(dir: string, opts: RunCommandOptions, io: Outpu
 }
 
 export function inspectCommand(dir: string, opts: { json?: boolean }, io: Output): number {
-  const m = JSON.parse(readText(`${dir}/manifest.json`)) as Manifest;
+  const m = readManifestFile(dir);
   if (opts.json) {
     io.out(JSON.stringify({ model: m.model, memory: m.memory, kernels: m.kernels.length, generation: m.generation, entryPoints: m.entryPoints }));
     return 0;
