@@ -14,6 +14,7 @@ import { type NodeLowering } from './lower/lowering.js';
 import { type Schedule, scheduleGraph } from './lower/schedule.js';
 import { LOWERINGS } from './lower/table.js';
 import { type ArtifactFile, isLazy } from './memory/lazy-file.js';
+import { storeWeightsAsF16 } from './memory/f16-weights.js';
 import { DEFAULT_MAX_BINDING_BYTES, splitOversizedWeights } from './memory/split-oversized.js';
 import { UNIFORM_BINDING_BYTES, UNIFORM_SPACING, planBuffers, scratchKey, uniformValues, usedConstants } from './memory/plan-buffers.js';
 import { DEFAULT_PAGE_BYTES, pageFile, planWeightPages } from './memory/plan-weights.js';
@@ -43,6 +44,8 @@ export interface CompileOptions {
   readonly sparsify?: SparsifyOptions;
   /** The device the sparse/dense choice is costed for (default: a generic discrete GPU). */
   readonly profile?: DeviceProfile;
+  /** Storage of dense matmul and embedding weights: f32 (default) or f16, half the bytes (memory/f16-weights.ts). */
+  readonly weightsDtype?: 'f32' | 'f16';
 }
 
 /** A state value: an input whose buffer persists between runs, and the output that updates it in place. */
@@ -119,7 +122,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     target.shaderF16,
   );
   const entries: ScheduledEntry[] = optimised.map((e, i) => {
-    const graph = selection.graphs[i]!;
+    const graph = opts.weightsDtype === 'f16' ? storeWeightsAsF16(selection.graphs[i]!) : selection.graphs[i]!;
     return { name: e.name, graph, schedule: scheduleGraph(graph, target, opts.lowerings ?? LOWERINGS), state: e.state };
   });
 

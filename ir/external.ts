@@ -119,6 +119,17 @@ export function loadExternal(ext: ExternalData, dtype: DType, shape: readonly nu
     for (let i = 0; i < count; i++)
       if (data[i]! < -(2 ** 31) || data[i]! > 2 ** 31 - 1)
         throw new ExternalDataError(`${ext.file}: tensor '${ext.name}' value ${data[i]} at index ${i} does not fit i32 (kiln narrows I64 to i32)`);
-  for (let i = 0; i < count; i++) data[i] = roundToDType(data[i]!, dtype);
+  for (let i = 0; i < count; i++) data[i] = narrowExternal(data[i]!, dtype, ext, i);
   return { dtype, shape: [...shape], data };
+}
+
+/**
+ * `v` (element `index` of `ext`) rounded to `dtype`, refusing a finite value that only an infinity can hold (an
+ * F32 or BF16 weight over 65504 stored as f16): silent infinities would poison every output they reach.
+ */
+export function narrowExternal(v: number, dtype: DType, ext: ExternalData, index: number): number {
+  const r = roundToDType(v, dtype);
+  if (Number.isFinite(v) && !Number.isFinite(r))
+    throw new ExternalDataError(`${ext.file}: tensor '${ext.name}' value ${v} at index ${index} overflows ${dtype}; keep this weight in a wider type (compile without --weights-dtype ${dtype})`);
+  return r;
 }

@@ -34,6 +34,7 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
     .option('--sparsity-floor <d>', 'global scope: least fraction of each layer kept non-zero', '0.02')
     .option('--device-profile <name|auto>', 'device the sparse/dense kernel choice is costed for: generic-gpu (default), lavapipe, or auto (the local adapter)')
     .option('--f16', 'target adapters with shader-f16 (f16 tensors computed natively)')
+    .option('--weights-dtype <f32|f16>', 'store matmul and embedding weights as f16 (half the bytes; computed in f32)', 'f32')
     .action(async (model: string, opts) => setCode(await (await modelCommands()).compileCommand(model, opts, io)));
   program
     .command('run <artifact>')

@@ -26,6 +26,7 @@ export interface CompileCommandOptions {
   sparsityScope?: string;
   sparsityFloor?: string;
   deviceProfile?: string;
+  weightsDtype?: string;
 }
 
 function sparsifyOptions(opts: CompileCommandOptions): SparsifyOptions | undefined {
@@ -71,6 +72,8 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
   const { compileProgram } = await import('../compile.js');
   const { writeArtifact } = await import('../emit/write.js');
   const sparsify = sparsifyOptions(opts);
+  const weightsDtype = opts.weightsDtype ?? 'f32';
+  if (weightsDtype !== 'f32' && weightsDtype !== 'f16') throw new UsageError(`--weights-dtype ${weightsDtype}: expected f32 or f16`);
   const profile = await deviceProfile(opts.deviceProfile, io);
   const artifact = compileProgram(program, {
     source: basename(path),
@@ -78,6 +81,7 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
     target: { shaderF16: !!opts.f16 },
     ...(sparsify ? { sparsify } : {}),
     ...(profile ? { profile } : {}),
+    weightsDtype,
   });
   writeArtifact(opts.output, artifact);
   const m = artifact.manifest;

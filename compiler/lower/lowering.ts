@@ -44,6 +44,8 @@ export interface LoweringContext {
   readonly target: Target;
   /** Set only for nodes whose lowering accepts an epilogue (MatMul, Gemm, Conv, ConvTranspose). */
   readonly epilogue?: PlannedEpilogue;
+  /** Values a MatMul/Gemm binds in place of its operands: the narrow inputs of fused widening casts. */
+  readonly operandSources?: ReadonlyMap<string, string>;
   typeOf(value: string): TensorType;
   /** The kernel for a spec, built once per distinct spec. */
   kernel<S extends KernelSpecBase>(gen: KernelGen<S>, spec: S): Kernel;

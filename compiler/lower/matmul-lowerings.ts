@@ -36,15 +36,20 @@ function epilogueOf(cx: LoweringContext, y: string): { output: string; spec: { e
   return { output: e.output, spec: { epilogue: e.ops }, operands: e.operands.map((value) => ({ value })) };
 }
 
+/** The value a matmul operand binds: the operand, or the narrow tensor of a fused widening cast. */
+const operand = (cx: LoweringContext, v: string): string => cx.operandSources?.get(v) ?? v;
+
 const lowerMatMul: NodeLowering = (node, cx) => {
-  const [a, b] = node.inputs as [string, string];
+  const [a, b] = (node.inputs as [string, string]).map((v) => operand(cx, v)) as [string, string];
   const epi = epilogueOf(cx, node.outputs[0]!);
   const spec = matMulSpec(cx.target, { a: tensorSpec(cx, a), b: tensorSpec(cx, b), out: tensorSpec(cx, epi.output), ...epi.spec });
   return matMulStep(cx, spec, [...values(a, b), ...epi.operands, ...values(epi.output)]);
 };
 
 const lowerGemm: NodeLowering = (node, cx) => {
-  const [a, b, c] = node.inputs as [string, string, string | undefined];
+  const [a0, b0, c] = node.inputs as [string, string, string | undefined];
+  const a = operand(cx, a0);
+  const b = operand(cx, b0);
   const epi = epilogueOf(cx, node.outputs[0]!);
   const at = attrs(node);
   const spec = matMulSpec(cx.target, {

@@ -6,6 +6,7 @@ import { KernelCache, type Kernel } from '../kernel-spec.js';
 import type { Target } from '../wgsl/build.js';
 import { planEpilogues } from './fuse-epilogue.js';
 import { planElementwiseFusion } from './fuse.js';
+import { planOperandCasts } from './fuse-operand-casts.js';
 import { type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
 import { lowerFusedElementwise } from './table.js';
 
@@ -30,7 +31,9 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
     if (!t) throw new LoweringError(`%${v} has no type; run infer-shapes first`);
     return t;
   };
-  const cx: LoweringContext = { target, typeOf, kernel: (gen, spec) => cache.get(gen, spec) };
+  // Widening casts of matmul operands are folded into the matmuls' loads (see fuse-operand-casts.ts).
+  const operandCasts = planOperandCasts(g);
+  const cx: LoweringContext = { target, typeOf, kernel: (gen, spec) => cache.get(gen, spec), operandSources: operandCasts.sources };
   const steps: ScheduledStep[] = [];
   const aliases = new Map<string, string>();
   const kernels: Kernel[] = [];
@@ -38,9 +41,9 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
   // Followers of matmul/conv are fused into their epilogues first; the remaining elementwise chains after that.
   const epilogues = planEpilogues(g);
   const readers = consumers(g);
-  const fusion = planElementwiseFusion(g, epilogues.absorbed);
+  const fusion = planElementwiseFusion(g, new Set([...epilogues.absorbed, ...operandCasts.absorbed]));
   for (const node of g.nodes) {
-    if (fusion.absorbed.has(node) || epilogues.absorbed.has(node)) continue;
+    if (fusion.absorbed.has(node) || epilogues.absorbed.has(node) || operandCasts.absorbed.has(node)) continue;
     const group = fusion.groups.get(node);
     const epilogue = epilogues.epilogues.get(node);
     const lower = group ? lowerFusedElementwise(group) : table[node.op];

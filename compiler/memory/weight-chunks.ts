@@ -1,7 +1,7 @@
 // A constant's storage bytes (the layout kernels read, see wgsl/accessor.ts), streamed in bounded chunks. Inline
 // constants encode at once; external ones (safetensors tensors) are read from their file a few megabytes at a
 // time and converted when the file's encoding differs from the storage one (F64 -> f32, I64 -> i32, BF16 -> f32
-// when widened, ...). Identical encodings are copied byte for byte.
+// when widened, F32 -> f16 with --weights-dtype f16, ...). Identical encodings are copied byte for byte.
 import { closeSync, openSync } from 'node:fs';
 import {
   type ConstantDecl,
@@ -12,8 +12,8 @@ import {
   FORMAT_DTYPE,
   decodeFormat,
   numel,
+  narrowExternal,
   readExactly,
-  roundToDType,
 } from '../../ir/index.js';
 import { byteLength, encode } from '../../runtime/codec.js';
 
@@ -55,7 +55,7 @@ function* externalChunks(ext: ExternalData, dtype: DType, count: number): Iterab
       for (let i = 0; i < n; i++) {
         if (ext.format === 'I64' && (values[i]! < -(2 ** 31) || values[i]! > 2 ** 31 - 1))
           throw new ExternalDataError(`${ext.file}: tensor '${ext.name}' value ${values[i]} at index ${first + i} does not fit i32 (kiln narrows I64 to i32)`);
-        values[i] = roundToDType(values[i]!, dtype);
+        values[i] = narrowExternal(values[i]!, dtype, ext, first + i);
       }
       yield encode(dtype, values).subarray(0, byteLength(dtype, n));
     }

@@ -100,6 +100,28 @@ describe('MatMul', () => {
   });
 });
 
+describe('f16 weights widened by a fused Cast (f32 activations, f16 operand read packed or as f16)', () => {
+  // [M, K, N], transB: skinny (decode) and tiled, odd sizes so packed f16 pairs straddle rows.
+  const CASES: readonly [number, number, number, boolean][] = [
+    [1, 33, 17, false],
+    [1, 64, 96, true],
+    [3, 17, 45, true],
+    [37, 31, 29, false],
+    [70, 65, 66, true],
+  ];
+  for (const [m, k, n, transB] of CASES)
+    for (const f16 of [true, false])
+      it(`[${m},${k}] x ${transB ? `[${n},${k}]^T` : `[${k},${n}]`}, shader-f16 ${f16 ? 'on' : 'off'}`, async () => {
+        const b = new GraphBuilder('widened');
+        const x = b.input('x', tensorType('f32', [m, k]));
+        const w = b.input('w', tensorType('f16', transB ? [n, k] : [k, n]));
+        const wide = b.op('Cast', [w], { to: 'f32' });
+        b.output(b.op('Gemm', [x, wide], { transB: transB ? 1 : 0 }));
+        const inputs = { x: randomTensor('f32', [m, k], seed++, { range: 1, edges: 0 }), w: randomTensor('f16', transB ? [n, k] : [k, n], seed++, { range: 1, edges: 0 }) };
+        await expectGpuMatchesInterpreter(b.build(), inputs, F32_TOL, { shaderF16: f16 });
+      });
+});
+
 describe('Gemm', () => {
   for (const [transA, transB] of [
     [0, 0],
