@@ -11,6 +11,7 @@
 //
 // 'gpt2-124m-sparse80' is the same GPT-2 checkpoint compiled with --sparsity 0.8 (Flash-LLM-style Tiled-CSL
 // weights, f16 values, kernels chosen by the device profile of the local adapter): it must decode faster.
+// 'gpt2-124m-f16' is compiled with --weights-dtype f16 (dense weights stored as f16, half the bytes).
 // Embeddings and heads over 128 MiB are split by the compiler into blocks that fit one storage binding.
 //
 //   npm run bench:decode [-- --model gpt2-124m --model llama-500m --cache .bench-cache --svg bench/out/decode.svg]
@@ -49,11 +50,14 @@ interface ModelSpec {
   readonly decode: Runs;
   /** Compile with the sparsify pass at this sparsity (and f16 sparse values). */
   readonly sparsity?: number;
+  /** Compile with --weights-dtype f16 (dense weights stored as f16, widened in the matmuls). */
+  readonly weightsDtype?: 'f16';
 }
 
 const MODELS: Readonly<Record<string, ModelSpec>> = {
   'gpt2-124m': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 } },
   'gpt2-124m-sparse80': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, sparsity: 0.8 },
+  'gpt2-124m-f16': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, weightsDtype: 'f16' },
   'llama-500m': { family: 'llama', preset: 'llama-500m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 2, runs: 5 } },
 };
 
@@ -111,10 +115,12 @@ async function prepare(cacheDir: string, name: string, spec: ModelSpec): Promise
   const { configPath, weightsPath } = cachedCheckpoint(cacheDir, spec, config);
   const model = importHf(configPath, { weights: weightsPath, maxSeq: MAX_SEQ, chunk: CHUNK });
   if (!model.generation) throw new Error(`${name}: the importer made no prefill/decode entry points`);
-  const artifactDir = join(dirname(configPath), spec.sparsity === undefined ? 'artifact' : `artifact-sparse${Math.round(spec.sparsity * 100)}`);
+  const variant = `${spec.sparsity === undefined ? '' : `-sparse${Math.round(spec.sparsity * 100)}`}${spec.weightsDtype ? `-${spec.weightsDtype}` : ''}`;
+  const artifactDir = join(dirname(configPath), `artifact${variant}`);
   log(`${name}: compiling into ${artifactDir} ...`);
   const sparse = spec.sparsity === undefined ? {} : { sparsify: { sparsity: spec.sparsity }, profile: await localProfile(), target: { shaderF16: true } };
-  const artifact = compileProgram({ name: model.family, entries: model.entries, generation: model.generation }, { source: 'config.json', ...sparse });
+  const narrow = spec.weightsDtype ? { weightsDtype: spec.weightsDtype, target: { shaderF16: true } } : {};
+  const artifact = compileProgram({ name: model.family, entries: model.entries, generation: model.generation }, { source: 'config.json', ...sparse, ...narrow });
   writeArtifact(artifactDir, artifact);
   const parameters = parameterCount(presetTensors(spec.family, config));
   return { name, spec, parameters, artifactDir, manifest: artifact.manifest };
@@ -303,6 +309,9 @@ const dense = rows.find((r) => r.model === 'gpt2-124m');
 const sparse = rows.find((r) => r.model === 'gpt2-124m-sparse80');
 if (dense?.decodeTokPerS && sparse?.decodeTokPerS)
   console.log(`\ngpt2-124m at 80 % sparsity decodes ${(sparse.decodeTokPerS / dense.decodeTokPerS).toFixed(2)}x as fast as dense (${sparse.decodeTokPerS > dense.decodeTokPerS ? 'faster' : 'NOT faster'})`);
+const narrow = rows.find((r) => r.model === 'gpt2-124m-f16');
+if (dense?.decodeTokPerS && narrow?.decodeTokPerS)
+  console.log(`gpt2-124m with f16 weights decodes ${(narrow.decodeTokPerS / dense.decodeTokPerS).toFixed(2)}x as fast as with f32 weights`);
 console.log(`\nchart: ${svgPath}`);
 console.log(`total time: ${elapsed.toFixed(0)} s`);
 console.log(
