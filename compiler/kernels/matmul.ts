@@ -78,10 +78,11 @@ export function unflatten(flat: Expr, dims: readonly number[]): Expr[] {
 /**
  * The axis along which an operand can be read as vec4s: its elements along that axis are adjacent, the dim is a
  * multiple of 4, and every other stride is a multiple of 4, so each vector starts on a vec4 boundary. Only
- * unpacked 32-bit operands computed as they are stored (no zero point).
+ * unpacked 32-bit operands computed as they are stored, or f16 operands computed in f32 (no zero point).
  */
 export function vecAxis(o: OperandSpec, rows: number, cols: number, compute: string, zeroPoint: boolean): 'row' | 'col' | undefined {
-  if (zeroPoint || o.dtype !== compute || numel(o.shape) % 4 !== 0 || o.strides.batch.some((b) => b % 4 !== 0)) return undefined;
+  const vectorisable = o.dtype === compute || (o.dtype === 'f16' && compute === 'f32');
+  if (zeroPoint || !vectorisable || numel(o.shape) % 4 !== 0 || o.strides.batch.some((b) => b % 4 !== 0)) return undefined;
   if (o.strides.col === 1 && cols % 4 === 0 && o.strides.row % 4 === 0) return 'col';
   if (o.strides.row === 1 && rows % 4 === 0 && o.strides.col % 4 === 0) return 'row';
   return undefined;
@@ -96,6 +97,11 @@ interface Operand {
 
 /** Bind operand `name`: as vec4s when `vec`, else through a TensorAccessor (any dtype, packed or not). */
 function bindOperand(k: KernelBuilder, name: string, t: TensorSpec, compute: string, vec: boolean): Operand {
+  if (vec && t.dtype === 'f16') {
+    // f16 storage, f32 arithmetic: four halves per load, widened as a vector.
+    const group = k.vec4F16Input(name, t);
+    return { read: (flat) => index(group(div(flat, u(4))), mod(flat, u(4))), readVec: (flat) => group(div(flat, u(4))) };
+  }
   if (vec) {
     const arr = k.vec4Input(name, t);
     return { read: (flat) => index(index(arr, div(flat, u(4))), mod(flat, u(4))), readVec: (flat) => index(arr, div(flat, u(4))) };

@@ -6,7 +6,7 @@ import type { DType } from '../../ir/dtype.js';
 import { numel } from '../../ir/shape.js';
 import { TensorAccessor, type TensorDesc, storageLayout } from './accessor.js';
 import type { BuiltinValue, CompoundOp, Decl, Enable, Expr, Module, Stmt, Type } from './ast.js';
-import { add, arrayType, ident, lit, member, mul } from './dsl.js';
+import { add, arrayType, builtin, construct, ident, index, lit, member, mul, vecType } from './dsl.js';
 
 /** The device capabilities a kernel is compiled for (part of every kernel spec). */
 export interface Target {
@@ -97,6 +97,28 @@ export class KernelBuilder {
       bytes: count * 4,
     });
     return ident(name);
+  }
+
+  /**
+   * A read-only f16 tensor read four elements at a time, each group already widened to vec4<f32>: as
+   * array<vec4<f16>> with shader-f16, else as array<vec2<u32>> (two f16 per word, element 4i in the low half of
+   * word 2i) unpacked with unpack2x16float. `count` must be a multiple of 4.
+   */
+  vec4F16Input(name: string, desc: TensorDesc): (group: Expr) => Expr {
+    const count = numel(desc.shape);
+    if (desc.dtype !== 'f16' || count % 4 !== 0 || count === 0)
+      throw new Error(`${name}: an f16 vec4 binding needs a non-empty f16 tensor with a multiple of 4 elements, got ${desc.dtype}[${desc.shape.join(',')}]`);
+    const f32x4 = vecType(4, 'f32');
+    if (this.target.shaderF16) {
+      this.enables.add('f16');
+      this.addBinding(name, arrayType(vecType(4, 'f16')), 'read', { dtype: 'f16', shape: [...desc.shape], storage: 'vec4<f16>', elements: count / 4, bytes: count * 2 });
+      return (group) => construct(f32x4, index(ident(name), group));
+    }
+    this.addBinding(name, arrayType(vecType(2, 'u32')), 'read', { dtype: 'f16', shape: [...desc.shape], storage: 'vec2<u32>', elements: count / 4, bytes: count * 2 });
+    return (group) => {
+      const words = index(ident(name), group);
+      return construct(f32x4, builtin('unpack2x16float', member(words, 'x')), builtin('unpack2x16float', member(words, 'y')));
+    };
   }
 
   private tensor(name: string, desc: TensorDesc, access: 'read' | 'read_write'): TensorAccessor {

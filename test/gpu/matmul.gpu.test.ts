@@ -97,14 +97,21 @@ describe('MatMul', () => {
     // Even element counts: the runtime binds regions at their exact size, which must be a multiple of 4 bytes.
     await check('MatMul', [{ dtype: 'f16', shape: [33, 70] }, { dtype: 'f16', shape: [70, 42] }], {}, { f16: true });
     await check('MatMul', [{ dtype: 'f16', shape: [2, 70] }, { dtype: 'f16', shape: [70, 41] }], {}, { f16: true });
+    // Multiples of 4: both operands read as vec4<f16>, on the skinny and the tiled path.
+    await check('MatMul', [{ dtype: 'f16', shape: [4, 64] }, { dtype: 'f16', shape: [64, 96] }], {}, { f16: true });
+    await check('MatMul', [{ dtype: 'f16', shape: [36, 64] }, { dtype: 'f16', shape: [64, 68] }], {}, { f16: true });
   });
 });
 
 describe('f16 weights widened by a fused Cast (f32 activations, f16 operand read packed or as f16)', () => {
-  // [M, K, N], transB: skinny (decode) and tiled, odd sizes so packed f16 pairs straddle rows.
+  // [M, K, N], transB: skinny (decode) and tiled; multiples of 4 take the vec4 f16 loads (vec4<f16>, or two
+  // packed words), odd sizes the scalar ones, where packed f16 pairs straddle rows.
   const CASES: readonly [number, number, number, boolean][] = [
     [1, 33, 17, false],
     [1, 64, 96, true],
+    [1, 64, 96, false],
+    [40, 64, 72, false],
+    [40, 64, 72, true],
     [3, 17, 45, true],
     [37, 31, 29, false],
     [70, 65, 66, true],
