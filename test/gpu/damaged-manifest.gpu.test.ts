@@ -7,15 +7,8 @@ import { compileGraph } from '../../compiler/compile.js';
 import { artifactFiles } from '../../compiler/emit/in-memory.js';
 import { parseKir } from '../../ir/index.js';
 import { type ArtifactFiles, Session } from '../../runtime/index.js';
-import { arbMutation, mutate } from '../runtime/manifest-mutations.js';
+import { SMALL_KIR as SMALL, arbMutation, mutate } from '../runtime/manifest-mutations.js';
 import { testGpu } from './harness.js';
-
-const SMALL = `graph @m(%x: f32[2,3]) {
-  const %w: f32[3,4] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
-  %y = MatMul(%x, %w)
-  %z = Relu(%y)
-  return %z
-}`;
 
 /** The runtime's own errors: the artifact's, the device's, and WebGPU's scoped errors (GpuError's names). */
 const USER_ERRORS = ['ArtifactError', 'DeviceError', 'GPUValidationError', 'GPUOutOfMemoryError', 'GPUInternalError'];

@@ -6,14 +6,7 @@ import { compileGraph, compileProgram } from '../../compiler/compile.js';
 import { importHf, parseKir } from '../../ir/index.js';
 import { checkManifest } from '../../runtime/manifest-check.js';
 import { tempCheckpoint } from '../import/hf-fixtures.js';
-import { arbMutation, mutate } from './manifest-mutations.js';
-
-const SMALL = `graph @m(%x: f32[2,3]) {
-  const %w: f32[3,4] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
-  %y = MatMul(%x, %w)
-  %z = Relu(%y)
-  return %z
-}`;
+import { SMALL_KIR as SMALL, arbMutation, mutate } from './manifest-mutations.js';
 
 /** Manifests as loose JSON, so the tests can damage any field. */
 type Json = any;

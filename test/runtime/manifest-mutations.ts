@@ -2,6 +2,14 @@
 // replaces the value with one of the wrong type or range, deletes it, or duplicates a list item.
 import fc from 'fast-check';
 
+/** A small graph (a matmul over an inline weight, then Relu) whose compiled manifest the tests damage. */
+export const SMALL_KIR = `graph @m(%x: f32[2,3]) {
+  const %w: f32[3,4] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+  %y = MatMul(%x, %w)
+  %z = Relu(%y)
+  return %z
+}`;
+
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Every JSON path (as keys) inside `v`, the root excluded. */
