@@ -19,6 +19,7 @@ const USER_ERRORS = new Set([
   'ExternalDataError',
   'HfImportError',
   'GenerationError',
+  'SamplingError',
   'TokenizerError',
   'SparsifyError',
   'OversizedWeightError',

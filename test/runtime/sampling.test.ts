@@ -93,6 +93,13 @@ describe('sampling', () => {
     expect(run(7)).not.toEqual(run(8));
   });
 
+  it('masked (-inf) logits are never drawn and keep the order deterministic', () => {
+    const logits = [-Infinity, 1, -Infinity, 0.5, -Infinity, 2];
+    expect(candidateDistribution(logits, { temperature: 1, topK: 4 }).tokens).toEqual([5, 1, 3, 0]);
+    const r = seededRandom(9);
+    for (let i = 0; i < 200; i++) expect([1, 3, 5]).toContain(sampleToken(logits, { temperature: 1 }, r));
+  });
+
   it('an infinite logit takes all the mass; NaN logits are never drawn', () => {
     expect(sampleToken([0, Infinity, 3], { temperature: 2 }, () => 0.99)).toBe(1);
     const r = seededRandom(3);
