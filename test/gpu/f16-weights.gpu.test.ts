@@ -10,6 +10,7 @@ import { type HfModel, importHf } from '../../ir/index.js';
 import { Session } from '../../runtime/index.js';
 import { promptIds, tempCheckpoint } from '../import/hf-fixtures.js';
 import { interpGenerate } from '../import/hf-generate.js';
+import { expectStepsMatch } from './decoder-steps.js';
 import { testGpu } from './harness.js';
 
 const STEPS = 12;
@@ -24,11 +25,6 @@ function narrowed(model: HfModel): HfModel {
   return { ...model, entries };
 }
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
-}
 
 describe.each(['llama', 'gpt2'] as const)('%s with f16 weights', (family) => {
   const ckpt = tempCheckpoint(family, 'tiny');
@@ -56,20 +52,7 @@ describe.each(['llama', 'gpt2'] as const)('%s with f16 weights', (family) => {
       for (const e of Object.values(artifact.manifest.entryPoints)) for (const d of e.dispatches) expect(d.label).not.toMatch(/Cast\(%[^)]*(weight|wte|wpe|c_attn|c_fc|c_proj)/);
       const session = await Session.load(artifactFiles(artifact), { device: gpu.acquired });
       try {
-        const step = async (entry: string, ids: number[], pos: number, len: number) => {
-          const out = await session.run({ [gen.ids]: ids, [gen.position]: [pos], [gen.length]: [len] }, entry);
-          return { logits: out[gen.logits]!.data, token: Number(out[gen.nextToken]!.data[0]) };
-        };
-        let last = { logits: new Float32Array(), token: -1 } as { logits: ArrayLike<number>; token: number };
-        for (let at = 0; at < prompt.length; at += 8) {
-          const rows = prompt.slice(at, at + 8);
-          last = await step(gen.prefill, [...rows, ...new Array(8 - rows.length).fill(0)], at, rows.length);
-        }
-        for (let k = 0; k < STEPS; k++) {
-          expect(maxDiff(last.logits, reference.logits[k]!), `logits of step ${k}`).toBeLessThan(1e-4);
-          expect(last.token, `token ${k}`).toBe(reference.tokens[k]);
-          if (k + 1 < STEPS) last = await step(gen.decode, [last.token], prompt.length + k, 1);
-        }
+        await expectStepsMatch(session, gen, prompt, reference);
       } finally {
         session.dispose();
       }

@@ -16,6 +16,7 @@ import type { Preset } from '../../scripts/lib/checkpoints.js';
 import { promptIds, tempCheckpoint } from '../import/hf-fixtures.js';
 import { interpGenerate } from '../import/hf-generate.js';
 import { kiln } from '../kiln-cli.js';
+import { expectStepsMatch, maxDiff } from './decoder-steps.js';
 import { testGpu } from './harness.js';
 
 const MAX_SEQ = 48;
@@ -26,11 +27,6 @@ function programOf(model: HfModel) {
   return { name: model.family, entries: model.entries, ...(model.generation ? { generation: model.generation } : {}) };
 }
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
-}
 
 const decoders: [string, 'llama' | 'gpt2', Preset][] = [
   ['llama (GQA, untied head)', 'llama', 'tiny'],
@@ -50,20 +46,7 @@ describe.each(decoders)('%s', (_name, family, preset) => {
     const gpu = await testGpu();
     const session = await Session.load(artifactFiles(compileProgram(programOf(model))), { device: gpu.acquired });
     try {
-      const step = async (entry: string, ids: number[], pos: number, len: number) => {
-        const out = await session.run({ [gen.ids]: ids, [gen.position]: [pos], [gen.length]: [len] }, entry);
-        return { logits: out[gen.logits]!.data, token: Number(out[gen.nextToken]!.data[0]) };
-      };
-      let last = { logits: new Float32Array(), token: -1 } as { logits: ArrayLike<number>; token: number };
-      for (let at = 0; at < prompt.length; at += CHUNK) {
-        const rows = prompt.slice(at, at + CHUNK);
-        last = await step(gen.prefill, [...rows, ...new Array(CHUNK - rows.length).fill(0)], at, rows.length);
-      }
-      for (let k = 0; k < STEPS; k++) {
-        expect(maxDiff(last.logits, reference.logits[k]!), `logits of step ${k}`).toBeLessThan(1e-4);
-        expect(last.token, `token ${k}`).toBe(reference.tokens[k]);
-        if (k + 1 < STEPS) last = await step(gen.decode, [last.token], prompt.length + k, 1);
-      }
+      await expectStepsMatch(session, gen, prompt, reference);
       // generate() reproduces the same tokens on the same session (the cache is overwritten, never reset).
       expect(await session.generate(prompt, { maxNewTokens: STEPS, stopAtEos: false })).toEqual(reference.tokens);
     } finally {
