@@ -23,6 +23,8 @@ import type { DeviceProfile } from './sparse/cost-model.js';
 import { DEFAULT_PROFILE, PROFILES } from './sparse/profiles.js';
 import { selectSparseKernels } from './sparse/select.js';
 import { byteLength } from '../runtime/codec.js';
+import { LimitError, type LimitNeed, limitNeeds } from '../runtime/limits.js';
+import { workgroupStorageBytes } from './wgsl/storage-size.js';
 import { numel } from '../ir/index.js';
 
 export const COMPILER_ID = 'kiln 0.2.0';
@@ -44,6 +46,11 @@ export interface CompileOptions {
   readonly sparsify?: SparsifyOptions;
   /** The device the sparse/dense choice is costed for (default: a generic discrete GPU). */
   readonly profile?: DeviceProfile;
+  /**
+   * Limits of the target device (WebGPU limit names; --limit): maxStorageBufferBindingSize decides which weights are
+   * split; a plan needing more than any declared limit is refused.
+   */
+  readonly limits?: Readonly<Record<string, number>>;
   /** Storage of dense matmul and embedding weights: f32 (default) or f16, half the bytes (memory/f16-weights.ts). */
   readonly weightsDtype?: 'f32' | 'f16';
 }
@@ -112,7 +119,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
   const optimised = Object.entries(program.entries).map(([name, e]) => {
     const graph = runPipeline(e.graph, pipeline, { options: { sparsify: opts.sparsify ?? {} } }).graph;
     // Tensors over one binding's limit (embeddings, LM heads) are split into blocks that fit.
-    const split = splitOversizedWeights(graph, opts.maxBindingBytes ?? DEFAULT_MAX_BINDING_BYTES);
+    const split = splitOversizedWeights(graph, opts.maxBindingBytes ?? opts.limits?.maxStorageBufferBindingSize ?? DEFAULT_MAX_BINDING_BYTES);
     return { name, graph: split === graph ? graph : runPipeline(split, [inferShapes]).graph, state: e.state ?? [] };
   });
   // Matmul weights with zeros (pruned, or sparse as given) get a sparse kernel where the cost model favours it.
@@ -174,13 +181,17 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
         kernelIds.set(k.hash, kernelList.length);
         kernelList.push(k);
       }
-  const kernels: KernelDecl[] = kernelList.map((k, id) => ({
-    id,
-    file: `kernels/${k.name}.wgsl`,
-    entryPoint: k.entryPoint,
-    workgroupSize: k.workgroupSize,
-    bindings: k.bindings.map((b) => ({ binding: b.binding, access: b.access })),
-  }));
+  const kernels: KernelDecl[] = kernelList.map((k, id) => {
+    const shared = workgroupStorageBytes(k.module);
+    return {
+      id,
+      file: `kernels/${k.name}.wgsl`,
+      entryPoint: k.entryPoint,
+      workgroupSize: k.workgroupSize,
+      ...(shared ? { workgroupStorageBytes: shared } : {}),
+      bindings: k.bindings.map((b) => ({ binding: b.binding, access: b.access })),
+    };
+  });
 
   const slotBytes: number[] = [];
   let arenaBytes = 0;
@@ -234,24 +245,12 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
   files.set('runtime.js', runtimeJs());
   if (program.tokenizer) files.set('tokenizer.json', program.tokenizer);
 
-  const allDispatches = Object.values(entryPoints).flatMap((e) => e.dispatches);
-  const maxBinding = Math.max(4, ...allDispatches.flatMap((d) => d.bindings.map((r) => r.bytes)));
   const weightsBytes = pages.reduce((s, p) => s + p.bytes, 0);
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
     model: { name: program.name, source: opts.source ?? '', compiler: COMPILER_ID },
-    requires: {
-      features: target.shaderF16 ? ['shader-f16'] : [],
-      limits: {
-        maxBufferSize: Math.max(4, ...buffers.map((b) => b.bytes)),
-        maxStorageBufferBindingSize: maxBinding,
-        maxStorageBuffersPerShaderStage: Math.max(0, ...kernels.map((k) => k.bindings.filter((b) => b.access !== 'uniform').length)),
-        maxUniformBuffersPerShaderStage: Math.max(0, ...kernels.map((k) => k.bindings.filter((b) => b.access === 'uniform').length)),
-        maxComputeWorkgroupsPerDimension: Math.max(1, ...allDispatches.flatMap((d) => d.workgroups)),
-        maxComputeInvocationsPerWorkgroup: Math.max(1, ...kernels.map((k) => k.workgroupSize[0] * k.workgroupSize[1] * k.workgroupSize[2])),
-      },
-    },
+    requires: { features: target.shaderF16 ? ['shader-f16'] : [], limits: {} },
     buffers,
     kernels,
     entryPoints,
@@ -265,5 +264,15 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
         .map(([path, f]) => [path, isLazy(f) ? { sha256: f.sha256, bytes: f.bytes } : { sha256: sha256(f), bytes: f.byteLength }]),
     ),
   };
-  return { manifest, files };
+  // The limits are read off the plan itself (runtime/limits.ts), the same reading the runtime checks at load.
+  const needs = limitNeeds(manifest).sort((a, b) => (a.limit < b.limit ? -1 : 1));
+  checkTargetLimits(needs, opts.limits ?? {});
+  return { manifest: { ...manifest, requires: { ...manifest.requires, limits: Object.fromEntries(needs.map((n) => [n.limit, n.value])) } }, files };
+}
+
+/** Limits the user declared for the target (--limit) are a contract: a plan that needs more is refused here. */
+function checkTargetLimits(needs: readonly LimitNeed[], limits: Readonly<Record<string, number>>): void {
+  const over = needs.filter((n) => limits[n.limit] !== undefined && n.value > limits[n.limit]!);
+  if (over.length)
+    throw new LimitError(`the compiled plan exceeds the target's declared limits: ${over.map((n) => `${n.where} needs ${n.limit} ${n.value} > ${limits[n.limit]}`).join('; ')}`);
 }

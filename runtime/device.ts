@@ -24,6 +24,10 @@ const DEFAULT_LIMITS: Readonly<Record<string, number>> = {
   maxComputeWorkgroupsPerDimension: 65535,
   maxComputeInvocationsPerWorkgroup: 256,
   maxComputeWorkgroupStorageSize: 16384,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupSizeY: 256,
+  maxComputeWorkgroupSizeZ: 64,
+  maxUniformBufferBindingSize: 65536,
 };
 
 export interface AcquiredDevice {
@@ -86,10 +90,12 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<Acquired
   const adapterInfo = describeAdapter(adapter);
   if (missing.length) throw new DeviceError(`adapter ${adapterInfo} lacks required feature(s): ${missing.join(', ')}`);
   const requiredFeatures = [...new Set([...(opts.features ?? []), ...(opts.optionalFeatures ?? []).filter((f) => adapter.features.has(f))])];
-  // Ask for a raised limit only where the adapter has it; a shortfall is reported by the caller naming the model.
+  // Ask for a raised limit up to what the adapter offers; a shortfall is reported by the caller naming the kernel.
   const offered = adapter.limits as unknown as Record<string, number>;
   const requiredLimits = Object.fromEntries(
-    Object.entries(opts.limits ?? {}).filter(([k, v]) => k in DEFAULT_LIMITS && v > DEFAULT_LIMITS[k]! && v <= (offered[k] ?? 0)),
+    Object.entries(opts.limits ?? {})
+      .filter(([k, v]) => k in DEFAULT_LIMITS && v > DEFAULT_LIMITS[k]!)
+      .map(([k, v]) => [k, Math.min(v, offered[k] ?? DEFAULT_LIMITS[k]!)]),
   );
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   let released = false;

@@ -4,9 +4,15 @@
 // row at `position` and reads rows below it, so stale rows from an earlier call are overwritten before they are
 // ever read and no reset is needed between calls. Greedy steps read back only the next token (4 bytes); sampled
 // steps read back the logits and draw on the CPU (sampling.ts).
-import type { GenerationDecl } from './plan.js';
+import type { GenerationDecl, Manifest } from './plan.js';
 import { type SamplingOptions, checkSampling, isGreedy, sampleToken, seededRandom } from './sampling.js';
-import type { Session } from './session.js';
+import type { OutputTensor, RunOptions } from './session.js';
+
+/** What generation needs of a session: its plan, and a run that bypasses the session's queue (generate holds it). */
+export interface Runner {
+  readonly manifest: Manifest;
+  run(inputs: Readonly<Record<string, readonly number[]>>, entry: string, opts: RunOptions): Promise<Record<string, OutputTensor>>;
+}
 
 export interface GenerateOptions extends SamplingOptions {
   /** New tokens to produce (default 16). */
@@ -21,13 +27,13 @@ export class GenerationError extends Error {
   override name = 'GenerationError';
 }
 
-function recipe(session: Session): GenerationDecl {
+function recipe(session: Runner): GenerationDecl {
   const g = session.manifest.generation;
   if (!g) throw new GenerationError(`the artifact '${session.manifest.model.name}' has no generation entry points (compile a decoder's config.json to get prefill/decode)`);
   return g;
 }
 
-export async function generate(session: Session, ids: readonly number[], opts: GenerateOptions = {}): Promise<number[]> {
+export async function generate(session: Runner, ids: readonly number[], opts: GenerateOptions = {}): Promise<number[]> {
   const g = recipe(session);
   const max = opts.maxNewTokens ?? 16;
   if (!Number.isInteger(max) || max < 0) throw new GenerationError(`maxNewTokens must be a non-negative integer, got ${max}`);

@@ -68,7 +68,8 @@ const storageDtype: Check = (v, at, out) => {
 const U32 = 0xffffffff;
 const region = obj({ buffer: int(), offset: int(), bytes: int() });
 const ioTensor = obj({ name: str, dtype: storageDtype, 'declaredDtype?': str, shape: list((v, at, out) => (typeof v === 'string' ? undefined : int()(v, at, out))), region });
-const dispatch = obj({ kernel: int(), bindings: list(region), workgroups: list(int(0, U32), 3), label: str });
+// `cost`, `memory` and `sparsity` are for `kiln inspect` only (the runtime ignores them), but inspect prints them.
+const dispatch = obj({ kernel: int(), bindings: list(region), workgroups: list(int(0, U32), 3), label: str, 'cost?': obj({ flops: num, bytesRead: num, bytesWritten: num }) });
 const MANIFEST_SHAPE = obj({
   format: oneOf(MANIFEST_FORMAT),
   version: int(),
@@ -76,7 +77,7 @@ const MANIFEST_SHAPE = obj({
   requires: obj({ features: list(str), limits: record(num) }),
   buffers: list(obj({ id: int(), kind: oneOf('weights', 'arena', 'uniform', 'state'), bytes: int(), 'source?': obj({ file: str, offset: int() }), 'state?': str })),
   kernels: list(
-    obj({ id: int(), file: str, entryPoint: str, workgroupSize: list(int(1, 1024), 3), bindings: list(obj({ binding: int(), access: oneOf('read', 'read_write', 'uniform') })) }),
+    obj({ id: int(), file: str, entryPoint: str, workgroupSize: list(int(1, 1024), 3), 'workgroupStorageBytes?': int(), bindings: list(obj({ binding: int(), access: oneOf('read', 'read_write', 'uniform') })) }),
   ),
   entryPoints: record(obj({ inputs: list(ioTensor), outputs: list(ioTensor), dispatches: list(dispatch) })),
   'generation?': obj({
@@ -93,6 +94,11 @@ const MANIFEST_SHAPE = obj({
     'eosTokenId?': int(),
   }),
   'tokenizer?': str,
+  'sparsity?': obj({
+    profile: str,
+    layers: list(obj({ weight: str, m: int(), k: int(), n: list(int()), sparsity: num, kernel: str, denseBytes: int(), bytes: int() })),
+  }),
+  'memory?': obj({ arenaBytes: int(), noReuseBytes: int(), weightsBytes: int() }),
   files: record(obj({ sha256: str, bytes: int() })),
 });
 

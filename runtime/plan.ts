@@ -110,6 +110,8 @@ export interface KernelDecl {
   readonly file: string;
   readonly entryPoint: string;
   readonly workgroupSize: readonly [number, number, number];
+  /** Workgroup memory the kernel declares, as counted against maxComputeWorkgroupStorageSize (absent: none). */
+  readonly workgroupStorageBytes?: number;
   readonly bindings: readonly { readonly binding: number; readonly access: 'read' | 'read_write' | 'uniform' }[];
 }
 

@@ -5,9 +5,11 @@
 import { type TypedArray, byteLength, decode, encode } from './codec.js';
 import { type AcquiredDevice, acquireDevice } from './device.js';
 import { withErrorScopes } from './errors.js';
-import { ArtifactError, type ArtifactFiles, openArtifact, sha256Hex } from './files.js';
+import { readManifest, readOneVerified, readVerified } from './artifact-read.js';
+import { ArtifactError, type ArtifactFiles, openArtifact } from './files.js';
 import { type GenerateOptions, generate } from './generate.js';
-import { checkManifest } from './manifest-check.js';
+import { LossWatch } from './device-loss.js';
+import { checkLimits } from './limits.js';
 import type { IOTensor, Manifest, Region } from './plan.js';
 
 export interface LoadOptions {
@@ -64,8 +66,15 @@ export interface RunOptions {
   readonly outputs?: readonly string[];
 }
 
+/** GPU buffers that sessions created and have not destroyed yet, across the process (soak tests watch it). */
+let buffersAlive = 0;
+export const gpuBuffersAlive = (): number => buffersAlive;
+
 export class Session {
   private disposed = false;
+  private readonly loss: LossWatch;
+  /** The last queued call: run() and generate() execute one at a time, in call order (they share buffers). */
+  private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly manifest: Manifest,
@@ -74,7 +83,14 @@ export class Session {
     private readonly pipelines: GPUComputePipeline[],
     private readonly bindGroups: Map<string, GPUBindGroup[]>,
     private readonly readback: GPUBuffer,
-  ) {}
+  ) {
+    this.loss = new LossWatch(acquired.device, `'${manifest.model.name}'`);
+  }
+
+  /** The WebGPU device the session runs on (for interop; destroying it makes every later call fail). */
+  get device(): GPUDevice {
+    return this.acquired.device;
+  }
 
   get adapterInfo(): string {
     return this.acquired.adapterInfo;
@@ -102,10 +118,10 @@ export class Session {
           limits: manifest.requires.limits,
           ...(opts.gpu ? { gpu: opts.gpu } : {}),
         });
+    const buffers = new Map<number, GPUBuffer>();
     try {
-      checkLimits(acquired, manifest);
+      checkLimits(manifest, acquired.device, acquired.adapter, acquired.adapterInfo);
       const { device } = acquired;
-      const buffers = new Map<number, GPUBuffer>();
       const pipelines = await withErrorScopes(
         device,
         async () => {
@@ -180,16 +196,37 @@ export class Session {
         ...Object.values(manifest.entryPoints).map((e) => e.outputs.reduce((s, o) => s + Math.ceil(o.region.bytes / 4) * 4, 0)),
       );
       const readback = device.createBuffer({ label: 'readback', size: readBytes, usage: MAP_READ | COPY_DST });
+      buffersAlive += buffers.size + 1;
       return new Session(manifest, acquired, buffers, pipelines, bindGroups, readback);
     } catch (e) {
+      for (const b of buffers.values()) b.destroy();
       acquired.release();
       throw e;
     }
   }
 
-  /** Run an entry point (the main one by default) on named inputs; returns its outputs by name. */
-  async run(inputs: Readonly<Record<string, InputValue>>, entry = this.mainEntry, opts: RunOptions = {}): Promise<Record<string, OutputTensor>> {
+  /**
+   * Run an entry point (the main one by default) on named inputs; returns its outputs by name. Concurrent calls are
+   * queued and run one at a time in call order.
+   */
+  run(inputs: Readonly<Record<string, InputValue>>, entry = this.mainEntry, opts: RunOptions = {}): Promise<Record<string, OutputTensor>> {
+    return this.exclusive(() => this.runNow(inputs, entry, opts));
+  }
+
+  /** Generation (decoder artifacts), greedy or sampled: see generate.ts. Returns the new tokens. Holds the queue. */
+  generate(ids: readonly number[], opts: GenerateOptions = {}): Promise<number[]> {
+    return this.exclusive(() => generate({ manifest: this.manifest, run: (i, e, o) => this.runNow(i, e, o) }, ids, opts));
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work, work);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runNow(inputs: Readonly<Record<string, InputValue>>, entry: string, opts: RunOptions): Promise<Record<string, OutputTensor>> {
     if (this.disposed) throw new Error('session was disposed');
+    this.loss.check();
     const ep = this.manifest.entryPoints[entry];
     const groups = this.bindGroups.get(entry);
     if (!ep || !groups) throw new InputValidationError(`no entry point '${entry}' (have: ${Object.keys(this.manifest.entryPoints).join(', ')})`);
@@ -207,7 +244,7 @@ export class Session {
       if (value.length !== count) throw new InputValidationError(`input '${t.name}' has ${value.length} values; its shape [${t.shape.join(',')}] needs ${count}`);
       return { region: t.region, bytes: encode(t.dtype, toNumbers(t, value), t.region.bytes) };
     });
-    await withErrorScopes(
+    await this.loss.guard(withErrorScopes(
       device,
       () => {
         for (const u of uploads) device.queue.writeBuffer(this.buffer(u.region), u.region.offset, u.bytes, 0, Math.ceil(u.region.bytes / 4) * 4);
@@ -228,8 +265,8 @@ export class Session {
         device.queue.submit([encoder.finish()]);
       },
       `running '${entry}'`,
-    );
-    await this.readback.mapAsync(1 /* GPUMapMode.READ */);
+    ));
+    await this.loss.guard(this.readback.mapAsync(1 /* GPUMapMode.READ */));
     try {
       const all = new Uint8Array(this.readback.getMappedRange()).slice();
       const out: Record<string, OutputTensor> = {};
@@ -246,17 +283,13 @@ export class Session {
     }
   }
 
-  /** Generation (decoder artifacts), greedy or sampled: see generate.ts. Returns the new tokens. */
-  generate(ids: readonly number[], opts: GenerateOptions = {}): Promise<number[]> {
-    return generate(this, ids, opts);
-  }
-
   /** Release every GPU resource and the device. Safe to call twice. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     for (const b of this.buffers.values()) b.destroy();
     this.readback.destroy();
+    buffersAlive -= this.buffers.size + 1;
     this.acquired.release();
   }
 
@@ -265,53 +298,9 @@ export class Session {
   }
 }
 
-async function readManifest(files: ArtifactFiles): Promise<Manifest> {
-  const bytes = await files.read('manifest.json');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new ArtifactError(`${files.where}/manifest.json is not valid JSON (${(e as Error).message})`);
-  }
-  const problems = checkManifest(parsed);
-  if (problems.length) throw new ArtifactError(`${files.where}/manifest.json: ${problems.join('; ')}`);
-  return parsed as Manifest;
-}
-
-/** Read one file the manifest lists and check its size and sha256 before it is used. */
-async function readOneVerified(files: ArtifactFiles, m: Manifest, path: string): Promise<Uint8Array> {
-  const want = m.files[path];
-  if (!want) throw new ArtifactError(`${files.where}: ${path} is not listed with a hash in the manifest`);
-  const bytes = await files.read(path);
-  const got = await sha256Hex(bytes);
-  if (bytes.byteLength !== want.bytes || got !== want.sha256)
-    throw new ArtifactError(
-      `${files.where}/${path} does not match the manifest (sha256 ${got.slice(0, 16)}…, ${bytes.byteLength} bytes; expected ${want.sha256.slice(0, 16)}…, ${want.bytes} bytes): the artifact was modified or damaged; copy or compile it again`,
-    );
-  return bytes;
-}
-
-/** Read and check every listed file `wanted` selects (weights pages are read later, one at a time). */
-async function readVerified(files: ArtifactFiles, m: Manifest, wanted: (path: string) => boolean): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  for (const path of Object.keys(m.files)) if (wanted(path)) out.set(path, await readOneVerified(files, m, path));
-  for (const k of m.kernels) if (!out.has(k.file)) throw new ArtifactError(`${files.where}: kernel file ${k.file} is not listed with a hash in the manifest`);
-  for (const b of m.buffers) if (b.source && !m.files[b.source.file]) throw new ArtifactError(`${files.where}: weights file ${b.source.file} is not listed with a hash in the manifest`);
-  return out;
-}
-
 /** A caller's device wrapped so that releasing it is a no-op (the caller owns it). */
 function borrowed(d: AcquiredDevice, m: Manifest): AcquiredDevice {
   const missing = m.requires.features.filter((f) => !d.features.has(f));
   if (missing.length) throw new ArtifactError(`the given device lacks the model's required feature(s): ${missing.join(', ')}`);
   return { ...d, release: () => undefined };
-}
-
-function checkLimits(acquired: AcquiredDevice, m: Manifest): void {
-  const limits = acquired.device.limits as unknown as Record<string, number>;
-  const short = Object.entries(m.requires.limits).filter(([k, v]) => (limits[k] ?? 0) < v);
-  if (short.length)
-    throw new ArtifactError(
-      `the adapter ${acquired.adapterInfo} is below the model's requirements: ${short.map(([k, v]) => `${k} ${limits[k]} < ${v}`).join(', ')}; compile for this device's limits`,
-    );
 }

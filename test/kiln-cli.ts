@@ -8,11 +8,23 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function kiln(args: readonly string[], timeoutMs = 180_000): CliResult {
-  const r = spawnSync('node', ['bin/kiln.js', ...args], {
+export interface CliOptions {
+  readonly timeoutMs?: number;
+  /** Options for node itself, before the script (e.g. ['--import', preload]). */
+  readonly nodeArgs?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** Run as this user and group (the test runs as root, which no file permission stops). */
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export function kiln(args: readonly string[], opts: number | CliOptions = {}): CliResult {
+  const o: CliOptions = typeof opts === 'number' ? { timeoutMs: opts } : opts;
+  const r = spawnSync('node', [...(o.nodeArgs ?? []), 'bin/kiln.js', ...args], {
     encoding: 'utf8',
-    timeout: timeoutMs,
-    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+    timeout: o.timeoutMs ?? 180_000,
+    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', ...o.env },
+    ...(o.uid !== undefined ? { uid: o.uid, gid: o.gid ?? o.uid } : {}),
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

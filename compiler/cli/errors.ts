@@ -1,3 +1,5 @@
+import { isSystemErrorCode } from '../io/fs-errors.js';
+
 // Which errors are the user's to fix (printed as a message, exit 1) and which are kiln's bugs (stack, exit 2).
 const USER_ERRORS = new Set([
   'KirSyntaxError',
@@ -23,12 +25,17 @@ const USER_ERRORS = new Set([
   'TokenizerError',
   'SparsifyError',
   'OversizedWeightError',
+  'FileSystemError',
+  'OutputFolderError',
+  'DeviceLostError',
+  'LimitError',
 ]);
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A user's error: one of kiln's typed errors, or the system's about a path (permissions, space, a missing file). */
 export function isUserError(e: unknown): e is Error {
-  return e instanceof Error && (USER_ERRORS.has(e.name) || (e as NodeJS.ErrnoException).code === 'ENOENT');
+  return e instanceof Error && (USER_ERRORS.has(e.name) || isSystemErrorCode((e as NodeJS.ErrnoException).code));
 }

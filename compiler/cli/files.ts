@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ArtifactError } from '../../runtime/files.js';
 import { checkManifest } from '../../runtime/manifest-check.js';
 import type { Manifest } from '../../runtime/plan.js';
+import { FileSystemError, systemError } from '../io/fs-errors.js';
 import { UsageError } from './errors.js';
 
 /** Read a text file, turning a missing or unreadable file into a message naming it. */
@@ -10,8 +11,7 @@ export function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
+    throw systemError(e, path, 'read');
   }
 }
 
@@ -35,7 +35,7 @@ export function readManifestFile(dir: string): Manifest {
   try {
     parsed = JSON.parse(readText(path));
   } catch (e) {
-    if (e instanceof UsageError) throw new UsageError(`${e.message} (is ${dir} a kiln artifact folder?)`);
+    if (e instanceof FileSystemError) throw new FileSystemError(`${e.message} (is ${dir} a kiln artifact folder?)`, e.code, e.path);
     throw new ArtifactError(`${path} is not valid JSON (${(e as Error).message})`);
   }
   const problems = checkManifest(parsed);

@@ -3,6 +3,7 @@
 // its stack and exits 2.
 import { Command, CommanderError } from 'commander';
 import '../../ir/index.js';
+import { systemError } from '../io/fs-errors.js';
 import { isUserError } from './errors.js';
 import type { Output } from './ir-commands.js';
 
@@ -34,6 +35,7 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
     .option('--sparsity-floor <d>', 'global scope: least fraction of each layer kept non-zero', '0.02')
     .option('--device-profile <name|auto>', 'device the sparse/dense kernel choice is costed for: generic-gpu (default), lavapipe, or auto (the local adapter)')
     .option('--f16', 'target adapters with shader-f16 (f16 tensors computed natively)')
+    .option('--limit <name=value>', "the target device's value of a WebGPU limit, e.g. maxStorageBufferBindingSize=268435456: weights are split to fit it, a plan needing more is refused (repeatable)", collect, [])
     .option('--weights-dtype <f32|f16>', 'store matmul and embedding weights as f16 (half the bytes; computed in f32)', 'f32')
     .action(async (model: string, opts) => setCode(await (await modelCommands()).compileCommand(model, opts, io)));
   program
@@ -93,7 +95,8 @@ export async function main(argv: readonly string[], io: Output = defaultOutput):
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
     if (isUserError(e)) {
-      io.err(`kiln: ${e.message}`);
+      // A system error nobody wrapped still gets one line naming its path and what to do.
+      io.err(`kiln: ${(systemError(e) as Error).message}`);
       return 1;
     }
     io.err(`kiln: internal error (please report): ${(e as Error)?.stack ?? String(e)}`);

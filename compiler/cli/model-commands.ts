@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { isDType, readTensorProtoFile, tensorType } from '../../ir/index.js';
-import { Session, acquireDevice } from '../../runtime/index.js';
+import { PLAN_LIMITS, Session, acquireDevice } from '../../runtime/index.js';
 import type { SparsifyOptions } from '../../passes/index.js';
 import type { DeviceProfile } from '../sparse/cost-model.js';
 import { PROFILES, lookupProfile, profileForAdapter } from '../sparse/profiles.js';
@@ -27,6 +27,7 @@ export interface CompileCommandOptions {
   sparsityFloor?: string;
   deviceProfile?: string;
   weightsDtype?: string;
+  limit?: string[];
 }
 
 function sparsifyOptions(opts: CompileCommandOptions): SparsifyOptions | undefined {
@@ -57,6 +58,17 @@ async function deviceProfile(name: string | undefined, io: Output): Promise<Devi
   return p;
 }
 
+function parseLimits(items: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of parseAssignments(items, '--limit')) {
+    if (!PLAN_LIMITS.includes(name)) throw new UsageError(`--limit ${name}: not a limit kiln plans for (known: ${PLAN_LIMITS.join(', ')})`);
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--limit ${name}=${value}: the value must be a positive integer`);
+    out[name] = n;
+  }
+  return out;
+}
+
 function parseDims(items: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, value] of parseAssignments(items, '--dim')) {
@@ -68,6 +80,10 @@ function parseDims(items: readonly string[]): Record<string, number> {
 }
 
 export async function compileCommand(path: string, opts: CompileCommandOptions, io: Output): Promise<number> {
+  // Refuse an output folder kiln may not write before spending any time on the model (writeArtifact checks again).
+  const { inspectOutputFolder } = await import('../emit/output-dir.js');
+  inspectOutputFolder(opts.output);
+  const limits = parseLimits(opts.limit ?? []);
   const { program, declared } = loadProgram(path, { ...opts, dims: parseDims(opts.dim ?? []) }, io);
   const { compileProgram } = await import('../compile.js');
   const { writeArtifact } = await import('../emit/write.js');
@@ -82,6 +98,7 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
     ...(sparsify ? { sparsify } : {}),
     ...(profile ? { profile } : {}),
     weightsDtype,
+    limits,
   });
   writeArtifact(opts.output, artifact);
   const m = artifact.manifest;

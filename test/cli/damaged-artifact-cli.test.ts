@@ -47,6 +47,6 @@ describe('a damaged artifact folder', () => {
   it('that is not an artifact at all says so', async () => {
     const r = await kiln('inspect', tmpdir());
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/manifest\.json: no such file \(is .* a kiln artifact folder\?\)/);
+    expect(r.err).toMatch(/manifest\.json: no such file or directory \(ENOENT\); check the path \(is .* a kiln artifact folder\?\)/);
   });
 });
