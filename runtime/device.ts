@@ -13,6 +13,8 @@ export interface AcquireOptions {
   readonly powerPreference?: GPUPowerPreference;
   /** Limits the work needs (a model's requires.limits); those above WebGPU's defaults are requested from the adapter. */
   readonly limits?: Readonly<Record<string, number>>;
+  /** Request every limit kiln plans for at the adapter's best (a device shared by models not known yet). */
+  readonly bestLimits?: boolean;
 }
 
 /** WebGPU's default limits for the ones kiln's manifests name: only values above these must be requested. */
@@ -92,8 +94,9 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<Acquired
   const requiredFeatures = [...new Set([...(opts.features ?? []), ...(opts.optionalFeatures ?? []).filter((f) => adapter.features.has(f))])];
   // Ask for a raised limit up to what the adapter offers; a shortfall is reported by the caller naming the kernel.
   const offered = adapter.limits as unknown as Record<string, number>;
+  const wanted = opts.bestLimits ? { ...offered, ...opts.limits } : (opts.limits ?? {});
   const requiredLimits = Object.fromEntries(
-    Object.entries(opts.limits ?? {})
+    Object.entries(wanted)
       .filter(([k, v]) => k in DEFAULT_LIMITS && v > DEFAULT_LIMITS[k]!)
       .map(([k, v]) => [k, Math.min(v, offered[k] ?? DEFAULT_LIMITS[k]!)]),
   );

@@ -3,17 +3,22 @@
 // the inputs, records one command encoder with every dispatch and the output copies, submits once, and reads
 // back. dispose() releases the device, after which a Node process can exit on its own.
 import { type TypedArray, byteLength, decode, encode } from './codec.js';
-import { type AcquiredDevice, acquireDevice } from './device.js';
+import { type AcquiredDevice, DeviceError, acquireDevice } from './device.js';
+import { sharedDevice } from './device-pool.js';
 import { withErrorScopes } from './errors.js';
 import { readManifest, readOneVerified, readVerified } from './artifact-read.js';
 import { ArtifactError, type ArtifactFiles, openArtifact } from './files.js';
 import { type GenerateOptions, generate } from './generate.js';
 import { LossWatch } from './device-loss.js';
 import { checkLimits } from './limits.js';
+import { kernelPipeline } from './pipelines.js';
 import type { IOTensor, Manifest, Region } from './plan.js';
 
 export interface LoadOptions {
-  /** Use this GPU (e.g. navigator.gpu, or a `webgpu` create() result) instead of the default. */
+  /**
+   * Use a device of its own from this GPU (e.g. navigator.gpu, or a `webgpu` create() result). Without `gpu` or
+   * `device`, sessions share one device per process (device-pool.ts).
+   */
   readonly gpu?: GPU;
   /**
    * Run on this already-acquired device instead of acquiring one (many sessions can share it); the session then
@@ -113,11 +118,9 @@ export class Session {
     const contents = await readVerified(files, manifest, (path) => !weightFiles.has(path));
     const acquired = opts.device
       ? borrowed(opts.device, manifest)
-      : await acquireDevice({
-          features: manifest.requires.features as GPUFeatureName[],
-          limits: manifest.requires.limits,
-          ...(opts.gpu ? { gpu: opts.gpu } : {}),
-        });
+      : opts.gpu
+        ? await acquireDevice({ features: manifest.requires.features as GPUFeatureName[], limits: manifest.requires.limits, gpu: opts.gpu })
+        : withFeatures(await sharedDevice(), manifest);
     const buffers = new Map<number, GPUBuffer>();
     try {
       checkLimits(manifest, acquired.device, acquired.adapter, acquired.adapterInfo);
@@ -134,33 +137,7 @@ export class Session {
           // Pipelines compile while the weights pages are read, checked and uploaded one at a time (a page is
           // dropped once uploaded, so a large model never sits whole in memory).
           const compiled = Promise.all(
-            manifest.kernels.map(async (k) => {
-              const code = new TextDecoder().decode(contents.get(k.file)!);
-              const module = device.createShaderModule({ label: k.file, code });
-              const errors = (await module.getCompilationInfo()).messages.filter((msg) => msg.type === 'error');
-              if (errors.length)
-                throw new ArtifactError(`${files.where}/${k.file} does not compile on ${acquired.adapterInfo}: ${errors.map((e) => `${e.lineNum}:${e.linePos}: ${e.message}`).join('; ')}`);
-              const layout = device.createBindGroupLayout({
-                label: k.file,
-                entries: k.bindings.map((b) => ({
-                  binding: b.binding,
-                  visibility: 4 /* GPUShaderStage.COMPUTE */,
-                  buffer: { type: b.access === 'read' ? 'read-only-storage' : b.access === 'uniform' ? 'uniform' : 'storage' },
-                })),
-              });
-              try {
-                return await device.createComputePipelineAsync({
-                  label: k.file,
-                  layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-                  compute: { module, entryPoint: k.entryPoint },
-                });
-              } catch (e) {
-                // The WGSL compiled, so its declared entry point or bindings disagree with the manifest's.
-                throw new ArtifactError(
-                  `${files.where}/${k.file}: no pipeline for entry point '${k.entryPoint}' with the manifest's ${k.bindings.length} binding(s) on ${acquired.adapterInfo} (${(e as Error).message}); manifest.json and the kernel do not match: compile the model again`,
-                );
-              }
-            }),
+            manifest.kernels.map((k) => kernelPipeline(device, k, new TextDecoder().decode(contents.get(k.file)!), `${files.where}/${k.file}`, acquired.adapterInfo)),
           );
           for (const b of manifest.buffers) {
             if (!b.source) continue;
@@ -303,4 +280,12 @@ function borrowed(d: AcquiredDevice, m: Manifest): AcquiredDevice {
   const missing = m.requires.features.filter((f) => !d.features.has(f));
   if (missing.length) throw new ArtifactError(`the given device lacks the model's required feature(s): ${missing.join(', ')}`);
   return { ...d, release: () => undefined };
+}
+
+/** The shared device, if it has the model's features (it has every one its adapter offers). */
+function withFeatures(d: AcquiredDevice, m: Manifest): AcquiredDevice {
+  const missing = m.requires.features.filter((f) => !d.features.has(f));
+  if (!missing.length) return d;
+  d.release();
+  throw new DeviceError(`adapter ${d.adapterInfo} lacks required feature(s): ${missing.join(', ')}`);
 }

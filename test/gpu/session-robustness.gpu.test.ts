@@ -1,7 +1,7 @@
 // A session under stress on the adapter: the device lost in the middle of generate() and run() (device.destroy())
 // rejects the pending call with a DeviceLostError and a new load in the same process generates the same tokens;
 // concurrent run() calls are queued and each gets its own inputs' outputs; two sessions of one artifact work side
-// by side; and sessions give back every GPU buffer they made.
+// by side on the process's shared device; and sessions give back every GPU buffer they made.
 import { describe, expect, it } from 'vitest';
 import { compileGraph, compileProgram } from '../../compiler/compile.js';
 import { artifactFiles } from '../../compiler/emit/in-memory.js';
@@ -45,7 +45,9 @@ describe('device loss', () => {
     await expect(first.run({ [model.generation!.ids]: [1], [model.generation!.position]: [0], [model.generation!.length]: [1] }, 'decode')).rejects.toThrow(DeviceLostError);
     first.dispose();
 
+    // The lost device has left the process's pool: the reload gets a fresh one.
     const again = await Session.load(decoder);
+    expect(again.device).not.toBe(first.device);
     try {
       expect(await again.generate(prompt, { maxNewTokens: TOKENS, stopAtEos: false })).toEqual(before);
     } finally {
@@ -86,6 +88,8 @@ describe('concurrency', () => {
 
   it('two sessions of one artifact in one process run side by side, and generate() waits for queued runs', async () => {
     const [a, b] = await Promise.all([Session.load(decoder), Session.load(decoder)]);
+    // Sessions that bring no device share the process's one.
+    expect(a.device).toBe(b.device);
     try {
       const [ta, tb] = await Promise.all([a.generate(prompt, { maxNewTokens: TOKENS, stopAtEos: false }), b.generate(prompt, { maxNewTokens: TOKENS, stopAtEos: false })]);
       expect(ta).toEqual(tb);
