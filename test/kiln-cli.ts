@@ -13,18 +13,17 @@ export interface CliOptions {
   /** Options for node itself, before the script (e.g. ['--import', preload]). */
   readonly nodeArgs?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
-  /** Run as this user and group (the test runs as root, which no file permission stops). */
-  readonly uid?: number;
-  readonly gid?: number;
+  /** A command that runs node (e.g. ['setpriv', ...] to drop root's power over file permissions). */
+  readonly prefix?: readonly string[];
 }
 
 export function kiln(args: readonly string[], opts: number | CliOptions = {}): CliResult {
   const o: CliOptions = typeof opts === 'number' ? { timeoutMs: opts } : opts;
-  const r = spawnSync('node', [...(o.nodeArgs ?? []), 'bin/kiln.js', ...args], {
+  const [cmd, ...pre] = [...(o.prefix ?? []), 'node'];
+  const r = spawnSync(cmd!, [...pre, ...(o.nodeArgs ?? []), 'bin/kiln.js', ...args], {
     encoding: 'utf8',
     timeout: o.timeoutMs ?? 180_000,
     env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', ...o.env },
-    ...(o.uid !== undefined ? { uid: o.uid, gid: o.gid ?? o.uid } : {}),
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -8,12 +8,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type CliResult, kiln } from '../kiln-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kiln-syserr-'));
-chmodSync(root, 0o755); // readable by the unprivileged user below
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const MODEL = ['examples/mlp.kir', '--dim', 'batch=2'];
-// Root ignores file permissions, so the read-only case runs kiln as `nobody` when the tests run as root.
-const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+// Root ignores file permissions (CAP_DAC_OVERRIDE): as root, the read-only case runs kiln without that capability.
+const asUser = process.getuid?.() === 0 ? { prefix: ['setpriv', '--bounding-set=-dac_override,-dac_read_search'] } : {};
 
 /** Exit 1 and a single `kiln: ...` line matching `message`: no stack trace, no internal error. */
 function expectOneLine(r: CliResult, message: RegExp): void {
