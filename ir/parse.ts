@@ -195,7 +195,8 @@ function failureOffset(text: string, pos: number, expected: readonly string[]): 
   while (end > 0 && /\s/.test(text[end - 1]!)) end--;
   if (!text.slice(end, pos).includes('\n')) return pos;
   for (;;) {
-    const lineStart = text.lastIndexOf('\n', end - 1) + 1;
+    // (At end 0, lastIndexOf would search from 0 and find a newline there, looping forever on a leading blank line.)
+    const lineStart = end > 0 ? text.lastIndexOf('\n', end - 1) + 1 : 0;
     const code = withoutComment(text.slice(lineStart, end)).trimEnd();
     if (code.length > 0 || lineStart === 0) return lineStart + code.length;
     end = lineStart - 1; // a blank or comment-only line: look at the one before

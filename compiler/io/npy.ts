@@ -52,6 +52,8 @@ export function readNpy(bytes: Uint8Array, file: string): NpyArray {
   const dims = shapeText!.split(',').map((s) => s.trim()).filter(Boolean);
   if (dims.some((d) => !/^\d+$/.test(d))) fail(`shape (${shapeText}) must list non-negative integers`);
   const shape = dims.map(Number);
+  // A zero dim makes the element count 0 whatever the others are, so the size check below cannot catch these.
+  if (!shape.every(Number.isSafeInteger)) fail(`shape (${shapeText}) has a dim over 2^53, which no array has; the header is damaged`);
   const count = shape.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
   if (dataStart + count * kind!.bytes > bytes.byteLength) fail(`expected ${count} elements of ${descr} but the file is too short`);

@@ -6,32 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OnnxImportError, importOnnx } from '../../ir/import/onnx/index.js';
 import { sharedDir } from '../shared.js';
-import { DT, attrInts, attrString, encodeModel, f32Tensor, i64Tensor, model, node, valueInfo } from './onnx-build.js';
-
-/** A small conv net with every kind of field the importer reads: initializers, attributes, a shape input. */
-function smallModel(): Uint8Array {
-  return encodeModel(
-    model({
-      opset: 13,
-      nodes: [
-        node('Conv', ['x', 'w', 'b'], ['c'], { kernel_shape: attrInts([3, 3]), pads: attrInts([1, 1, 1, 1]), auto_pad: attrString('NOTSET') }, { name: 'conv' }),
-        node('Relu', ['c'], ['r']),
-        node('MaxPool', ['r'], ['p'], { kernel_shape: attrInts([2, 2]), strides: attrInts([2, 2]) }),
-        node('Shape', ['p'], ['s']),
-        node('Reshape', ['p', 'flat'], ['f']),
-        node('MatMul', ['f', 'fc'], ['y']),
-      ],
-      inputs: [valueInfo('x', DT.FLOAT, [1, 1, 4, 4])],
-      outputs: [valueInfo('y', DT.FLOAT, [1, 2])],
-      initializers: [
-        f32Tensor('w', [2, 1, 3, 3], Array.from({ length: 18 }, (_, i) => i / 10)),
-        f32Tensor('b', [2], [0.5, -0.5]),
-        i64Tensor('flat', [2], [1, -1]),
-        f32Tensor('fc', [8, 2], Array.from({ length: 16 }, (_, i) => i)),
-      ],
-    }),
-  );
-}
+import { smallModel } from '../../scripts/fuzz/onnx-models.js';
+import { DT, encodeModel, f32Tensor, model, node, singleOp, valueInfo } from './onnx-build.js';
 
 const FILE = 'fuzz.onnx';
 
@@ -83,4 +59,43 @@ fuzz('mnist-8', () => (shared ? new Uint8Array(readFileSync(join(shared, 'models
 it('names the file and the reason for truncated bytes', () => {
   const bytes = smallModel();
   expect(() => importOnnx(bytes.subarray(0, 40), { file: FILE })).toThrow(/^fuzz\.onnx: not a valid ONNX model: /);
+});
+
+// Found by `npm run fuzz` (onnx): each of these was an "internal error" (a kiln bug surfacing as a bare Error
+// inside the importer) before the importer checked for it; now each names the node and what is wrong.
+describe('refuses damaged graphs with a message naming the node', () => {
+  const x = valueInfo('x', DT.FLOAT, [2, 3]);
+  const y = valueInfo('y', DT.FLOAT);
+  const refuse = (bytes: Uint8Array, message: string) => expect(() => importOnnx(bytes, { file: FILE })).toThrow(message);
+
+  it('a node output that redefines a graph input, or a graph input declared twice', () => {
+    const redefined = encodeModel(model({ nodes: [node('Relu', ['x'], ['x']), node('Relu', ['x'], ['y'])], inputs: [x], outputs: [y] }));
+    refuse(redefined, "fuzz.onnx: node (Relu, opset 17, outputs 'x'): output 'x' is already defined (by an earlier node, a graph input, an initializer or this node)");
+    refuse(encodeModel(model({ nodes: [node('Relu', ['x'], ['y'])], inputs: [x, x], outputs: [y] })), "fuzz.onnx: graph input 'x' is declared twice");
+  });
+
+  it('a shape input or an axis of floats where integers belong', () => {
+    const axes = f32Tensor('axes', [1], [0.9]);
+    const starts = { name: 'starts', data_type: DT.INT64, dims: [1], int64_data: [0] };
+    const ends = { name: 'ends', data_type: DT.INT64, dims: [1], int64_data: [1] };
+    const bytes = singleOp('Slice', [x], [y], {}, { opset: 13, initializers: [starts, ends, axes] });
+    refuse(bytes, "fuzz.onnx: node 'slice_node' (Slice, opset 13, outputs 'y'): Slice axes (input 'axes') must hold integers, got 0.8999999761581421");
+    const axis = f32Tensor('axis', [], [0.7]);
+    refuse(singleOp('CumSum', [x], [y], {}, { initializers: [axis] }), "node 'cumsum_node' (CumSum, opset 17, outputs 'y'): CumSum axis (input 'axis') must be an integer, got 0.699999988079071");
+    refuse(singleOp('Trilu', [x], [y], {}, { initializers: [f32Tensor('k', [], [1.5])] }), "Trilu k (input 'k') must be an integer, got 1.5");
+  });
+
+  it('an op short of inputs', () => {
+    refuse(encodeModel(model({ nodes: [node('Identity', [], ['y'])], inputs: [x], outputs: [y] })), "node (Identity, opset 17, outputs 'y'): Identity passes its input through, but the node has no input");
+    const range = (inputs: string[], values: number[]) =>
+      encodeModel(model({ nodes: [node('Range', inputs, ['y'])], inputs: [x], outputs: [y], initializers: values.map((v, i) => f32Tensor(inputs[i]!, [], [v])) }));
+    refuse(range(['start'], [0]), "node (Range, opset 17, outputs 'y'): Range needs its limit input (input 1)");
+    refuse(range(['start', 'limit', 'delta'], [0, Infinity, 1]), 'Range from 0 to Infinity by 1 has no finite length');
+  });
+
+  it('a required attribute missing', () => {
+    refuse(singleOp('Concat', [x], [y]), "fuzz.onnx: node 'concat_node' (Concat, opset 17, outputs 'y'): Concat needs attribute 'axis' (int), which the node does not set");
+    const x4 = valueInfo('x', DT.FLOAT, [1, 1, 4, 4]);
+    refuse(singleOp('MaxPool', [x4], [y], { strides: { type: 7, ints: [1, 1] } }), "MaxPool needs attribute 'kernel_shape' (ints), which the node does not set");
+  });
 });

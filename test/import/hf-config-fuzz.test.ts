@@ -6,17 +6,11 @@ import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HfImportError, importHf } from '../../ir/import/hf/index.js';
+import { badConfigValue } from '../../scripts/fuzz/target-config.js';
 import { type CheckpointFamily, presetConfig } from '../../scripts/lib/checkpoints.js';
 import { tempCheckpoint } from './hf-fixtures.js';
 
 const FAMILIES: readonly CheckpointFamily[] = ['llama', 'gpt2', 'bert'];
-
-const badValue = fc.oneof(
-  fc.constantFrom(null, true, false, '', 'abc', 'toString', '__proto__', 'constructor', [], {}, [1, 2], 0, -1, -0, 0.5, 1.5, 1e12, 2 ** 31, 2 ** 53, Number.MAX_VALUE, 1e-300),
-  fc.integer({ min: -5, max: 4096 }),
-  fc.double({ noNaN: true }),
-  fc.string({ maxLength: 8 }),
-);
 
 /** Runs the import; returns 'ok' or the error, and fails the test on anything but an HfImportError. */
 function outcome(configPath: string, weights: string): 'ok' | string {
@@ -37,7 +31,7 @@ describe.each(FAMILIES)('%s config.json, damaged', (family) => {
 
   it('one key replaced by a wrong value or removed: a valid model or an HfImportError naming the file', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...keys), fc.option(badValue, { nil: undefined }), (key, value) => {
+      fc.property(fc.constantFrom(...keys), fc.option(badConfigValue, { nil: undefined }), (key, value) => {
         const config: Record<string, unknown> = { ...valid };
         if (value === undefined) delete config[key];
         else config[key] = value;

@@ -1,73 +1,19 @@
 // Property tests for the safetensors reader: whatever bytes a file holds, opening it either yields tensors whose
 // ranges are sound (inside the data section, sized by their shape, disjoint) or throws a SafetensorsError —
 // never another exception, never a hang. Valid files come from the writer, which the round trip checks too.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXTERNAL_FORMATS, type ExternalFormat, FORMAT_BYTES, FORMAT_DTYPE, formatFits } from '../../ir/external.js';
-import { bindWeights, type Checkpoint, openCheckpoint, SafetensorsError, writeSafetensors } from '../../ir/import/safetensors/index.js';
+import { EXTERNAL_FORMATS, FORMAT_BYTES, FORMAT_DTYPE, formatFits } from '../../ir/external.js';
+import { bindWeights, type Checkpoint, openCheckpoint, SafetensorsError } from '../../ir/import/safetensors/index.js';
 import { parseKir } from '../../ir/parse.js';
+import { type Spec, arbAnyHeader, arbMetadata, arbSpecs, assemble, byteCount, bytesOf, split, writeValid } from '../../scripts/fuzz/safetensors-specs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kiln-safetensors-fuzz-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const scratch = (name: string) => join(root, name);
-
-interface Spec {
-  readonly name: string;
-  readonly format: ExternalFormat;
-  readonly shape: number[];
-  readonly seed: number;
-}
-
-const arbSpecs = fc.uniqueArray(
-  fc.record({
-    name: fc.string({ unit: 'binary', maxLength: 10 }).filter((n) => n !== '__metadata__'),
-    format: fc.constantFrom(...EXTERNAL_FORMATS),
-    shape: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }),
-    seed: fc.integer({ min: 0, max: 255 }),
-  }),
-  { selector: (t) => t.name, maxLength: 6 },
-);
-
-const arbMetadata = fc.option(fc.dictionary(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), { maxKeys: 3 }), { nil: undefined });
-
-const byteCount = (s: Spec) => s.shape.reduce((a, b) => a * b, 1) * FORMAT_BYTES[s.format];
-const bytesOf = (s: Spec) => Uint8Array.from({ length: byteCount(s) }, (_, i) => (s.seed + i * 31) & 255);
-
-/** Write the specs with the writer (chunks of 3 bytes) and return the file's bytes. */
-function writeValid(path: string, specs: readonly Spec[], metadata?: Record<string, string>): Uint8Array {
-  writeSafetensors(
-    path,
-    specs.map((s) => ({
-      name: s.name,
-      format: s.format,
-      shape: s.shape,
-      *chunks() {
-        const b = bytesOf(s);
-        for (let at = 0; at < b.length; at += 3) yield b.subarray(at, at + 3);
-      },
-    })),
-    metadata,
-  );
-  return new Uint8Array(readFileSync(path));
-}
-
-/** The parts of a valid file: header JSON (parsed) and data section. */
-function split(bytes: Uint8Array): { header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>; data: Uint8Array } {
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))), data: bytes.subarray(8 + n) };
-}
-
-function assemble(header: unknown, data: Uint8Array, headerLength?: bigint): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, headerLength ?? BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
 
 /** Open `bytes` as a file: the checkpoint, or the SafetensorsError; any other exception fails the property. */
 function attempt(bytes: Uint8Array, name = 'fuzz.safetensors'): Checkpoint | SafetensorsError {
@@ -197,20 +143,8 @@ describe('safetensors fuzzing', () => {
   }, 60_000);
 
   it('either opens soundly or refuses any JSON as a header, and any bytes as a file', () => {
-    const header = fc.oneof(
-      fc.jsonValue(),
-      fc.dictionary(
-        fc.string({ maxLength: 4 }),
-        fc.record({
-          dtype: fc.oneof(fc.constantFrom(...EXTERNAL_FORMATS, 'F8_E5M2', 'X'), fc.jsonValue()),
-          shape: fc.oneof(fc.array(fc.integer({ min: -1, max: 4 }), { maxLength: 3 }), fc.jsonValue()),
-          data_offsets: fc.oneof(fc.tuple(fc.integer({ min: -1, max: 64 }), fc.integer({ min: -1, max: 64 })), fc.jsonValue()),
-        }),
-        { maxKeys: 4 },
-      ),
-    );
     fc.assert(
-      fc.property(header, fc.integer({ min: 0, max: 64 }), (h, dataBytes) => {
+      fc.property(arbAnyHeader, fc.integer({ min: 0, max: 64 }), (h, dataBytes) => {
         const bytes = assemble(h, new Uint8Array(dataBytes));
         const result = attempt(bytes);
         if (!(result instanceof SafetensorsError)) expectSound(result, bytes.length);

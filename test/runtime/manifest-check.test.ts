@@ -39,6 +39,10 @@ describe('checkManifest', () => {
     expect(edited(plain, (c) => delete c.entryPoints.run.dispatches[0].label)).toContain('manifest.entryPoints.run.dispatches[0].label is missing');
     expect(edited(plain, (c) => (c.entryPoints.run.outputs[0].dtype = 'f64'))).toContain('manifest.entryPoints.run.outputs[0].dtype: unknown dtype "f64"');
     expect(edited(decoder, (c) => (c.generation.chunk = 0))).toContain('manifest.generation.chunk must be an integer in 1..9007199254740991, got 0');
+    // Found by `npm run fuzz` (manifest): `kiln inspect` prints costs, memory and sparsity, and crashed on these.
+    expect(edited(plain, (c) => delete c.entryPoints.run.dispatches[0].cost.flops)).toContain('manifest.entryPoints.run.dispatches[0].cost.flops is missing');
+    expect(edited(plain, (c) => (c.memory = { arenaBytes: 0 }))).toContain('manifest.memory.noReuseBytes is missing');
+    expect(edited(plain, (c) => (c.sparsity = { profile: 'p', layers: [{}] }))).toContain('manifest.sparsity.layers[0].weight is missing');
   });
 
   it('names references that do not resolve', () => {

@@ -71,14 +71,17 @@ export class NodeContext {
     return c;
   }
 
-  /** A shape-like input as numbers, or undefined when omitted. */
+  /** A shape-like input as integers, or undefined when omitted. */
   constInts(i: number, what: string): number[] | undefined {
-    return this.has(i) ? Array.from(this.requireConst(i, what).data) : undefined;
+    const values = this.constValues(i, what);
+    const bad = values?.find((v) => !Number.isInteger(v));
+    if (bad !== undefined) invalid(`${this.op} ${what} (input '${this.input(i)}') must hold integers, got ${bad}; store it as an int64 tensor`);
+    return values;
   }
 
   /** A known input's values as plain numbers (floats or ints), or undefined when omitted. */
   constValues(i: number, what: string): number[] | undefined {
-    return this.constInts(i, what);
+    return this.has(i) ? Array.from(this.requireConst(i, what).data) : undefined;
   }
 
   /** A scalar (or one-element) input's value, or undefined when omitted. */
@@ -87,6 +90,13 @@ export class NodeContext {
     const t = this.requireConst(i, what);
     if (t.data.length !== 1) return invalid(`${this.op} ${what} must hold one value, got shape [${t.shape.join(',')}]`);
     return t.data[0]!;
+  }
+
+  /** A scalar input that must be an integer (an axis, a diagonal offset), or undefined when omitted. */
+  constIntScalar(i: number, what: string): number | undefined {
+    const v = this.constScalar(i, what);
+    if (v !== undefined && !Number.isInteger(v)) invalid(`${this.op} ${what} (input '${this.input(i)}') must be an integer, got ${v}; store it as an int64 tensor`);
+    return v;
   }
 
   // --- outputs ------------------------------------------------------------------------------------------
@@ -107,6 +117,7 @@ export class NodeContext {
 
   /** Output k is the same value as `name` (Identity and friends). */
   alias(k: number, name: string): void {
+    if (!name) invalid(`${this.op} passes its input through, but the node has no input`);
     if (this.output(k)) this.values.alias(this.output(k), name);
   }
 

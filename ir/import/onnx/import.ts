@@ -169,6 +169,7 @@ class Importer {
       if (!names.has(k) || initialized.has(k)) invalid(`inputValues names '${k}', which is not a graph input of the model`);
     for (const vi of this.graph.input) {
       const name = vi.name || invalid('a graph input has no name');
+      if (this.values.defined(name) && !initialized.has(name)) invalid(`graph input '${name}' is declared twice`);
       if (initialized.has(name)) {
         this.note(`input '${name}' has an initializer; kiln treats it as a constant`);
         continue;
@@ -226,6 +227,11 @@ class Importer {
       const cx = new NodeContext(node, this.opset, this.values, used, this.note);
       for (let i = 0; i < node.input.length; i++)
         if (cx.has(i) && !this.values.defined(cx.input(i))) invalid(`input '${cx.input(i)}' is not defined by any earlier node, input or initializer`);
+      // ONNX values have one producer; a second one would silently shadow the first.
+      node.output.forEach((o, k) => {
+        if (o && (this.values.defined(o) || node.output.indexOf(o) < k))
+          invalid(`output '${o}' is already defined (by an earlier node, a graph input, an initializer or this node); every value must have one producer`);
+      });
       rule.map(cx);
       node.output.forEach((o, k) => {
         if (o && cx.used(k) && !this.values.defined(o)) throw new Error(`the ${op} rule did not define output '${o}'`);

@@ -5,7 +5,7 @@
 import type { AttrValue, Attrs } from '../../graph.js';
 import { lookupOp } from '../../op.js';
 import type { NodeContext } from './context.js';
-import { unsupported } from './errors.js';
+import { invalid, unsupported } from './errors.js';
 
 export interface OpRule {
   /** ONNX op_type in the default domain. */
@@ -64,11 +64,21 @@ function readAttr(cx: NodeContext, name: string, kind: string): AttrValue | unde
   }
 }
 
+/**
+ * `attrs` (copied from the node by passAttrs) as they are, or an error naming the attribute the IR op requires
+ * and the node lacks: copied attributes are the model's own, so a missing one is the model's problem.
+ */
+export function requireAttrs(cx: NodeContext, irOp: string, attrs: Record<string, AttrValue>): Record<string, AttrValue> {
+  for (const [name, spec] of Object.entries(lookupOp(irOp)?.attrs ?? {}))
+    if (spec.required && attrs[name] === undefined) invalid(`${cx.op} needs attribute '${name}' (${spec.kind}), which the node does not set`);
+  return attrs;
+}
+
 /** A rule that maps the op one-to-one onto the IR op of the same (or another) name, attributes copied. */
 export function direct(irOp?: string, ignore: readonly string[] = []): (cx: NodeContext) => void {
   return (cx) => {
     const op = irOp ?? cx.op;
-    cx.emitOutputs(op, cx.node.input, passAttrs(cx, op, ignore));
+    cx.emitOutputs(op, cx.node.input, requireAttrs(cx, op, passAttrs(cx, op, ignore)));
   };
 }
 

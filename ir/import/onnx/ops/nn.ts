@@ -8,7 +8,7 @@ import { scalarTensor } from '../../../tensor.js';
 import type { NodeContext } from '../context.js';
 import { ONNX_DTYPE, runtimeDType } from '../dtypes.js';
 import { unsupported } from '../errors.js';
-import { type OpRule, direct, passAttrs, rejectUsedOutputs, rules } from '../rule.js';
+import { type OpRule, direct, passAttrs, rejectUsedOutputs, requireAttrs, rules } from '../rule.js';
 
 /** Softmax/LogSoftmax 1-12: the input is coerced to 2-D at `axis` (default 1) and normalised over the inner block. */
 function softmaxFlattened(cx: NodeContext): void {
@@ -46,7 +46,7 @@ function globalMaxPool(cx: NodeContext): void {
 /** MaxPool's optional Indices output (8+) is not computed. */
 function maxPool(cx: NodeContext): void {
   rejectUsedOutputs(cx, 1, 'Indices');
-  cx.emitOutputs('MaxPool', [cx.input(0)], passAttrs(cx, 'MaxPool'));
+  cx.emitOutputs('MaxPool', [cx.input(0)], requireAttrs(cx, 'MaxPool', passAttrs(cx, 'MaxPool')));
 }
 
 /**

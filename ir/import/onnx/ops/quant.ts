@@ -39,7 +39,7 @@ function dequantizeLinear(cx: NodeContext, attrsSince: number): void {
 }
 
 function trilu(cx: NodeContext): void {
-  const k = cx.constScalar(1, 'k') ?? 0;
+  const k = cx.constIntScalar(1, 'k') ?? 0;
   cx.emitOutputs('Trilu', [cx.input(0)], { upper: cx.attrs.int('upper', 1), k });
 }
 

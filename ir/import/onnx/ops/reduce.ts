@@ -59,7 +59,7 @@ function logSumExp(cx: NodeContext, attrs: Attrs): void {
 }
 
 function cumSum(cx: NodeContext): void {
-  const axis = cx.constScalar(1, 'axis') ?? invalid('CumSum needs its axis input');
+  const axis = cx.constIntScalar(1, 'axis') ?? invalid('CumSum needs its axis input');
   cx.emitOutputs('CumSum', [cx.input(0)], { axis, exclusive: cx.attrs.int('exclusive', 0), reverse: cx.attrs.int('reverse', 0) });
 }
 

@@ -56,9 +56,10 @@ function constantOfShape(cx: NodeContext): void {
 
 function range(cx: NodeContext): void {
   const start = cx.requireConst(0, 'start');
-  const [s, limit, delta] = [0, 1, 2].map((i) => cx.constScalar(i, ['start', 'limit', 'delta'][i]!)!) as [number, number, number];
+  const [s, limit, delta] = (['start', 'limit', 'delta'] as const).map((what, i) => cx.constScalar(i, what) ?? invalid(`Range needs its ${what} input (input ${i})`));
   if (delta === 0) invalid('Range delta is 0');
   const n = Math.max(Math.ceil((limit - s) / delta), 0);
+  if (!Number.isFinite(n)) invalid(`Range from ${s} to ${limit} by ${delta} has no finite length`);
   if (n > 2 ** 28) unsupported('attribute', `Range of ${n} elements is too large to fold`);
   cx.setConst(0, makeTensor(start.dtype, [n], (i) => s + i * delta));
 }
