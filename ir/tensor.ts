@@ -35,8 +35,16 @@ export function tensorsIdentical(a: Tensor, b: Tensor): boolean {
 }
 
 /**
- * Largest violation of |a-b| <= atol + rtol*|b| (0 when within tolerance); NaN/inf must match exactly.
- * Returns Infinity on a dtype or shape mismatch.
+ * Largest violation of |a-b| <= atol + rtol*|b|, b being the reference (0 when within tolerance). Special values
+ * must be as the reference has them, or the result is Infinity:
+ *   - NaN exactly where b is NaN, whatever its sign or payload;
+ *   - the same infinity where b is infinite (and no infinity where b is finite);
+ *   - with atol = 0, the same sign of zero where b is ±0. The tolerance around zero is then zero itself, so -0
+ *     for +0 is as wrong as any other value there. With atol > 0 every value within atol of zero passes, of
+ *     either sign and zero or not, so the sign of a zero result is below the comparison's resolution: callers
+ *     that need it compare with atol = 0 (ops that round once, select or move values).
+ * Subnormals are ordinary finite values: no flush-to-zero allowance (the adapters kiln is tested on preserve
+ * them; see test/gpu/special-values.gpu.test.ts). Returns Infinity on a dtype or shape mismatch.
  */
 export function toleranceExcess(a: Tensor, b: Tensor, rtol: number, atol: number): number {
   if (a.dtype !== b.dtype || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) return Infinity;
@@ -52,6 +60,7 @@ export function toleranceExcess(a: Tensor, b: Tensor, rtol: number, atol: number
       if (x !== y) return Infinity;
       continue;
     }
+    if (atol === 0 && y === 0 && x === 0 && !Object.is(x, y)) return Infinity;
     worst = Math.max(worst, Math.abs(x - y) - (atol + rtol * Math.abs(y)));
   }
   return worst;

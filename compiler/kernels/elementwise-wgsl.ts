@@ -7,7 +7,7 @@ import type { DType } from '../../ir/dtype.js';
 import type { AttrReader } from '../../ir/op.js';
 import { intRange } from '../../ir/dtype.js';
 import type { Expr, Scalar } from '../wgsl/ast.js';
-import { add, builtin, call, div, eq, gt, lit, lor, lt, mul, neg, select, sub } from '../wgsl/dsl.js';
+import { add, builtin, call, div, eq, gt, lit, lt, mul, neg, select, sub } from '../wgsl/dsl.js';
 import { castExpr, computeScalar, wrapToDType } from './convert-wgsl.js';
 
 export interface RowContext {
@@ -24,8 +24,6 @@ export type WgslRow = (xs: readonly Expr[], cx: RowContext) => Expr;
 
 const f = lit.f32;
 const NAN = f(NaN);
-const INF = f(Infinity);
-const isnan = (x: Expr): Expr => call('kiln_isnan', x);
 
 /** f32 rows only (the IR restricts these ops to float dtypes). */
 const float1 =
@@ -33,17 +31,19 @@ const float1 =
   ([x]) =>
     fn(x!);
 
-/** Logistic function without overflow: exp is only taken of -|x|. */
+/** Logistic function without overflow: exp is only taken of -|x| (kiln_exp: tiny results stay subnormal). */
 function sigmoid(x: Expr): Expr {
-  const e = builtin('exp', neg(builtin('abs', x)));
+  const e = call('kiln_exp', neg(builtin('abs', x)));
   const s = div(f(1), add(f(1), e));
   return select(lt(x, f(0)), mul(e, s), s);
 }
 
-/** NaN-propagating min/max for floats (WGSL's min/max leave NaN operands indeterminate). */
+/**
+ * min/max as the reference's Math.min/Math.max: for floats the prelude's kiln_min/kiln_max (NaN propagates, and
+ * -0 < +0), which WGSL's min/max leave to the implementation.
+ */
 function minMax(fn: 'min' | 'max', a: Expr, b: Expr, compute: Scalar): Expr {
-  const m = builtin(fn, a, b);
-  return compute === 'f32' ? select(lor(isnan(a), isnan(b)), add(a, b), m) : m;
+  return compute === 'f32' ? call(`kiln_${fn}`, a, b) : builtin(fn, a, b);
 }
 
 /**
@@ -75,15 +75,24 @@ function clip(x: Expr, cx: RowContext): Expr {
   const hi = cx.attrs.optFloat('max') ?? Infinity;
   if (cx.compute === 'f32') {
     let r = x;
-    if (lo > -Infinity) r = builtin('max', r, f(lo));
-    if (hi < Infinity) r = builtin('min', r, f(hi));
-    return select(isnan(x), x, r);
+    if (lo > -Infinity) r = minMax('max', r, f(lo), 'f32');
+    if (hi < Infinity) r = minMax('min', r, f(hi), 'f32');
+    return r;
   }
   // Integers: both bounds as constants of the dtype (castExpr semantics: truncate, wrap), selected in order.
   const asInt = (c: number): Expr => castExpr(f(c), 'f32', cx.dtype);
   const whenLow = lo > hi ? asInt(hi) : asInt(lo);
   const high = hi < Infinity ? choose(intGreater(x, hi, cx.dtype, cx.compute), asInt(hi), x) : x;
   return lo > -Infinity ? choose(intLess(x, lo, cx.dtype, cx.compute), whenLow, high) : high;
+}
+
+/**
+ * c * x for a constant c, as IEEE arithmetic also for c = ±0, which drivers may fold to 0 (the prelude's
+ * kiln_mul_zero gives NaN for non-finite x and a zero with the product's sign).
+ */
+export function mulConstF32(c: number, x: Expr): Expr {
+  if (c !== 0) return mul(f(c), x);
+  return call('kiln_mul_zero', x, lit.u32(Object.is(c, -0) ? 0x80000000 : 0));
 }
 
 function pow(x: Expr, y: Expr): Expr {
@@ -93,10 +102,9 @@ function pow(x: Expr, y: Expr): Expr {
 export const ELEMENTWISE_WGSL: Readonly<Record<string, WgslRow>> = {
   // Unary float math.
   Sqrt: float1((x) => select(lt(x, f(0)), NAN, builtin('sqrt', x))),
-  Exp: float1((x) => select(gt(x, f(88.72284)), INF, builtin('exp', x))),
-  Log: float1((x) => select(lt(x, f(0)), NAN, select(eq(x, f(0)), neg(INF), builtin('log', x)))),
-  // tanh(±10) rounds to ±1 in f32; clamping avoids the NaN some drivers return for large |x|.
-  Tanh: float1((x) => select(isnan(x), x, builtin('tanh', builtin('clamp', x, f(-10), f(10))))),
+  Exp: float1((x) => call('kiln_exp', x)),
+  Log: float1((x) => call('kiln_log', x)),
+  Tanh: float1((x) => call('kiln_tanh', x)),
   Sigmoid: float1(sigmoid),
   Erf: float1((x) => call('kiln_erf', x)),
   Reciprocal: float1((x) => call('kiln_fdiv', f(1), x)),
@@ -104,7 +112,7 @@ export const ELEMENTWISE_WGSL: Readonly<Record<string, WgslRow>> = {
   Ceil: float1((x) => builtin('ceil', x)),
   // WGSL round() rounds ties to even, as ONNX Round does.
   Round: float1((x) => builtin('round', x)),
-  LeakyRelu: ([x], cx) => select(lt(x!, f(0)), mul(f(cx.attrs.float('alpha')), x!), x!),
+  LeakyRelu: ([x], cx) => select(lt(x!, f(0)), mulConstF32(cx.attrs.float('alpha'), x!), x!),
   Gelu: ([x], cx) => {
     if (cx.attrs.string('approximate') === 'tanh') {
       // 0.5·x·(1 + tanh(u)) = x·sigmoid(2u): no cancellation in the negative tail.
@@ -120,15 +128,15 @@ export const ELEMENTWISE_WGSL: Readonly<Record<string, WgslRow>> = {
   Abs: ([x], cx) => (cx.compute === 'u32' ? x! : builtin('abs', x!)),
   Relu: ([x], cx) => {
     if (cx.compute === 'u32') return x!;
-    if (cx.compute === 'i32') return builtin('max', x!, lit.i32(0));
-    return select(isnan(x!), x!, builtin('max', x!, f(0)));
+    return minMax('max', x!, lit.of(cx.compute, 0), cx.compute);
   },
   Clip: ([x], cx) => clip(x!, cx),
   Cast: ([x], cx) => castExpr(x!, cx.dtype, cx.out),
 
   // Binary arithmetic (broadcast by the kernel). Integer results wrap: 32-bit natively, sub-byte at the store.
-  Add: ([a, b]) => add(a!, b!),
-  Sub: ([a, b]) => sub(a!, b!),
+  // Floats through the prelude's kiln_add/kiln_sub: drivers may fold x - x to 0, which is wrong for NaN and ±inf.
+  Add: ([a, b], cx) => (cx.compute === 'f32' ? call('kiln_add', a!, b!) : add(a!, b!)),
+  Sub: ([a, b], cx) => (cx.compute === 'f32' ? call('kiln_sub', a!, b!) : sub(a!, b!)),
   Mul: ([a, b]) => mul(a!, b!),
   Div: ([a, b], cx) =>
     cx.compute === 'f32' ? call('kiln_fdiv', a!, b!) : select(eq(b!, lit.of(cx.compute, 0)), lit.of(cx.compute, 0), div(a!, b!)),

@@ -1,13 +1,14 @@
 // LayerNormalization over the trailing axes [axis, rank): each row (the leading axes, flattened) is normalised by
 // its mean and variance, then scaled and shifted by Scale and the optional B (both broadcast to the normalised
 // shape). Two passes in f32, like the interpreter: the mean (lanes sum, tree in workgroup memory), then the
-// variance as the mean of squared deviations (a second tree), so there is no cancellation between E[x²] and E[x]².
+// variance as the mean of squared deviations (a second tree), so there is no cancellation between E[x²] and E[x]²;
+// rows whose squares would overflow f32 are scaled first (see below).
 // A third pass over the row writes the output; rows of any length take one workgroup (several when short).
 import { broadcastIndex } from '../wgsl/broadcast.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
-import { add, builtin, div, lit, lt, mul, mulConst, sub, sumU32 } from '../wgsl/dsl.js';
+import { add, builtin, call, div, gt, lit, lt, mul, mulConst, select, sub, sumU32 } from '../wgsl/dsl.js';
 import { fromCompute, toCompute } from './convert-wgsl.js';
 import type { TensorSpec } from './elementwise.js';
 import { type Lanes, chooseLanes, laneCoords, opaque, product, workgroupReduce } from './reduce.js';
@@ -73,19 +74,30 @@ export const layerNorm: KernelGen<LayerNormSpec> = (spec) => {
   // f32 rounding relative to the spread, not to the mean. Deviations are (x - shift) - mean', both near exact.
   const shift = k.var('shift', f32, lit.f32(0));
   k.if(lt(row, lit.u32(rows)), () => k.assign(shift, load(base)));
+  // With the sum, the largest |x - shift| (m): every deviation |x - mean| is at most 2m.
   const s = k.var('s', f32, lit.f32(0));
-  each((_r, at) => k.assign(s, add(s, sub(load(at), shift))));
-  const [total] = workgroupReduce(k, lanes, c, ['f32'], [s], (_k, a, b) => sum(a, b));
+  const m = k.var('m', f32, lit.f32(0));
+  each((_r, at) => {
+    const v = k.let('xs', sub(load(at), shift));
+    k.assign(s, add(s, v));
+    k.assign(m, call('kiln_max', m, builtin('abs', v)));
+  });
+  const [total, largest] = workgroupReduce(k, lanes, c, ['f32', 'f32'], [s, m], (_k, a, b) => [add(a[0]!, b[0]!), call('kiln_max', a[1]!, b[1]!)]);
   const mean = k.let('mean', div(total!, lit.f32(Math.max(len, 1))));
   const deviation = (at: Expr): Expr => k.let('d', sub(sub(load(at), shift), mean));
 
+  // Squares of deviations beyond ~1.8e19 overflow f32 (the reference's float64 does not), so rows that large are
+  // scaled: the squares are taken of d / p with p = m (so |d / p| <= 2), and 1/sqrt(var + eps) is computed as
+  // 1/(p·sqrt(Σ(d/p)²/n + eps/p²)). Other rows keep p = 1, which changes nothing (d/1, eps/1, 1·sqrt are exact).
+  const p = k.let('p', select(gt(largest!, lit.f32(2 ** 40)), largest!, lit.f32(1)));
   const sq = k.var('sq', f32, lit.f32(0));
   each((_r, at) => {
-    const d = deviation(at);
+    const d = k.let('ds', div(deviation(at), p));
     k.assign(sq, add(sq, mul(d, d)));
   });
   const [squares] = workgroupReduce(k, lanes, c, ['f32'], [sq], (_k, a, b) => sum(a, b));
-  const inv = k.let('inv', div(lit.f32(1), builtin('sqrt', add(div(squares!, lit.f32(Math.max(len, 1))), lit.f32(spec.epsilon)))));
+  const variance = add(div(squares!, lit.f32(Math.max(len, 1))), div(lit.f32(spec.epsilon), mul(p, p)));
+  const inv = k.let('inv', div(lit.f32(1), mul(p, builtin('sqrt', variance))));
 
   each((r, at) => {
     const g = toCompute(scale.load(broadcastIndex(normShape, scale.shape, r)), scale.value);

@@ -14,6 +14,7 @@ import { broadcastIndex } from '../wgsl/broadcast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { add, convert, div, index, lit, mod, mul, mulConst, sub, sumU32 } from '../wgsl/dsl.js';
 import { computeScalar, fromCompute, toCompute } from './convert-wgsl.js';
+import { mulConstF32 } from './elementwise-wgsl.js';
 import type { TensorSpec } from './elementwise.js';
 import { type Epilogue, declareEpilogue, epilogueBindings } from './matmul-epilogue.js';
 import { MAX_SKINNY, type SkinnyConfig, emitSkinnyGemm } from './matmul-skinny.js';
@@ -157,10 +158,12 @@ export const matmul: KernelGen<MatMulSpec> = (spec) => {
     ...(vecB ? { vecB: { along: vecB, load: (p: Expr, j: Expr) => B.readVec!(at(bases.b, spec.b.strides, p, j)) } } : {}),
     store(i, j, acc) {
       const flat = k.let('o', at(bases.out, spec.out.strides, i, j));
-      let v = spec.alpha === 1 ? acc : mul(lit.of(compute, spec.alpha), acc);
+      // alpha and beta through mulConstF32 for floats: a driver may fold 0 * x to 0, but 0 * NaN is NaN.
+      const scaled = (c: number, x: Expr): Expr => (c === 1 ? x : compute === 'f32' ? mulConstF32(c, x) : mul(lit.of(compute, c), x));
+      let v = scaled(spec.alpha, acc);
       if (C && spec.c) {
         const cv = toCompute(C.loadBroadcast(spec.out.shape, flat), C.value);
-        v = add(v, spec.c.beta === 1 ? cv : mul(lit.of(compute, spec.c.beta), cv));
+        v = add(v, scaled(spec.c.beta, cv));
       }
       out.store(flat, fromCompute(epilogue(v, flat), out.value));
     },

@@ -1,7 +1,8 @@
 // MaxPool and AveragePool over the spatial dims of X [N, C, ...spatial]: one invocation per output element (per
 // storage word for packed f16/bf16), looping over the window's taps with the geometry baked in. The geometry is
 // ir/ops/shape-util.ts's resolveWindow, so auto_pad, pads, strides, dilations and ceil_mode agree with the
-// reference by construction. As in the reference: padding never wins a max and a NaN in the window does;
+// reference by construction. As in the reference: padding never wins a max and a NaN in the window does (the max
+// is the prelude's kiln_max, the reference's Math.max, so -0 < +0 whatever the order of the taps);
 // count_include_pad counts pad cells but not the cells past the end padding a ceil_mode window can reach.
 import { AttrReader, type Node, type TensorType, lookupOp } from '../../ir/index.js';
 import { resolveWindow } from '../../ir/ops/shape-util.js';
@@ -9,7 +10,7 @@ import { numel, strides } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
-import { T, add, call, convert, div, eq, ge, gt, land, lit, lor, lt, mod, mulConst, select, sub, sumU32 } from '../wgsl/dsl.js';
+import { T, add, call, convert, div, eq, ge, land, lit, lt, mod, mulConst, select, sub, sumU32 } from '../wgsl/dsl.js';
 import { fromCompute, toCompute } from './convert-wgsl.js';
 import type { TensorSpec } from './elementwise.js';
 
@@ -57,7 +58,6 @@ export function poolSpec(node: Node, typeOf: (value: string) => TensorType, targ
 }
 
 const u = lit.u32;
-const isnan = (x: Expr): Expr => call('kiln_isnan', x);
 
 export const pool: KernelGen<PoolSpec> = (spec) => {
   const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize });
@@ -83,7 +83,7 @@ export const pool: KernelGen<PoolSpec> = (spec) => {
         const inside = valid.length ? valid.reduce(land) : lit.bool(true);
         const read = (): void => {
           const v = k.let('v', toCompute(x.load(sumU32([base, ...offsets])), x.value));
-          if (spec.op === 'max') k.if(lor(gt(v, acc), isnan(v)), () => k.assign(acc, v));
+          if (spec.op === 'max') k.assign(acc, call('kiln_max', acc, v));
           else {
             k.assign(acc, add(acc, v));
             k.assign(count!, add(count!, u(1)));

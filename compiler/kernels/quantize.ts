@@ -207,8 +207,8 @@ export const quantize: KernelGen<QuantizeSpec> = (spec) => {
   return k.finish();
 };
 
-/** NaN-propagating min/max (WGSL leaves NaN operands indeterminate; the reference's Math.min/max propagate). */
-const nanMinMax = (fn: 'min' | 'max', a: Expr, b: Expr): Expr => select(lor(isnan(a), isnan(b)), add(a, b), builtin(fn, a, b));
+/** min/max as the reference's Math.min/Math.max (the prelude's kiln_min/kiln_max: NaN propagates, -0 < +0). */
+const nanMinMax = (fn: 'min' | 'max', a: Expr, b: Expr): Expr => call(`kiln_${fn}`, a, b);
 
 export const quantizeRange: KernelGen<RangeSpec> = (spec) => {
   const k = new KernelBuilder({ target: spec.target, workgroupSize: RANGE_THREADS });

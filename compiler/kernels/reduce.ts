@@ -226,10 +226,12 @@ function extreme(acc: Scalar, source: DType, high: boolean): Expr {
   return lit.of(acc, high ? hi : lo);
 }
 
-/** max/min propagating NaN (WGSL's max and min leave NaN unspecified), as the interpreter's Math.max does. */
+/**
+ * max/min as the interpreter's Math.max/Math.min: for f32 the prelude's kiln_max/kiln_min (NaN propagates, -0 <
+ * +0; WGSL's max and min leave both unspecified).
+ */
 export function pick(fn: 'max' | 'min', acc: Scalar, a: Expr, b: Expr): Expr {
-  if (acc !== 'f32') return builtin(fn, a, b);
-  return select(isnan(b), b, select(isnan(a), a, builtin(fn, a, b)));
+  return acc === 'f32' ? call(`kiln_${fn}`, a, b) : builtin(fn, a, b);
 }
 
 interface Monoid {

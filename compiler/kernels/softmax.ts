@@ -5,7 +5,7 @@
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
-import { add, builtin, div, lit, lt, mulConst, sub, sumU32 } from '../wgsl/dsl.js';
+import { add, builtin, call, div, lit, lt, mulConst, sub, sumU32 } from '../wgsl/dsl.js';
 import { fromCompute, toCompute } from './convert-wgsl.js';
 import type { TensorSpec } from './elementwise.js';
 import { type Dim, type Lanes, chooseLanes, laneCoords, opaque, pick, product, radixOffset, reduceView, workgroupReduce } from './reduce.js';
@@ -63,13 +63,14 @@ export const softmax: KernelGen<SoftmaxSpec> = (spec) => {
   const [rowMax] = workgroupReduce(k, lanes, c, ['f32'], [mx], (_k, [a], [b]) => [nanMax(a!, b!)]);
 
   const sum = k.var('sum', { kind: 'scalar', scalar: 'f32' }, lit.f32(0));
-  each((at) => k.assign(sum, add(sum, builtin('exp', sub(load(at), rowMax!)))));
+  // kiln_exp, not exp: probabilities below 2^-126 stay subnormal (lavapipe's exp flushes them), as the reference's.
+  each((at) => k.assign(sum, add(sum, call('kiln_exp', sub(load(at), rowMax!)))));
   const [rowSum] = workgroupReduce(k, lanes, c, ['f32'], [sum], (_k, [a], [b]) => [add(a!, b!)]);
 
   const logSum = spec.log ? k.let('logSum', builtin('log', rowSum!)) : undefined;
   each((at) => {
     const e = k.let('e', sub(load(at), rowMax!));
-    const v = logSum ? sub(e, logSum) : div(builtin('exp', e), rowSum!);
+    const v = logSum ? sub(e, logSum) : div(call('kiln_exp', e), rowSum!);
     y.store(at, fromCompute(v, y.value));
   });
   return k.finish();

@@ -38,6 +38,44 @@ const preludes: Prelude[] = [
   return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
 }`,
   },
+  // max and min as the interpreter's Math.max/Math.min (IEEE 754-2019 maximum/minimum): NaN when either operand
+  // is NaN, and -0 < +0, so max(-0, +0) = +0 and min(-0, +0) = -0. WGSL leaves both to the implementation
+  // (lavapipe's max/min return their first operand for a ±0 pair). Equal operands have equal bits except ±0, so
+  // and-ing (or or-ing) the bits picks +0 (or -0) and changes nothing else.
+  {
+    name: 'kiln_max',
+    deps: ['kiln_isnan'],
+    f16: false,
+    text: `fn kiln_max(a: f32, b: f32) -> f32 {
+  if (kiln_isnan(a)) {
+    return a;
+  }
+  if (kiln_isnan(b)) {
+    return b;
+  }
+  if (a == b) {
+    return bitcast<f32>(bitcast<u32>(a) & bitcast<u32>(b));
+  }
+  return select(b, a, a > b);
+}`,
+  },
+  {
+    name: 'kiln_min',
+    deps: ['kiln_isnan'],
+    f16: false,
+    text: `fn kiln_min(a: f32, b: f32) -> f32 {
+  if (kiln_isnan(a)) {
+    return a;
+  }
+  if (kiln_isnan(b)) {
+    return b;
+  }
+  if (a == b) {
+    return bitcast<f32>(bitcast<u32>(a) | bitcast<u32>(b));
+  }
+  return select(b, a, a < b);
+}`,
+  },
   // f32 -> f16 bit pattern, round to nearest even; |x| >= 65520 gives inf, NaN stays NaN. WGSL leaves f16(x) and
   // pack2x16float indeterminate out of range, so the conversion is done in integer arithmetic.
   {
@@ -98,6 +136,60 @@ const preludes: Prelude[] = [
   return (u32(hm) << 16u) | u32(lo);
 }`,
   },
+  // a + b and a - b with IEEE results for NaN and infinite operands. WGSL lets an implementation assume there are
+  // no infinities or NaNs during shader execution, and lavapipe's compiler uses that: it folds x - x and
+  // x + (-x) to 0 (also when x is computed twice, e.g. Sub(Relu(x), Relu(x)), once CSE merges them), which is
+  // wrong only for NaN and infinite x. So NaN operands and infinities that cancel are selected explicitly.
+  {
+    name: 'kiln_add',
+    deps: ['kiln_isnan', 'kiln_f32_from_bits'],
+    f16: false,
+    text: `fn kiln_add(a: f32, b: f32) -> f32 {
+  if (kiln_isnan(a)) {
+    return a;
+  }
+  if (kiln_isnan(b)) {
+    return b;
+  }
+  let ua = bitcast<u32>(a);
+  if ((ua & 0x7fffffffu) == 0x7f800000u && (ua ^ bitcast<u32>(b)) == 0x80000000u) {
+    return kiln_f32_from_bits(0x7fc00000u);
+  }
+  return a + b;
+}`,
+  },
+  {
+    name: 'kiln_sub',
+    deps: ['kiln_isnan', 'kiln_f32_from_bits'],
+    f16: false,
+    text: `fn kiln_sub(a: f32, b: f32) -> f32 {
+  if (kiln_isnan(a)) {
+    return a;
+  }
+  if (kiln_isnan(b)) {
+    return b;
+  }
+  let ua = bitcast<u32>(a);
+  if ((ua & 0x7fffffffu) == 0x7f800000u && ua == bitcast<u32>(b)) {
+    return kiln_f32_from_bits(0x7fc00000u);
+  }
+  return a - b;
+}`,
+  },
+  // c * x for a constant c = ±0 (an attribute such as LeakyRelu's alpha or Gemm's beta), which drivers fold to 0
+  // (see kiln_add): ±0 with the sign of x xor c's for finite x, NaN for NaN and infinite x.
+  {
+    name: 'kiln_mul_zero',
+    deps: ['kiln_f32_from_bits'],
+    f16: false,
+    text: `fn kiln_mul_zero(x: f32, sign: u32) -> f32 {
+  let b = bitcast<u32>(x);
+  if ((b & 0x7fffffffu) >= 0x7f800000u) {
+    return kiln_f32_from_bits(0x7fc00000u);
+  }
+  return bitcast<f32>((b & 0x80000000u) ^ sign);
+}`,
+  },
   // IEEE division: WGSL leaves x/0 indeterminate, so the zero divisor is handled explicitly (±inf, or NaN for
   // 0/0 and NaN/0).
   {
@@ -114,11 +206,67 @@ const preludes: Prelude[] = [
   return a / b;
 }`,
   },
+  // exp with IEEE overflow and underflow: inf above ln(f32 max), and results below the smallest normal (x < -87.34)
+  // as subnormals, computed as exp(x/2)^2 (x/2 is exact, the square rounds once into the subnormals). lavapipe's
+  // exp returns 0 for every result below 2^-126, which WGSL allows (it may flush the outputs of exp), but the
+  // interpreter keeps them, and downstream they matter: Pow(Sigmoid(-89), 1e-45) is 1, not 0.
+  {
+    name: 'kiln_exp',
+    deps: ['kiln_f32_from_bits'],
+    f16: false,
+    text: `fn kiln_exp(x: f32) -> f32 {
+  if (x > 88.72284) {
+    return kiln_f32_from_bits(0x7f800000u);
+  }
+  if (x < -87.33654) {
+    let h = exp(x * 0.5);
+    return h * h;
+  }
+  return exp(x);
+}`,
+  },
+  // log2 and log of any x: log of 0 is -inf, of a negative number or NaN NaN, of +inf +inf. Subnormal x is
+  // scaled into the normals first (x * 2^24, then 24 subtracted): lavapipe's log reads the exponent field, so
+  // log(2^-149) came out as -88.03 (log of the smallest normal) instead of -103.28.
+  {
+    name: 'kiln_log2',
+    deps: ['kiln_isnan', 'kiln_f32_from_bits'],
+    f16: false,
+    text: `fn kiln_log2(x: f32) -> f32 {
+  if (x == 0.0) {
+    return -kiln_f32_from_bits(0x7f800000u);
+  }
+  if (x < 0.0 || kiln_isnan(x)) {
+    return kiln_f32_from_bits(0x7fc00000u);
+  }
+  if (x < 1.17549435e-38) {
+    return log2(x * 16777216.0) - 24.0;
+  }
+  return log2(x);
+}`,
+  },
+  {
+    name: 'kiln_log',
+    deps: ['kiln_isnan', 'kiln_f32_from_bits'],
+    f16: false,
+    text: `fn kiln_log(x: f32) -> f32 {
+  if (x == 0.0) {
+    return -kiln_f32_from_bits(0x7f800000u);
+  }
+  if (x < 0.0 || kiln_isnan(x)) {
+    return kiln_f32_from_bits(0x7fc00000u);
+  }
+  if (x < 1.17549435e-38) {
+    return log(x * 16777216.0) - 16.6355323;
+  }
+  return log(x);
+}`,
+  },
   // pow with the special cases of C/JS pow that WGSL (exp2(y*log2(x)), undefined for x <= 0) lacks: y == 0 gives
   // 1, a negative base needs an integral exponent (odd ones keep the sign), zero and infinite bases, overflow.
   {
     name: 'kiln_pow',
-    deps: ['kiln_isnan', 'kiln_f32_from_bits', 'kiln_fdiv'],
+    deps: ['kiln_isnan', 'kiln_f32_from_bits', 'kiln_fdiv', 'kiln_log2'],
     f16: false,
     text: `fn kiln_pow(x: f32, y: f32) -> f32 {
   if (y == 0.0) {
@@ -157,7 +305,7 @@ const preludes: Prelude[] = [
     }
     r = select(acc, kiln_fdiv(1.0, acc), y < 0.0);
   } else {
-    let t = y * log2(ax);
+    let t = y * kiln_log2(ax);
     r = select(select(exp2(t), 0.0, t < -160.0), pinf, t >= 128.0);
   }
   let odd = integral && abs(y) < 16777216.0 && fract(y * 0.5) != 0.0;
@@ -167,16 +315,35 @@ const preludes: Prelude[] = [
   return r;
 }`,
   },
+  // tanh with relative accuracy near 0: |x| < 0.05 by its odd Taylor series to x^7 (the next term is below 1e-12
+  // relative), as x * (1 + x^2 * p(x^2)) so that subnormals and -0 come out exactly; the builtin elsewhere, on x
+  // clamped to ±10 (where tanh rounds to ±1 in f32), which avoids the NaN some drivers return for large |x|.
+  // lavapipe's tanh is off by ~3e-8 absolute near 0: tanh(1e-8) and tanh(1e-45) both came out as 2.98e-8.
+  {
+    name: 'kiln_tanh',
+    deps: ['kiln_isnan'],
+    f16: false,
+    text: `fn kiln_tanh(x: f32) -> f32 {
+  if (kiln_isnan(x)) {
+    return x;
+  }
+  if (abs(x) < 0.05) {
+    let s = x * x;
+    return x * (1.0 + s * (-0.33333334 + s * (0.13333334 + s * -0.053968254)));
+  }
+  return tanh(clamp(x, -10.0, 10.0));
+}`,
+  },
   // erfc with the Chebyshev fit of Numerical Recipes (erfcc): relative error < 1.2e-7 everywhere, so Gelu's far
   // negative tail keeps its relative precision.
   {
     name: 'kiln_erfc',
-    deps: [],
+    deps: ['kiln_exp'],
     f16: false,
     text: `fn kiln_erfc(x: f32) -> f32 {
   let z = abs(x);
   let t = 1.0 / (1.0 + 0.5 * z);
-  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  let r = t * kiln_exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
   return select(r, 2.0 - r, x < 0.0);
 }`,
   },

@@ -51,7 +51,7 @@ function erfcFraction(x: number): number {
 }
 
 export function erf(x: number): number {
-  if (Number.isNaN(x)) return x;
+  if (Number.isNaN(x) || x === 0) return x; // erf is odd: erf(-0) = -0, as in C and Python
   const a = Math.abs(x);
   const r = a < 2 ? erfSeries(a) : 1 - erfcFraction(a);
   return x < 0 ? -r : r;

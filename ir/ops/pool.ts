@@ -72,14 +72,14 @@ registerOp({
   reference(inputs, attrs) {
     const x = inputs[0]!;
     const { inSize, window } = poolWindow('MaxPool', typeOfTensor(x), attrs);
-    // Padding never wins (it counts as -inf); a NaN in the window wins, as in PyTorch.
+    // Padding never wins (it counts as -inf); a NaN in the window wins, as in PyTorch. Math.max, as ReduceMax
+    // and Max use: -0 < +0, so a window holding both gives +0 whatever their order.
     return [
       poolPlanes(x, inSize, window, (base, taps) => {
         let best = -Infinity;
         for (const o of taps) {
           if (o < 0) continue;
-          const v = x.data[base + o]!;
-          if (v > best || Number.isNaN(v)) best = v;
+          best = Math.max(best, x.data[base + o]!);
           if (Number.isNaN(best)) break;
         }
         return best;

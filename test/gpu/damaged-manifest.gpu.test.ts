@@ -1,5 +1,5 @@
 // A damaged manifest.json at load on the adapter: Session.load either loads the artifact (the damage was
-// harmless, e.g. a label) or rejects with one of the runtime's own errors (ArtifactError, DeviceError,
+// harmless, e.g. a label) or rejects with one of the runtime's own errors (ArtifactError, DeviceError, LimitError,
 // GpuError), never with a TypeError or RangeError from inside the runtime.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -10,8 +10,8 @@ import { type ArtifactFiles, Session } from '../../runtime/index.js';
 import { SMALL_KIR as SMALL, arbMutation, mutate } from '../runtime/manifest-mutations.js';
 import { testGpu } from './harness.js';
 
-/** The runtime's own errors: the artifact's, the device's, and WebGPU's scoped errors (GpuError's names). */
-const USER_ERRORS = ['ArtifactError', 'DeviceError', 'GPUValidationError', 'GPUOutOfMemoryError', 'GPUInternalError'];
+/** The runtime's own errors: the artifact's, the device's and its limits', and WebGPU's scoped errors (GpuError's names). */
+const USER_ERRORS = ['ArtifactError', 'DeviceError', 'LimitError', 'GPUValidationError', 'GPUOutOfMemoryError', 'GPUInternalError'];
 
 describe('a damaged manifest.json', () => {
   const artifact = compileGraph(parseKir(SMALL, 'm.kir'));
@@ -24,7 +24,7 @@ describe('a damaged manifest.json', () => {
   });
   const withManifest = (m: unknown): ArtifactFiles => withManifestText(JSON.stringify(m));
 
-  it('loads, or fails with ArtifactError, DeviceError or GpuError', async () => {
+  it('loads, or fails with ArtifactError, DeviceError, LimitError or GpuError', async () => {
     const gpu = await testGpu();
     let refused = 0;
     await fc.assert(

@@ -151,6 +151,19 @@ describe('Gemm', () => {
       }
     });
 
+  it('alpha 0 and beta 0 are IEEE products: 0 times NaN or ±inf is NaN, and zeros keep their sign', async () => {
+    // A driver may fold 0 * x to 0 (WGSL lets it assume no NaN or infinity), so the kernel must not write 0 * x.
+    // Rows of A: ordinary (sum 2.5 or -2.5), one with +inf, one with NaN; C holds NaN, ±inf, negative and positive values.
+    const A = makeTensor('f32', [4, 3], [1, 0.5, 1, -1, -0.5, -1, Infinity, 1, 2, 1, NaN, 2]);
+    const B = makeTensor('f32', [3, 2], [1, -1, 1, -1, 1, -1]);
+    const C = makeTensor('f32', [4, 2], [NaN, -3, Infinity, 2, -0, 5, -Infinity, -7]);
+    for (const [alpha, beta] of [[0, 1], [1, 0], [0, 0], [-0, 0.5]] as const) {
+      const b = new GraphBuilder('gemm');
+      b.output(b.op('Gemm', [b.input('a', tensorType('f32', [4, 3])), b.input('b', tensorType('f32', [3, 2])), b.input('c', tensorType('f32', [4, 2]))], { alpha, beta }));
+      await expectGpuMatchesInterpreter(b.build(), { a: A, b: B, c: C }, EXACT);
+    }
+  });
+
   it('C broadcast: scalar, [N], [1,N], [M,1], none', async () => {
     for (const c of [f32(), f32(40), f32(1, 40), f32(33, 1), f32(1), undefined])
       await check('Gemm', [f32(33, 20), f32(20, 40), c], { alpha: 2, beta: 0.25 });

@@ -52,6 +52,12 @@ describe('Softmax and LogSoftmax on the adapter', () => {
   it('f16 as array<f16> and packed', async () => {
     for (const shaderF16 of [true, false]) await check([values('f16', [6, 130], 4, 4)], both(-1), F16, { shaderF16 });
   });
+
+  it('probabilities below 2^-126 stay subnormal (relative error, not an atol that hides them)', async () => {
+    // exp(-89) ... exp(-103) are f32 subnormals; lavapipe's exp returned 0 for them before kiln_exp.
+    const x = makeTensor('f32', [2, 4], [0, -89, -95, -103, 5, 5 - 100, 5 - 88, 5]);
+    await check([x], [{ op: 'Softmax', attrs: { axis: 1 } }], { rtol: 1e-5, atol: 2 ** -149 });
+  });
 });
 
 describe('LayerNormalization on the adapter', () => {
@@ -76,6 +82,12 @@ describe('LayerNormalization on the adapter', () => {
   it('f16 as array<f16> and packed', async () => {
     for (const shaderF16 of [true, false])
       await check([values('f16', [6, 130], 11, 4), values('f16', [130], 12, 2), values('f16', [130], 13, 2)], [{ op: 'LayerNormalization' }], F16, { shaderF16 });
+  });
+
+  it('rows whose squared deviations overflow f32 (|x| ~ 1e20 and up) normalise as in float64; NaN and inf rows are NaN', async () => {
+    // Unscaled, (±1e20)² is inf in f32: the variance was inf and every output 0 instead of ±1.
+    const x = makeTensor('f32', [5, 4], [1e20, -1e20, 0, 3, 2e25, 1, -1, 5e24, 1e36, -1e36, 1e35, 0, 1, NaN, 2, 3, -Infinity, 1, 2, 3]);
+    await check([x, makeTensor('f32', [4], [1, -2, 0.5, 1]), makeTensor('f32', [4], [0, 1, -1, 0.25])], [{ op: 'LayerNormalization', attrs: { axis: 1 } }]);
   });
 });
 

@@ -79,6 +79,11 @@ describe('pool kernels on the adapter vs the interpreter', () => {
     await check('MaxPool', x, { kernel_shape: [2, 2], pads: [1, 1, 1, 1], strides: [2, 1] });
   });
 
+  it('MaxPool of ±0 is +0 whatever the order of the taps, exactly (as Math.max and ReduceMax)', async () => {
+    const x = makeTensor('f32', [1, 2, 2, 4], [-0, 0, 0, -0, -0, -0, 0, 0, NaN, -0, -0, NaN, -Infinity, -0, 0, -Infinity]);
+    await expectGpuMatchesInterpreter(poolGraph('MaxPool', x.shape, 'f32', { kernel_shape: [1, 2], strides: [1, 2] }), { x }, { rtol: 0, atol: 0 });
+  });
+
   it('AveragePool: windows entirely in padding, with and without count_include_pad', async () => {
     const x = randomTensor('f32', [1, 1, 2, 2], 3, { edges: 0 });
     for (const count_include_pad of [0, 1]) await check('AveragePool', x, { kernel_shape: [2, 2], pads: [2, 2, 2, 2], strides: [3, 3], count_include_pad });

@@ -85,6 +85,15 @@ describe('ReduceSum/Mean/Max/Min on the adapter', () => {
     await check(makeTensor('f32', [2, 20000], (i) => (i === 12345 ? NaN : Math.sin(i))), all({ axes: [1] }));
   });
 
+  it('Max of ±0 is +0 and Min is -0 whatever the order, exactly (as Math.max/Math.min), in short and split rows', async () => {
+    // Rows: [-0, +0], [+0, -0], [-0, -0], [+0, +0]; then long rows of -0 with one +0 (the split path's combine).
+    await check(makeTensor('f32', [4, 2], [-0, 0, 0, -0, -0, -0, 0, 0]), [{ op: 'ReduceMax', attrs: { axes: [1] } }, { op: 'ReduceMin', attrs: { axes: [1] } }], EXACT);
+    const long = makeTensor('f32', [2, 20000], (i) => (i === 777 || i === 39000 ? 0 : -0));
+    const longMin = makeTensor('f32', [2, 20000], (i) => (i === 777 || i === 39000 ? -0 : 0));
+    await check(long, [{ op: 'ReduceMax', attrs: { axes: [1] } }], EXACT);
+    await check(longMin, [{ op: 'ReduceMin', attrs: { axes: [1] } }], EXACT);
+  });
+
   it('an empty reduced axis gives the identity (0, -inf, +inf, NaN for the mean)', async () => {
     await check(makeTensor('f32', [3, 0, 2], []), all({ axes: [1] }));
   });

@@ -115,6 +115,9 @@ describe('scalar math in float64', () => {
     expect(erf(Infinity)).toBe(1);
     expect(erf(-Infinity)).toBe(-1);
     expect(erf(NaN)).toBeNaN();
+    // Odd, down to the sign of zero (as C's and Python's erf).
+    expect(Object.is(erf(-0), -0)).toBe(true);
+    expect(Object.is(erf(0), 0)).toBe(true);
     // The tail keeps relative precision: erfc(5) = 1.5374597944280349e-12.
     expect(erfc(5) / 1.5374597944280349e-12 - 1).toBeLessThan(1e-14);
     expect(erfc(-1)).toBeCloseTo(1.8427007929497149, 15);

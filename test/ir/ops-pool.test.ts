@@ -107,6 +107,12 @@ describe('MaxPool reference', () => {
   it('propagates NaN', () => {
     expect(run('MaxPool', f32([1, 1, 3], [1, NaN, 2]), { kernel_shape: [2] }).map(String)).toEqual(['NaN', 'NaN']);
   });
+
+  it('takes -0 < +0, as ReduceMax and Max do, whatever the order of the taps', () => {
+    const y = run('MaxPool', f32([1, 1, 6], [-0, 0, 0, -0, -0, -0]), { kernel_shape: [2], strides: [2] });
+    expect(y.map((v) => Object.is(v, -0))).toEqual([false, false, true]);
+    expect(y).toEqual([0, 0, -0]);
+  });
 });
 
 describe('AveragePool reference', () => {
