@@ -139,6 +139,9 @@ export class Session {
           const compiled = Promise.all(
             manifest.kernels.map((k) => kernelPipeline(device, k, new TextDecoder().decode(contents.get(k.file)!), `${files.where}/${k.file}`, acquired.adapterInfo)),
           );
+          // Observed now: a kernel that fails while the weights upload below is awaited must not count as unhandled
+          // (the failure still reaches the caller through `return compiled`).
+          compiled.catch(() => undefined);
           for (const b of manifest.buffers) {
             if (!b.source) continue;
             const file = await readOneVerified(files, manifest, b.source.file);
