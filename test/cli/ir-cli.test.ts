@@ -85,6 +85,6 @@ describe('kiln ir', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/%probs: f32\[2,3\] = \[/);
     expect(r.stdout).toMatch(/%class: i32\[2\] = \[/);
-  });
+  }, 60_000);
 });
 

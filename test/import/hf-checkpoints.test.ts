@@ -84,5 +84,5 @@ describe('random checkpoints', () => {
     const bad = run(out, '--family', 'bert', '--preset', 'gpt2-124m');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/make-checkpoints: preset 'gpt2-124m' is a gpt2 preset, not bert/);
-  });
+  }, 60_000);
 });
