@@ -145,8 +145,10 @@ registerOp({
   attrs: { shape: { kind: 'ints', required: true } },
   infer(inputs, attrs) {
     const [x] = checkInputs('Expand', inputs, 1) as [TensorType];
+    const shape = attrs.ints('shape');
+    if (shape.some((d) => d < 0)) throw new OpError(`Expand: shape [${shape.join(',')}] has a negative dim`);
     // Bidirectional, as in ONNX: a 1 in `shape` keeps the input's dim, so the result may exceed `shape`.
-    return [tensorType(x.dtype, broadcastOrThrow('Expand', [x.shape, attrs.ints('shape')]))];
+    return [tensorType(x.dtype, broadcastOrThrow('Expand', [x.shape, shape]))];
   },
   reference(inputs, _attrs, outTypes) {
     const x = inputs[0]!;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { OnnxImportError, importOnnx } from '../../ir/import/onnx/index.js';
 import { sharedDir } from '../shared.js';
 import { smallModel } from '../../scripts/fuzz/onnx-models.js';
-import { DT, encodeModel, f32Tensor, model, node, singleOp, valueInfo } from './onnx-build.js';
+import { DT, encodeModel, f32Tensor, i64Tensor, model, node, singleOp, valueInfo } from './onnx-build.js';
 
 const FILE = 'fuzz.onnx';
 
@@ -83,6 +83,9 @@ describe('refuses damaged graphs with a message naming the node', () => {
     const axis = f32Tensor('axis', [], [0.7]);
     refuse(singleOp('CumSum', [x], [y], {}, { initializers: [axis] }), "node 'cumsum_node' (CumSum, opset 17, outputs 'y'): CumSum axis (input 'axis') must be an integer, got 0.699999988079071");
     refuse(singleOp('Trilu', [x], [y], {}, { initializers: [f32Tensor('k', [], [1.5])] }), "Trilu k (input 'k') must be an integer, got 1.5");
+    // A negative repeat reached constant folding as a negative array length (npm run fuzz, 30-minute run).
+    const repeats = i64Tensor('repeats', [2], [-1, 2]);
+    refuse(singleOp('Tile', [x], [y], {}, { opset: 11, initializers: [repeats] }), "node 'tile_node' (Tile, opset 11, outputs 'y'): Tile repeats [-1,2] must not be negative");
   });
 
   it('an op short of inputs', () => {

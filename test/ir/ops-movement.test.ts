@@ -110,6 +110,8 @@ describe('Expand', () => {
     expect(shapeOf('Expand', [2, 3], { shape: [1] })).toEqual([2, 3]);
     expect(shapeOf('Expand', ['n', 1], { shape: [1, 5] })).toEqual(['n', 5]);
     expect(() => shapeOf('Expand', [2, 3], { shape: [4] })).toThrow('Expand: cannot broadcast shapes [2,3] and [4]');
+    // A negative dim broadcast against a 1 used to reach the reference as a negative length (npm run fuzz).
+    expect(() => shapeOf('Expand', [1, 3], { shape: [-1, 1] })).toThrow('Expand: shape [-1,1] has a negative dim');
   });
 
   it('repeats elements', () => {

@@ -53,6 +53,7 @@ function tile(cx: NodeContext): void {
   const shape = cx.type(0).shape;
   if (!isStaticShape(shape)) return unsupported('dynamic', `Tile of '${cx.input(0)}' [${shape.join(',')}] needs static dims`);
   if (repeats.length !== shape.length) invalid(`Tile repeats [${repeats.join(',')}] must have one entry per dim of [${shape.join(',')}]`);
+  if (repeats.some((r) => r < 0)) invalid(`Tile repeats [${repeats.join(',')}] must not be negative`);
   const spread = cx.emit1('Reshape', [cx.input(0)], { shape: shape.flatMap((d) => [1, d]) });
   const grown = cx.emit1('Expand', [spread], { shape: shape.flatMap((d, i) => [repeats[i]!, d]) });
   cx.emitOutputs('Reshape', [grown], { shape: shape.map((d, i) => d * repeats[i]!) });
