@@ -18,7 +18,7 @@ export interface AcquireOptions {
 }
 
 /** WebGPU's default limits for the ones kiln's manifests name: only values above these must be requested. */
-const DEFAULT_LIMITS: Readonly<Record<string, number>> = {
+export const DEFAULT_LIMITS: Readonly<Record<string, number>> = {
   maxBufferSize: 268435456,
   maxStorageBufferBindingSize: 134217728,
   maxStorageBuffersPerShaderStage: 8,

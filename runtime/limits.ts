@@ -2,6 +2,7 @@
 // device's limits before any buffer is created or byte uploaded. A shortfall names the limit, the kernel (or buffer)
 // that needs it, the value needed and the adapter's, so the user knows what to recompile for; the alternative is a
 // validation error from deep inside pipeline or bind-group creation, naming neither.
+import { DEFAULT_LIMITS } from './device.js';
 import type { Manifest } from './plan.js';
 
 export class LimitError extends Error {
@@ -15,20 +16,8 @@ export interface LimitNeed {
   readonly where: string;
 }
 
-/** The limits a manifest's plan can need (the names limitNeeds reports). */
-export const PLAN_LIMITS: readonly string[] = [
-  'maxBufferSize',
-  'maxStorageBufferBindingSize',
-  'maxUniformBufferBindingSize',
-  'maxStorageBuffersPerShaderStage',
-  'maxUniformBuffersPerShaderStage',
-  'maxComputeWorkgroupsPerDimension',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-  'maxComputeWorkgroupSizeY',
-  'maxComputeWorkgroupSizeZ',
-  'maxComputeWorkgroupStorageSize',
-];
+/** The limits a manifest's plan can need (the names limitNeeds reports): those WebGPU gives defaults for here. */
+export const PLAN_LIMITS: readonly string[] = Object.keys(DEFAULT_LIMITS);
 
 const pad4 = (n: number): number => Math.max(4, Math.ceil(n / 4) * 4);
 

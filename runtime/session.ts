@@ -278,16 +278,18 @@ export class Session {
   }
 }
 
+const missingFeatures = (d: AcquiredDevice, m: Manifest): string[] => m.requires.features.filter((f) => !d.features.has(f));
+
 /** A caller's device wrapped so that releasing it is a no-op (the caller owns it). */
 function borrowed(d: AcquiredDevice, m: Manifest): AcquiredDevice {
-  const missing = m.requires.features.filter((f) => !d.features.has(f));
+  const missing = missingFeatures(d, m);
   if (missing.length) throw new ArtifactError(`the given device lacks the model's required feature(s): ${missing.join(', ')}`);
   return { ...d, release: () => undefined };
 }
 
 /** The shared device, if it has the model's features (it has every one its adapter offers). */
 function withFeatures(d: AcquiredDevice, m: Manifest): AcquiredDevice {
-  const missing = m.requires.features.filter((f) => !d.features.has(f));
+  const missing = missingFeatures(d, m);
   if (!missing.length) return d;
   d.release();
   throw new DeviceError(`adapter ${d.adapterInfo} lacks required feature(s): ${missing.join(', ')}`);

@@ -16,6 +16,8 @@ import { type OutputFolder, OutputFolderError, inspectOutputFolder } from './out
 /** Marks a staging folder as kiln's (with the pid that writes it), so a later compile may remove it if abandoned. */
 const MARKER = '.kiln-staging';
 
+const markerText = (target: string, pid: number): string => `kiln staging folder for ${target}, pid ${pid}\n`;
+
 const json = (v: unknown): string => `${JSON.stringify(v, null, 1)}\n`;
 
 function writeFile(path: string, file: ArtifactFile | string): void {
@@ -33,7 +35,7 @@ function writeFile(path: string, file: ArtifactFile | string): void {
 }
 
 /** Staging folders a killed compile left for this target (their writer is gone): kiln's own, so removed. */
-function removeAbandoned(where: string, prefix: string): void {
+function removeAbandoned(where: string, prefix: string, target: string): void {
   let names: string[];
   try {
     names = readdirSync(where).filter((n) => n.startsWith(prefix));
@@ -42,13 +44,16 @@ function removeAbandoned(where: string, prefix: string): void {
   }
   for (const name of names) {
     const dir = join(where, name);
-    let pid: number;
+    let marker: string;
     try {
-      pid = Number(/pid (\d+)/.exec(readFileSync(join(dir, MARKER), 'utf8'))?.[1]);
+      marker = readFileSync(join(dir, MARKER), 'utf8');
     } catch {
       continue; // no marker: not provably kiln's
     }
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(dir, { recursive: true, force: true });
+    // Only a marker naming this very target, written by a process that is gone, makes the folder provably ours.
+    const m = /^kiln staging folder for (.*), pid (\d+)\n$/s.exec(marker);
+    const pid = Number(m?.[2]);
+    if (m?.[1] === target && pid !== process.pid && !alive(pid)) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -69,9 +74,9 @@ function stagingFolder(target: OutputFolder): string {
   const inside = target.kind === 'existing' && statSync(parent).dev !== statSync(target.path).dev;
   const where = inside ? target.path : parent;
   const prefix = inside ? '.kiln-staging-' : `.${basename(target.path)}.kiln-staging-`;
-  removeAbandoned(where, prefix);
+  removeAbandoned(where, prefix, target.path);
   const dir = onPath(where, 'create a staging folder in', () => mkdtempSync(join(where, prefix)));
-  writeFile(join(dir, MARKER), `kiln staging folder for ${target.path}, pid ${process.pid}\n`);
+  writeFile(join(dir, MARKER), markerText(target.path, process.pid));
   return dir;
 }
 
@@ -104,9 +109,11 @@ export function writeArtifact(dir: string, a: Artifact): void {
   try {
     for (const [path, file] of a.files) writeFile(join(staging, path), file);
     writeFile(join(staging, 'manifest.json'), json(a.manifest));
-    onPath(join(staging, MARKER), 'remove', () => unlinkSync(join(staging, MARKER)));
-    if (target.kind === 'new') onPath(target.path, 'create', () => renameSync(staging, target.path));
-    else install(staging, target, a, paths);
+    if (target.kind === 'new') {
+      // The whole folder becomes the artifact: the marker must not go with it.
+      onPath(join(staging, MARKER), 'remove', () => unlinkSync(join(staging, MARKER)));
+      onPath(target.path, 'create', () => renameSync(staging, target.path));
+    } else install(staging, target, a, paths); // the marker stays until the folder is removed below
   } finally {
     // The staging folder is kiln's own (made by mkdtemp above); after a successful install it is gone or empty.
     rmSync(staging, { recursive: true, force: true });

@@ -155,7 +155,10 @@ describe('writeArtifact', () => {
     writeFileSync(join(parent, '.out.kiln-staging-dead01', '.kiln-staging'), `kiln staging folder for ${out}, pid 999999999\n`);
     writeFileSync(join(parent, '.out.kiln-staging-dead01', 'weights-0.bin'), 'partial');
     mkdirSync(join(parent, '.out.kiln-staging-user'));
+    // A marker that names another target does not make the folder this compile's to remove.
+    mkdirSync(join(parent, '.out.kiln-staging-other'));
+    writeFileSync(join(parent, '.out.kiln-staging-other', '.kiln-staging'), `kiln staging folder for /elsewhere/out, pid 999999999\n`);
     writeArtifact(out, artifact({ 'a.wgsl': 'A' }));
-    expect(alone(out).sort()).toEqual(['.out.kiln-staging-user', 'out']);
+    expect(alone(out).sort()).toEqual(['.out.kiln-staging-other', '.out.kiln-staging-user', 'out']);
   });
 });

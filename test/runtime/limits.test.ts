@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
 import { workgroupStorageBytes } from '../../compiler/wgsl/storage-size.js';
 import { parseKir } from '../../ir/index.js';
-import { LimitError, checkLimits, limitNeeds } from '../../runtime/limits.js';
+import { LimitError, PLAN_LIMITS, checkLimits, limitNeeds } from '../../runtime/limits.js';
 import type { Manifest } from '../../runtime/plan.js';
 
 const manifest = {
@@ -49,6 +49,8 @@ describe('limitNeeds', () => {
       maxUniformBufferBindingSize: "16 @ kernel kernels/a.wgsl (dispatch 'MatMul %y' of 'run')",
       maxBufferSize: '70000 @ buffer 1 (arena)',
     });
+    // --limit accepts exactly the names the plan is read for.
+    expect(Object.keys(needs).sort()).toEqual([...PLAN_LIMITS].sort());
   });
 
   it('refuses a device short of any limit, naming the limit, where and both values', () => {
