@@ -206,13 +206,25 @@ const preludes: Prelude[] = [
   return a / b;
 }`,
   },
+  // exp(x) for |x| < 2^-7 by its Taylor series to x^4 (the next term is below 2^-41 relative), so that results
+  // near 1 are rounded once: lavapipe's exp and exp2 return 0.99999994 for every tiny negative argument
+  // (exp(-1e-30) and pow(1.5, -1e-45) included), where the correctly rounded value is 1, and a Cast to an integer
+  // downstream turns that last-place error into 0 instead of 1.
+  {
+    name: 'kiln_exp_small',
+    deps: [],
+    f16: false,
+    text: `fn kiln_exp_small(x: f32) -> f32 {
+  return 1.0 + x * (1.0 + x * (0.5 + x * (0.16666667 + x * 0.041666668)));
+}`,
+  },
   // exp with IEEE overflow and underflow: inf above ln(f32 max), and results below the smallest normal (x < -87.34)
   // as subnormals, computed as exp(x/2)^2 (x/2 is exact, the square rounds once into the subnormals). lavapipe's
   // exp returns 0 for every result below 2^-126, which WGSL allows (it may flush the outputs of exp), but the
   // interpreter keeps them, and downstream they matter: Pow(Sigmoid(-89), 1e-45) is 1, not 0.
   {
     name: 'kiln_exp',
-    deps: ['kiln_f32_from_bits'],
+    deps: ['kiln_f32_from_bits', 'kiln_exp_small'],
     f16: false,
     text: `fn kiln_exp(x: f32) -> f32 {
   if (x > 88.72284) {
@@ -221,6 +233,9 @@ const preludes: Prelude[] = [
   if (x < -87.33654) {
     let h = exp(x * 0.5);
     return h * h;
+  }
+  if (abs(x) < 0.0078125) {
+    return kiln_exp_small(x);
   }
   return exp(x);
 }`,
@@ -266,7 +281,7 @@ const preludes: Prelude[] = [
   // 1, a negative base needs an integral exponent (odd ones keep the sign), zero and infinite bases, overflow.
   {
     name: 'kiln_pow',
-    deps: ['kiln_isnan', 'kiln_f32_from_bits', 'kiln_fdiv', 'kiln_log2'],
+    deps: ['kiln_isnan', 'kiln_f32_from_bits', 'kiln_fdiv', 'kiln_log2', 'kiln_exp_small'],
     f16: false,
     text: `fn kiln_pow(x: f32, y: f32) -> f32 {
   if (y == 0.0) {
@@ -306,7 +321,11 @@ const preludes: Prelude[] = [
     r = select(acc, kiln_fdiv(1.0, acc), y < 0.0);
   } else {
     let t = y * kiln_log2(ax);
-    r = select(select(exp2(t), 0.0, t < -160.0), pinf, t >= 128.0);
+    if (abs(t) < 0.0078125) {
+      r = kiln_exp_small(t * 0.6931472);
+    } else {
+      r = select(select(exp2(t), 0.0, t < -160.0), pinf, t >= 128.0);
+    }
   }
   let odd = integral && abs(y) < 16777216.0 && fract(y * 0.5) != 0.0;
   if (odd && (bitcast<u32>(x) & 0x80000000u) != 0u) {
