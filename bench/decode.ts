@@ -19,8 +19,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileProgram } from '../compiler/compile.js';
-import type { DeviceProfile } from '../compiler/sparse/cost-model.js';
-import { profileForAdapter } from '../compiler/sparse/profiles.js';
+import type { DeviceProfile } from '../passes/sparse/cost-model.js';
+import { profileForAdapter } from '../passes/sparse/profiles.js';
 import { writeArtifact } from '../compiler/emit/write.js';
 import { importHf } from '../ir/import/hf/index.js';
 import { type AcquiredDevice, acquireDevice } from '../runtime/device.js';

@@ -17,7 +17,7 @@
 // after (bench/lib/bandwidth.ts); a one-tile SparseMatMul gives the fixed cost of a run (the model's dispatchMs).
 //
 // Printed: the table, the correctness summary, the acceptance lines (sparse >= 2x dense at 80 % and >= 3x at 90 %,
-// N <= 16), the fitted profile ready for compiler/sparse/profiles.ts and how often the model's variant pick
+// N <= 16), the fitted profile ready for passes/sparse/profiles.ts and how often the model's variant pick
 // matches the faster measured variant; the chart goes to bench/out/sparse.svg. The last line is one JSON object
 // {"rows": [{"m", "k", "n", "sparsity", "sparseMs", "denseMs", "ortMs"}]} with median ms (null where an engine
 // failed) and sparsity as a FRACTION of zeros (0.8 = 80 %).
@@ -27,9 +27,9 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as ort from 'onnxruntime-node';
-import type { MatmulShape } from '../compiler/sparse/cost-model.js';
-import { PROFILES } from '../compiler/sparse/profiles.js';
-import { tileParams } from '../compiler/sparse/select.js';
+import type { MatmulShape } from '../passes/sparse/cost-model.js';
+import { PROFILES } from '../passes/sparse/profiles.js';
+import { tileParams } from '../passes/index.js';
 import { encodeTiledCsl, tiledCslBytes } from '../ir/index.js';
 import { type AcquiredDevice, acquireDevice } from '../runtime/device.js';
 import type { Session } from '../runtime/index.js';

@@ -5,23 +5,22 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { type ConstantDecl, type Graph, tensorsIdentical, typesEqual } from '../ir/index.js';
-import { DEFAULT_PIPELINE, type SparsifyOptions, inferShapes, runPipeline, sparsify } from '../passes/index.js';
+import { DEFAULT_PROFILE, type DeviceProfile, PROFILES, type SparsifyOptions, compilePipeline, runProgramPipeline } from '../passes/index.js';
 import type { BufferDecl, Dispatch, EntryPoint, GenerationDecl, IOTensor, KernelDecl, Manifest, Region } from '../runtime/plan.js';
 import { MANIFEST_FORMAT, MANIFEST_VERSION } from '../runtime/plan.js';
 import { emitEntry } from './emit/entry.js';
 import type { Kernel } from './kernel-spec.js';
+import type { SparseKernelOverride } from './lower/sparse-lowerings.js';
 import { type NodeLowering } from './lower/lowering.js';
 import { type Schedule, scheduleGraph } from './lower/schedule.js';
 import { LOWERINGS } from './lower/table.js';
 import { type ArtifactFile, isLazy } from './memory/lazy-file.js';
-import { storeWeightsAsF16 } from './memory/f16-weights.js';
-import { DEFAULT_MAX_BINDING_BYTES, splitOversizedWeights } from './memory/split-oversized.js';
 import { UNIFORM_BINDING_BYTES, UNIFORM_SPACING, planBuffers, scratchKey, uniformValues, usedConstants } from './memory/plan-buffers.js';
 import { DEFAULT_PAGE_BYTES, pageFile, planWeightPages } from './memory/plan-weights.js';
+import { storageDecls } from './memory/storage-decls.js';
+import { sparsityLayers } from './sparsity-report.js';
+import { verifyLoweredEntry } from './verify-plan.js';
 import type { Target } from './wgsl/build.js';
-import type { DeviceProfile } from './sparse/cost-model.js';
-import { DEFAULT_PROFILE, PROFILES } from './sparse/profiles.js';
-import { selectSparseKernels } from './sparse/select.js';
 import { byteLength } from '../runtime/codec.js';
 import { LimitError, type LimitNeed, limitNeeds } from '../runtime/limits.js';
 import { workgroupStorageBytes } from './wgsl/storage-size.js';
@@ -51,8 +50,14 @@ export interface CompileOptions {
    * split; a plan needing more than any declared limit is refused.
    */
   readonly limits?: Readonly<Record<string, number>>;
-  /** Storage of dense matmul and embedding weights: f32 (default) or f16, half the bytes (memory/f16-weights.ts). */
+  /** Storage of dense matmul and embedding weights: f32 (default) or f16, half the bytes (passes/store-weights-f16.ts). */
   readonly weightsDtype?: 'f32' | 'f16';
+  /** Pass names after which to hand out the IR (--dump-ir-after), or 'all'; see onDump. */
+  readonly dumpAfter?: readonly string[] | 'all';
+  /** Receives each dump (`entry` set when the program has several entry points). */
+  readonly onDump?: (index: number, pass: string, text: string, entry?: string) => void;
+  /** Force one sparse kernel variant instead of the cost model's pick (benches compare the variants). */
+  readonly sparseKernel?: SparseKernelOverride;
 }
 
 /** A state value: an input whose buffer persists between runs, and the output that updates it in place. */
@@ -115,29 +120,31 @@ function sameConstant(a: ConstantDecl, b: ConstantDecl): boolean {
 export function compileProgram(program: Program, opts: CompileOptions = {}): Artifact {
   const target = opts.target ?? { shaderF16: false };
   const alignment = opts.alignment ?? 256;
-  const pipeline = opts.sparsify ? [inferShapes, sparsify, ...DEFAULT_PIPELINE] : DEFAULT_PIPELINE;
-  const optimised = Object.entries(program.entries).map(([name, e]) => {
-    const graph = runPipeline(e.graph, pipeline, { options: { sparsify: opts.sparsify ?? {} } }).graph;
-    // Tensors over one binding's limit (embeddings, LM heads) are split into blocks that fit.
-    const split = splitOversizedWeights(graph, opts.maxBindingBytes ?? opts.limits?.maxStorageBufferBindingSize ?? DEFAULT_MAX_BINDING_BYTES);
-    return { name, graph: split === graph ? graph : runPipeline(split, [inferShapes]).graph, state: e.state ?? [] };
+  const profile = opts.profile ?? PROFILES[DEFAULT_PROFILE]!;
+  // Every graph rewrite is a pass of one pipeline (passes/pipelines.ts compilePipeline; --print-pipeline), run over
+  // all entries in lockstep so that entries sharing a weight choose its storage together.
+  const pipeline = compilePipeline({
+    ...(opts.sparsify ? { sparsify: opts.sparsify } : {}),
+    ...(opts.weightsDtype ? { weightsDtype: opts.weightsDtype } : {}),
+    ...(opts.maxBindingBytes !== undefined ? { maxBindingBytes: opts.maxBindingBytes } : {}),
   });
-  // Matmul weights with zeros (pruned, or sparse as given) get a sparse kernel where the cost model favours it.
-  const selection = selectSparseKernels(
-    optimised.map((e) => e.graph),
-    opts.profile ?? PROFILES[DEFAULT_PROFILE]!,
-    target.shaderF16,
+  const { graphs } = runProgramPipeline(
+    Object.fromEntries(Object.entries(program.entries).map(([name, e]) => [name, e.graph])),
+    pipeline,
+    { target: { shaderF16: target.shaderF16, limits: opts.limits ?? {}, profile }, ...(opts.dumpAfter ? { dumpAfter: opts.dumpAfter } : {}), ...(opts.onDump ? { onDump: opts.onDump } : {}) },
   );
-  const entries: ScheduledEntry[] = optimised.map((e, i) => {
-    const graph = opts.weightsDtype === 'f16' ? storeWeightsAsF16(selection.graphs[i]!) : selection.graphs[i]!;
-    return { name: e.name, graph, schedule: scheduleGraph(graph, target, opts.lowerings ?? LOWERINGS), state: e.state };
+  const entries: ScheduledEntry[] = Object.entries(program.entries).map(([name, e]) => {
+    const graph = graphs[name]!;
+    const schedule = scheduleGraph(graph, target, opts.lowerings ?? LOWERINGS, { profile, ...(opts.sparseKernel ? { sparseKernel: opts.sparseKernel } : {}) });
+    return { name, graph, schedule, state: e.state ?? [] };
   });
 
   // Program-wide homes: weights pages, then state buffers, then the uniform buffer, then activation slots.
+  // What the weights pages hold: each constant's stored parts (memory/storage-decls.ts).
   const constants = new Map<string, ConstantDecl>();
   for (const e of entries) {
-    const decls = new Map(e.graph.constants.map((c) => [c.name, c]));
-    for (const name of usedConstants(e.graph, e.schedule)) {
+    const decls = new Map(e.graph.constants.flatMap(storageDecls).map((c) => [c.name, c]));
+    for (const name of usedConstants(e.graph, e.schedule, new Set(decls.keys()))) {
       const c = decls.get(name)!;
       const prev = constants.get(name);
       if (prev && !sameConstant(prev, c)) throw new Error(`entry points disagree on constant %${name}: one name must mean one tensor`);
@@ -220,6 +227,14 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
       });
       return { kernel: kernelIds.get(step.kernel.hash)!, bindings, workgroups: step.kernel.dispatch, label: step.label, cost: { flops: step.flops, bytesRead, bytesWritten } };
     });
+    verifyLoweredEntry({
+      entry: e.name,
+      steps: e.schedule.steps,
+      dispatches,
+      buffers: [...buffers, ...slotBytes.map((bytes, k) => ({ id: firstSlot + k, kind: 'arena' as const, bytes }))],
+      dtypeOf: (v) => constants.get(v)?.type.dtype ?? e.graph.types.get(v)?.dtype,
+      alignment,
+    });
     const io = (name: string): IOTensor => {
       const t = e.graph.types.get(name)!;
       const declared = opts.declaredDtypes?.get(name);
@@ -246,6 +261,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
   if (program.tokenizer) files.set('tokenizer.json', program.tokenizer);
 
   const weightsBytes = pages.reduce((s, p) => s + p.bytes, 0);
+  const layers = sparsityLayers(entries);
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
@@ -256,7 +272,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     entryPoints,
     ...(program.generation ? { generation: program.generation } : {}),
     ...(program.tokenizer ? { tokenizer: 'tokenizer.json' } : {}),
-    ...(selection.layers.length ? { sparsity: { profile: (opts.profile ?? PROFILES[DEFAULT_PROFILE]!).name, layers: selection.layers } } : {}),
+    ...(layers.length ? { sparsity: { profile: profile.name, layers } } : {}),
     memory: { arenaBytes, noReuseBytes, weightsBytes },
     files: Object.fromEntries(
       [...files]

@@ -2,7 +2,7 @@
 // through the op registry as it is added, so a built graph is typed throughout and errors surface at the node
 // that caused them.
 import type { Attrs, ConstantDecl, Graph, Node, SourceLoc, ValueDecl } from './graph.js';
-import { AttrReader, OpError, checkAttrs, lookupOp, outputCount } from './op.js';
+import { AttrReader, OpError, checkAttrs, lookupOp, inferTypes, outputCount } from './op.js';
 import type { SymbolBound } from './shape.js';
 import type { Tensor } from './tensor.js';
 import { type TensorType, tensorType } from './types.js';
@@ -77,7 +77,7 @@ export class GraphBuilder {
     if (problems.length) throw new OpError(`${op}: ${problems.join('; ')}`);
     const reader = new AttrReader(op, def.attrs, attrs);
     const inTypes = inputs.map((i) => (i === '' ? undefined : this.typeOf(i)));
-    const outTypes = def.infer(inTypes, reader);
+    const outTypes = inferTypes(def, inTypes, reader);
     const count = outputCount(def, reader, inputs.length);
     if (outTypes.length !== count) throw new Error(`${op}.infer returned ${outTypes.length} types, expected ${count}`);
     const names: readonly string[] = opts.names ?? outTypes.map(() => this.fresh());

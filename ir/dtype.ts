@@ -2,6 +2,8 @@
 // bool is a u32, bf16 is a raw 16-bit pattern); the *value* type is what an op computes with. Keeping the two
 // apart is what lets one accessor read an i4 lane out of a packed word and hand the kernel an i32.
 
+import { roundBF16, roundF16 } from './formats/f16.js';
+
 export type SubByteWidth = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 export type SubByteInt = `i${SubByteWidth}` | `u${SubByteWidth}`;
 export type DType = 'f32' | 'f16' | 'bf16' | 'i32' | 'u32' | 'i64' | 'bool' | SubByteInt;
@@ -73,35 +75,8 @@ export function intRange(dt: DType): [number, number] {
   return signed ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
 }
 
-const f32Scratch = new Float32Array(1);
-const u32View = new Uint32Array(f32Scratch.buffer);
-
-/** Round a double to the nearest f16 value (round-to-nearest-even, overflow to ±inf), returned as a double. */
-export function roundF16(x: number): number {
-  if (!Number.isFinite(x) || x === 0) return x;
-  const a = Math.abs(x);
-  if (a >= 65520) return Math.sign(x) * Infinity;
-  // Quantum: 2^(e-10) for normals, 2^-24 for subnormals.
-  const e = Math.max(Math.floor(Math.log2(a)), -14);
-  let q = 2 ** (e - 10);
-  // log2 can be off by one at exact powers of two; correct so that a/q lands in [1024, 2048).
-  if (a / q >= 2048) q *= 2;
-  else if (a / q < 1024 && e > -14) q /= 2;
-  const n = a / q;
-  let r = Math.round(n);
-  if (Math.abs(n - Math.trunc(n) - 0.5) === 0 && r % 2 === 1) r -= 1; // ties to even
-  return Math.sign(x) * r * q;
-}
-
-/** Round a double to bf16 (round-to-nearest-even on the top 16 bits of the f32 pattern). */
-export function roundBF16(x: number): number {
-  if (Number.isNaN(x)) return x;
-  f32Scratch[0] = x;
-  const bits = u32View[0]!;
-  const rounded = (bits + 0x7fff + ((bits >>> 16) & 1)) & 0xffff0000;
-  u32View[0] = rounded >>> 0;
-  return f32Scratch[0]!;
-}
+// f16 and bf16 rounding (once, to nearest even, straight from the double) live with their bit encodings.
+export { roundBF16, roundF16 };
 
 /** Wrap an integer into dtype's range (two's-complement wrap-around, as GPU integer arithmetic does). */
 function wrapInt(x: number, dt: DType): number {

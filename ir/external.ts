@@ -1,10 +1,14 @@
 // External weights: a constant whose data stays in a file (a safetensors tensor) until someone needs it. The
 // graph holds only where the bytes are, so a multi-gigabyte checkpoint compiles without being loaded: the
 // packer streams it chunk by chunk, and only the interpreter (on small models) reads a whole tensor.
+//
+// Node-only (it reads files), so not part of the browser-safe IR core (ir/core.ts); importing it installs
+// loadExternal as the interpreter's loader for external constants.
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { DType } from './dtype.js';
 import { roundToDType } from './dtype.js';
-import { bf16ToNumber, halfToNumber } from './import/onnx/tensor-proto.js';
+import { bf16FromBits, f16FromBits } from './formats/f16.js';
+import { installExternalLoader } from './interp.js';
 import type { Tensor } from './tensor.js';
 
 /** Element encodings of external data (safetensors' dtype names). */
@@ -59,10 +63,10 @@ export function decodeFormat(format: ExternalFormat, bytes: Uint8Array, count: n
       for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
       break;
     case 'F16':
-      for (let i = 0; i < count; i++) out[i] = halfToNumber(view.getUint16(i * 2, true));
+      for (let i = 0; i < count; i++) out[i] = f16FromBits(view.getUint16(i * 2, true));
       break;
     case 'BF16':
-      for (let i = 0; i < count; i++) out[i] = bf16ToNumber(view.getUint16(i * 2, true));
+      for (let i = 0; i < count; i++) out[i] = bf16FromBits(view.getUint16(i * 2, true));
       break;
     case 'I64':
       for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(i * 8, true));
@@ -133,3 +137,5 @@ export function narrowExternal(v: number, dtype: DType, ext: ExternalData, index
     throw new ExternalDataError(`${ext.file}: tensor '${ext.name}' value ${v} at index ${index} overflows ${dtype}; keep this weight in a wider type (compile without --weights-dtype ${dtype})`);
   return r;
 }
+
+installExternalLoader(loadExternal);

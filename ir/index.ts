@@ -1,20 +1,8 @@
-// Public surface of the IR layer. Importing it registers all ops.
-import './ops/index.js';
-
-export * from './dtype.js';
-export * from './shape.js';
-export * from './types.js';
-export * from './tensor.js';
-export * from './graph.js';
-export * from './op.js';
-export * from './builder.js';
-export * from './interp.js';
-export * from './verify.js';
-export * from './print.js';
-export * from './parse.js';
-export * from './import/onnx/index.js';
-export * from './bind-symbols.js';
+// Public surface of the IR layer in Node: the browser-safe IR core (ir/core.ts; importing it registers all ops)
+// plus what reads files or protobuf: the importers (ONNX, safetensors, Hugging Face) and external weights, whose
+// module installs the interpreter's file loader for external constants.
+export * from './core.js';
 export * from './external.js';
-export * from './formats/tiled-csl.js';
+export * from './import/onnx/index.js';
 export * from './import/safetensors/index.js';
 export * from './import/hf/index.js';

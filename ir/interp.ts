@@ -1,13 +1,13 @@
 // The reference interpreter: evaluates any verified graph on the CPU through each op's reference semantics.
 // It is the oracle for every pass and kernel test, so it checks everything it can: input dtypes and shapes
 // (binding symbolic dims consistently), and that each op's result matches its inferred type.
-import { roundToDType } from './dtype.js';
-import { loadExternal } from './external.js';
+import { type DType, roundToDType } from './dtype.js';
+import type { ExternalData } from './external.js';
 import { type Graph, type Node, describeNode, formatLoc } from './graph.js';
 import { AttrReader, OpError, lookupOp } from './op.js';
 import { formatShape } from './shape.js';
 import type { Tensor } from './tensor.js';
-import { formatType, tensorType } from './types.js';
+import { decodeStored, formatType, isPlainStorage, tensorType } from './types.js';
 
 export class InterpError extends Error {
   override name = 'InterpError';
@@ -15,16 +15,33 @@ export class InterpError extends Error {
 
 export type Bindings = Readonly<Record<string, Tensor>>;
 
+/** Reads an external constant's data (weights left in a file) whole, as a tensor of `dtype` and `shape`. */
+export type ExternalLoader = (ext: ExternalData, dtype: DType, shape: readonly number[]) => Tensor;
+
+export interface InterpretOptions {
+  /** How to read external constants; defaults to the installed loader (in Node, ir/external.ts reads files). */
+  readonly loadExternal?: ExternalLoader;
+}
+
+// The interpreter is part of the IR core, which loads in a browser, so it does not read files itself: the
+// Node-side ir/external.ts installs its file loader here when imported (as ir/index.ts and the importers do).
+let installedLoader: ExternalLoader | undefined;
+
+/** Install the loader the interpreter uses for external constants when a call passes none. */
+export function installExternalLoader(loader: ExternalLoader): void {
+  installedLoader = loader;
+}
+
 /** Evaluate g; returns every graph output by name. Constants must carry values (parameters bound beforehand). */
-export function interpret(g: Graph, inputs: Bindings): Record<string, Tensor> {
-  const env = evaluateAll(g, inputs);
+export function interpret(g: Graph, inputs: Bindings, opts: InterpretOptions = {}): Record<string, Tensor> {
+  const env = evaluateAll(g, inputs, opts);
   const out: Record<string, Tensor> = {};
   for (const o of g.outputs) out[o] = env.get(o)!;
   return out;
 }
 
 /** Evaluate g and return the value of every SSA name (used to compare intermediates). */
-export function evaluateAll(g: Graph, inputs: Bindings): Map<string, Tensor> {
+export function evaluateAll(g: Graph, inputs: Bindings, opts: InterpretOptions = {}): Map<string, Tensor> {
   const env = new Map<string, Tensor>();
   const symbols = new Map<string, number>();
   for (const decl of g.inputs) {
@@ -51,12 +68,19 @@ export function evaluateAll(g: Graph, inputs: Bindings): Map<string, Tensor> {
   }
   for (const c of g.constants) {
     if (!c.value && c.external) {
-      env.set(c.name, loadExternal(c.external, c.type.dtype, c.type.shape as number[]));
+      const load = opts.loadExternal ?? installedLoader;
+      if (!load)
+        throw new InterpError(`constant %${c.name} is external (tensor '${c.external.name}' in ${c.external.file}) and no loader reads it: import ir/index.js in Node, or pass interpret's loadExternal option`);
+      env.set(c.name, load(c.external, c.type.dtype, c.type.shape as number[]));
       continue;
     }
     if (!c.value) throw new InterpError(`constant %${c.name} has no data (parameter '${c.source ?? '?'}' was never bound to weights)`);
     env.set(c.name, c.value);
   }
+  // Constants with a layout or an encoding hold their stored form: decode them to the logical tensors ops read.
+  // Their companions (a quant encoding's scales and zeros) are plain constants, already in env.
+  for (const c of g.constants)
+    if (!isPlainStorage(c.type)) env.set(c.name, decodeStored(c.type, env.get(c.name)!, (name) => env.get(name)!));
   for (const node of g.nodes) {
     const ins = node.inputs.map((name) => {
       if (name === '') return undefined;

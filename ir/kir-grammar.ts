@@ -43,7 +43,7 @@ Kir {
   Descriptor = descriptorKind DescriptorParams?
   DescriptorParams = "(" ListOf<DescriptorParam, ","> ")"
   DescriptorParam = paramKey "=" ParamValue
-  ParamValue = NumberList | EmptyList | number | string | bool
+  ParamValue = NumberList | EmptyList | number | string | bool | valueRef | word
 
   NumberList = "[" NonemptyListOf<number, ","> "]"
   StringList = "[" NonemptyListOf<string, ","> "]"
@@ -68,6 +68,7 @@ Kir {
   extraKey = "layout" | "encoding"
   paramKey (a parameter name) = ident
   descriptorKind (a layout or encoding kind) = identStart (identChar | "-")*
+  word (a name like f16 or per-group) = identStart (identChar | "-")*
   dtypeName (a dtype) = identStart identChar*
   dim (a dimension) = digits | ident
 

@@ -3,7 +3,7 @@
 // interpreter. Kernels live in compiler/, not here, so passes and the interpreter run without a GPU.
 import type { AttrValue, Attrs } from './graph.js';
 import type { Tensor } from './tensor.js';
-import type { TensorType } from './types.js';
+import { type TensorType, tensorType } from './types.js';
 
 export type AttrKind = 'int' | 'float' | 'string' | 'bool' | 'ints' | 'floats' | 'strings';
 
@@ -91,6 +91,11 @@ export interface OpDef {
    * concrete input types, so implementations need not re-derive output shapes.
    */
   reference(inputs: readonly (Tensor | undefined)[], attrs: AttrReader, outTypes: readonly TensorType[]): Tensor[];
+}
+
+/** def.infer over the logical types of the inputs: an op never sees a layout or encoding (constants decode first). */
+export function inferTypes(def: OpDef, inputs: readonly (TensorType | undefined)[], attrs: AttrReader): TensorType[] {
+  return def.infer(inputs.map((t) => (t && (t.layout.kind !== 'row-major' || t.encoding.kind !== 'dense') ? tensorType(t.dtype, t.shape) : t)), attrs);
 }
 
 const registry = new Map<string, OpDef>();

@@ -8,7 +8,7 @@ import type { Attrs, AttrValue, ConstantDecl, Graph, Node, SourceLoc, ValueDecl 
 import { KIR_GRAMMAR_SOURCE } from './kir-grammar.js';
 import { type Dim, type SymbolBound, isStaticShape, numel } from './shape.js';
 import { makeTensor } from './tensor.js';
-import { DENSE, type Descriptor, type ParamValue, ROW_MAJOR, type TensorType, tensorType } from './types.js';
+import { DENSE, type Descriptor, DescriptorError, type Encoding, type Layout, type ParamValue, ROW_MAJOR, type TensorType, encodingOf, layoutOf, layoutProblems, storageTypeOf, tensorType } from './types.js';
 
 export class KirSyntaxError extends Error {
   override name = 'KirSyntaxError';
@@ -38,6 +38,7 @@ interface TypeAst {
 }
 interface DescriptorAst {
   readonly kind: string;
+  readonly at: number;
   readonly params: readonly { key: string; at: number; value: ParamValue }[];
 }
 interface AttrAst {
@@ -116,10 +117,16 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
   },
   TypeExtras: (_l, extras, _r) => list(extras),
   TypeExtra: (key, _eq, desc) => ({ key: key.sourceString, at: key.source.startIdx, desc: v(desc) }),
-  Descriptor: (kind, params): DescriptorAst => ({ kind: kind.sourceString, params: opt(params) ?? [] }),
+  Descriptor(kind, params): DescriptorAst {
+    return { kind: kind.sourceString, at: this.source.startIdx, params: opt(params) ?? [] };
+  },
   DescriptorParams: (_l, params, _r) => list(params),
   DescriptorParam: (key, _eq, value) => ({ key: key.sourceString, at: key.source.startIdx, value: v(value) }),
-  ParamValue: (x) => v(x),
+  ParamValue(x) {
+    if (x.ctorName === 'valueRef') return { ref: (v(x) as Ref).name };
+    if (x.ctorName === 'word') return x.sourceString;
+    return v(x);
+  },
   NumberList: (_l, xs, _r) => list(xs),
   StringList: (_l, xs, _r) => list(xs),
   EmptyList: (_l, _r) => [],
@@ -278,10 +285,15 @@ function buildGraph(ast: GraphAst, at: Locator): Graph {
         continue;
       }
       if (!isStaticShape(type.shape)) throw at.error(s.type.at, `constant %${s.ref.name} must have a static shape`);
-      const n = numel(type.shape);
+      // The data is what the constant stores: under a layout or an encoding, that is not its logical shape.
+      const layoutIssue = layoutProblems(type.layout, type.shape)[0] ?? (type.encoding.kind === 'tiled-csl' && type.shape.length !== 2 ? 'tiled-csl needs a 2-D tensor' : undefined);
+      if (layoutIssue) throw at.error(s.type.at, `constant %${s.ref.name}: ${layoutIssue}`);
+      const storage = storageTypeOf(type);
+      const shape = storage.shape ?? [s.values.length];
+      const n = numel(shape);
       if (s.values.length !== n)
-        throw at.error(s.valuesAt, `constant %${s.ref.name} of shape [${type.shape.join(',')}] needs ${n} values, got ${s.values.length}`);
-      constants.push({ name: s.ref.name, type, value: makeTensor(type.dtype, type.shape, s.values), loc });
+        throw at.error(s.valuesAt, `constant %${s.ref.name} stores ${storage.dtype}[${shape.join(',')}]: it needs ${n} values, got ${s.values.length}`);
+      constants.push({ name: s.ref.name, type, value: makeTensor(storage.dtype, shape, s.values), loc });
     } else {
       for (const r of s.inputs) if (r) use(r, 'use of');
       const attrs: Record<string, AttrValue> = {};
@@ -316,8 +328,8 @@ function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
 
 function buildType(t: TypeAst, at: Locator): TensorType {
   if (!isDType(t.dtype)) throw at.error(t.at, `unknown dtype '${t.dtype}'`);
-  let layout: Descriptor = ROW_MAJOR;
-  let encoding: Descriptor = DENSE;
+  let layout: Layout = ROW_MAJOR;
+  let encoding: Encoding = DENSE;
   const seen = new Set<string>();
   for (const e of t.extras) {
     if (seen.has(e.key)) throw at.error(e.at, `${e.key} is given twice`);
@@ -328,8 +340,15 @@ function buildType(t: TypeAst, at: Locator): TensorType {
       setOwn(params, p.key, p.value);
     }
     const desc: Descriptor = { kind: e.desc.kind, params };
-    if (e.key === 'layout') layout = desc;
-    else encoding = desc;
+    try {
+      if (e.key === 'layout') layout = layoutOf(desc);
+      else encoding = encodingOf(desc);
+    } catch (err) {
+      if (!(err instanceof DescriptorError)) throw err;
+      // Point at the parameter the problem is about, else at the kind.
+      const param = e.desc.params.find((p) => p.key === err.param);
+      throw at.error(param?.at ?? e.desc.at, err.message);
+    }
   }
   return tensorType(t.dtype, t.shape, layout, encoding);
 }

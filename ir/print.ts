@@ -8,15 +8,12 @@
 // SourceLocs are never printed.
 import type { AttrValue, ConstantDecl, Graph, Node } from './graph.js';
 import { type DType, isFloat, roundToDType } from './dtype.js';
+import { formatName } from './names.js';
 import { formatType } from './types.js';
 
-const BARE_NAME = /^[A-Za-z0-9_.$-]+$/;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** A value or graph name as written after `%` or `@`. */
-export function formatName(name: string): string {
-  return BARE_NAME.test(name) ? name : JSON.stringify(name);
-}
+export { formatName } from './names.js';
 
 /** A number in its shortest round-tripping text: `-0`, `nan`, `inf`, `-inf` included. */
 export function formatNumber(x: number): string {
@@ -51,7 +48,7 @@ const ref = (name: string): string => `%${formatName(name)}`;
 
 function printConstant(c: ConstantDecl): string {
   const head = `${ref(c.name)}: ${formatType(c.type)}`;
-  if (c.value) return `const ${head} = [${Array.from(c.value.data, (x) => formatElement(x, c.type.dtype)).join(', ')}]`;
+  if (c.value) return `const ${head} = [${Array.from(c.value.data, (x) => formatElement(x, c.value!.dtype)).join(', ')}]`;
   return c.source !== undefined ? `param ${head} = ${JSON.stringify(c.source)}` : `param ${head}`;
 }
 

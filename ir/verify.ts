@@ -2,9 +2,9 @@
 // arity, type inference against declared types). Every diagnostic names the node and, when the graph came
 // from a .kir file, its file:line:col.
 import { type Graph, type Node, type SourceLoc, describeNode, formatLoc } from './graph.js';
-import { AttrReader, OpError, checkAttrs, lookupOp, outputCount } from './op.js';
+import { AttrReader, OpError, checkAttrs, lookupOp, inferTypes, outputCount } from './op.js';
 import { formatShape, isStaticShape, shapesEqual } from './shape.js';
-import { type TensorType, formatType, typesEqual } from './types.js';
+import { type TensorType, formatType, isPlainStorage, storageProblems, typeStorageProblems, typesEqual } from './types.js';
 
 export interface Diagnostic {
   readonly message: string;
@@ -58,12 +58,24 @@ export function verify(g: Graph): Diagnostic[] {
     define(i.name, i.type, i.loc, `input %${i.name}`);
     checkSymbols(i.type, `input %${i.name}`, i.loc);
   }
+  const constantTypes = new Map(g.constants.map((c) => [c.name, c.type]));
+  const constantType = (name: string): TensorType | undefined => constantTypes.get(name);
+  for (const i of g.inputs)
+    if (!isPlainStorage(i.type))
+      diags.push({ message: `input %${i.name}: only constants carry a layout or encoding (got ${formatType(i.type)}); inputs arrive dense and row-major`, ...(i.loc ? { loc: i.loc } : {}) });
   for (const c of g.constants) {
     define(c.name, c.type, c.loc, `constant %${c.name}`);
     const at = c.loc ? { loc: c.loc } : {};
     if (!isStaticShape(c.type.shape)) diags.push({ message: `constant %${c.name} must have a static shape, got ${formatType(c.type)}`, ...at });
-    if (c.value && (c.value.dtype !== c.type.dtype || !shapesEqual(c.value.shape, c.type.shape)))
-      diags.push({ message: `constant %${c.name}: data is ${c.value.dtype}${formatShape(c.value.shape)} but declared ${formatType(c.type)}`, ...at });
+    const storage = isStaticShape(c.type.shape) ? typeStorageProblems(c.type, constantType) : [];
+    for (const p of storage) diags.push({ message: `constant %${c.name}: ${p}`, ...at });
+    if (c.value && !storage.length) {
+      if (isPlainStorage(c.type)) {
+        if (c.value.dtype !== c.type.dtype || !shapesEqual(c.value.shape, c.type.shape))
+          diags.push({ message: `constant %${c.name}: data is ${c.value.dtype}${formatShape(c.value.shape)} but declared ${formatType(c.type)}`, ...at });
+      } else for (const p of storageProblems(c.type, c.value)) diags.push({ message: `constant %${c.name}: ${p}`, ...at });
+    }
+    if (!isPlainStorage(c.type) && c.external) diags.push({ message: `constant %${c.name}: a checkpoint tensor is read as dense row-major; give it its layout and encoding in a pass, not in its declaration`, ...at });
     if (!c.value && !c.external && c.source === undefined) diags.push({ message: `constant %${c.name} has neither data nor a parameter source`, ...at });
   }
 
@@ -101,7 +113,7 @@ export function verify(g: Graph): Diagnostic[] {
         try {
           const count = outputCount(def, attrs, n);
           if (count !== node.outputs.length) report(`${node.op} produces ${count} outputs, ${node.outputs.length} named`);
-          else if (inputsTyped) inferred = def.infer(inTypes, attrs);
+          else if (inputsTyped) inferred = inferTypes(def, inTypes, attrs);
         } catch (e) {
           if (!(e instanceof OpError)) throw e;
           report(e.message);
@@ -111,6 +123,8 @@ export function verify(g: Graph): Diagnostic[] {
     node.outputs.forEach((o, k) => {
       const declared = g.types.get(o);
       const got = inferred?.[k];
+      if (declared && !isPlainStorage(declared))
+        report(`%${o} is declared ${formatType(declared)}, but only constants carry a layout or encoding: ${node.op} computes a dense row-major value`);
       if (declared && got && !typesEqual(declared, got)) report(`%${o} is declared ${formatType(declared)} but ${node.op} gives ${formatType(got)}`);
       const t = declared ?? got;
       if (t) checkSymbols(t, where, node.loc);

@@ -2,7 +2,7 @@
 // a constant of the same name. It uses the interpreter's own evaluateNode, so folding is bit-exact with running.
 // Results much larger than their inputs (Expand, Tile, ConstantOfShape-like blow-ups) are not folded: that would
 // trade a cheap kernel for megabytes of weights.
-import { type ConstantDecl, type Node, type Tensor, evaluateNode, tensorType, updateGraph } from '../ir/index.js';
+import { type ConstantDecl, type Node, type Tensor, evaluateNode, isPlainStorage, tensorType, updateGraph } from '../ir/index.js';
 import { EXACT, type Pass, bump } from './pass.js';
 
 /** Outputs up to this many elements always fold; above it only when no larger than the inputs. */
@@ -14,7 +14,8 @@ export const foldConstants: Pass = {
   tolerance: EXACT,
   run(g, cx) {
     const known = new Map<string, Tensor>();
-    for (const c of g.constants) if (c.value) known.set(c.name, c.value);
+    // Only plain constants: an encoded one holds its storage, and decoding it here would undo its compression.
+    for (const c of g.constants) if (c.value && isPlainStorage(c.type)) known.set(c.name, c.value);
     const constants: ConstantDecl[] = [...g.constants];
     const nodes: Node[] = [];
     for (const node of g.nodes) {

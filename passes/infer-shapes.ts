@@ -1,6 +1,6 @@
 // infer-shapes: give every node output its type by running each op's type inference in program order.
 // Parsed .kir files may leave result types out; every later pass and the kernel generators rely on them.
-import { AttrReader, type Graph, OpError, type TensorType, describeNode, formatLoc, lookupOp } from '../ir/index.js';
+import { AttrReader, type Graph, OpError, type TensorType, describeNode, formatLoc, inferTypes, lookupOp } from '../ir/index.js';
 import { EXACT, type Pass, bump } from './pass.js';
 
 export const inferShapes: Pass = {
@@ -21,7 +21,7 @@ export const inferShapes: Pass = {
       });
       let outs: TensorType[];
       try {
-        outs = def.infer(ins, new AttrReader(node.op, def.attrs, node.attrs));
+        outs = inferTypes(def, ins, new AttrReader(node.op, def.attrs, node.attrs));
       } catch (e) {
         if (e instanceof OpError) throw new OpError(`${where}: ${e.message}`);
         throw e;

@@ -1,15 +1,11 @@
-// Which constants are matmul weights: 2-D float constants read only as the weight operand of MatMul or Gemm (never
-// by anything else, e.g. a Gather of tied embeddings). These are what sparsity applies to: pruning them changes
-// nothing but those matmuls, and the compiler may re-encode them for a sparse kernel without keeping a dense copy.
-import { type ConstantDecl, type Graph, type Node, consumers, isFloat } from '../ir/index.js';
+// Which constants are matmul weights: 2-D float constants read only as the weight operand of MatMul or Gemm
+// (ir/matmul-operands.ts; never by anything else, e.g. a Gather of tied embeddings). These are what sparsity applies
+// to: pruning them changes nothing but those matmuls, and a pass may re-encode them for a sparse kernel without
+// keeping a dense copy.
+import { type ConstantDecl, type Graph, type MatmulOperands, type Node, type TensorType, consumers, isFloat, isPlainStorage, matmulOperands } from '../ir/index.js';
 
-export interface WeightUse {
+export interface WeightUse extends MatmulOperands {
   readonly node: Node;
-  /** A as Flash-LLM names it: the weight seen as [M = output features, K = input features]. */
-  readonly m: number;
-  readonly k: number;
-  /** True when the constant is stored [K, M] (MatMul, Gemm without transB), so A is its transpose. */
-  readonly transposed: boolean;
 }
 
 export interface MatmulWeight {
@@ -17,29 +13,34 @@ export interface MatmulWeight {
   readonly uses: readonly WeightUse[];
 }
 
-function useOf(node: Node, weight: string, shape: readonly number[]): WeightUse | undefined {
-  if (node.op === 'MatMul' && node.inputs[1] === weight && node.inputs[0] !== weight) return { node, m: shape[1]!, k: shape[0]!, transposed: true };
-  if (node.op === 'Gemm' && node.inputs[1] === weight && node.inputs[0] !== weight && node.inputs[2] !== weight) {
-    if (node.attrs.transA !== undefined && node.attrs.transA !== 0) return undefined;
-    const transB = node.attrs.transB !== undefined && node.attrs.transB !== 0;
-    return transB ? { node, m: shape[0]!, k: shape[1]!, transposed: false } : { node, m: shape[1]!, k: shape[0]!, transposed: true };
-  }
-  return undefined;
-}
-
 /** Every matmul weight of g, in constant order. */
 export function matmulWeights(g: Graph): MatmulWeight[] {
   const readers = consumers(g);
+  const typeOf = (v: string) => g.types.get(v);
   const out: MatmulWeight[] = [];
   for (const c of g.constants) {
     const shape = c.type.shape;
     if (shape.length !== 2 || shape.some((d) => typeof d !== 'number') || !isFloat(c.type.dtype)) continue;
-    if (!c.value && !c.external) continue;
+    if ((!c.value && !c.external) || !isPlainStorage(c.type)) continue; // an encoded weight was already chosen for
     if (g.outputs.includes(c.name)) continue;
     const nodes = readers.get(c.name) ?? [];
-    const uses = nodes.map((n) => useOf(n, c.name, shape as number[]));
+    const uses = nodes.map((node) => {
+      const ops = matmulOperands(node, typeOf);
+      return ops && ops.w === c.name && ops.x !== c.name ? { ...ops, node } : undefined;
+    });
     if (nodes.length === 0 || uses.some((u) => u === undefined)) continue;
     out.push({ constant: c, uses: uses as WeightUse[] });
   }
   return out;
+}
+
+/**
+ * Whether a matmul's sparse kernels can read its weight as Tiled-CSL in place: y = x . A^T (+ a per-column bias)
+ * with no Gemm scaling and an x of rank >= 1. Other uses of an encoded weight read it decoded.
+ */
+export function sparseReadable(u: MatmulOperands, typeOf: (v: string) => TensorType | undefined): boolean {
+  if ((typeOf(u.x)?.shape.length ?? 0) < 1 || u.alpha !== 1 || u.beta !== 1) return false;
+  if (u.bias === undefined || u.bias === '') return true;
+  const shape = typeOf(u.bias)?.shape;
+  return shape !== undefined && shape.length === 1 && shape[0] === u.m;
 }

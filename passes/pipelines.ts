@@ -1,10 +1,17 @@
-// Named pipelines: flat, ordered lists with the reason for each step.
+// Named pipelines: flat, ordered lists with the reason for each step. compilePipeline is everything `kiln compile`
+// does to a graph before scheduling (`kiln compile --print-pipeline` prints it); what the compiler does after is
+// scheduling (fusion, kernel choice), memory planning and emission, none of which rewrites the graph.
 import { eliminateDead } from './eliminate-dead.js';
+import { encodeSparseWeights } from './encode-sparse-weights.js';
 import { foldConstants } from './fold-constants.js';
 import { inferShapes } from './infer-shapes.js';
-import type { Pass } from './pass.js';
+import { materializeEncodings } from './materialize-encodings.js';
+import { type Pass, type PipelineStep, configure } from './pass.js';
+import { type SparsifyOptions, sparsify } from './sparsify.js';
+import { splitOversized } from './split-oversized-weights.js';
+import { storeWeightsF16 } from './store-weights-f16.js';
 
-export const DEFAULT_PIPELINE: readonly Pass[] = [
+export const DEFAULT_PIPELINE: readonly Pass<any>[] = [
   // Parsed or imported graphs may lack result types; everything after needs them.
   inferShapes,
   // Shape arithmetic and weight preprocessing subgraphs collapse into constants before any kernel is planned.
@@ -12,3 +19,30 @@ export const DEFAULT_PIPELINE: readonly Pass[] = [
   // Folding leaves the constants' former producers and inputs unused; drop them so no kernel is emitted for them.
   eliminateDead,
 ];
+
+export interface CompilePipelineOptions {
+  /** Prune matmul weights first (--sparsity, --sparsity-scope). */
+  readonly sparsify?: Partial<SparsifyOptions>;
+  /** Storage of dense matmul and embedding weights (--weights-dtype). */
+  readonly weightsDtype?: 'f32' | 'f16';
+  /** Largest tensor one binding may hold (default: the target's maxStorageBufferBindingSize). */
+  readonly maxBindingBytes?: number;
+}
+
+/** What `kiln compile` runs, in order, for these options. */
+export function compilePipeline(opts: CompilePipelineOptions = {}): PipelineStep<any>[] {
+  return [
+    configure(inferShapes),
+    // Pruning first, on the weights as the model has them: everything after sees the zeros.
+    ...(opts.sparsify ? [configure(sparsify, opts.sparsify)] : []),
+    ...DEFAULT_PIPELINE.slice(1).map((p) => configure(p)),
+    // Tensors over one binding's limit (embeddings, LM heads) become row blocks that fit, before any storage choice.
+    configure(splitOversized, opts.maxBindingBytes !== undefined ? { maxBindingBytes: opts.maxBindingBytes } : {}),
+    // Weights with zeros go Tiled-CSL where the target's cost model favours the sparse kernels (over all entries).
+    configure(encodeSparseWeights),
+    // The dense weights left may be stored f16 (Casts widen them; the matmul kernels fuse the Casts into loads).
+    ...(opts.weightsDtype === 'f16' ? [configure(storeWeightsF16)] : []),
+    // Last: readers that cannot read a layout or encoding in place get the decoded tensor.
+    configure(materializeEncodings),
+  ];
+}

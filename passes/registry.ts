@@ -1,21 +1,25 @@
 // Every pass by name: the CLI's --passes and --dump-ir-after values are these names.
 import { eliminateDead } from './eliminate-dead.js';
+import { encodeSparseWeights } from './encode-sparse-weights.js';
 import { foldConstants } from './fold-constants.js';
 import { inferShapes } from './infer-shapes.js';
 import { PassError } from './manager.js';
+import { materializeEncodings } from './materialize-encodings.js';
 import type { Pass } from './pass.js';
 import { sparsify } from './sparsify.js';
+import { splitOversized } from './split-oversized-weights.js';
+import { storeWeightsF16 } from './store-weights-f16.js';
 
-const PASSES: readonly Pass[] = [inferShapes, foldConstants, eliminateDead, sparsify];
+const PASSES: readonly Pass<any>[] = [inferShapes, foldConstants, eliminateDead, sparsify, splitOversized, encodeSparseWeights, storeWeightsF16, materializeEncodings];
 
 export const passNames = (): string[] => PASSES.map((p) => p.name);
 
-export function lookupPass(name: string): Pass | undefined {
+export function lookupPass(name: string): Pass<any> | undefined {
   return PASSES.find((p) => p.name === name);
 }
 
 /** Resolve a comma-separated list; throws naming the unknown pass and listing the known ones. */
-export function resolvePasses(names: readonly string[]): Pass[] {
+export function resolvePasses(names: readonly string[]): Pass<any>[] {
   return names.map((n) => {
     const p = lookupPass(n);
     if (!p) throw new PassError(`unknown pass '${n}' (known passes: ${passNames().join(', ')})`);

@@ -3,10 +3,10 @@
 // ranks all weights' magnitudes together, with a per-layer floor on the density kept so no layer is emptied.
 // Ties break by index, so the result is deterministic. Weights still in their checkpoint file are loaded (the
 // pruned values become inline constants). Whether a pruned weight then gets a sparse kernel is the compiler's
-// choice (compiler/sparse/select.ts, by a cost model); this pass only zeroes.
+// choice of encode-sparse-weights (by a cost model); this pass only zeroes.
 import { type ConstantDecl, type Tensor, loadExternal, makeTensor, updateGraph } from '../ir/index.js';
 import { matmulWeights } from './matmul-weights.js';
-import { type Pass, type PassContext, bump } from './pass.js';
+import { type Pass, bump, onlyKeys } from './pass.js';
 
 export interface SparsifyOptions {
   /** Fraction of each eligible weight's elements to zero, 0..1. */
@@ -21,14 +21,15 @@ export class SparsifyError extends Error {
   override name = 'SparsifyError';
 }
 
-function optionsOf(cx: PassContext): SparsifyOptions {
-  const o = (cx.options.sparsify ?? {}) as Partial<SparsifyOptions>;
-  const sparsity = o.sparsity ?? 0;
-  if (!(sparsity >= 0 && sparsity <= 1)) throw new SparsifyError(`sparsity must be between 0 and 1, got ${sparsity}`);
-  const floor = o.floor ?? 0.02;
-  if (!(floor >= 0 && floor <= 1)) throw new SparsifyError(`the per-layer density floor must be between 0 and 1, got ${floor}`);
-  if (o.scope !== undefined && o.scope !== 'layer' && o.scope !== 'global') throw new SparsifyError(`sparsity scope must be 'layer' or 'global', got '${o.scope}'`);
-  return { sparsity, scope: o.scope ?? 'layer', floor };
+function readOptions(raw: Readonly<Record<string, unknown>>): SparsifyOptions {
+  onlyKeys('sparsify', raw, ['sparsity', 'scope', 'floor']);
+  const sparsity = raw.sparsity === undefined ? 0 : Number(raw.sparsity);
+  if (!(sparsity >= 0 && sparsity <= 1)) throw new SparsifyError(`sparsity must be between 0 and 1, got ${String(raw.sparsity)}`);
+  const floor = raw.floor === undefined ? 0.02 : Number(raw.floor);
+  if (!(floor >= 0 && floor <= 1)) throw new SparsifyError(`the per-layer density floor must be between 0 and 1, got ${String(raw.floor)}`);
+  const scope = raw.scope ?? 'layer';
+  if (scope !== 'layer' && scope !== 'global') throw new SparsifyError(`sparsity scope must be 'layer' or 'global', got '${String(scope)}'`);
+  return { sparsity, scope, floor };
 }
 
 /**
@@ -74,12 +75,13 @@ function globalCounts(weights: readonly Float64Array[], sparsity: number, floor:
   });
 }
 
-export const sparsify: Pass = {
+export const sparsify: Pass<SparsifyOptions> = {
   name: 'sparsify',
-  summary: 'Magnitude-prune MatMul/Gemm weights to a target sparsity (options: sparsify.sparsity, .scope, .floor).',
+  summary: 'Magnitude-prune MatMul/Gemm weights to a target sparsity (options: sparsity 0..1, scope layer|global, floor).',
   tolerance: { kind: 'lossy', note: 'zeroes the smallest-magnitude weights; the kept weights are unchanged' },
+  options: readOptions,
   run(g, cx) {
-    const opts = optionsOf(cx);
+    const opts = cx.options;
     const weights = matmulWeights(g);
     if (!weights.length) return g;
     const values = weights.map(({ constant: c }) => (c.value ?? loadExternal(c.external!, c.type.dtype, c.type.shape as number[])).data);

@@ -4,6 +4,9 @@ import { ArtifactError, type ArtifactFiles, sha256Hex } from './files.js';
 import { checkManifest } from './manifest-check.js';
 import type { Manifest } from './plan.js';
 
+const notListed = (files: ArtifactFiles, what: string): ArtifactError =>
+  new ArtifactError(`${files.where}: ${what} is not listed with a hash in the manifest`);
+
 export async function readManifest(files: ArtifactFiles): Promise<Manifest> {
   const bytes = await files.read('manifest.json');
   let parsed: unknown;
@@ -20,7 +23,7 @@ export async function readManifest(files: ArtifactFiles): Promise<Manifest> {
 /** Read one file the manifest lists and check its size and sha256 before it is used. */
 export async function readOneVerified(files: ArtifactFiles, m: Manifest, path: string): Promise<Uint8Array> {
   const want = m.files[path];
-  if (!want) throw new ArtifactError(`${files.where}: ${path} is not listed with a hash in the manifest`);
+  if (!want) throw notListed(files, path);
   const bytes = await files.read(path);
   const got = await sha256Hex(bytes);
   if (bytes.byteLength !== want.bytes || got !== want.sha256)
@@ -34,7 +37,7 @@ export async function readOneVerified(files: ArtifactFiles, m: Manifest, path: s
 export async function readVerified(files: ArtifactFiles, m: Manifest, wanted: (path: string) => boolean): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   for (const path of Object.keys(m.files)) if (wanted(path)) out.set(path, await readOneVerified(files, m, path));
-  for (const k of m.kernels) if (!out.has(k.file)) throw new ArtifactError(`${files.where}: kernel file ${k.file} is not listed with a hash in the manifest`);
-  for (const b of m.buffers) if (b.source && !m.files[b.source.file]) throw new ArtifactError(`${files.where}: weights file ${b.source.file} is not listed with a hash in the manifest`);
+  for (const k of m.kernels) if (!out.has(k.file)) throw notListed(files, `kernel file ${k.file}`);
+  for (const b of m.buffers) if (b.source && !m.files[b.source.file]) throw notListed(files, `weights file ${b.source.file}`);
   return out;
 }

@@ -3,6 +3,11 @@
 // in the low half), i64 as 8 bytes, sub-byte integers (i1..i8, u1..u8) packed floor(32/bits) to a u32 word from
 // the least significant bit. Little-endian, as WebGPU buffers are. The runtime has its own copy of these few
 // dtype facts because it imports nothing from the compiler.
+// The one exception to "the runtime imports nothing of ours": ir/formats/f16.ts, a leaf module with no imports of
+// its own, so the bundled runtime stays self-contained. It is kiln's single f16/bf16 encoder and decoder.
+import { bf16Bits, bf16FromBits, f16Bits, f16FromBits } from '../ir/formats/f16.js';
+
+export { bf16Bits, bf16FromBits, f16Bits, f16FromBits };
 
 export type TypedArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 
@@ -30,6 +35,11 @@ export function storageLayoutOf(dtype: string): Layout {
   return { kind: 'packed', bits: Number(m[2]), signed: m[1] === 'i' };
 }
 
+/** n rounded up to a multiple of 4 (buffer writes and copies move whole words). */
+export const ceil4 = (n: number): number => Math.ceil(n / 4) * 4;
+/** ceil4(n), and at least 4: the size of a buffer or binding holding n bytes (WebGPU has no empty ones). */
+export const pad4 = (n: number): number => Math.max(4, ceil4(n));
+
 /** Bytes that `count` elements occupy (sub-byte types in whole u32 words). */
 export function byteLength(dtype: string, count: number): number {
   const l = storageLayoutOf(dtype);
@@ -37,51 +47,16 @@ export function byteLength(dtype: string, count: number): number {
   return (count * l.bits) / 8;
 }
 
-const f32 = new Float32Array(1);
-const f32Bits = new Uint32Array(f32.buffer);
-
-/** IEEE binary16 bits of x, rounded to nearest even; NaN -> 0x7e00, overflow -> inf. */
-export function f16Bits(x: number): number {
-  if (Number.isNaN(x)) return 0x7e00;
-  f32[0] = x;
-  const b = f32Bits[0]!;
-  const sign = (b >>> 16) & 0x8000;
-  const a = b & 0x7fffffff;
-  if (a >= 0x7f800000) return sign | 0x7c00;
-  const abs = Math.abs(f32[0]!);
-  if (abs < 2 ** -14) {
-    // Subnormal: the value in units of 2^-24, rounded half to even.
-    const q = abs * 2 ** 24;
-    let r = Math.round(q);
-    if (r - q === 0.5 && r % 2 === 1) r -= 1;
-    return sign | r;
-  }
-  // Normal: round the 23-bit mantissa to 10 bits, half to even; a carry correctly bumps the exponent.
-  const rounded = a + 0x0fff + ((a >>> 13) & 1);
-  const h = (rounded >>> 13) - ((127 - 15) << 10);
-  return h >= 0x7c00 ? sign | 0x7c00 : sign | h;
+/** Element access to any typed array (BigInt64Array included), for code shared across dtypes. */
+interface Elements {
+  [i: number]: number | bigint;
+  set(values: ArrayLike<number>): void;
 }
 
-export function f16FromBits(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0x1f) return m ? NaN : sign * Infinity;
-  if (e === 0) return sign * m * 2 ** -24;
-  return sign * (1024 + m) * 2 ** (e - 25);
-}
-
-/** bfloat16 bits of x (the upper half of its f32, rounded to nearest even; NaN -> 0x7fc0). */
-export function bf16Bits(x: number): number {
-  if (Number.isNaN(x)) return 0x7fc0;
-  f32[0] = x;
-  const b = f32Bits[0]!;
-  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-export function bf16FromBits(h: number): number {
-  f32Bits[0] = (h & 0xffff) << 16;
-  return f32[0]!;
+/** The view of storage elements of an unpacked layout: each element one entry of the view. */
+function storageView(l: Layout, buf: ArrayBuffer, n: number): Elements {
+  const View = l.kind === 'f32' ? Float32Array : l.kind === 'i64' ? BigInt64Array : l.bits === 16 ? Uint16Array : l.kind === 'i32' ? Int32Array : Uint32Array;
+  return new View(buf, 0, n) as unknown as Elements;
 }
 
 /**
@@ -91,55 +66,33 @@ export function bf16FromBits(h: number): number {
 export function encode(dtype: string, values: ArrayLike<number>, minBytes = 0): Uint8Array {
   const n = values.length;
   const l = storageLayoutOf(dtype);
-  const exact = byteLength(dtype, n);
-  const buf = new ArrayBuffer(Math.max(Math.ceil(exact / 4) * 4, Math.ceil(minBytes / 4) * 4));
-  switch (l.kind) {
-    case 'f32':
-      new Float32Array(buf, 0, n).set(values);
-      break;
-    case 'i32': {
-      const a = new Int32Array(buf, 0, n);
-      for (let i = 0; i < n; i++) a[i] = values[i]!;
-      break;
+  const buf = new ArrayBuffer(Math.max(ceil4(byteLength(dtype, n)), ceil4(minBytes)));
+  if (l.kind === 'packed') {
+    const words = new Uint32Array(buf);
+    const lanes = Math.floor(32 / l.bits);
+    const mask = 2 ** l.bits - 1;
+    for (let i = 0; i < n; i++) {
+      const w = Math.floor(i / lanes);
+      words[w] = (words[w]! | ((values[i]! & mask) << ((i % lanes) * l.bits))) >>> 0;
     }
-    case 'u32':
-    case 'bool': {
-      const a = new Uint32Array(buf, 0, n);
-      for (let i = 0; i < n; i++) a[i] = l.kind === 'bool' ? (values[i] ? 1 : 0) : values[i]!;
-      break;
-    }
-    case 'i64': {
-      const a = new BigInt64Array(buf, 0, n);
-      for (let i = 0; i < n; i++) a[i] = BigInt(Math.trunc(values[i]!));
-      break;
-    }
-    case 'f16':
-    case 'bf16': {
-      const a = new Uint16Array(buf, 0, n);
+  } else {
+    // f32, i32 and u32 convert (wrapping integers) as typed arrays store; the rest map each value.
+    const a = storageView(l, buf, n);
+    if (l.bits === 16) {
       const bits = l.kind === 'f16' ? f16Bits : bf16Bits;
       for (let i = 0; i < n; i++) a[i] = bits(values[i]!);
-      break;
-    }
-    case 'packed': {
-      const words = new Uint32Array(buf);
-      const lanes = Math.floor(32 / l.bits);
-      const mask = 2 ** l.bits - 1;
-      for (let i = 0; i < n; i++) {
-        const w = Math.floor(i / lanes);
-        words[w] = (words[w]! | ((values[i]! & mask) << ((i % lanes) * l.bits))) >>> 0;
-      }
-    }
+    } else if (l.kind === 'bool') for (let i = 0; i < n; i++) a[i] = values[i] ? 1 : 0;
+    else if (l.kind === 'i64') for (let i = 0; i < n; i++) a[i] = BigInt(Math.trunc(values[i]!));
+    else a.set(values);
   }
   return new Uint8Array(buf);
 }
 
 /** The typed array a dtype decodes to: floats -> Float32Array (f16/bf16 widened), bool -> Uint8Array, ints -> the narrowest. */
-function arrayFor(dtype: string, n: number): TypedArray {
-  const l = storageLayoutOf(dtype);
-  if (l.kind === 'f32' || l.kind === 'f16' || l.kind === 'bf16') return new Float32Array(n);
+function arrayFor(l: Layout, n: number): TypedArray {
+  if (l.kind === 'f32' || l.bits === 16) return new Float32Array(n);
   if (l.kind === 'i64') return new Float64Array(n);
-  if (l.kind === 'bool') return new Uint8Array(n);
-  if (l.kind === 'packed') return l.signed ? new Int8Array(n) : new Uint8Array(n);
+  if (l.kind === 'bool' || l.kind === 'packed') return l.signed ? new Int8Array(n) : new Uint8Array(n);
   return l.signed ? new Int32Array(n) : new Uint32Array(n);
 }
 
@@ -149,44 +102,21 @@ export function decode(dtype: string, bytes: Uint8Array, count: number): TypedAr
   if (bytes.byteLength < need) throw new Error(`${count} elements of ${dtype} need ${need} bytes, got ${bytes.byteLength}`);
   // Copy into a fresh buffer so typed views are aligned whatever the source offset.
   const buf = bytes.slice(0, Math.ceil(need / 8) * 8 + 8).buffer;
-  const out = arrayFor(dtype, count);
   const l = storageLayoutOf(dtype);
-  switch (l.kind) {
-    case 'f32':
-      out.set(new Float32Array(buf, 0, count));
-      break;
-    case 'i32':
-      out.set(new Int32Array(buf, 0, count));
-      break;
-    case 'u32':
-      out.set(new Uint32Array(buf, 0, count));
-      break;
-    case 'bool': {
-      const a = new Uint32Array(buf, 0, count);
-      for (let i = 0; i < count; i++) out[i] = a[i] ? 1 : 0;
-      break;
+  const out = arrayFor(l, count);
+  if (l.kind === 'packed') {
+    const words = new Uint32Array(buf);
+    const lanes = Math.floor(32 / l.bits);
+    const mask = 2 ** l.bits - 1;
+    for (let i = 0; i < count; i++) {
+      const raw = (words[Math.floor(i / lanes)]! >>> ((i % lanes) * l.bits)) & mask;
+      out[i] = l.signed && raw >= 2 ** (l.bits - 1) ? raw - 2 ** l.bits : raw;
     }
-    case 'i64': {
-      const a = new BigInt64Array(buf, 0, count);
-      for (let i = 0; i < count; i++) out[i] = Number(a[i]!);
-      break;
-    }
-    case 'f16':
-    case 'bf16': {
-      const a = new Uint16Array(buf, 0, count);
-      const from = l.kind === 'f16' ? f16FromBits : bf16FromBits;
-      for (let i = 0; i < count; i++) out[i] = from(a[i]!);
-      break;
-    }
-    case 'packed': {
-      const words = new Uint32Array(buf);
-      const lanes = Math.floor(32 / l.bits);
-      const mask = 2 ** l.bits - 1;
-      for (let i = 0; i < count; i++) {
-        const raw = (words[Math.floor(i / lanes)]! >>> ((i % lanes) * l.bits)) & mask;
-        out[i] = l.signed && raw >= 2 ** (l.bits - 1) ? raw - 2 ** l.bits : raw;
-      }
-    }
+  } else {
+    const a = storageView(l, buf, count);
+    const from = l.kind === 'f16' ? f16FromBits : l.kind === 'bf16' ? bf16FromBits : l.kind === 'bool' ? (v: number) => +!!v : l.kind === 'i64' ? Number : undefined;
+    if (from) for (let i = 0; i < count; i++) out[i] = from(a[i] as number);
+    else out.set(a as unknown as ArrayLike<number>);
   }
   return out;
 }

@@ -31,31 +31,31 @@ function stateOf(device: GPUDevice): DeviceState {
   return state;
 }
 
+// Private state is in #fields, whose names the bundle minifies.
 export class LossWatch {
-  private readonly state: DeviceState;
+  readonly #state: DeviceState;
+  readonly #what: string;
 
-  constructor(
-    device: GPUDevice,
-    private readonly what: string,
-  ) {
-    this.state = stateOf(device);
+  constructor(device: GPUDevice, what: string) {
+    this.#state = stateOf(device);
+    this.#what = what;
   }
 
-  private error(info: GPUDeviceLostInfo): DeviceLostError {
+  #error(info: GPUDeviceLostInfo): DeviceLostError {
     const why = `${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''}`;
-    return new DeviceLostError(`the GPU device running ${this.what} was lost (${why}); load the artifact again (Session.load) to continue`);
+    return new DeviceLostError(`the GPU device running ${this.#what} was lost (${why}); load the artifact again (Session.load) to continue`);
   }
 
   /** Throw the loss, if the device was lost. */
   check(): void {
-    if (this.state.info) throw this.error(this.state.info);
+    if (this.#state.info) throw this.#error(this.#state.info);
   }
 
   /** `work`'s result, or the loss when the device is lost first or `work` fails because of it. */
   guard<T>(work: Promise<T>): Promise<T> {
-    const { state } = this;
+    const state = this.#state;
     return new Promise<T>((resolve, reject) => {
-      const lost = (info: GPUDeviceLostInfo): void => reject(this.error(info));
+      const lost = (info: GPUDeviceLostInfo): void => reject(this.#error(info));
       state.waiters.add(lost);
       work.then(
         (v) => {
@@ -64,9 +64,9 @@ export class LossWatch {
         },
         (e) => {
           state.waiters.delete(lost);
-          if (state.info) return reject(this.error(state.info));
+          if (state.info) return reject(this.#error(state.info));
           // A failure caused by the loss can settle before `device.lost` does: give the loss a moment to arrive.
-          setTimeout(() => reject(state.info ? this.error(state.info) : e), 50);
+          setTimeout(() => reject(state.info ? this.#error(state.info) : e), 50);
         },
       );
     });

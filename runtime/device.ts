@@ -50,6 +50,13 @@ export class DeviceError extends Error {
   override name = 'DeviceError';
 }
 
+/** The error for an adapter without features a model requires (acquisition here, or the shared device's check). */
+export const lacksFeatures = (adapterInfo: string, missing: readonly string[]): DeviceError =>
+  new DeviceError(`adapter ${adapterInfo} lacks required feature(s): ${missing.join(', ')}`);
+
+/** Whether this is Node (its `webgpu` package and file system stand in for navigator.gpu and fetch). */
+export const isNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
+
 /** The adapter's description as one line: "vendor / architecture / device / description". */
 export function describeAdapter(adapter: GPUAdapter): string {
   const info = adapter.info;
@@ -83,14 +90,14 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<Acquired
   if (!gpu) {
     const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
     if (nav?.gpu) gpu = nav.gpu;
-    else if (typeof process !== 'undefined' && process.versions?.node) ({ gpu, keepAlive } = await nodeGpu());
+    else if (isNode()) ({ gpu, keepAlive } = await nodeGpu());
     else throw new DeviceError('WebGPU is not available here (no navigator.gpu)');
   }
   const adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : undefined);
   if (!adapter) throw new DeviceError(NO_ADAPTER_MESSAGE);
   const missing = (opts.features ?? []).filter((f) => !adapter.features.has(f));
   const adapterInfo = describeAdapter(adapter);
-  if (missing.length) throw new DeviceError(`adapter ${adapterInfo} lacks required feature(s): ${missing.join(', ')}`);
+  if (missing.length) throw lacksFeatures(adapterInfo, missing);
   const requiredFeatures = [...new Set([...(opts.features ?? []), ...(opts.optionalFeatures ?? []).filter((f) => adapter.features.has(f))])];
   // Ask for a raised limit up to what the adapter offers; a shortfall is reported by the caller naming the kernel.
   const offered = adapter.limits as unknown as Record<string, number>;

@@ -1,5 +1,6 @@
 // Where an artifact's files come from: a directory in Node, a URL (or anything fetch can read) in a browser, or
 // caller-supplied readers. Paths come from the manifest, so they are checked to stay inside the artifact.
+import { isNode } from './device.js';
 
 export interface ArtifactFiles {
   /** A human-readable name of the artifact's location, for error messages. */
@@ -48,8 +49,6 @@ async function fromDirectory(dir: string): Promise<ArtifactFiles> {
     },
   };
 }
-
-const isNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node;
 
 /** Resolve a location: an ArtifactFiles is used as is; a URL or URL-like string is fetched; in Node a string is a directory. */
 export async function openArtifact(location: string | URL | ArtifactFiles): Promise<ArtifactFiles> {

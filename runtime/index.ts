@@ -4,6 +4,7 @@ export { Session, InputValidationError, gpuBuffersAlive, type LoadOptions, type 
 export { GenerationError, type GenerateOptions } from './generate.js';
 export { SamplingError, type SamplingOptions, argmax, candidateDistribution, checkSampling, sampleToken, seededRandom } from './sampling.js';
 export { ArtifactError, openArtifact, type ArtifactFiles } from './files.js';
+export { checkManifest } from './manifest-check.js';
 export { GpuError } from './errors.js';
 export { DeviceLostError } from './device-loss.js';
 export { LimitError, PLAN_LIMITS, limitNeeds, type LimitNeed } from './limits.js';

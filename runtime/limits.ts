@@ -2,6 +2,7 @@
 // device's limits before any buffer is created or byte uploaded. A shortfall names the limit, the kernel (or buffer)
 // that needs it, the value needed and the adapter's, so the user knows what to recompile for; the alternative is a
 // validation error from deep inside pipeline or bind-group creation, naming neither.
+import { pad4 } from './codec.js';
 import { DEFAULT_LIMITS } from './device.js';
 import type { Manifest } from './plan.js';
 
@@ -18,8 +19,6 @@ export interface LimitNeed {
 
 /** The limits a manifest's plan can need (the names limitNeeds reports): those WebGPU gives defaults for here. */
 export const PLAN_LIMITS: readonly string[] = Object.keys(DEFAULT_LIMITS);
-
-const pad4 = (n: number): number => Math.max(4, Math.ceil(n / 4) * 4);
 
 /** The largest need of each limit the manifest implies (the first place attaining it), plus requires.limits. */
 export function limitNeeds(m: Manifest): LimitNeed[] {

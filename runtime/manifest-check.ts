@@ -12,22 +12,17 @@ type Check = (v: unknown, at: string, out: Problems) => void;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const own = (o: Record<string, unknown>, k: string): unknown => (Object.hasOwn(o, k) ? o[k] : undefined);
 
-const int =
-  (min = 0, max = Number.MAX_SAFE_INTEGER): Check =>
+/** A check that `ok(v)` holds, else the problem "<at> must be <what>, got <v as JSON>". */
+const is =
+  (ok: (v: unknown) => boolean, what: string): Check =>
   (v, at, out) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) out.push(`${at} must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+    if (!ok(v)) out.push(`${at} must be ${what}, got ${JSON.stringify(v)}`);
   };
-const num: Check = (v, at, out) => {
-  if (typeof v !== 'number' || !Number.isFinite(v)) out.push(`${at} must be a finite number, got ${JSON.stringify(v)}`);
-};
-const str: Check = (v, at, out) => {
-  if (typeof v !== 'string') out.push(`${at} must be a string, got ${JSON.stringify(v)}`);
-};
-const oneOf =
-  (...allowed: string[]): Check =>
-  (v, at, out) => {
-    if (typeof v !== 'string' || !allowed.includes(v)) out.push(`${at} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
-  };
+const int = (min = 0, max = Number.MAX_SAFE_INTEGER): Check => is((v) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max, `an integer in ${min}..${max}`);
+const num = is(Number.isFinite, 'a finite number');
+const isString = (v: unknown): boolean => typeof v === 'string';
+const str = is(isString, 'a string');
+const oneOf = (...allowed: string[]): Check => is((v) => allowed.includes(v as string), `one of ${allowed.join(', ')}`);
 const list =
   (item: Check, length?: number): Check =>
   (v, at, out) => {
@@ -35,17 +30,17 @@ const list =
     if (length !== undefined && v.length !== length) return void out.push(`${at} must have ${length} items, got ${v.length}`);
     v.forEach((x, i) => item(x, `${at}[${i}]`, out));
   };
-const record =
-  (value: Check): Check =>
+/** A check of an object's entries by `each`, after the problem "<at> must be an object" if it is none. */
+const object =
+  (each: (v: Record<string, unknown>, at: string, out: Problems) => void): Check =>
   (v, at, out) => {
-    if (!isObject(v)) return void out.push(`${at} must be an object`);
-    for (const [k, x] of Object.entries(v)) value(x, `${at}.${k}`, out);
+    if (isObject(v)) each(v, at, out);
+    else out.push(`${at} must be an object`);
   };
+const record = (value: Check): Check => object((v, at, out) => Object.entries(v).forEach(([k, x]) => value(x, `${at}.${k}`, out)));
 /** An object with these fields (`?` after a name: optional); other fields are ignored (newer compilers may add some). */
-const obj =
-  (fields: Record<string, Check>): Check =>
-  (v, at, out) => {
-    if (!isObject(v)) return void out.push(`${at} must be an object`);
+const obj = (fields: Record<string, Check>): Check =>
+  object((v, at, out) => {
     for (const [spec, check] of Object.entries(fields)) {
       const optional = spec.endsWith('?');
       const key = optional ? spec.slice(0, -1) : spec;
@@ -54,12 +49,13 @@ const obj =
         if (!optional) out.push(`${at}.${key} is missing`);
       } else check(x, `${at}.${key}`, out);
     }
-  };
+  });
 
+const dtypeName = is(isString, 'a dtype name');
 const storageDtype: Check = (v, at, out) => {
-  if (typeof v !== 'string') return void out.push(`${at} must be a dtype name, got ${JSON.stringify(v)}`);
+  dtypeName(v, at, out);
   try {
-    storageLayoutOf(v);
+    if (isString(v)) storageLayoutOf(v as string);
   } catch {
     out.push(`${at}: unknown dtype ${JSON.stringify(v)}`);
   }

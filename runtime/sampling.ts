@@ -20,6 +20,8 @@ export class SamplingError extends Error {
   override name = 'SamplingError';
 }
 
+const ALL_NAN = 'every logit is NaN: the model produced no usable distribution';
+
 /** Validates options up front, so a bad value fails before any GPU work. */
 export function checkSampling(opts: SamplingOptions): void {
   const { temperature = 0, topK = 0, topP = 1, seed = 0 } = opts;
@@ -35,7 +37,7 @@ export const isGreedy = (opts: SamplingOptions): boolean => (opts.temperature ??
 export function argmax(logits: ArrayLike<number>): number {
   let best = -1;
   for (let i = 0; i < logits.length; i++) if (!Number.isNaN(logits[i]!) && (best < 0 || logits[i]! > logits[best]!)) best = i;
-  if (best < 0) throw new SamplingError('every logit is NaN: the model produced no usable distribution');
+  if (best < 0) throw new SamplingError(ALL_NAN);
   return best;
 }
 
@@ -48,7 +50,7 @@ export function candidateDistribution(logits: ArrayLike<number>, opts: SamplingO
   if (temperature === 0) return { tokens: [argmax(logits)], probs: [1] };
   const order: number[] = [];
   for (let i = 0; i < logits.length; i++) if (!Number.isNaN(logits[i]!)) order.push(i);
-  if (order.length === 0) throw new SamplingError('every logit is NaN: the model produced no usable distribution');
+  if (order.length === 0) throw new SamplingError(ALL_NAN);
   // Descending by logit, ties by index, so the cut points are deterministic.
   order.sort((a, b) => logits[b]! - logits[a]! || a - b);
   const topK = opts.topK ?? 0;

@@ -2,8 +2,8 @@
 // GPU, creates buffers, uploads weights while pipelines compile, and pre-builds every bind group. run() writes
 // the inputs, records one command encoder with every dispatch and the output copies, submits once, and reads
 // back. dispose() releases the device, after which a Node process can exit on its own.
-import { type TypedArray, byteLength, decode, encode } from './codec.js';
-import { type AcquiredDevice, DeviceError, acquireDevice } from './device.js';
+import { type TypedArray, byteLength, ceil4, decode, encode, pad4 } from './codec.js';
+import { type AcquiredDevice, acquireDevice, lacksFeatures } from './device.js';
 import { sharedDevice } from './device-pool.js';
 import { withErrorScopes } from './errors.js';
 import { readManifest, readOneVerified, readVerified } from './artifact-read.js';
@@ -39,25 +39,24 @@ export class InputValidationError extends Error {
   override name = 'InputValidationError';
 }
 
-const STORAGE = 0x0080; // GPUBufferUsage.STORAGE (numeric so the runtime needs no globals before load)
-const COPY_SRC = 0x0004;
-const COPY_DST = 0x0008;
-const MAP_READ = 0x0001;
-const UNIFORM = 0x0040;
+// GPUBufferUsage flags are written as numbers (STORAGE 0x80, UNIFORM 0x40, COPY_DST 0x08, COPY_SRC 0x04, MAP_READ
+// 0x01) so the runtime needs no globals before load.
+
+/** One dispatch, ready to record: its pipeline, bind group and workgroup counts. */
+type Step = readonly [GPUComputePipeline, GPUBindGroup, readonly [number, number, number]];
+
+const names = (tensors: readonly IOTensor[]): string => tensors.map((t) => t.name).join(', ');
 
 function numel(shape: readonly (number | string)[]): number {
   return shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : NaN), 1);
 }
-
-const I32_MIN = -(2 ** 31);
-const I32_MAX = 2 ** 31 - 1;
 
 function toNumbers(t: IOTensor, value: InputValue): ArrayLike<number> {
   if (value instanceof BigInt64Array || value instanceof BigUint64Array) {
     const out = new Float64Array(value.length);
     for (let i = 0; i < value.length; i++) {
       const v = Number(value[i]!);
-      if (t.dtype === 'i32' && (v < I32_MIN || v > I32_MAX))
+      if (t.dtype === 'i32' && (v | 0) !== v) // an integer outside -2^31..2^31-1
         throw new InputValidationError(`input ${t.name}: value ${value[i]} at index ${i} does not fit the model's i32 (declared ${t.declaredDtype ?? 'int64'})`);
       out[i] = v;
     }
@@ -75,30 +74,39 @@ export interface RunOptions {
 let buffersAlive = 0;
 export const gpuBuffersAlive = (): number => buffersAlive;
 
+// Private state is in #fields: the bundle minifies their names (it cannot minify TypeScript `private` ones).
 export class Session {
-  private disposed = false;
-  private readonly loss: LossWatch;
+  #disposed = false;
+  readonly #loss: LossWatch;
   /** The last queued call: run() and generate() execute one at a time, in call order (they share buffers). */
-  private tail: Promise<unknown> = Promise.resolve();
+  #tail: Promise<unknown> = Promise.resolve();
+  readonly #acquired: AcquiredDevice;
+  readonly #buffers: Map<number, GPUBuffer>;
+  /** Per entry point, each dispatch's pipeline, bind group and workgroup counts, in order. */
+  readonly #steps: Map<string, Step[]>;
+  readonly #readback: GPUBuffer;
 
   private constructor(
     readonly manifest: Manifest,
-    private readonly acquired: AcquiredDevice,
-    private readonly buffers: Map<number, GPUBuffer>,
-    private readonly pipelines: GPUComputePipeline[],
-    private readonly bindGroups: Map<string, GPUBindGroup[]>,
-    private readonly readback: GPUBuffer,
+    acquired: AcquiredDevice,
+    buffers: Map<number, GPUBuffer>,
+    steps: Map<string, Step[]>,
+    readback: GPUBuffer,
   ) {
-    this.loss = new LossWatch(acquired.device, `'${manifest.model.name}'`);
+    this.#acquired = acquired;
+    this.#buffers = buffers;
+    this.#steps = steps;
+    this.#readback = readback;
+    this.#loss = new LossWatch(acquired.device, `'${manifest.model.name}'`);
   }
 
   /** The WebGPU device the session runs on (for interop; destroying it makes every later call fail). */
   get device(): GPUDevice {
-    return this.acquired.device;
+    return this.#acquired.device;
   }
 
   get adapterInfo(): string {
-    return this.acquired.adapterInfo;
+    return this.#acquired.adapterInfo;
   }
   /** The main entry point: 'run' when there is one, else the first. */
   get mainEntry(): string {
@@ -132,7 +140,7 @@ export class Session {
           for (const b of manifest.buffers)
             buffers.set(
               b.id,
-              device.createBuffer({ label: `${b.kind}${b.id}`, size: Math.max(4, Math.ceil(b.bytes / 4) * 4), usage: b.kind === 'uniform' ? UNIFORM | COPY_DST : STORAGE | COPY_SRC | COPY_DST }),
+              device.createBuffer({ label: `${b.kind}${b.id}`, size: pad4(b.bytes), usage: b.kind === 'uniform' ? 0x48 /* UNIFORM | COPY_DST */ : 0x8c /* STORAGE | COPY_SRC | COPY_DST */ }),
             );
           // Pipelines compile while the weights pages are read, checked and uploaded one at a time (a page is
           // dropped once uploaded, so a large model never sits whole in memory).
@@ -147,37 +155,40 @@ export class Session {
             const file = await readOneVerified(files, manifest, b.source.file);
             if (b.source.offset + b.bytes > file.byteLength) throw new ArtifactError(`${files.where}: buffer ${b.id} reads past the end of ${b.source.file}`);
             // The compiler pads every weights page to a multiple of four bytes, as writeBuffer requires.
-            device.queue.writeBuffer(buffers.get(b.id)!, 0, file, b.source.offset, Math.ceil(b.bytes / 4) * 4);
+            device.queue.writeBuffer(buffers.get(b.id)!, 0, file, b.source.offset, ceil4(b.bytes));
           }
           return compiled;
         },
         `loading ${files.where}`,
       );
-      const bindGroups = new Map<string, GPUBindGroup[]>();
+      const pipelineOf = new Map(manifest.kernels.map((k, i) => [k.id, pipelines[i]!]));
+      const steps = new Map<string, Step[]>();
       await withErrorScopes(
         device,
         () => {
           for (const [entry, e] of Object.entries(manifest.entryPoints))
-            bindGroups.set(
+            steps.set(
               entry,
-              e.dispatches.map((d) =>
-                device.createBindGroup({
+              e.dispatches.map((d) => {
+                const pipeline = pipelineOf.get(d.kernel)!;
+                const group = device.createBindGroup({
                   label: d.label,
-                  layout: pipelines[manifest.kernels.findIndex((k) => k.id === d.kernel)]!.getBindGroupLayout(0),
-                  entries: d.bindings.map((r, j) => ({ binding: j, resource: { buffer: buffers.get(r.buffer)!, offset: r.offset, size: Math.max(4, Math.ceil(r.bytes / 4) * 4) } })),
-                }),
-              ),
+                  layout: pipeline.getBindGroupLayout(0),
+                  entries: d.bindings.map((r, j) => ({ binding: j, resource: { buffer: buffers.get(r.buffer)!, offset: r.offset, size: pad4(r.bytes) } })),
+                });
+                return [pipeline, group, d.workgroups];
+              }),
             );
         },
         'creating bind groups',
       );
       const readBytes = Math.max(
         4,
-        ...Object.values(manifest.entryPoints).map((e) => e.outputs.reduce((s, o) => s + Math.ceil(o.region.bytes / 4) * 4, 0)),
+        ...Object.values(manifest.entryPoints).map((e) => e.outputs.reduce((s, o) => s + ceil4(o.region.bytes), 0)),
       );
-      const readback = device.createBuffer({ label: 'readback', size: readBytes, usage: MAP_READ | COPY_DST });
+      const readback = device.createBuffer({ label: 'readback', size: readBytes, usage: 0x09 /* MAP_READ | COPY_DST */ });
       buffersAlive += buffers.size + 1;
-      return new Session(manifest, acquired, buffers, pipelines, bindGroups, readback);
+      return new Session(manifest, acquired, buffers, steps, readback);
     } catch (e) {
       for (const b of buffers.values()) b.destroy();
       acquired.release();
@@ -190,33 +201,33 @@ export class Session {
    * queued and run one at a time in call order.
    */
   run(inputs: Readonly<Record<string, InputValue>>, entry = this.mainEntry, opts: RunOptions = {}): Promise<Record<string, OutputTensor>> {
-    return this.exclusive(() => this.runNow(inputs, entry, opts));
+    return this.#exclusive(() => this.#runNow(inputs, entry, opts));
   }
 
   /** Generation (decoder artifacts), greedy or sampled: see generate.ts. Returns the new tokens. Holds the queue. */
   generate(ids: readonly number[], opts: GenerateOptions = {}): Promise<number[]> {
-    return this.exclusive(() => generate({ manifest: this.manifest, run: (i, e, o) => this.runNow(i, e, o) }, ids, opts));
+    return this.#exclusive(() => generate({ manifest: this.manifest, run: (i, e, o) => this.#runNow(i, e, o) }, ids, opts));
   }
 
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(work, work);
-    this.tail = result.catch(() => undefined);
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(work, work);
+    this.#tail = result.catch(() => undefined);
     return result;
   }
 
-  private async runNow(inputs: Readonly<Record<string, InputValue>>, entry: string, opts: RunOptions): Promise<Record<string, OutputTensor>> {
-    if (this.disposed) throw new Error('session was disposed');
-    this.loss.check();
+  async #runNow(inputs: Readonly<Record<string, InputValue>>, entry: string, opts: RunOptions): Promise<Record<string, OutputTensor>> {
+    if (this.#disposed) throw new Error('session was disposed');
+    this.#loss.check();
     const ep = this.manifest.entryPoints[entry];
-    const groups = this.bindGroups.get(entry);
-    if (!ep || !groups) throw new InputValidationError(`no entry point '${entry}' (have: ${Object.keys(this.manifest.entryPoints).join(', ')})`);
-    const { device } = this.acquired;
+    const steps = this.#steps.get(entry);
+    if (!ep || !steps) throw new InputValidationError(`no entry point '${entry}' (have: ${Object.keys(this.manifest.entryPoints).join(', ')})`);
+    const { device } = this.#acquired;
     for (const name of Object.keys(inputs))
       if (!ep.inputs.some((i) => i.name === name))
-        throw new InputValidationError(`unknown input '${name}' (entry '${entry}' takes: ${ep.inputs.map((i) => i.name).join(', ')})`);
+        throw new InputValidationError(`unknown input '${name}' (entry '${entry}' takes: ${names(ep.inputs)})`);
     const wanted = opts.outputs ? ep.outputs.filter((o) => opts.outputs!.includes(o.name)) : ep.outputs;
     for (const name of opts.outputs ?? [])
-      if (!ep.outputs.some((o) => o.name === name)) throw new InputValidationError(`unknown output '${name}' (entry '${entry}' has: ${ep.outputs.map((o) => o.name).join(', ')})`);
+      if (!ep.outputs.some((o) => o.name === name)) throw new InputValidationError(`unknown output '${name}' (entry '${entry}' has: ${names(ep.outputs)})`);
     const uploads = ep.inputs.map((t) => {
       const value = inputs[t.name];
       if (value === undefined) throw new InputValidationError(`missing input '${t.name}' (${t.dtype}[${t.shape.join(',')}])`);
@@ -224,57 +235,57 @@ export class Session {
       if (value.length !== count) throw new InputValidationError(`input '${t.name}' has ${value.length} values; its shape [${t.shape.join(',')}] needs ${count}`);
       return { region: t.region, bytes: encode(t.dtype, toNumbers(t, value), t.region.bytes) };
     });
-    await this.loss.guard(withErrorScopes(
+    await this.#loss.guard(withErrorScopes(
       device,
       () => {
-        for (const u of uploads) device.queue.writeBuffer(this.buffer(u.region), u.region.offset, u.bytes, 0, Math.ceil(u.region.bytes / 4) * 4);
+        for (const u of uploads) device.queue.writeBuffer(this.#buffer(u.region), u.region.offset, u.bytes, 0, ceil4(u.region.bytes));
         const encoder = device.createCommandEncoder({ label: entry });
         const pass = encoder.beginComputePass({ label: entry });
-        ep.dispatches.forEach((d, i) => {
-          pass.setPipeline(this.pipelines[this.manifest.kernels.findIndex((k) => k.id === d.kernel)]!);
-          pass.setBindGroup(0, groups[i]!);
-          pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
-        });
+        for (const [pipeline, group, workgroups] of steps) {
+          pass.setPipeline(pipeline);
+          pass.setBindGroup(0, group);
+          pass.dispatchWorkgroups(...workgroups);
+        }
         pass.end();
         let at = 0;
         for (const o of wanted) {
-          const size = Math.ceil(o.region.bytes / 4) * 4;
-          if (size > 0) encoder.copyBufferToBuffer(this.buffer(o.region), o.region.offset, this.readback, at, size);
+          const size = ceil4(o.region.bytes);
+          if (size > 0) encoder.copyBufferToBuffer(this.#buffer(o.region), o.region.offset, this.#readback, at, size);
           at += size;
         }
         device.queue.submit([encoder.finish()]);
       },
       `running '${entry}'`,
     ));
-    await this.loss.guard(this.readback.mapAsync(1 /* GPUMapMode.READ */));
+    await this.#loss.guard(this.#readback.mapAsync(1 /* GPUMapMode.READ */));
     try {
-      const all = new Uint8Array(this.readback.getMappedRange()).slice();
+      const all = new Uint8Array(this.#readback.getMappedRange()).slice();
       const out: Record<string, OutputTensor> = {};
       let at = 0;
       for (const o of wanted) {
         const shape = o.shape as number[];
         const count = numel(shape);
         out[o.name] = { dtype: o.dtype, shape, data: decode(o.dtype, all.subarray(at, at + byteLength(o.dtype, count)), count) };
-        at += Math.ceil(o.region.bytes / 4) * 4;
+        at += ceil4(o.region.bytes);
       }
       return out;
     } finally {
-      this.readback.unmap();
+      this.#readback.unmap();
     }
   }
 
   /** Release every GPU resource and the device. Safe to call twice. */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const b of this.buffers.values()) b.destroy();
-    this.readback.destroy();
-    buffersAlive -= this.buffers.size + 1;
-    this.acquired.release();
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const b of this.#buffers.values()) b.destroy();
+    this.#readback.destroy();
+    buffersAlive -= this.#buffers.size + 1;
+    this.#acquired.release();
   }
 
-  private buffer(r: Region): GPUBuffer {
-    return this.buffers.get(r.buffer)!;
+  #buffer(r: Region): GPUBuffer {
+    return this.#buffers.get(r.buffer)!;
   }
 }
 
@@ -292,5 +303,5 @@ function withFeatures(d: AcquiredDevice, m: Manifest): AcquiredDevice {
   const missing = missingFeatures(d, m);
   if (!missing.length) return d;
   d.release();
-  throw new DeviceError(`adapter ${d.adapterInfo} lacks required feature(s): ${missing.join(', ')}`);
+  throw lacksFeatures(d.adapterInfo, missing);
 }

@@ -8,8 +8,8 @@ import { compileGraph } from '../compiler/compile.js';
 import { artifactFiles } from '../compiler/emit/in-memory.js';
 import { type Tensor, makeTensor } from '../ir/index.js';
 import { Session, acquireDevice } from '../runtime/index.js';
-import { type CaseResult, type Executor, runCase } from '../test/import/conformance.js';
-import { sharedDir } from '../test/shared.js';
+import { type CaseResult, type Executor, runCase } from './lib/onnx-conformance.js';
+import { sharedDir } from './lib/shared.js';
 
 const shared = sharedDir();
 if (!shared) {

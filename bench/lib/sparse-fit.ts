@@ -1,4 +1,4 @@
-// Fitting the sparse/dense cost model (compiler/sparse/cost-model.ts) to this device's measurements. The model
+// Fitting the sparse/dense cost model (passes/sparse/cost-model.ts) to this device's measurements. The model
 // says a kernel takes max(bytes / bytesPerMs, macs / rate) + dispatchMs; its bytes and macs are taken from
 // estimate() itself so the fit and the model cannot disagree on what a kernel reads or multiplies.
 //   bytesPerMs: the read-bandwidth probe;
@@ -8,7 +8,7 @@
 //               the problem; charged to every kernel as a fixed cost it would skew the rates;
 //   rates:      per kernel, the median of macs / (ms - dispatchMs) over its compute-bound cases (those where the
 //               bytes explain less than half the time; the rate says nothing about the others).
-import { type DeviceProfile, type MatmulKernel, type MatmulShape, estimate, rankKernels } from '../../compiler/sparse/cost-model.js';
+import { type DeviceProfile, type MatmulKernel, type MatmulShape, estimate, rankKernels } from '../../passes/sparse/cost-model.js';
 import { median } from './timing.js';
 
 export interface FitSample {
@@ -78,7 +78,7 @@ export function agreement(p: DeviceProfile, cases: readonly VariantCase[]): Agre
   return { variant: { matches: variant, total: cases.length }, sparseOrDense: { matches: call, total: calls } };
 }
 
-/** The profile as TypeScript to paste into compiler/sparse/profiles.ts (3 significant digits). */
+/** The profile as TypeScript to paste into passes/sparse/profiles.ts (3 significant digits). */
 export function profileSource(p: DeviceProfile): string {
   const num = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(3))) : 'NaN');
   return [

@@ -9,7 +9,7 @@
 // timed entries are f16 in and out, whose rounding alone exceeds that (sparse-reference.ts).
 import { compileProgram, type ProgramEntry } from '../../compiler/compile.js';
 import { artifactFiles } from '../../compiler/emit/in-memory.js';
-import { PROFILES } from '../../compiler/sparse/profiles.js';
+import { PROFILES } from '../../passes/sparse/profiles.js';
 import { type ConstantDecl, type DType, type Graph, GraphBuilder, type TiledCsl, makeTensor, tensorType } from '../../ir/index.js';
 import type { AcquiredDevice } from '../../runtime/device.js';
 import { Session } from '../../runtime/index.js';

@@ -2,8 +2,8 @@
 // lines, the cost-model profile fitted to the device, the chart file and, last, the one-line JSON.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DeviceProfile, MatmulShape } from '../../compiler/sparse/cost-model.js';
-import { PROFILES } from '../../compiler/sparse/profiles.js';
+import type { DeviceProfile, MatmulShape } from '../../passes/sparse/cost-model.js';
+import { PROFILES } from '../../passes/sparse/profiles.js';
 import type { TiledCslParams } from '../../ir/index.js';
 import type { Bandwidth } from './bandwidth.js';
 import { speedupChartSvg } from './sparse-chart.js';
@@ -182,7 +182,7 @@ function fitCostModel(run: BenchRun, rows: readonly Row[], gbps: number, dispatc
 }
 
 function printFit(run: BenchRun, fitted: FittedProfile, rows: readonly Row[]): void {
-  console.log(`\nfitted cost-model profile (paste into compiler/sparse/profiles.ts PROFILES):\n${profileSource(fitted.profile)}`);
+  console.log(`\nfitted cost-model profile (paste into passes/sparse/profiles.ts PROFILES):\n${profileSource(fitted.profile)}`);
   console.log(
     `  bytesPerMs: the read-bandwidth probe (the higher); dispatchMs: the smallest case, a 64x64 SparseMatMul at N=1 (${fmtMs(run.smallest)}); ` +
       `rates per kernel: macs / (ms - dispatchMs), dense ${fitted.basis.dense}, direct ${fitted.basis.direct}, scatter ${fitted.basis.scatter}`,

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArtifactError } from '../../runtime/files.js';
-import { checkManifest } from '../../runtime/manifest-check.js';
+import { ArtifactError, checkManifest } from '../../runtime/index.js';
 import type { Manifest } from '../../runtime/plan.js';
 import { FileSystemError, systemError } from '../io/fs-errors.js';
 import { UsageError } from './errors.js';

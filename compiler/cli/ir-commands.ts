@@ -15,8 +15,9 @@ import {
   dtypeInfo,
   intRange,
 } from '../../ir/index.js';
-import { DEFAULT_PIPELINE, passNames, resolvePasses, runPipeline } from '../../passes/index.js';
-import { seededRandom } from '../../runtime/random.js';
+import { DEFAULT_PIPELINE, configure, resolvePasses, runPipeline } from '../../passes/index.js';
+import { dumpWriter, formatPipeline, parseDumpAfter, sparsifyFlags } from './pass-flags.js';
+import { seededRandom } from '../../runtime/index.js';
 import { tensorFromJson, tensorToJson } from '../io/json-tensor.js';
 import { UsageError } from './errors.js';
 import { parseAssignments, readText } from './files.js';
@@ -54,25 +55,26 @@ export interface OptOptions {
   dumpDir?: string;
   output?: string;
   stats?: boolean;
+  sparsity?: string;
+  sparsityScope?: string;
+  sparsityFloor?: string;
+  printPipeline?: boolean;
 }
 
 export function irOpt(path: string, opts: OptOptions, io: Output): number {
   const passes = opts.passes ? resolvePasses(opts.passes.split(',').map((s) => s.trim()).filter(Boolean)) : DEFAULT_PIPELINE;
-  let dumpAfter: readonly string[] | 'all' | undefined;
-  if (opts.dumpIrAfter) {
-    dumpAfter = opts.dumpIrAfter === 'all' ? 'all' : opts.dumpIrAfter.split(',');
-    for (const p of dumpAfter === 'all' ? [] : dumpAfter)
-      if (!passNames().includes(p)) throw new UsageError(`--dump-ir-after: unknown pass '${p}' (known: ${passNames().join(', ')}, all)`);
+  const sparsify = sparsifyFlags(opts);
+  if (sparsify && !passes.some((p) => p.name === 'sparsify')) throw new UsageError(`--sparsity applies to the sparsify pass, which --passes does not include`);
+  // Options are read once per pass, here, by the pass itself: a bad value fails before anything runs.
+  const steps = passes.map((p) => configure(p, p.name === 'sparsify' ? (sparsify ?? {}) : {}));
+  if (opts.printPipeline) {
+    io.out(formatPipeline(steps));
+    return 0;
   }
-  const dumpDir = opts.dumpDir ?? 'kiln-dump';
-  const { graph, reports } = runPipeline(loadKir(path), passes, {
+  const dumpAfter = parseDumpAfter(opts.dumpIrAfter);
+  const { graph, reports } = runPipeline(loadKir(path), steps, {
     ...(dumpAfter ? { dumpAfter } : {}),
-    onDump: (index, pass, text) => {
-      mkdirSync(dumpDir, { recursive: true });
-      const file = join(dumpDir, `${String(index).padStart(2, '0')}-${pass}.kir`);
-      writeFileSync(file, text);
-      io.err(`wrote ${file}`);
-    },
+    onDump: dumpWriter(opts.dumpDir ?? 'kiln-dump', io),
   });
   if (opts.stats)
     for (const r of reports) io.err(`${r.pass}: ${r.ms.toFixed(2)} ms ${Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' ')}`);

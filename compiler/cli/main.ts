@@ -24,7 +24,7 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
   program
     .command('compile <model>')
     .description('compile a model (.onnx, .kir, or a Hugging Face config.json) into a WebGPU artifact directory')
-    .requiredOption('-o, --output <dir>', 'artifact directory to write')
+    .option('-o, --output <dir>', 'artifact directory to write (required unless --print-pipeline)')
     .option('--dim <name=size>', 'bind a symbolic dimension (ONNX dim_param) to a static size (repeatable)', collect, [])
     .option('--weights <checkpoint>', 'safetensors weights: a .safetensors file, a model.safetensors.index.json, or their folder')
     .option('--max-seq <n>', 'decoders: KV-cache capacity in tokens (default min(max_position_embeddings, 2048))')
@@ -37,6 +37,9 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
     .option('--f16', 'target adapters with shader-f16 (f16 tensors computed natively)')
     .option('--limit <name=value>', "the target device's value of a WebGPU limit, e.g. maxStorageBufferBindingSize=268435456: weights are split to fit it, a plan needing more is refused (repeatable)", collect, [])
     .option('--weights-dtype <f32|f16>', 'store matmul and embedding weights as f16 (half the bytes; computed in f32)', 'f32')
+    .option('--print-pipeline', 'print the passes this compile runs, in order, with their options, and exit')
+    .option('--dump-ir-after <pass|all>', 'write the IR after the named passes (comma-separated) or all, one file per pass (and entry)')
+    .option('--dump-dir <dir>', 'where --dump-ir-after writes', 'kiln-dump')
     .action(async (model: string, opts) => setCode(await (await modelCommands()).compileCommand(model, opts, io)));
   program
     .command('run <artifact>')
@@ -76,6 +79,10 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
     .option('--dump-dir <dir>', 'where --dump-ir-after writes', 'kiln-dump')
     .option('-o, --output <file>', 'write the result here instead of stdout')
     .option('--stats', 'print per-pass time and statistics to stderr')
+    .option('--sparsity <s>', 'the sparsify pass: fraction of each MatMul/Gemm weight to zero (0..1)')
+    .option('--sparsity-scope <layer|global>', 'the sparsify pass: per layer (default) or one threshold across layers')
+    .option('--sparsity-floor <d>', 'the sparsify pass, global scope: least fraction of each layer kept non-zero')
+    .option('--print-pipeline', 'print the passes that would run, with their options, and exit')
     .action(async (file: string, opts) => setCode((await irCommands()).irOpt(file, opts, io)));
   ir.command('run <file>')
     .description('evaluate a .kir graph with the reference interpreter')

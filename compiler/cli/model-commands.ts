@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { isDType, readTensorProtoFile, tensorType } from '../../ir/index.js';
 import { PLAN_LIMITS, Session, acquireDevice } from '../../runtime/index.js';
-import type { SparsifyOptions } from '../../passes/index.js';
-import type { DeviceProfile } from '../sparse/cost-model.js';
-import { PROFILES, lookupProfile, profileForAdapter } from '../sparse/profiles.js';
+import { type DeviceProfile, PROFILES, compilePipeline, configure, lookupProfile, profileForAdapter, sparsify as sparsifyPass } from '../../passes/index.js';
+import { dumpWriter, formatPipeline, parseDumpAfter, sparsifyFlags } from './pass-flags.js';
 import type { IOTensor, Manifest } from '../../runtime/plan.js';
 import { InputError, tensorFromJson, tensorToJson } from '../io/json-tensor.js';
 import { readNpy } from '../io/npy.js';
@@ -15,7 +14,6 @@ import type { Output } from './ir-commands.js';
 import { loadProgram } from './load-program.js';
 
 export interface CompileCommandOptions {
-  output: string;
   f16?: boolean;
   dim?: string[];
   weights?: string;
@@ -28,17 +26,10 @@ export interface CompileCommandOptions {
   deviceProfile?: string;
   weightsDtype?: string;
   limit?: string[];
-}
-
-function sparsifyOptions(opts: CompileCommandOptions): SparsifyOptions | undefined {
-  if (opts.sparsity === undefined) return undefined;
-  const sparsity = Number(opts.sparsity);
-  const floor = Number(opts.sparsityFloor ?? '0.02');
-  if (!(sparsity >= 0 && sparsity <= 1)) throw new UsageError(`--sparsity ${opts.sparsity}: expected a fraction between 0 and 1 (0.8 = 80 % zeros)`);
-  if (!(floor >= 0 && floor <= 1)) throw new UsageError(`--sparsity-floor ${opts.sparsityFloor}: expected a fraction between 0 and 1`);
-  const scope = opts.sparsityScope ?? 'layer';
-  if (scope !== 'layer' && scope !== 'global') throw new UsageError(`--sparsity-scope ${scope}: expected 'layer' or 'global'`);
-  return { sparsity, scope, floor };
+  output?: string;
+  printPipeline?: boolean;
+  dumpIrAfter?: string;
+  dumpDir?: string;
 }
 
 async function deviceProfile(name: string | undefined, io: Output): Promise<DeviceProfile | undefined> {
@@ -80,16 +71,25 @@ function parseDims(items: readonly string[]): Record<string, number> {
 }
 
 export async function compileCommand(path: string, opts: CompileCommandOptions, io: Output): Promise<number> {
+  const weightsDtype = opts.weightsDtype ?? 'f32';
+  if (weightsDtype !== 'f32' && weightsDtype !== 'f16') throw new UsageError(`--weights-dtype ${weightsDtype}: expected f32 or f16`);
+  const sparsifyRaw = sparsifyFlags(opts);
+  // The sparsify pass reads (and checks) its options once; the compile passes them on as read.
+  const sparsify = sparsifyRaw ? configure(sparsifyPass, sparsifyRaw).options : undefined;
+  if (opts.printPipeline) {
+    io.out(formatPipeline(compilePipeline({ ...(sparsify ? { sparsify } : {}), weightsDtype })));
+    return 0;
+  }
+  if (opts.output === undefined) throw new UsageError("required option '-o, --output <dir>' not specified");
+  const output = opts.output;
   // Refuse an output folder kiln may not write before spending any time on the model (writeArtifact checks again).
   const { inspectOutputFolder } = await import('../emit/output-dir.js');
-  inspectOutputFolder(opts.output);
+  inspectOutputFolder(output);
   const limits = parseLimits(opts.limit ?? []);
+  const dumpAfter = parseDumpAfter(opts.dumpIrAfter);
   const { program, declared } = loadProgram(path, { ...opts, dims: parseDims(opts.dim ?? []) }, io);
   const { compileProgram } = await import('../compile.js');
   const { writeArtifact } = await import('../emit/write.js');
-  const sparsify = sparsifyOptions(opts);
-  const weightsDtype = opts.weightsDtype ?? 'f32';
-  if (weightsDtype !== 'f32' && weightsDtype !== 'f16') throw new UsageError(`--weights-dtype ${weightsDtype}: expected f32 or f16`);
   const profile = await deviceProfile(opts.deviceProfile, io);
   const artifact = compileProgram(program, {
     source: basename(path),
@@ -97,13 +97,14 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
     target: { shaderF16: !!opts.f16 },
     ...(sparsify ? { sparsify } : {}),
     ...(profile ? { profile } : {}),
+    ...(dumpAfter ? { dumpAfter, onDump: dumpWriter(opts.dumpDir ?? 'kiln-dump', io) } : {}),
     weightsDtype,
     limits,
   });
-  writeArtifact(opts.output, artifact);
+  writeArtifact(output, artifact);
   const m = artifact.manifest;
   const dispatchCount = Object.entries(m.entryPoints).map(([name, e]) => `${e.dispatches.length} ${name}`).join(' + ');
-  io.err(`wrote ${opts.output}: ${m.kernels.length} kernels, ${dispatchCount} dispatches, weights ${m.memory!.weightsBytes} bytes, activations ${m.memory!.arenaBytes} bytes (${m.memory!.noReuseBytes} without reuse)`);
+  io.err(`wrote ${output}: ${m.kernels.length} kernels, ${dispatchCount} dispatches, weights ${m.memory!.weightsBytes} bytes, activations ${m.memory!.arenaBytes} bytes (${m.memory!.noReuseBytes} without reuse)`);
   return 0;
 }
 

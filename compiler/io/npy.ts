@@ -1,10 +1,11 @@
 // NumPy .npy files (format versions 1-3): little-endian numeric arrays in C order.
+import { f16FromBits } from '../../ir/formats/f16.js';
 import { InputError } from './json-tensor.js';
 
 const DESCR: Readonly<Record<string, { dtype: string; bytes: number; read: (v: DataView, o: number) => number }>> = {
   '<f4': { dtype: 'f32', bytes: 4, read: (v, o) => v.getFloat32(o, true) },
   '<f8': { dtype: 'f64', bytes: 8, read: (v, o) => v.getFloat64(o, true) },
-  '<f2': { dtype: 'f16', bytes: 2, read: (v, o) => halfToNumber(v.getUint16(o, true)) },
+  '<f2': { dtype: 'f16', bytes: 2, read: (v, o) => f16FromBits(v.getUint16(o, true)) },
   '<i4': { dtype: 'i32', bytes: 4, read: (v, o) => v.getInt32(o, true) },
   '<u4': { dtype: 'u32', bytes: 4, read: (v, o) => v.getUint32(o, true) },
   '<i8': { dtype: 'i64', bytes: 8, read: (v, o) => Number(v.getBigInt64(o, true)) },
@@ -15,14 +16,6 @@ const DESCR: Readonly<Record<string, { dtype: string; bytes: number; read: (v: D
   '|u1': { dtype: 'u8', bytes: 1, read: (v, o) => v.getUint8(o) },
   '|b1': { dtype: 'bool', bytes: 1, read: (v, o) => v.getUint8(o) },
 };
-
-function halfToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return e === 0 ? s * m * 2 ** -24 : s * (1024 + m) * 2 ** (e - 25);
-}
 
 export interface NpyArray {
   /** numpy's element type as a kiln-like name (f32, i64, u8, ...). */

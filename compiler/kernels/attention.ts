@@ -16,10 +16,7 @@ import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { T, add, builtin, div, ge, gt, index, lit, lt, mod, mul, mulConst, select, sub } from '../wgsl/dsl.js';
-import { fromCompute, toCompute } from './convert-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
-import { type Lanes, laneCoords, opaque, pick, workgroupReduce } from './reduce.js';
-import { stepLen, stepPos } from './step-scalars.js';
+import { type Lanes, type TensorSpec, ceilDiv, fromCompute, laneCoords, opaque, pick, pow2ceil, stepLen, stepPos, toCompute, workgroupReduce } from './lib/index.js';
 
 export interface AttentionSpec extends KernelSpecBase {
   readonly kernel: 'attention';
@@ -42,7 +39,6 @@ export interface AttentionSpec extends KernelSpecBase {
  * cache would leave each one dozens of accumulators).
  */
 const MAX_BLOCK = 64;
-const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
 export function attentionSpec(
   target: Target,
@@ -50,7 +46,7 @@ export function attentionSpec(
   attrs: { scale: number; causal: boolean; hasPos: boolean },
 ): AttentionSpec {
   const [keys, , dim] = tensors.k.shape as [number, number, number];
-  const workgroupSize = Math.min(MAX_BLOCK, pow2(Math.max(keys, dim)));
+  const workgroupSize = Math.min(MAX_BLOCK, pow2ceil(Math.max(keys, dim)));
   return { kernel: 'attention', target: { shaderF16: target.shaderF16 }, ...tensors, ...attrs, workgroupSize };
 }
 
@@ -86,7 +82,7 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
   const kvStride = kvHeads * dim;
 
   // The output elements this lane owns: d = lane + r * block for r < owned (the last may fall past D).
-  const owned = Math.ceil(dim / block);
+  const owned = ceilDiv(dim, block);
   const ownedElement = (r: number, body: (d: Expr) => void): void => {
     const d = k.let('d', add(lane, u(r * block)));
     if ((r + 1) * block <= dim) body(d);

@@ -2,13 +2,12 @@
 // element, channels on axis 1 of X = (N, C, D1, ...). Computed in f32 as the interpreter does it, (x - mean) * k + B
 // with k = scale / sqrt(var + epsilon): not folded into x * k + (B - mean * k), which cancels badly when x is close
 // to a large mean.
+import { numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { add, builtin, div, lit, lt, mod, mul, sub } from '../wgsl/dsl.js';
-import { fromCompute, toCompute } from './convert-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
-import { product } from './reduce.js';
+import { type TensorSpec, fromCompute, toCompute } from './lib/index.js';
 
 export interface BatchNormSpec extends KernelSpecBase {
   readonly kernel: 'batch-norm';
@@ -30,8 +29,8 @@ export const batchNorm: KernelGen<BatchNormSpec> = (spec) => {
   const [scale, bias, mean, variance] = (['scale', 'bias', 'mean', 'variance'] as const).map((n) => k.input(n, spec.params)) as [typeof x, typeof x, typeof x, typeof x];
   const y = k.output('y', spec.output);
   const channels = spec.input.shape[1]!;
-  const inner = product(spec.input.shape.slice(2));
-  const count = product(spec.input.shape);
+  const inner = numel(spec.input.shape.slice(2));
+  const count = numel(spec.input.shape);
   const i = k.globalIndex(count);
   k.if(lt(i, lit.u32(count)), () => {
     let ch: Expr = inner === 1 ? i : div(i, lit.u32(inner));

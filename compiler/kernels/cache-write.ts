@@ -10,8 +10,7 @@ import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import { add, div, ge, land, lit, lt, mulConst, scalarType, sub } from '../wgsl/dsl.js';
-import type { TensorSpec } from './elementwise.js';
-import { stepLen, stepPos } from './step-scalars.js';
+import { type TensorSpec, ceilDiv, stepLen, stepPos } from './lib/index.js';
 
 export interface CacheWriteSpec extends KernelSpecBase {
   readonly kernel: 'cache-write';
@@ -42,7 +41,7 @@ export const cacheWrite: KernelGen<CacheWriteSpec> = (spec) => {
 
   const lanes = cache.layout.lanes;
   // The written span starts inside word floor(pos*width / lanes) and covers at most steps*width elements.
-  const span = Math.ceil((steps * width) / lanes) + 1;
+  const span = ceilDiv(steps * width, lanes) + 1;
   const i = k.globalIndex(span);
   // pos < S first, so pos * width cannot wrap.
   k.if(land(lt(pos, u(capacity)), lt(i, u(span))), () => {

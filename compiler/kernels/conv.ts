@@ -16,11 +16,9 @@ import type { TensorAccessor } from '../wgsl/accessor.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { T, add, builtin, convert, div, eq, ge, index, land, lit, lt, mod, mul, mulConst, sub, sumU32 } from '../wgsl/dsl.js';
-import { fromCompute, toCompute } from './convert-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
+import { MAX_STORAGE_BINDINGS, type TensorSpec, divC, fromCompute, modC, toCompute, unflatten } from './lib/index.js';
 import { type Epilogue, declareEpilogue, epilogueBindings } from './matmul-epilogue.js';
-import { MAX_STORAGE_BINDINGS, unflatten } from './matmul.js';
-import { type GemmProblem, type TileConfig, divC, emitTiledGemm, modC, tileThreads } from './matmul-tiled.js';
+import { type GemmProblem, type TileConfig, emitTiledGemm, tileThreads } from './matmul-tiled.js';
 
 export type ConvPath = ({ readonly kind: 'gemm' } & TileConfig) | { readonly kind: 'direct'; readonly workgroupSize: number };
 

@@ -1,14 +1,29 @@
 // CumSum along one axis (exclusive and/or reverse), as a blocked parallel scan: each workgroup owns tx lines
-// (the other axes, merged as in reduce.ts); its ty lanes walk a line in chunks of ty elements, scan each chunk
+// (the other axes, merged as in lib/view.ts); its ty lanes walk a line in chunks of ty elements, scan each chunk
 // in workgroup memory (Hillis-Steele, barriers between levels) and carry the chunk's total into the next one.
 // Floats sum in f32; integers in i32/u32, wrapping as the interpreter's once-per-element wrap does.
+import { numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr, Scalar } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { add, ge, gt, index, land, lit, lt, mulConst, shl, sub, sumU32 } from '../wgsl/dsl.js';
-import { fromCompute, toCompute } from './convert-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
-import { type Dim, type Lanes, accDtype, chooseLanes, forLoop, laneCoords, laneStep, opaque, product, radixOffset, reduceView, rowSlot } from './reduce.js';
+import {
+  type Dim,
+  type Lanes,
+  type TensorSpec,
+  accDtype,
+  ceilDiv,
+  chooseLanes,
+  forLoop,
+  fromCompute,
+  laneCoords,
+  laneStep,
+  opaque,
+  radixOffset,
+  reduceView,
+  rowSlot,
+  toCompute,
+} from './lib/index.js';
 
 export interface CumSumSpec extends KernelSpecBase {
   readonly kernel: 'cumsum';
@@ -27,7 +42,7 @@ export interface CumSumSpec extends KernelSpecBase {
 export function cumSumSpec(target: Target, input: TensorSpec, axis: number, output: TensorSpec, exclusive: boolean, reverse: boolean): CumSumSpec {
   const view = reduceView(input.shape, [axis]);
   const len = input.shape[axis]!;
-  const lines = product(view.kept.map((d) => d.size));
+  const lines = numel(view.kept.map((d) => d.size));
   return {
     kernel: 'cumsum',
     target: { shaderF16: target.shaderF16 },
@@ -50,8 +65,8 @@ export const cumSum: KernelGen<CumSumSpec> = (spec) => {
   const acc: Scalar = accDtype(spec.input.dtype);
   const type = { kind: 'scalar', scalar: acc } as const;
   const zero = lit.of(acc, 0);
-  const lines = len === 0 ? 0 : product(spec.kept.map((d) => d.size));
-  const wg = k.workgroupIndex(Math.ceil(lines / lanes.tx));
+  const lines = len === 0 ? 0 : numel(spec.kept.map((d) => d.size));
+  const wg = k.workgroupIndex(ceilDiv(lines, lanes.tx));
   const c = laneCoords(k, lanes);
   const line = k.let('line', sumU32([mulConst(wg, lanes.tx), c.x]));
   const valid = lt(line, lit.u32(lines));

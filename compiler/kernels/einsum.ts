@@ -11,9 +11,8 @@ import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { lit, lt, mul, mulConst, sumU32 } from '../wgsl/dsl.js';
-import { computeScalar, fromCompute, toCompute, wrapToDType } from './convert-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
-import { MAX_STORAGE_BINDINGS, type MatMulSpec, type OperandSpec, stridedMatMulSpec, unflatten } from './matmul.js';
+import { MAX_STORAGE_BINDINGS, type TensorSpec, computeScalar, fromCompute, toCompute, unflatten, wrapToDType } from './lib/index.js';
+import { type MatMulSpec, type OperandSpec, stridedMatMulSpec } from './matmul.js';
 
 export interface EinsumSpec extends KernelSpecBase {
   readonly kernel: 'einsum';

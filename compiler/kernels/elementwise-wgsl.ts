@@ -1,5 +1,5 @@
 // One row per elementwise op: the op's scalar semantics as a WGSL expression builder, mirroring the reference rows
-// in ir/ops/elementwise-table.ts. Operands arrive as compute scalars (convert-wgsl.ts: f32 for every float dtype,
+// in ir/ops/elementwise-table.ts. Operands arrive as compute scalars (lib/convert.ts: f32 for every float dtype,
 // i32/u32 for integers, bool) and a row returns the output dtype's compute scalar; the kernel wraps and rounds
 // to the output dtype when storing. WGSL leaves many float special cases indeterminate (x/0, log of 0 or a
 // negative, sqrt of a negative, pow, tanh of large |x|), so rows handle them explicitly to match the reference.
@@ -8,7 +8,7 @@ import type { AttrReader } from '../../ir/op.js';
 import { intRange } from '../../ir/dtype.js';
 import type { Expr, Scalar } from '../wgsl/ast.js';
 import { add, builtin, call, div, eq, gt, lit, lt, mul, neg, select, sub } from '../wgsl/dsl.js';
-import { castExpr, computeScalar, wrapToDType } from './convert-wgsl.js';
+import { castExpr, computeScalar, mulConstF32, pick, wrapToDType } from './lib/index.js';
 
 export interface RowContext {
   readonly attrs: AttrReader;
@@ -36,14 +36,6 @@ function sigmoid(x: Expr): Expr {
   const e = call('kiln_exp', neg(builtin('abs', x)));
   const s = div(f(1), add(f(1), e));
   return select(lt(x, f(0)), mul(e, s), s);
-}
-
-/**
- * min/max as the reference's Math.min/Math.max: for floats the prelude's kiln_min/kiln_max (NaN propagates, and
- * -0 < +0), which WGSL's min/max leave to the implementation.
- */
-function minMax(fn: 'min' | 'max', a: Expr, b: Expr, compute: Scalar): Expr {
-  return compute === 'f32' ? call(`kiln_${fn}`, a, b) : builtin(fn, a, b);
 }
 
 /**
@@ -75,8 +67,8 @@ function clip(x: Expr, cx: RowContext): Expr {
   const hi = cx.attrs.optFloat('max') ?? Infinity;
   if (cx.compute === 'f32') {
     let r = x;
-    if (lo > -Infinity) r = minMax('max', r, f(lo), 'f32');
-    if (hi < Infinity) r = minMax('min', r, f(hi), 'f32');
+    if (lo > -Infinity) r = pick('max', 'f32', r, f(lo));
+    if (hi < Infinity) r = pick('min', 'f32', r, f(hi));
     return r;
   }
   // Integers: both bounds as constants of the dtype (castExpr semantics: truncate, wrap), selected in order.
@@ -84,15 +76,6 @@ function clip(x: Expr, cx: RowContext): Expr {
   const whenLow = lo > hi ? asInt(hi) : asInt(lo);
   const high = hi < Infinity ? choose(intGreater(x, hi, cx.dtype, cx.compute), asInt(hi), x) : x;
   return lo > -Infinity ? choose(intLess(x, lo, cx.dtype, cx.compute), whenLow, high) : high;
-}
-
-/**
- * c * x for a constant c, as IEEE arithmetic also for c = ±0, which drivers may fold to 0 (the prelude's
- * kiln_mul_zero gives NaN for non-finite x and a zero with the product's sign).
- */
-export function mulConstF32(c: number, x: Expr): Expr {
-  if (c !== 0) return mul(f(c), x);
-  return call('kiln_mul_zero', x, lit.u32(Object.is(c, -0) ? 0x80000000 : 0));
 }
 
 function pow(x: Expr, y: Expr): Expr {
@@ -128,7 +111,7 @@ export const ELEMENTWISE_WGSL: Readonly<Record<string, WgslRow>> = {
   Abs: ([x], cx) => (cx.compute === 'u32' ? x! : builtin('abs', x!)),
   Relu: ([x], cx) => {
     if (cx.compute === 'u32') return x!;
-    return minMax('max', x!, lit.of(cx.compute, 0), cx.compute);
+    return pick('max', cx.compute, x!, lit.of(cx.compute, 0));
   },
   Clip: ([x], cx) => clip(x!, cx),
   Cast: ([x], cx) => castExpr(x!, cx.dtype, cx.out),
@@ -141,8 +124,8 @@ export const ELEMENTWISE_WGSL: Readonly<Record<string, WgslRow>> = {
   Div: ([a, b], cx) =>
     cx.compute === 'f32' ? call('kiln_fdiv', a!, b!) : select(eq(b!, lit.of(cx.compute, 0)), lit.of(cx.compute, 0), div(a!, b!)),
   Pow: ([a, b]) => pow(a!, b!),
-  Min: (xs, cx) => xs.reduce((acc, x) => minMax('min', acc, x, cx.compute)),
-  Max: (xs, cx) => xs.reduce((acc, x) => minMax('max', acc, x, cx.compute)),
+  Min: (xs, cx) => xs.reduce((acc, x) => pick('min', cx.compute, acc, x)),
+  Max: (xs, cx) => xs.reduce((acc, x) => pick('max', cx.compute, acc, x)),
 
   // Comparisons produce bool.
   Equal: ([a, b]) => eq(a!, b!),

@@ -6,19 +6,12 @@
 import type { DType } from '../../ir/dtype.js';
 import type { AttrValue, Node } from '../../ir/graph.js';
 import { AttrReader, lookupOp } from '../../ir/op.js';
-import { isStaticShape } from '../../ir/shape.js';
 import type { TensorType } from '../../ir/types.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
-import { lit, lt } from '../wgsl/dsl.js';
-import { fromCompute, toCompute } from './convert-wgsl.js';
 import { ELEMENTWISE_WGSL, elementwiseExpr } from './elementwise-wgsl.js';
-
-export interface TensorSpec {
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-}
+import { type TensorSpec, fromCompute, staticTensor, storeEachElement, toCompute } from './lib/index.js';
 
 /** An operand of a chained op: an external input of the kernel, or the result of an earlier op in the chain. */
 export type Operand = { readonly input: number } | { readonly op: number };
@@ -43,11 +36,6 @@ export interface ElementwiseSpec extends KernelSpecBase {
 }
 
 export const hasElementwiseKernel = (op: string): boolean => op in ELEMENTWISE_WGSL;
-
-function staticTensor(t: TensorType, what: string): TensorSpec {
-  if (!isStaticShape(t.shape)) throw new Error(`${what} has symbolic shape [${t.shape.join(',')}]; elementwise kernels need static shapes`);
-  return { dtype: t.dtype, shape: [...t.shape] };
-}
 
 /** The values a chain reads from outside itself, in first-use order: the kernel's input bindings, in order. */
 export function chainInputs(nodes: readonly Node[]): string[] {
@@ -85,9 +73,9 @@ export function fusedElementwiseSpec(
   return {
     kernel: 'elementwise',
     target: { shaderF16: target.shaderF16 },
-    inputs: inputs.map((v) => staticTensor(typeOf(v), `%${v}`)),
+    inputs: inputs.map((v) => staticTensor(typeOf(v), `%${v}`, 'elementwise kernels')),
     ops,
-    output: staticTensor(typeOf(last.outputs[0]!), `%${last.outputs[0]}`),
+    output: staticTensor(typeOf(last.outputs[0]!), `%${last.outputs[0]}`, 'elementwise kernels'),
     workgroupSize,
   };
 }
@@ -123,11 +111,6 @@ export const elementwise: KernelGen<ElementwiseSpec> = (spec) => {
     });
     return fromCompute(results[results.length - 1]!, out.value);
   };
-  const count = out.packed ? out.words : out.numel;
-  const i = k.globalIndex(count);
-  k.if(lt(i, lit.u32(count)), () => {
-    if (out.packed) out.storeLanes(i, valueAt);
-    else out.store(i, valueAt(i));
-  });
+  storeEachElement(k, out, valueAt);
   return k.finish();
 };

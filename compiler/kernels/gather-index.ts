@@ -12,14 +12,14 @@
 // storage word, moving raw lane bits so copies are bit-exact. A Concat of more than 7 packed inputs runs several
 // dispatches, each rewriting whole words but keeping the lanes it does not cover (`keep`).
 import { roundToDType } from '../../ir/dtype.js';
-import { numel, strides } from '../../ir/shape.js';
+import { numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { TensorAccessor } from '../wgsl/accessor.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import { T, add, and, builtin, call, convert, div, ge, ident, land, le, lit, lt, mod, mulConst, or, select, shl, shr, sub, sumU32, unary } from '../wgsl/dsl.js';
 import { bf16Bits, f16Bits } from '../pack.js';
-import type { TensorSpec } from './elementwise.js';
+import { MAX_STORAGE_BINDINGS, type TensorSpec, unflatten } from './lib/index.js';
 
 export type PadMode = 'constant' | 'reflect' | 'edge' | 'wrap';
 
@@ -63,8 +63,8 @@ export interface GatherIndexSpec extends KernelSpecBase {
   readonly workgroupSize: number;
 }
 
-/** Most inputs one kernel reads: 8 storage bindings with the output. */
-export const MAX_SOURCES = 7;
+/** Most inputs one kernel reads: the storage bindings less the output. */
+export const MAX_SOURCES = MAX_STORAGE_BINDINGS - 1;
 
 // ---------------------------------------------------------------------------------------------------------
 // Simplification
@@ -131,7 +131,6 @@ export const gatherIndex: KernelGen<GatherIndexSpec> = (spec) => {
   const indices = spec.indices && k.input('indices', spec.indices);
   const out = k.output('out', spec.output);
   const total = numel(spec.shape);
-  const iterStrides = strides(spec.shape);
   // Packed outputs (and so sources, which share the dtype) move raw lane bits: copies stay bit-exact.
   const { packed } = out;
   const { lanes, bits } = out.layout;
@@ -147,15 +146,9 @@ export const gatherIndex: KernelGen<GatherIndexSpec> = (spec) => {
 
   /** Coordinates of iteration flat index `flat` (each a `let`, emitted where it is first needed). */
   const coordsOf = (flat: Expr): (() => Expr)[] =>
-    spec.shape.map((size, a) => {
+    unflatten(flat, spec.shape).map((e, a) => {
       let c: Expr | undefined;
-      return () => {
-        if (c) return c;
-        const s = iterStrides[a]!;
-        let e = s === 1 ? flat : div(flat, u(s));
-        if (a > 0) e = mod(e, u(size));
-        return (c = spec.shape.length === 1 ? flat : k.let(`c${a}`, e));
-      };
+      return () => (c ??= spec.shape.length === 1 ? flat : k.let(`c${a}`, e));
     });
 
   /** The padded input coordinate (u32) of coordinate c, and whether it is in range (constant mode only). */

@@ -2,12 +2,11 @@
 // next one). len comes from its uniform, so the row is picked at run time; len = 0 (an interpreter error) reads
 // row 0 rather than out of bounds. The copy goes through the accessor's value type, so any dtype works, packed
 // ones included (a row need not start on a storage word).
+import { numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import { add, builtin, lit, mulConst, sub } from '../wgsl/dsl.js';
-import type { TensorSpec } from './elementwise.js';
-import { stepLen } from './step-scalars.js';
-import { storeEachElement } from './store-each-element.js';
+import { type TensorSpec, stepLen, storeEachElement } from './lib/index.js';
 
 export interface LastRowSpec extends KernelSpecBase {
   readonly kernel: 'last-row';
@@ -18,7 +17,7 @@ export interface LastRowSpec extends KernelSpecBase {
 export const lastRow: KernelGen<LastRowSpec> = (spec) => {
   const k = new KernelBuilder({ target: spec.target });
   const [rows, ...rowShape] = spec.input.shape as [number, ...number[]];
-  const width = rowShape.reduce((a, b) => a * b, 1);
+  const width = numel(rowShape);
   const x = k.input('x', spec.input);
   const len = stepLen(k, rows);
   const out = k.output('y', { dtype: spec.input.dtype, shape: rowShape });

@@ -4,14 +4,13 @@
 // variance as the mean of squared deviations (a second tree), so there is no cancellation between E[x²] and E[x]²;
 // rows whose squares would overflow f32 are scaled first (see below).
 // A third pass over the row writes the output; rows of any length take one workgroup (several when short).
-import { broadcastIndex } from '../wgsl/broadcast.js';
+import { numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
+import { broadcastIndex } from '../wgsl/broadcast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
-import { add, builtin, call, div, gt, lit, lt, mul, mulConst, select, sub, sumU32 } from '../wgsl/dsl.js';
-import { fromCompute, toCompute } from './convert-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
-import { type Lanes, chooseLanes, laneCoords, opaque, product, workgroupReduce } from './reduce.js';
+import { T, add, builtin, div, gt, lit, lt, mul, mulConst, select, sub, sumU32 } from '../wgsl/dsl.js';
+import { type Lanes, type TensorSpec, ceilDiv, chooseLanes, fromCompute, laneCoords, opaque, pick, toCompute, workgroupReduce } from './lib/index.js';
 
 export interface LayerNormSpec extends KernelSpecBase {
   readonly kernel: 'layer-norm';
@@ -33,8 +32,8 @@ export function layerNormSpec(
   axis: number,
   epsilon: number,
 ): LayerNormSpec {
-  const rows = product(input.shape.slice(0, axis));
-  const len = product(input.shape.slice(axis));
+  const rows = numel(input.shape.slice(0, axis));
+  const len = numel(input.shape.slice(axis));
   return {
     kernel: 'layer-norm',
     target: { shaderF16: target.shaderF16 },
@@ -56,10 +55,10 @@ export const layerNorm: KernelGen<LayerNormSpec> = (spec) => {
   const bias = spec.bias ? k.input('bias', spec.bias) : undefined;
   const y = k.output('y', spec.output);
   const normShape = spec.input.shape.slice(spec.axis);
-  const len = product(normShape);
-  const rows = len === 0 ? 0 : product(spec.input.shape.slice(0, spec.axis));
+  const len = numel(normShape);
+  const rows = len === 0 ? 0 : numel(spec.input.shape.slice(0, spec.axis));
 
-  const wg = k.workgroupIndex(Math.ceil(rows / lanes.tx));
+  const wg = k.workgroupIndex(ceilDiv(rows, lanes.tx));
   const c = laneCoords(k, lanes);
   const row = k.let('row', sumU32([mulConst(wg, lanes.tx), c.x]));
   const base = k.let('base', mulConst(row, len));
@@ -67,22 +66,21 @@ export const layerNorm: KernelGen<LayerNormSpec> = (spec) => {
   const each = (body: (r: Expr, at: Expr) => void): void =>
     k.if(lt(row, lit.u32(rows)), () => k.for('r', c.y, opaque(c, len), (r) => body(r, k.let('at', add(base, r))), lanes.ty));
   const load = (at: Expr): Expr => k.let('v', toCompute(x.load(at), x.value));
-  const f32 = { kind: 'scalar', scalar: 'f32' } as const;
   const sum = (a: readonly Expr[], b: readonly Expr[]): Expr[] => [add(a[0]!, b[0]!)];
 
   // Sums are taken of x - shift, the row's first element: for rows with a large mean (|mean| >> std) that keeps
   // f32 rounding relative to the spread, not to the mean. Deviations are (x - shift) - mean', both near exact.
-  const shift = k.var('shift', f32, lit.f32(0));
+  const shift = k.var('shift', T.f32, lit.f32(0));
   k.if(lt(row, lit.u32(rows)), () => k.assign(shift, load(base)));
   // With the sum, the largest |x - shift| (m): every deviation |x - mean| is at most 2m.
-  const s = k.var('s', f32, lit.f32(0));
-  const m = k.var('m', f32, lit.f32(0));
+  const s = k.var('s', T.f32, lit.f32(0));
+  const m = k.var('m', T.f32, lit.f32(0));
   each((_r, at) => {
     const v = k.let('xs', sub(load(at), shift));
     k.assign(s, add(s, v));
-    k.assign(m, call('kiln_max', m, builtin('abs', v)));
+    k.assign(m, pick('max', 'f32', m, builtin('abs', v)));
   });
-  const [total, largest] = workgroupReduce(k, lanes, c, ['f32', 'f32'], [s, m], (_k, a, b) => [add(a[0]!, b[0]!), call('kiln_max', a[1]!, b[1]!)]);
+  const [total, largest] = workgroupReduce(k, lanes, c, ['f32', 'f32'], [s, m], (_k, a, b) => [add(a[0]!, b[0]!), pick('max', 'f32', a[1]!, b[1]!)]);
   const mean = k.let('mean', div(total!, lit.f32(Math.max(len, 1))));
   const deviation = (at: Expr): Expr => k.let('d', sub(sub(load(at), shift), mean));
 
@@ -90,7 +88,7 @@ export const layerNorm: KernelGen<LayerNormSpec> = (spec) => {
   // scaled: the squares are taken of d / p with p = m (so |d / p| <= 2), and 1/sqrt(var + eps) is computed as
   // 1/(p·sqrt(Σ(d/p)²/n + eps/p²)). Other rows keep p = 1, which changes nothing (d/1, eps/1, 1·sqrt are exact).
   const p = k.let('p', select(gt(largest!, lit.f32(2 ** 40)), largest!, lit.f32(1)));
-  const sq = k.var('sq', f32, lit.f32(0));
+  const sq = k.var('sq', T.f32, lit.f32(0));
   each((_r, at) => {
     const d = k.let('ds', div(deviation(at), p));
     k.assign(sq, add(sq, mul(d, d)));

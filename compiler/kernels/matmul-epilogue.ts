@@ -7,9 +7,8 @@ import type { Attrs } from '../../ir/graph.js';
 import { AttrReader, lookupOp } from '../../ir/op.js';
 import type { Expr } from '../wgsl/ast.js';
 import type { KernelBuilder } from '../wgsl/build.js';
-import type { TensorSpec } from './elementwise.js';
 import { ELEMENTWISE_WGSL, elementwiseExpr } from './elementwise-wgsl.js';
-import { toCompute } from './convert-wgsl.js';
+import { type TensorSpec, toCompute } from './lib/index.js';
 
 export interface EpilogueOp {
   /** An elementwise op with a WGSL row (Add, Relu, Clip, Gelu, ...). */

@@ -9,7 +9,8 @@
 import type { Expr, Type } from '../wgsl/ast.js';
 import type { KernelBuilder } from '../wgsl/build.js';
 import { add, construct, eq, index, land, lit, lt, member, mul, mulConst, select, sumU32, vecType } from '../wgsl/dsl.js';
-import { type GemmProblem, type Load, divC, modC, workgroupFlat } from './matmul-tiled.js';
+import { XYZW, ceilDiv, divC, modC, workgroupFlat } from './lib/index.js';
+import type { GemmProblem, Load } from './matmul-tiled.js';
 
 export interface SkinnyConfig {
   /** The skinny operand: A (M <= 8) or B (N <= 8). */
@@ -26,7 +27,6 @@ export interface SkinnyConfig {
 
 export const MAX_SKINNY = 8;
 const u = lit.u32;
-const XYZW = ['x', 'y', 'z', 'w'] as const;
 
 const valueOf = (l: Load, zero: Expr): Expr => (l.valid ? select(l.valid, l.value, zero) : l.value);
 
@@ -57,7 +57,7 @@ export function emitSkinnyGemm(k: KernelBuilder, p: GemmProblem, c: SkinnyConfig
   const unitK = mode === 'kvec' ? 4 : 1;
   const longUnits = long / perInv;
   const kUnits = p.k / unitK;
-  const tiles = Math.ceil(longUnits / c.lb);
+  const tiles = ceilDiv(longUnits, c.lb);
   const wg = workgroupFlat(k, tiles * p.batch);
   const lidx = k.builtinInput('local_invocation_index');
   p.setupBatch(k.let('batch', divC(wg, tiles)));

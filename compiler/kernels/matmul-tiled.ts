@@ -10,8 +10,8 @@
 // are always safe and branch-free; aligned dims get no guard at all.
 import type { Expr, Scalar } from '../wgsl/ast.js';
 import type { KernelBuilder } from '../wgsl/build.js';
-import { MAX_WORKGROUPS_PER_DIM } from '../wgsl/build.js';
-import { add, builtin, construct, div, ge, index, land, lit, lt, member, mod, mul, mulConst, select, sumU32, vecType } from '../wgsl/dsl.js';
+import { add, builtin, construct, index, land, lit, lt, member, mul, mulConst, select, sumU32, vecType } from '../wgsl/dsl.js';
+import { XYZW, ceilDiv, divC, modC, workgroupFlat } from './lib/index.js';
 
 /** A loaded element as the compute scalar; `valid` (when given) false means the element is zero (padding). */
 export interface Load {
@@ -60,7 +60,6 @@ export interface TileConfig {
 }
 
 const u = lit.u32;
-const XYZW = ['x', 'y', 'z', 'w'] as const;
 const min = (a: Expr, b: Expr): Expr => builtin('min', a, b);
 
 export function tileThreads(t: TileConfig): number {
@@ -85,21 +84,6 @@ export function checkTile(t: TileConfig): void {
   if (!ok) throw new Error(`invalid matmul tile ${JSON.stringify(t)}`);
 }
 
-/**
- * The workgroup's flat index over `groups` workgroups and an early exit for the padding workgroups of a 2-D
- * dispatch (the condition is workgroup-uniform, so later barriers stay in uniform control flow).
- */
-export function workgroupFlat(k: KernelBuilder, groups: number): Expr {
-  const wg = k.workgroupIndex(groups);
-  const x = Math.min(groups, MAX_WORKGROUPS_PER_DIM);
-  if (x * Math.ceil(groups / x) !== groups) k.if(ge(wg, u(groups)), () => k.return());
-  return wg;
-}
-
-/** `i % n` and `i / n` with the trivial cases folded. */
-export const modC = (i: Expr, n: number): Expr => (n === 1 ? u(0) : mod(i, u(n)));
-export const divC = (i: Expr, n: number): Expr => (n === 1 ? i : div(i, u(n)));
-
 export function emitTiledGemm(k: KernelBuilder, p: GemmProblem, t: TileConfig): void {
   checkTile(t);
   const { bm, bn, bk, tm, tn } = t;
@@ -109,8 +93,8 @@ export function emitTiledGemm(k: KernelBuilder, p: GemmProblem, t: TileConfig): 
   const vec = vecType(4, p.compute);
   const tileA = k.workgroupArray('tile_a', vec, (bk * bm) / 4);
   const tileB = k.workgroupArray('tile_b', vec, (bk * bn) / 4);
-  const tilesN = Math.ceil(p.n / bn);
-  const tilesM = Math.ceil(p.m / bm);
+  const tilesN = ceilDiv(p.n, bn);
+  const tilesM = ceilDiv(p.m, bm);
   const wg = workgroupFlat(k, tilesN * tilesM * p.batch);
   const lidx = k.builtinInput('local_invocation_index');
   p.setupBatch(k.let('batch', divC(wg, tilesN * tilesM)));
@@ -204,7 +188,7 @@ function stage(k: KernelBuilder, p: GemmProblem, s: Staging, lidx: Expr): void {
     if (l.valid) conds.push(l.valid);
     return conds.length ? select(conds.reduce(land), l.value, zeroV) : l.value;
   };
-  for (let e = 0; e < Math.ceil(units / s.threads); e++) {
+  for (let e = 0; e < ceilDiv(units, s.threads); e++) {
     const body = (): void => {
       const unit = k.let('u', sumU32([lidx, u(e * s.threads)]));
       const [v4, p4] = s.contig === 'depth' ? [divC(unit, perDepth), modC(unit, perDepth)] : [modC(unit, s.vecs), divC(unit, s.vecs)];

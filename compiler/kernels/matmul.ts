@@ -13,9 +13,7 @@ import type { Expr } from '../wgsl/ast.js';
 import { broadcastIndex } from '../wgsl/broadcast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { add, convert, div, index, lit, mod, mul, mulConst, sub, sumU32 } from '../wgsl/dsl.js';
-import { computeScalar, fromCompute, toCompute } from './convert-wgsl.js';
-import { mulConstF32 } from './elementwise-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
+import { MAX_STORAGE_BINDINGS, type TensorSpec, ceilDiv, computeScalar, fromCompute, mulConstF32, pow2ceil, toCompute, unflatten } from './lib/index.js';
 import { type Epilogue, declareEpilogue, epilogueBindings } from './matmul-epilogue.js';
 import { MAX_SKINNY, type SkinnyConfig, emitSkinnyGemm } from './matmul-skinny.js';
 import { type GemmProblem, type TileConfig, emitTiledGemm, tileThreads } from './matmul-tiled.js';
@@ -60,21 +58,7 @@ export interface MatMulSpec extends KernelSpecBase {
   readonly path: MatMulPath;
 }
 
-/** Most storage bindings a kernel may use (WebGPU's default maxStorageBuffersPerShaderStage). */
-export const MAX_STORAGE_BINDINGS = 8;
 const u = lit.u32;
-
-/** Coordinates of flat index `flat` over `dims` (row-major), as u32 expressions. */
-export function unflatten(flat: Expr, dims: readonly number[]): Expr[] {
-  let inner = 1;
-  const coords: Expr[] = [];
-  for (let d = dims.length - 1; d >= 0; d--) {
-    const q = inner === 1 ? flat : div(flat, u(inner));
-    coords.unshift(d === 0 ? q : mod(q, u(dims[d]!)));
-    inner *= dims[d]!;
-  }
-  return coords;
-}
 
 /**
  * The axis along which an operand can be read as vec4s: its elements along that axis are adjacent, the dim is a
@@ -175,7 +159,6 @@ export const matmul: KernelGen<MatMulSpec> = (spec) => {
 
 // ---- specs --------------------------------------------------------------------------------------------------
 
-const pow2ceil = (x: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
 /** Workgroup memory a kernel may use (WebGPU's default maxComputeWorkgroupStorageSize). */
 const SKINNY_WORKGROUP_BYTES = 16384;
 
@@ -204,9 +187,9 @@ export function chooseMatMulPath(m: number, n: number, k: number, a: OperandLayo
     let ks: number;
     if (lfast) {
       lb = Math.min(64, pow2ceil(longUnits));
-      ks = Math.min(256 / lb, pow2ceil(Math.ceil(kUnits / 8)));
+      ks = Math.min(256 / lb, pow2ceil(ceilDiv(kUnits, 8)));
     } else {
-      ks = Math.min(64, pow2ceil(Math.ceil(kUnits / 8)));
+      ks = Math.min(64, pow2ceil(ceilDiv(kUnits, 8)));
       lb = Math.min(256 / ks, pow2ceil(longUnits));
     }
     // Independent accumulators for ILP; several skinny outputs already give some, and code size matters too.

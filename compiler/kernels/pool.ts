@@ -11,8 +11,7 @@ import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { T, add, call, convert, div, eq, ge, land, lit, lt, mod, mulConst, select, sub, sumU32 } from '../wgsl/dsl.js';
-import { fromCompute, toCompute } from './convert-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
+import { type TensorSpec, fromCompute, staticTensor, storeEachElement, toCompute } from './lib/index.js';
 
 export interface PoolSpec extends KernelSpecBase {
   readonly kernel: 'pool';
@@ -28,18 +27,10 @@ export interface PoolSpec extends KernelSpecBase {
   readonly workgroupSize: number;
 }
 
-function staticTensor(t: TensorType, what: string): TensorSpec {
-  const shape = t.shape.map((d) => {
-    if (typeof d !== 'number') throw new Error(`${what} has symbolic shape [${t.shape.join(',')}]; pool kernels need static shapes`);
-    return d;
-  });
-  return { dtype: t.dtype, shape };
-}
-
 export function poolSpec(node: Node, typeOf: (value: string) => TensorType, target: Target, workgroupSize = 64): PoolSpec {
   const attrs = new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
-  const input = staticTensor(typeOf(node.inputs[0]!), `%${node.inputs[0]}`);
-  const output = staticTensor(typeOf(node.outputs[0]!), `%${node.outputs[0]}`);
+  const input = staticTensor(typeOf(node.inputs[0]!), `%${node.inputs[0]}`, 'pool kernels');
+  const output = staticTensor(typeOf(node.outputs[0]!), `%${node.outputs[0]}`, 'pool kernels');
   const kernelShape = attrs.ints('kernel_shape');
   const w = resolveWindow(node.op, attrs, input.shape.slice(2), kernelShape, attrs.int('ceil_mode') === 1);
   return {
@@ -117,11 +108,6 @@ export const pool: KernelGen<PoolSpec> = (spec) => {
     return fromCompute(result, out.value);
   };
 
-  const total = out.packed ? out.words : out.numel;
-  const i = k.globalIndex(total);
-  k.if(lt(i, u(total)), () => {
-    if (out.packed) out.storeLanes(i, valueAt);
-    else out.store(i, valueAt(i));
-  });
+  storeEachElement(k, out, valueAt);
   return k.finish();
 };

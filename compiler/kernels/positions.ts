@@ -3,8 +3,7 @@
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import { add, convert } from '../wgsl/dsl.js';
-import { stepScalar } from './step-scalars.js';
-import { storeEachElement } from './store-each-element.js';
+import { stepScalar, storeEachElement } from './lib/index.js';
 
 export interface PositionsSpec extends KernelSpecBase {
   readonly kernel: 'positions';

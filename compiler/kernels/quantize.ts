@@ -14,10 +14,9 @@ import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import {
-  T, add, and, bitcast, builtin, call, convert, div, eq, ge, ident, land, lit, lor, lt, mod, mul, mulConst, ne, or, select, shl, shr, sub, sumU32, xor,
+  T, add, and, bitcast, builtin, call, convert, div, eq, ge, ident, index, land, lit, lor, lt, mod, mul, mulConst, ne, or, select, shl, shr, sub, sumU32, xor,
 } from '../wgsl/dsl.js';
-import { fromCompute } from './convert-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
+import { type TensorSpec, ceilDiv, fromCompute, isnan, pick, staticTensor, storeEachElement, toF32 } from './lib/index.js';
 
 /** Where element i's scale and zero point are: ((i / (len·inner)) · outer + ((i / inner) % len) / block · along + (i % inner) · inner. */
 export interface ParamMap {
@@ -53,15 +52,6 @@ export const RANGE_THREADS = 256;
 
 const u = lit.u32;
 const f = lit.f32;
-const isnan = (x: Expr): Expr => call('kiln_isnan', x);
-
-function staticTensor(t: TensorType, what: string): TensorSpec {
-  const shape = t.shape.map((d) => {
-    if (typeof d !== 'number') throw new Error(`${what} has symbolic shape [${t.shape.join(',')}]; quantization kernels need static shapes`);
-    return d;
-  });
-  return { dtype: t.dtype, shape };
-}
 
 /** The parameter map of a (De)QuantizeLinear node, as ir/ops/quantize.ts's paramLayout reads its attributes. */
 function paramMap(x: readonly number[], scale: readonly number[], axisAttr: number, block: number): ParamMap {
@@ -71,12 +61,12 @@ function paramMap(x: readonly number[], scale: readonly number[], axisAttr: numb
   const len = x[axis]!;
   const inner = numel(x.slice(axis + 1));
   if (block === 0) return { len, inner, block: 1, mults: [0, 1, 0] };
-  return { len, inner, block, mults: [Math.ceil(len / block) * inner, inner, 1] };
+  return { len, inner, block, mults: [ceilDiv(len, block) * inner, inner, 1] };
 }
 
 export function quantizeSpec(node: Node, typeOf: (value: string) => TensorType, target: Target, workgroupSize = 64): QuantizeSpec {
   const attrs = new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
-  const [x, scale, zp] = node.inputs.map((v) => (v === '' ? undefined : staticTensor(typeOf(v), `%${v}`)));
+  const [x, scale, zp] = node.inputs.map((v) => (v === '' ? undefined : staticTensor(typeOf(v), `%${v}`, 'quantization kernels')));
   return {
     kernel: 'quantize',
     target: { shaderF16: target.shaderF16 },
@@ -84,7 +74,7 @@ export function quantizeSpec(node: Node, typeOf: (value: string) => TensorType, 
     x: x!,
     scale: scale!,
     ...(zp ? { zeroPoint: zp } : {}),
-    output: staticTensor(typeOf(node.outputs[0]!), `%${node.outputs[0]}`),
+    output: staticTensor(typeOf(node.outputs[0]!), `%${node.outputs[0]}`, 'quantization kernels'),
     param: paramMap(x!.shape, scale!.shape, attrs.int('axis'), attrs.int('block_size')),
     workgroupSize,
   };
@@ -153,8 +143,6 @@ function saturate(v: Expr, dtype: DType, value: 'i32' | 'u32'): Expr {
   return select(isnan(v), lit.of(value, 0), convert(value, r));
 }
 
-const toF32 = (e: Expr, scalar: string): Expr => (scalar === 'f32' ? e : convert('f32', e));
-
 export const quantize: KernelGen<QuantizeSpec> = (spec) => {
   const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize });
   const x = k.input('x', spec.x);
@@ -198,17 +186,9 @@ export const quantize: KernelGen<QuantizeSpec> = (spec) => {
     return saturate(shifted, spec.output.dtype, out.value as 'i32' | 'u32');
   };
 
-  const total = out.packed ? out.words : out.numel;
-  const i = k.globalIndex(total);
-  k.if(lt(i, u(total)), () => {
-    if (out.packed) out.storeLanes(i, valueAt);
-    else out.store(i, valueAt(i));
-  });
+  storeEachElement(k, out, valueAt);
   return k.finish();
 };
-
-/** min/max as the reference's Math.min/Math.max (the prelude's kiln_min/kiln_max: NaN propagates, -0 < +0). */
-const nanMinMax = (fn: 'min' | 'max', a: Expr, b: Expr): Expr => call(`kiln_${fn}`, a, b);
 
 export const quantizeRange: KernelGen<RangeSpec> = (spec) => {
   const k = new KernelBuilder({ target: spec.target, workgroupSize: RANGE_THREADS });
@@ -230,29 +210,28 @@ export const quantizeRange: KernelGen<RangeSpec> = (spec) => {
     (i) => {
         const lo = spec.pairs ? k.let('lo', load(mulConst(i, 2))) : k.let('v', load(i));
       const hi = spec.pairs ? k.let('hi', load(add(mulConst(i, 2), u(1)))) : lo;
-      k.assign(mn, nanMinMax('min', mn, lo));
-      k.assign(mx, nanMinMax('max', mx, hi));
+      k.assign(mn, pick('min', 'f32', mn, lo));
+      k.assign(mx, pick('max', 'f32', mx, hi));
     },
     spec.groups * RANGE_THREADS,
   );
   const smin = k.workgroupArray('smin', T.f32, RANGE_THREADS);
   const smax = k.workgroupArray('smax', T.f32, RANGE_THREADS);
-  const at = (arr: Expr, i: Expr): Expr => ({ kind: 'index', base: arr, index: i });
-  k.assign(at(smin, l), mn);
-  k.assign(at(smax, l), mx);
+  k.assign(index(smin, l), mn);
+  k.assign(index(smax, l), mx);
   k.workgroupBarrier();
   for (let stride = RANGE_THREADS / 2; stride >= 1; stride /= 2) {
     k.if(lt(l, u(stride)), () => {
       for (const [arr, fn] of [[smin, 'min'], [smax, 'max']] as const) {
-        const [a, b] = [k.let('a', at(arr, l)), k.let('b', at(arr, add(l, u(stride))))];
-        k.assign(at(arr, l), nanMinMax(fn, a, b));
+        const [a, b] = [k.let('a', index(arr, l)), k.let('b', index(arr, add(l, u(stride))))];
+        k.assign(index(arr, l), pick(fn, 'f32', a, b));
       }
     });
     k.workgroupBarrier();
   }
   k.if(eq(l, u(0)), () => {
-    const lo = k.let('lo', at(smin, u(0)));
-    const hi = k.let('hi', at(smax, u(0)));
+    const lo = k.let('lo', index(smin, u(0)));
+    const hi = k.let('hi', index(smax, u(0)));
     if (partials) {
       partials.store(mulConst(g, 2), lo);
       partials.store(add(mulConst(g, 2), u(1)), hi);
@@ -268,4 +247,4 @@ export const quantizeRange: KernelGen<RangeSpec> = (spec) => {
   return k.finish();
 };
 
-export const rangeGroups = (count: number): number => Math.min(RANGE_THREADS, Math.max(1, Math.ceil(count / (16 * RANGE_THREADS))));
+export const rangeGroups = (count: number): number => Math.min(RANGE_THREADS, Math.max(1, ceilDiv(count, 16 * RANGE_THREADS)));

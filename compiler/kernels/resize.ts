@@ -10,9 +10,8 @@ import { numel, strides } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
-import { T, add, arrayType, builtin, call, construct, convert, div, index, lit, lor, lt, mod, mul, mulConst, ne, select, sumU32 } from '../wgsl/dsl.js';
-import { fromCompute } from './convert-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
+import { T, add, arrayType, builtin, construct, convert, index, lit, lor, mul, mulConst, ne, select, sumU32 } from '../wgsl/dsl.js';
+import { type TensorSpec, fromCompute, isnan, staticTensor, storeEachElement, toF32, unflatten } from './lib/index.js';
 
 /** One axis of the (merged) output: copied through, or resampled through a tap table. */
 export type ResizeAxis =
@@ -82,18 +81,10 @@ function axisMatrix(attrs: Attrs, inSize: number, outSize: number, scale: number
   return { w, outside };
 }
 
-function staticTensor(t: TensorType, what: string): TensorSpec {
-  const shape = t.shape.map((d) => {
-    if (typeof d !== 'number') throw new Error(`${what} has symbolic shape [${t.shape.join(',')}]; Resize kernels need static shapes`);
-    return d;
-  });
-  return { dtype: t.dtype, shape };
-}
-
 export function resizeSpec(node: Node, typeOf: (value: string) => TensorType, target: Target, workgroupSize = 64): ResizeSpec {
   const attrs = new AttrReader('Resize', lookupOp('Resize')!.attrs, node.attrs);
-  const input = staticTensor(typeOf(node.inputs[0]!), `%${node.inputs[0]}`);
-  const output = staticTensor(typeOf(node.outputs[0]!), `%${node.outputs[0]}`);
+  const input = staticTensor(typeOf(node.inputs[0]!), `%${node.inputs[0]}`, 'Resize kernels');
+  const output = staticTensor(typeOf(node.outputs[0]!), `%${node.outputs[0]}`, 'Resize kernels');
   const rank = input.shape.length;
   const axesAttr = attrs.optInts('axes')?.map((a) => (a < 0 ? a + rank : a));
   const scales = attrs.has('scales') ? perDim(attrs.floats('scales'), axesAttr, rank) : undefined;
@@ -157,18 +148,12 @@ export const resize: KernelGen<ResizeSpec> = (spec) => {
           outside: a.outside && table(`OUT${n}`, 'u32', a.outside),
         },
   );
-  const outStrides = strides(spec.axes.map((a) => a.size));
 
   const valueAt = (flat: Expr): Expr => {
-    const c = spec.axes.map((a, n) => {
-      const s = outStrides[n]!;
-      let e = s === 1 ? flat : div(flat, u(s));
-      if (n > 0) e = mod(e, u(a.size));
-      return spec.axes.length === 1 ? flat : k.let(`c${n}`, e);
-    });
+    const c = unflatten(flat, spec.axes.map((a) => a.size)).map((e, n) => (spec.axes.length === 1 ? flat : k.let(`c${n}`, e)));
     const base = k.let('base', sumU32(spec.axes.map((a, n) => (a.kind === 'copy' ? mulConst(c[n]!, a.inStride) : u(0)))));
     const acc = k.var('acc', T.f32, lit.f32(0));
-    const load = (i: Expr): Expr => (x.value === 'f32' ? x.load(i) : convert('f32', x.load(i)));
+    const load = (i: Expr): Expr => toF32(x.load(i), x.value);
     // One (possibly unrolled) loop per resampled axis, outermost first, carrying the running weight and offset.
     const level = (n: number, w: Expr | undefined, offset: Expr[]): void => {
       if (n === spec.axes.length) {
@@ -199,14 +184,9 @@ export const resize: KernelGen<ResizeSpec> = (spec) => {
     // The largest f32 not above hi (2^31 - 1 and 2^32 - 1 are not f32 values).
     const top = spec.output.dtype === 'i32' ? 2147483520 : spec.output.dtype === 'u32' ? 4294967040 : hi;
     const r = k.let('r', result);
-    return select(call('kiln_isnan', r), lit.of(out.value, 0), convert(out.value, builtin('clamp', builtin('round', r), lit.f32(lo), lit.f32(top))));
+    return select(isnan(r), lit.of(out.value, 0), convert(out.value, builtin('clamp', builtin('round', r), lit.f32(lo), lit.f32(top))));
   };
 
-  const total = out.packed ? out.words : out.numel;
-  const i = k.globalIndex(total);
-  k.if(lt(i, u(total)), () => {
-    if (out.packed) out.storeLanes(i, valueAt);
-    else out.store(i, valueAt(i));
-  });
+  storeEachElement(k, out, valueAt);
   return k.finish();
 };

@@ -12,10 +12,7 @@ import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import { T, add, and, arrayType, bitcast, builtin, construct, convert, div, ge, ident, index, lit, lt, mod, mul, scalarType, select, shr, sub } from '../wgsl/dsl.js';
-import { fromCompute, toCompute } from './convert-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
-import { stepPos } from './step-scalars.js';
-import { storeEachElement } from './store-each-element.js';
+import { type TensorSpec, fromCompute, stepPos, storeEachElement, toCompute } from './lib/index.js';
 
 export interface RopeSpec extends KernelSpecBase {
   readonly kernel: 'rope';

@@ -1,14 +1,27 @@
 // Softmax and LogSoftmax along one axis, numerically stable: a workgroup's lanes find each row's max (tree in
 // workgroup memory), then the sum of exp(x - max) (a second tree), then write exp(x - max) / sum or
-// x - max - log(sum). Rows are the input seen as (kept) x (axis) groups, as in reduce.ts: one workgroup per row
+// x - max - log(sum). Rows are the input seen as (kept) x (axis) groups (lib/view.ts): one workgroup per row
 // (several per workgroup when rows are short, or side by side when the axis is not innermost). Computed in f32.
+import { numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { add, builtin, call, div, lit, lt, mulConst, sub, sumU32 } from '../wgsl/dsl.js';
-import { fromCompute, toCompute } from './convert-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
-import { type Dim, type Lanes, chooseLanes, laneCoords, opaque, pick, product, radixOffset, reduceView, workgroupReduce } from './reduce.js';
+import {
+  type Dim,
+  type Lanes,
+  type TensorSpec,
+  ceilDiv,
+  chooseLanes,
+  fromCompute,
+  laneCoords,
+  opaque,
+  pick,
+  radixOffset,
+  reduceView,
+  toCompute,
+  workgroupReduce,
+} from './lib/index.js';
 
 export interface SoftmaxSpec extends KernelSpecBase {
   readonly kernel: 'softmax';
@@ -26,7 +39,7 @@ export interface SoftmaxSpec extends KernelSpecBase {
 export function softmaxSpec(target: Target, log: boolean, input: TensorSpec, axis: number, output: TensorSpec): SoftmaxSpec {
   const view = reduceView(input.shape, [axis]);
   const len = input.shape[axis]!;
-  const rows = product(view.kept.map((d) => d.size));
+  const rows = numel(view.kept.map((d) => d.size));
   return {
     kernel: 'softmax',
     target: { shaderF16: target.shaderF16 },
@@ -45,8 +58,8 @@ export const softmax: KernelGen<SoftmaxSpec> = (spec) => {
   const k = new KernelBuilder({ target: spec.target, workgroupSize: lanes.tx * lanes.ty });
   const x = k.input('x', spec.input);
   const y = k.output('y', spec.output);
-  const rows = len === 0 ? 0 : product(spec.kept.map((d) => d.size));
-  const wg = k.workgroupIndex(Math.ceil(rows / lanes.tx));
+  const rows = len === 0 ? 0 : numel(spec.kept.map((d) => d.size));
+  const wg = k.workgroupIndex(ceilDiv(rows, lanes.tx));
   const c = laneCoords(k, lanes);
   const row = k.let('row', sumU32([mulConst(wg, lanes.tx), c.x]));
   const valid = lt(row, lit.u32(rows));

@@ -8,8 +8,7 @@
 import type { Expr } from '../wgsl/ast.js';
 import type { KernelBuilder } from '../wgsl/build.js';
 import { T, add, and, bitcast, builtin, gt, index, land, le, lit, lt, member, mul, mulConst, select, shl, shr, sub, xor } from '../wgsl/dsl.js';
-import type { TensorSpec } from './elementwise.js';
-import { forLoop } from './reduce.js';
+import { type TensorSpec, forLoop } from './lib/index.js';
 
 const u = lit.u32;
 

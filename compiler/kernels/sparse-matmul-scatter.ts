@@ -14,7 +14,7 @@ import type { KernelGen } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import { T, add, index, lit, mul, mulConst, sub } from '../wgsl/dsl.js';
-import { divC, modC } from './matmul-tiled.js';
+import { divC, modC } from './lib/index.js';
 import { type SparseScatterSpec, gridCounts, opaqueOne, tileGrid, workgroupCoords } from './sparse-matmul.js';
 import { accumulators, storeSums } from './sparse-matmul-store.js';
 import { bindTiledCsl, locCol, locRow, lowerBound, readEntry, rowSwizzle, tileEntries } from './sparse-matmul-csl.js';

@@ -5,7 +5,7 @@ import type { TensorAccessor } from '../wgsl/accessor.js';
 import type { Expr } from '../wgsl/ast.js';
 import type { KernelBuilder } from '../wgsl/build.js';
 import { T, add, builtin, construct, div, index, land, lit, lt, mod, mul, mulConst, select, vecType } from '../wgsl/dsl.js';
-import { toCompute } from './convert-wgsl.js';
+import { toCompute } from './lib/index.js';
 
 const u = lit.u32;
 

@@ -6,7 +6,7 @@ import type { TensorAccessor } from '../wgsl/accessor.js';
 import type { Expr } from '../wgsl/ast.js';
 import type { KernelBuilder } from '../wgsl/build.js';
 import { T, add, construct, index, land, lit, lt, mulConst, vecType } from '../wgsl/dsl.js';
-import { fromCompute, toCompute } from './convert-wgsl.js';
+import { fromCompute, toCompute } from './lib/index.js';
 import { type SparseKernelSpec, gridCounts } from './sparse-matmul.js';
 import { xIsVec4 } from './sparse-matmul-stage.js';
 

@@ -13,8 +13,7 @@ import type { KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { type KernelBuilder, type Target } from '../wgsl/build.js';
 import { add, builtin, lit, member, mul, mulConst } from '../wgsl/dsl.js';
-import type { TensorSpec } from './elementwise.js';
-import { divC, modC, workgroupFlat } from './matmul-tiled.js';
+import { type TensorSpec, divC, modC, workgroupFlat } from './lib/index.js';
 import type { SplitKReduceSpec } from './sparse-splitk-reduce.js';
 import { xIsVec4 } from './sparse-matmul-stage.js';
 

@@ -6,8 +6,7 @@ import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import { T, add, builtin, lit, lt, member, mod, mul, mulConst } from '../wgsl/dsl.js';
-import { fromCompute, toCompute } from './convert-wgsl.js';
-import type { TensorSpec } from './elementwise.js';
+import { type TensorSpec, fromCompute, toCompute } from './lib/index.js';
 
 export interface SplitKReduceSpec extends KernelSpecBase {
   readonly kernel: 'sparse-splitk-reduce';

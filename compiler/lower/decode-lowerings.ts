@@ -5,8 +5,9 @@
 import { AttrReader, type Node, isStaticShape, lookupOp, numel, tensorType } from '../../ir/index.js';
 import { attention, attentionSpec } from '../kernels/attention.js';
 import { cacheWrite } from '../kernels/cache-write.js';
-import { elementwise, elementwiseSpec, type TensorSpec } from '../kernels/elementwise.js';
+import { elementwise, elementwiseSpec } from '../kernels/elementwise.js';
 import { lastRow } from '../kernels/last-row.js';
+import type { TensorSpec } from '../kernels/lib/index.js';
 import { positions } from '../kernels/positions.js';
 import { rope } from '../kernels/rope.js';
 import { storageLayout } from '../wgsl/accessor.js';

@@ -28,6 +28,8 @@ export function planEpilogues(g: Graph): EpiloguePlan {
 
   for (const anchor of g.nodes) {
     if (!ANCHORS.has(anchor.op)) continue;
+    // A weight read in its stored encoding (a Tiled-CSL matmul) runs a sparse kernel, which has no epilogue.
+    if (anchor.inputs.some((v) => v !== '' && g.types.get(v)?.encoding.kind !== 'dense')) continue;
     const out = anchor.outputs[0]!;
     const type = g.types.get(out)!;
     if (type.dtype !== 'f32') continue;

@@ -1,7 +1,9 @@
 // How one IR node becomes GPU work. A lowering either aliases its output to an input's memory (Reshape and
 // friends move no data) or returns kernel steps: a kernel (deduplicated by the structural hash of its spec) plus,
 // for each of the kernel's bindings in order, which value or scratch buffer it binds.
-import type { Node, TensorType } from '../../ir/index.js';
+import type { Node, Tensor, TensorType } from '../../ir/index.js';
+import type { DeviceProfile } from '../../passes/index.js';
+import type { SparseChoice, SparseKernelOverride } from './sparse-lowerings.js';
 import type { Kernel, KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Epilogue } from '../kernels/matmul-epilogue.js';
 import type { Target } from '../wgsl/build.js';
@@ -18,6 +20,8 @@ export interface Step {
   readonly args: readonly ArgRef[];
   /** Floating-point (or integer) operations the step performs, for `kiln inspect`. */
   readonly flops: number;
+  /** A sparse matmul's kernel choice (a lowering decision, reported per layer in the manifest). */
+  readonly sparse?: SparseChoice;
 }
 
 /**
@@ -47,6 +51,12 @@ export interface LoweringContext {
   /** Values a MatMul/Gemm binds in place of its operands: the narrow inputs of fused widening casts. */
   readonly operandSources?: ReadonlyMap<string, string>;
   typeOf(value: string): TensorType;
+  /** A constant's stored tensor (its data under its layout and encoding), for lowerings that read storage. */
+  storage(value: string): Tensor | undefined;
+  /** The device the cost models are calibrated for (sparse kernel variants). */
+  readonly profile: DeviceProfile;
+  /** Force one sparse kernel variant instead of the cost model's pick (benches compare them). */
+  readonly sparseKernel?: SparseKernelOverride;
   /** The kernel for a spec, built once per distinct spec. */
   kernel<S extends KernelSpecBase>(gen: KernelGen<S>, spec: S): Kernel;
 }

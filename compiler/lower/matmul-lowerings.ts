@@ -6,10 +6,12 @@ import { AttrReader, type Node, type TensorType, isStaticShape, lookupOp } from 
 import { conv, convFlops, convSpec } from '../kernels/conv.js';
 import { convTransposeSpec } from '../kernels/conv-transpose.js';
 import { einsumLowering } from '../kernels/einsum.js';
-import type { TensorSpec } from '../kernels/elementwise.js';
+import type { TensorSpec } from '../kernels/lib/index.js';
 import type { Epilogue } from '../kernels/matmul-epilogue.js';
 import { type MatMulSpec, matMulFlops, matMulSpec, matmul } from '../kernels/matmul.js';
 import { type ArgRef, type Lowering, LoweringError, type LoweringContext, type NodeLowering } from './lowering.js';
+import { sparseMatMulSteps } from './sparse-lowerings.js';
+import { readsInPlace } from '../../passes/index.js';
 
 /** The static type of a value as a kernel tensor spec. */
 export function tensorSpec(cx: LoweringContext, value: string): TensorSpec {
@@ -39,7 +41,20 @@ function epilogueOf(cx: LoweringContext, y: string): { output: string; spec: { e
 /** The value a matmul operand binds: the operand, or the narrow tensor of a fused widening cast. */
 const operand = (cx: LoweringContext, v: string): string => cx.operandSources?.get(v) ?? v;
 
+/** The sparse kernels' steps when the weight is a Tiled-CSL constant (the only encoding a matmul reads in place). */
+function sparseWeight(node: Node, cx: LoweringContext): Lowering | undefined {
+  const w = node.inputs[1];
+  if (w === undefined || cx.typeOf(w).encoding.kind !== 'tiled-csl') return undefined;
+  if (!readsInPlace((v) => cx.typeOf(v), node, w))
+    throw new LoweringError(`%${w} is Tiled-CSL but this ${node.op} cannot read it in place (the stored matrix must be A[M,K], no Gemm scaling, a per-column bias); run materialize-encodings`);
+  const stored = cx.storage(w);
+  if (!stored) throw new LoweringError(`%${w} is Tiled-CSL but has no data`);
+  return { kind: 'steps', steps: sparseMatMulSteps(cx, node, stored) };
+}
+
 const lowerMatMul: NodeLowering = (node, cx) => {
+  const sparse = sparseWeight(node, cx);
+  if (sparse) return sparse;
   const [a, b] = (node.inputs as [string, string]).map((v) => operand(cx, v)) as [string, string];
   const epi = epilogueOf(cx, node.outputs[0]!);
   const spec = matMulSpec(cx.target, { a: tensorSpec(cx, a), b: tensorSpec(cx, b), out: tensorSpec(cx, epi.output), ...epi.spec });
@@ -47,6 +62,8 @@ const lowerMatMul: NodeLowering = (node, cx) => {
 };
 
 const lowerGemm: NodeLowering = (node, cx) => {
+  const sparse = sparseWeight(node, cx);
+  if (sparse) return sparse;
   const [a0, b0, c] = node.inputs as [string, string, string | undefined];
   const a = operand(cx, a0);
   const b = operand(cx, b0);

@@ -5,7 +5,7 @@
 import { type Node, AttrReader, lookupOp, numel, strides } from '../../ir/index.js';
 import type { Kernel } from '../kernel-spec.js';
 import { type AxisTerm, type GatherIndexSpec, MAX_SOURCES, type PadMode, type SourceMap, gatherIndex, simplifyGatherIndex } from '../kernels/gather-index.js';
-import type { TensorSpec } from '../kernels/elementwise.js';
+import type { TensorSpec } from '../kernels/lib/index.js';
 import { poolSpec, pool } from '../kernels/pool.js';
 import { type QuantizeSpec, quantize, quantizeRange, quantizeSpec, rangeGroups } from '../kernels/quantize.js';
 import { resize, resizeFlops, resizeSpec } from '../kernels/resize.js';

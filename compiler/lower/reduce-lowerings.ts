@@ -7,9 +7,10 @@ import { AttrReader, type Node, type TensorType, dtypeInfo, isStaticShape, looku
 import { flagAttr, resolveAxes, resolveAxis } from '../../ir/ops/common.js';
 import { batchNorm, batchNormSpec } from '../kernels/batch-norm.js';
 import { cumSum, cumSumSpec } from '../kernels/cumsum.js';
-import { elementwise, elementwiseSpec, type TensorSpec } from '../kernels/elementwise.js';
+import { elementwise, elementwiseSpec } from '../kernels/elementwise.js';
 import { layerNorm, layerNormSpec } from '../kernels/layer-norm.js';
-import { type ReduceOp, accDtype, planReduce, reduce } from '../kernels/reduce.js';
+import { type TensorSpec, accDtype } from '../kernels/lib/index.js';
+import { type ReduceOp, planReduce, reduce } from '../kernels/reduce.js';
 import { softmax, softmaxSpec } from '../kernels/softmax.js';
 import { storageLayout } from '../wgsl/accessor.js';
 import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';

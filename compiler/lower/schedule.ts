@@ -2,9 +2,11 @@
 // flat dispatch order of the artifact, the alias map (values that share another value's memory) and the
 // deduplicated kernels in first-use order.
 import { type Graph, type Node, type TensorType, consumers, describeNode, formatLoc } from '../../ir/index.js';
+import { DEFAULT_PROFILE, type DeviceProfile, PROFILES } from '../../passes/index.js';
 import { KernelCache, type Kernel } from '../kernel-spec.js';
 import type { Target } from '../wgsl/build.js';
 import { planEpilogues } from './fuse-epilogue.js';
+import type { SparseKernelOverride } from './sparse-lowerings.js';
 import { planElementwiseFusion } from './fuse.js';
 import { planOperandCasts } from './fuse-operand-casts.js';
 import { type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
@@ -23,7 +25,12 @@ export interface Schedule {
   readonly kernels: readonly Kernel[];
 }
 
-export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<string, NodeLowering>>): Schedule {
+export interface ScheduleOptions {
+  readonly profile?: DeviceProfile;
+  readonly sparseKernel?: SparseKernelOverride;
+}
+
+export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<string, NodeLowering>>, opts: ScheduleOptions = {}): Schedule {
   // Chains of elementwise nodes become one kernel each (see fuse.ts); the chain's last node stands for the group.
   const cache = new KernelCache();
   const typeOf = (v: string): TensorType => {
@@ -33,7 +40,16 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
   };
   // Widening casts of matmul operands are folded into the matmuls' loads (see fuse-operand-casts.ts).
   const operandCasts = planOperandCasts(g);
-  const cx: LoweringContext = { target, typeOf, kernel: (gen, spec) => cache.get(gen, spec), operandSources: operandCasts.sources };
+  const stored = new Map(g.constants.map((c) => [c.name, c.value]));
+  const cx: LoweringContext = {
+    target,
+    typeOf,
+    storage: (v) => stored.get(v),
+    profile: opts.profile ?? PROFILES[DEFAULT_PROFILE]!,
+    ...(opts.sparseKernel ? { sparseKernel: opts.sparseKernel } : {}),
+    kernel: (gen, spec) => cache.get(gen, spec),
+    operandSources: operandCasts.sources,
+  };
   const steps: ScheduledStep[] = [];
   const aliases = new Map<string, string>();
   const kernels: Kernel[] = [];
@@ -73,7 +89,9 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
       aliases.set(node.outputs[0]!, aliases.get(lowered.of) ?? lowered.of);
     }
     for (const s of lowered.steps) {
-      steps.push({ ...s, node, label });
+      // A lowering decision that is not in the IR (which sparse kernel reads a Tiled-CSL weight) shows in the label.
+      const choice = s.sparse ? ` [tiled-csl ${s.sparse.variant}${s.sparse.splitK > 1 ? `, split-K ${s.sparse.splitK}` : ''}]` : '';
+      steps.push({ ...s, node, label: label + choice });
       if (!seen.has(s.kernel.hash)) {
         seen.add(s.kernel.hash);
         kernels.push(s.kernel);

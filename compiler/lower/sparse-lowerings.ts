@@ -1,84 +1,90 @@
-// Lowering of SparseMatMul (ir/ops/sparse.ts): x[..., K] . A^T + bias with A in Tiled-CSL, to the 'direct' or
-// 'scatter' kernel (compiler/kernels/sparse-matmul.ts), followed by the split-K reduction when the K-tiles are
-// cut into slices or y is packed two halves per word. The node's `variant` and `split_k` attributes pick the
-// kernel and the slices (compiler/sparse/select.ts sets the variant from the device cost model; 'auto', for graphs
-// that state SparseMatMul themselves, and split_k 0 resolve by shape in sparse-matmul.ts); sparseMatMulSteps lets
-// a caller lower the same node with its own choice.
-import { AttrReader, type Node, isStaticShape, lookupOp, numel } from '../../ir/index.js';
-import { type SparseKernelSpec, type SparseVariant, defaultSparseVariant, planSparseMatMul, sparseFlops } from '../kernels/sparse-matmul.js';
+// Lowering of a MatMul or Gemm whose weight is a Tiled-CSL constant read in place (passes/materialize-encodings.ts
+// readsInPlace): y = x[..., K] . A^T (+ bias) to the 'direct' or 'scatter' kernel (compiler/kernels/sparse-matmul.ts),
+// followed by the split-K reduction when the K-tiles are cut into slices or y is packed two halves per word. The
+// kernel variant is this lowering's decision: the device profile's cost model (passes/sparse/cost-model.ts) ranks
+// the variants for this use's rows N, unless the compile forces one (CompileOptions.sparseKernel, for tests and
+// benches); split-K follows from the shape (chooseSplitK) unless forced too. The choice is recorded on the step (SparseChoice) for the
+// manifest's per-layer report and `kiln inspect`.
+import { type Node, type Tensor, cslOffsetWords, isStaticShape, matmulOperands, numel, storedMatrix, tiledCslFromBuffers, tiledCslWordsPerEntry } from '../../ir/index.js';
+import { rankKernels } from '../../passes/index.js';
+import type { TensorSpec } from '../kernels/lib/index.js';
+import { type SparseKernelSpec, type SparseVariant, planSparseMatMul, sparseFlops } from '../kernels/sparse-matmul.js';
 import { sparseMatMulDirect } from '../kernels/sparse-matmul-direct.js';
 import { sparseMatMulScatter } from '../kernels/sparse-matmul-scatter.js';
 import { sparseSplitKReduce } from '../kernels/sparse-splitk-reduce.js';
-import type { TensorSpec } from '../kernels/elementwise.js';
 import { storageLayout } from '../wgsl/accessor.js';
-import { type ArgRef, type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
+import { type ArgRef, type LoweringContext, LoweringError, type Step } from './lowering.js';
+
+/** The region names of a Tiled-CSL constant's two parts (compile.ts plans them as separate weight segments). */
+export const cslPart = (weight: string, part: 'items' | 'offsets'): string => `${weight}#${part}`;
 
 function tensorSpec(cx: LoweringContext, value: string): TensorSpec {
   const t = cx.typeOf(value);
-  if (!isStaticShape(t.shape)) throw new LoweringError(`%${value} has symbolic shape [${t.shape.join(',')}]; SparseMatMul needs static shapes`);
+  if (!isStaticShape(t.shape)) throw new LoweringError(`%${value} has symbolic shape [${t.shape.join(',')}]; a sparse matmul needs static shapes`);
   return { dtype: t.dtype, shape: [...t.shape] };
 }
 
-export interface SparseKernelChoice {
-  /** 'auto' resolves by defaultSparseVariant. */
-  readonly variant: SparseVariant | 'auto';
-  /** K slices; 0 lets the kernel plan choose. */
+/** A forced kernel choice (tests and benches compare the variants): one for every sparse use, or per node. */
+export interface SparseOverride {
+  readonly variant: SparseVariant;
+  /** K slices; absent or 0: by shape. */
+  readonly splitK?: number;
+}
+export type SparseKernelOverride = SparseOverride | ((node: Node) => SparseOverride | undefined);
+
+/** What the lowering chose for one sparse use: recorded on its steps. */
+export interface SparseChoice {
+  readonly weight: string;
+  readonly variant: SparseVariant;
   readonly splitK: number;
 }
 
-/** The node's own choice, from its attributes. */
-export function sparseChoiceOf(node: Node): SparseKernelChoice {
-  const a = new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
-  return { variant: a.string('variant') as SparseKernelChoice['variant'], splitK: a.int('split_k') };
-}
-
-/** The steps computing a SparseMatMul node with the given kernel choice (its attributes give the format). */
-export function sparseMatMulSteps(cx: LoweringContext, node: Node, choice: SparseKernelChoice): Step[] {
-  const a = new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
-  const [xName, itemsName, offsetsName, biasName] = node.inputs as [string, string, string, string | undefined];
-  const hasBias = biasName !== undefined && biasName !== '';
+/** The steps computing a MatMul/Gemm node over its Tiled-CSL weight. */
+export function sparseMatMulSteps(cx: LoweringContext, node: Node, stored: Tensor): Step[] {
+  const use = matmulOperands(node, (v) => cx.typeOf(v))!;
+  const wt = cx.typeOf(use.w);
+  if (wt.encoding.kind !== 'tiled-csl') throw new LoweringError(`%${use.w} is not Tiled-CSL`);
+  const [m, k] = storedMatrix(wt);
+  const params = { tileM: wt.encoding.params.tile[0], tileK: wt.encoding.params.tile[1], values: wt.encoding.params.values };
+  const offsetWords = cslOffsetWords(wt);
+  const words = Uint32Array.from(stored.data);
+  const csl = tiledCslFromBuffers(m, k, params, words.subarray(offsetWords), words.subarray(0, offsetWords));
   const yName = node.outputs[0]!;
-  const x = tensorSpec(cx, xName);
+  const x = tensorSpec(cx, use.x);
   const y = tensorSpec(cx, yName);
-  const m = a.int('m');
-  const k = a.int('k');
   const n = numel(x.shape.slice(0, -1));
   if (numel(y.shape) === 0) return [];
-  const variant = choice.variant === 'auto' ? defaultSparseVariant(n) : choice.variant;
-  const values = a.string('values') as 'f16' | 'f32';
-  const entries = numel(tensorSpec(cx, itemsName).shape) / (values === 'f16' ? 1 : 2);
+  const entries = csl.items.length / tiledCslWordsPerEntry(params.values);
+  const forced = typeof cx.sparseKernel === 'function' ? cx.sparseKernel(node) : cx.sparseKernel;
+  const variant: SparseVariant =
+    forced?.variant ??
+    (rankKernels(cx.profile, { m, k, n, nnz: csl.nnz, denseElementBytes: wt.dtype === 'f32' ? 4 : 2, sparseBytes: words.length * 4 }).find((e) => e.kernel !== 'dense')!.kernel as SparseVariant);
+  const hasBias = use.bias !== undefined && use.bias !== '';
   const plan = planSparseMatMul(
     cx.target,
     {
       m,
       k,
       n,
-      tileM: a.int('tile_m'),
-      tileK: a.int('tile_k'),
-      values,
+      ...params,
       x,
       stored: entries > 0,
       entries,
-      offsets: tensorSpec(cx, offsetsName),
+      offsets: { dtype: 'u32', shape: [offsetWords] },
       y,
       yUnpacked: storageLayout(y.dtype, numel(y.shape), cx.target).lanes === 1,
-      ...(hasBias ? { bias: tensorSpec(cx, biasName) } : {}),
+      ...(hasBias ? { bias: tensorSpec(cx, use.bias!) } : {}),
     },
-    { variant, splitK: choice.splitK },
+    { variant, splitK: forced?.splitK ?? 0 },
   );
-  const inputs: ArgRef[] = [{ value: xName }, { value: itemsName }, { value: offsetsName }];
-  const bias: ArgRef[] = hasBias ? [{ value: biasName }] : [];
+  const sparse: SparseChoice = { weight: use.w, variant, splitK: plan.reduce?.splitK ?? 1 };
+  const inputs: ArgRef[] = [{ value: use.x }, { value: cslPart(use.w, 'items') }, { value: cslPart(use.w, 'offsets') }];
+  const bias: ArgRef[] = hasBias ? [{ value: use.bias! }] : [];
   const main = (spec: SparseKernelSpec) => (spec.kernel === 'sparse-matmul-direct' ? cx.kernel(sparseMatMulDirect, spec) : cx.kernel(sparseMatMulScatter, spec));
-  if (!plan.reduce) return [{ kernel: main(plan.main), args: [...inputs, ...bias, { value: yName }], flops: sparseFlops(plan.main, entries) }];
+  if (!plan.reduce) return [{ kernel: main(plan.main), args: [...inputs, ...bias, { value: yName }], flops: sparseFlops(plan.main, entries), sparse }];
   const partials: ArgRef = { scratch: 'sparse-partials', bytes: Math.max(4, numel(plan.reduce.partials.shape) * 4) };
   return [
-    { kernel: main(plan.main), args: [...inputs, partials], flops: sparseFlops(plan.main, entries) },
-    { kernel: cx.kernel(sparseSplitKReduce, plan.reduce), args: [partials, ...bias, { value: yName }], flops: plan.reduce.splitK * numel(y.shape) },
+    { kernel: main(plan.main), args: [...inputs, partials], flops: sparseFlops(plan.main, entries), sparse },
+    { kernel: cx.kernel(sparseSplitKReduce, plan.reduce), args: [partials, ...bias, { value: yName }], flops: plan.reduce.splitK * numel(y.shape), sparse },
   ];
 }
-
-const lowerSparseMatMul: NodeLowering = (node, cx) => ({ kind: 'steps', steps: sparseMatMulSteps(cx, node, sparseChoiceOf(node)) });
-
-export const SPARSE_LOWERINGS: Record<string, NodeLowering> = {
-  SparseMatMul: lowerSparseMatMul,
-};

@@ -9,7 +9,7 @@ import { REDUCE_LOWERINGS } from './reduce-lowerings.js';
 import { MATMUL_LOWERINGS } from './matmul-lowerings.js';
 import { MOVEMENT_LOWERINGS } from './movement-lowerings.js';
 import { DECODE_LOWERINGS } from './decode-lowerings.js';
-import { SPARSE_LOWERINGS } from './sparse-lowerings.js';
+import { STORAGE_LOWERINGS } from './storage-lowerings.js';
 
 const aliasOfFirstInput: NodeLowering = (node) => ({ kind: 'alias', of: node.inputs[0]! });
 
@@ -42,5 +42,5 @@ export const LOWERINGS: Readonly<Record<string, NodeLowering>> = {
   ...MATMUL_LOWERINGS,
   ...MOVEMENT_LOWERINGS,
   ...DECODE_LOWERINGS,
-  ...SPARSE_LOWERINGS,
+  ...STORAGE_LOWERINGS,
 };

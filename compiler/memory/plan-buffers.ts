@@ -55,10 +55,13 @@ export function uniformValues(g: Graph, s: Schedule): string[] {
   return out;
 }
 
-/** Constants the schedule reads, in first-use order (the order they are packed into weights). */
-export function usedConstants(g: Graph, s: Schedule): string[] {
+/**
+ * Constants the schedule reads, in first-use order (the order they are packed into weights), by the names of their
+ * stored parts (`stored`: every part name; a Tiled-CSL constant's two parts are bound separately).
+ */
+export function usedConstants(g: Graph, s: Schedule, stored: ReadonlySet<string>): string[] {
   const root = rootOf(s);
-  const constants = new Set(g.constants.map((c) => c.name));
+  const constants = stored;
   const seen = new Set<string>();
   const out: string[] = [];
   for (const step of s.steps)

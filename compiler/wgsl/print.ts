@@ -2,7 +2,7 @@
 // pulled in here when called). Output is a pure function of the module: binary expressions are fully
 // parenthesised, floats print as the shortest decimal that parses back to the same f32/f16, and preludes and
 // enables come in a fixed order.
-import { roundF16 } from '../../ir/dtype.js';
+import { f16Bits, roundF16 } from '../../ir/formats/f16.js';
 import type { Decl, Enable, Expr, Module, Scalar, Stmt, Type } from './ast.js';
 import { isPrelude, preludesFor } from './prelude.js';
 
@@ -71,7 +71,7 @@ class Printer {
     if (!Number.isFinite(v)) {
       // Non-finite values cannot be const-expressions in WGSL: build them from bits at run time.
       const bits32 = Number.isNaN(v) ? 0x7fc00000 : v > 0 ? 0x7f800000 : 0xff800000;
-      const bits16 = Number.isNaN(v) ? 0x7e00 : v > 0 ? 0x7c00 : 0xfc00;
+      const bits16 = f16Bits(v);
       const fn = type === 'f32' ? 'kiln_f32_from_bits' : 'kiln_f16_from_bits';
       this.used.add(fn);
       return `${fn}(0x${(type === 'f32' ? bits32 : bits16).toString(16)}u)`;

@@ -3,7 +3,7 @@
 // the offsets and the size of `items`; the second walks A row by row and appends each tile's entries through
 // a per-tile cursor. Walking rows in order and columns in order within a row is what leaves every tile sorted
 // by (row, col), padding included, without a sort.
-import { f16BitsOf } from './f16-bits.js';
+import { f16Bits } from './f16.js';
 import {
   TILED_CSL_VECTOR,
   type TiledCsl,
@@ -89,7 +89,7 @@ function fillEntries(
   const padLeft = new Uint8Array(tileCols); // padding entries still to place in each tile
 
   const put = (e: number, v: number, loc: number): void => {
-    if (f16) items[e] = f16BitsOf(v) | (loc << 16);
+    if (f16) items[e] = f16Bits(v) | (loc << 16);
     else {
       floats[2 * e] = v;
       items[2 * e + 1] = loc;

@@ -1,6 +1,6 @@
 // Reading stored entries back: the value and location of entry e, whichever value type the encoding uses, and
 // a TiledCsl view over raw buffers (as the SparseMatMul op receives them, or as a loader reads them from disk).
-import { halfToNumber } from '../import/onnx/tensor-proto.js';
+import { f16FromBits } from './f16.js';
 import { type TiledCsl, type TiledCslParams, tiledCslWordsPerEntry } from './tiled-csl-layout.js';
 
 export interface TiledCslEntryReader {
@@ -16,7 +16,7 @@ export function tiledCslEntries(csl: Pick<TiledCsl, 'params' | 'items'>): TiledC
   const { items } = csl;
   if (csl.params.values === 'f16') {
     return {
-      value: (e) => halfToNumber(items[e]! & 0xffff),
+      value: (e) => f16FromBits(items[e]! & 0xffff),
       bits: (e) => items[e]! & 0xffff,
       location: (e) => items[e]! >>> 16,
     };

@@ -15,4 +15,4 @@ import './resize.js';
 import './conv-transpose.js';
 import './quantize.js';
 import './decode.js';
-import './sparse.js';
+import './materialize.js';

@@ -1,7 +1,7 @@
-// ONNX models built with the test builder (test/import/onnx-build.ts): the corrupt-model test's small conv net,
+// ONNX models built with the ONNX model builder (scripts/lib/onnx-build.ts): the corrupt-model test's small conv net,
 // and random chains of common ops whose attributes and constant operands fit the running shape (so most import,
 // and the mutations that follow start from a model that gets deep into the importer and the compiler).
-import { DT, attrFloat, attrInt, attrInts, attrString, encodeModel, f32Tensor, i64Tensor, model, node, valueInfo } from '../../test/import/onnx-build.js';
+import { DT, attrFloat, attrInt, attrInts, attrString, encodeModel, f32Tensor, i64Tensor, model, node, valueInfo } from '../lib/onnx-build.js';
 import type { Rng } from './rng.js';
 
 type Obj = Record<string, unknown>;

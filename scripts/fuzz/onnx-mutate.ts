@@ -4,7 +4,7 @@
 // values and kinds, op types and domains, opset versions, node removal, duplication and reordering, dangling or
 // aliased value names, graph inputs and outputs.
 import { decodeModel, mappedOnnxOps } from '../../ir/index.js';
-import { encodeModel } from '../../test/import/onnx-build.js';
+import { encodeModel } from '../lib/onnx-build.js';
 import { EDGE_NUMBERS, EDGE_STRINGS, type Rng } from './rng.js';
 
 type Json = any; // a decoded ModelProto, edited freely

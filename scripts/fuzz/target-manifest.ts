@@ -10,7 +10,7 @@ import { inspectCommand } from '../../compiler/cli/model-commands.js';
 import { compileGraph, compileProgram } from '../../compiler/compile.js';
 import { bindSymbols, importHf, parseKir } from '../../ir/index.js';
 import { writeRandomCheckpoint } from '../../scripts/lib/checkpoints.js';
-import { SMALL_KIR, arbMutation, jsonPaths, mutate } from '../../test/runtime/manifest-mutations.js';
+import { SMALL_KIR, arbMutation, jsonPaths, mutate } from '../lib/manifest-mutations.js';
 import { mutateText } from './mutate.js';
 import type { Rng } from './rng.js';
 import { type FuzzTarget, scratchDir, utf8 } from './targets.js';

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileProgram } from '../../compiler/compile.js';
 import { importOnnx } from '../../ir/index.js';
-import { sharedDir } from '../../test/shared.js';
+import { sharedDir } from '../lib/shared.js';
 import { mutateBytes } from './mutate.js';
 import { mutateOnnx } from './onnx-mutate.js';
 import { randomModel, smallModel } from './onnx-models.js';

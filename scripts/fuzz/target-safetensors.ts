@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { compileGraph } from '../../compiler/compile.js';
 import { FORMAT_BYTES, FORMAT_DTYPE } from '../../ir/external.js';
 import { type Checkpoint, type Graph, bindWeights, openCheckpoint, parseKir, tensorType, writeShardedSafetensors } from '../../ir/index.js';
-import { sharedDir } from '../../test/shared.js';
+import { sharedDir } from '../lib/shared.js';
 import { mutateBytes } from './mutate.js';
 import type { Rng } from './rng.js';
 import { mutateHeaderJson, mutateSafetensors } from './safetensors-mutate.js';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
 import { writeArtifact } from '../../compiler/emit/write.js';
 import { type Graph, interpret, makeTensor, parseKir } from '../../ir/index.js';
-import { haveShared, sharedDir } from '../shared.js';
+import { haveShared, sharedDir } from '../../scripts/lib/shared.js';
 import { type PlainOutputs, checkArtifactInBrowser, compareOutputs } from './browser-harness.js';
 
 const SMALL = `graph @browser_small(%x: f32[2,3], %y: f32[3]) {

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DT, encodeModel, model, node, valueInfo } from '../import/onnx-build.js';
+import { DT, encodeModel, model, node, valueInfo } from '../../scripts/lib/onnx-build.js';
 
 function modelWithExternal(location: string, offset = 0, length = 16): string {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-ext-'));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
-import { storeWeightsAsF16 } from '../../compiler/memory/f16-weights.js';
+import { storeWeightsAsF16 } from '../../passes/index.js';
 import { ExternalDataError, GraphBuilder, type Tensor, interpret, loadExternal, makeTensor, openCheckpoint, tensorType, toleranceExcess, writeSafetensors } from '../../ir/index.js';
 import { randomTensor } from '../gpu/data.js';
 

@@ -1,7 +1,7 @@
 // Oversized weights split into row blocks: the rewritten graph computes exactly what the original did (the
 // interpreter is the judge), every block fits the limit, and weights in a file stay in the file.
 import { describe, expect, it } from 'vitest';
-import { splitOversizedWeights } from '../../compiler/memory/split-oversized.js';
+import { splitOversizedWeights } from '../../passes/index.js';
 import { GraphBuilder, interpret, makeTensor, tensorType, tensorsIdentical } from '../../ir/index.js';
 import { inferShapes, runPipeline } from '../../passes/index.js';
 

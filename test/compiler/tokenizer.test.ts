@@ -12,7 +12,7 @@ import {
   TINY_TOKENIZER_SPECIAL_TOKENS,
   tinyTokenizerJson,
 } from '../../scripts/lib/tiny-tokenizer.js';
-import { haveShared, sharedDir } from '../shared.js';
+import { haveShared, sharedDir } from '../../scripts/lib/shared.js';
 
 interface TokenizerJson {
   added_tokens: { id: number; content: string; special: boolean }[];

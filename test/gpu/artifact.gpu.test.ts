@@ -11,7 +11,7 @@ import { writeArtifact } from '../../compiler/emit/write.js';
 import { materialize } from '../../compiler/memory/lazy-file.js';
 import { type Graph, type Tensor, interpret, makeTensor, parseKir, printGraph, toleranceExcess } from '../../ir/index.js';
 import { Session } from '../../runtime/index.js';
-import { arbGraphCase } from '../arbitraries.js';
+import { arbGraphCase } from '../../scripts/lib/arbitraries.js';
 
 const EXAMPLE = `graph @ew(%x: f32[2,3], %y: f32[3]) {
   const %c: f32[3] = [1, 2, 3]

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRawTensorProto } from '../../ir/index.js';
-import { compareValues } from '../import/conformance.js';
+import { compareValues } from '../../scripts/lib/onnx-conformance.js';
 import { kiln } from '../kiln-cli.js';
-import { haveShared, sharedDir } from '../shared.js';
+import { haveShared, sharedDir } from '../../scripts/lib/shared.js';
 
 const folder = haveShared() ? join(sharedDir()!, 'models', 'burn-mnist-safetensors') : '';
 

@@ -7,7 +7,7 @@ import { compileGraph } from '../../compiler/compile.js';
 import { artifactFiles } from '../../compiler/emit/in-memory.js';
 import { parseKir } from '../../ir/index.js';
 import { type ArtifactFiles, Session } from '../../runtime/index.js';
-import { SMALL_KIR as SMALL, arbMutation, mutate } from '../runtime/manifest-mutations.js';
+import { SMALL_KIR as SMALL, arbMutation, mutate } from '../../scripts/lib/manifest-mutations.js';
 import { testGpu } from './harness.js';
 
 /** The runtime's own errors: the artifact's, the device's and its limits', and WebGPU's scoped errors (GpuError's names). */

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileProgram } from '../../compiler/compile.js';
 import { artifactFiles } from '../../compiler/emit/in-memory.js';
-import { storeWeightsAsF16 } from '../../compiler/memory/f16-weights.js';
+import { storeWeightsAsF16 } from '../../passes/index.js';
 import { type HfModel, importHf } from '../../ir/index.js';
 import { Session } from '../../runtime/index.js';
 import { promptIds, tempCheckpoint } from '../import/hf-fixtures.js';

@@ -1,19 +1,25 @@
 // Node- and graph-level GPU checks: compile a graph with the real compiler (passes, lowering, memory planning,
 // artifact), load it from memory into a runtime Session on the file's shared device, run, and compare every output
 // with the reference interpreter. Kernel tests use this to cover lowering and planning, not just the kernel.
-import { compileGraph } from '../../compiler/compile.js';
+import { type CompileOptions, compileGraph } from '../../compiler/compile.js';
 import { artifactFiles } from '../../compiler/emit/in-memory.js';
 import { type Graph, type Tensor, interpret, makeTensor, printGraph, toleranceExcess } from '../../ir/index.js';
 import { Session } from '../../runtime/index.js';
 import type { ArtifactFiles } from '../../runtime/files.js';
 import { testGpu } from './harness.js';
 
-export function inMemory(graph: Graph, opts: { shaderF16?: boolean } = {}): ArtifactFiles {
-  return artifactFiles(compileGraph(graph, { source: 'test', target: { shaderF16: !!opts.shaderF16 } }), `memory:${graph.name}`);
+export interface GraphRunOptions {
+  readonly shaderF16?: boolean | undefined;
+  /** Further compile options (a forced sparse kernel, ...). */
+  readonly compile?: Omit<CompileOptions, 'target' | 'source'>;
+}
+
+export function inMemory(graph: Graph, opts: GraphRunOptions = {}): ArtifactFiles {
+  return artifactFiles(compileGraph(graph, { ...opts.compile, source: 'test', target: { shaderF16: !!opts.shaderF16 } }), `memory:${graph.name}`);
 }
 
 /** Compile and run `graph` on the shared test device; outputs as Tensors. */
-export async function runGraphOnGpu(graph: Graph, inputs: Readonly<Record<string, Tensor>>, opts: { shaderF16?: boolean } = {}): Promise<Record<string, Tensor>> {
+export async function runGraphOnGpu(graph: Graph, inputs: Readonly<Record<string, Tensor>>, opts: GraphRunOptions = {}): Promise<Record<string, Tensor>> {
   const gpu = await testGpu();
   const session = await Session.load(inMemory(graph, opts), { device: gpu.acquired });
   try {
@@ -32,7 +38,7 @@ export async function expectGpuMatchesInterpreter(
   graph: Graph,
   inputs: Readonly<Record<string, Tensor>>,
   tol: { rtol: number; atol: number } = { rtol: 1e-5, atol: 1e-6 },
-  opts: { shaderF16?: boolean } = {},
+  opts: GraphRunOptions = {},
 ): Promise<void> {
   const want = interpret(graph, inputs);
   const got = await runGraphOnGpu(graph, inputs, opts);

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importOnnx, readRawTensorProto, readTensorProtoFile } from '../../ir/index.js';
-import { compareValues } from '../import/conformance.js';
+import { compareValues } from '../../scripts/lib/onnx-conformance.js';
 import { kiln } from '../kiln-cli.js';
-import { haveShared, sharedDir } from '../shared.js';
+import { haveShared, sharedDir } from '../../scripts/lib/shared.js';
 import { runGraphOnGpu } from './graph-harness.js';
 
 const models = haveShared() ? join(sharedDir()!, 'models') : '';

@@ -3,6 +3,7 @@
 // f32, i32, bool, f16 as array<f16> and packed two per u32, and packed sub-byte ints (u4, i8), with random
 // ragged shapes of rank 0..5 and random attributes (negative axes, steps and pads, pads past the axis size,
 // negative gather indices, more than 7 concat inputs). KILN_GPU_RUNS raises the number of random cases.
+import { DEFAULT_PROFILE, PROFILES } from '../../passes/index.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
@@ -69,7 +70,7 @@ async function check(c: Case, f: Flavor, seed: number): Promise<void> {
 async function expectKernelsMatchInterpreter(g: Graph, inputs: Readonly<Record<string, Tensor>>, shaderF16: boolean): Promise<void> {
   const { device, ...gpu } = await testGpu();
   const node = g.nodes[0]!;
-  const cx: LoweringContext = { target: { shaderF16 }, typeOf: (v) => g.types.get(v)!, kernel: compileKernel };
+  const cx: LoweringContext = { target: { shaderF16 }, typeOf: (v) => g.types.get(v)!, storage: () => undefined, profile: PROFILES[DEFAULT_PROFILE]!, kernel: compileKernel };
   const lowered = MOVEMENT_LOWERINGS[node.op]!(node, cx);
   if (lowered.kind !== 'steps') throw new Error('expected kernel steps');
   const buffers = new Map<string, GPUBuffer>();

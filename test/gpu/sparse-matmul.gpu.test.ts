@@ -1,7 +1,9 @@
-// SparseMatMul on the adapter against the interpreter (which decodes the Tiled-CSL weight and multiplies in
-// float64), through the real compiler and runtime. Every case is one graph holding the same product three times:
-// the 'direct' and the 'scatter' kernel with one K slice, and one of them (alternating) with split-K, a second
-// (reduction) dispatch, so the variants are checked on identical data. The table covers sparsity 0, 50, 90 and
+// MatMul and Gemm over a Tiled-CSL weight on the adapter against the interpreter (which decodes the weight and
+// multiplies in float64), through the real compiler and runtime. Every case is one graph holding the same product
+// three times: the 'direct' and the 'scatter' kernel with one K slice, and one of them (alternating) with split-K,
+// a second (reduction) dispatch, forced per node through CompileOptions.sparseKernel, so the variants are checked
+// on identical data. Without bias the weight is a MatMul's [K, M] stored transposed; with bias a Gemm's
+// (transB) [M, K] stored row-major: both layouts the encode pass produces. The table covers sparsity 0, 50, 90 and
 // 100 % (an all-zero weight has no entries at all), N = 1, 3, 16, 64 and 70 (one, three, vec4 and several N
 // blocks; N = 1 walks several rows per invocation), f16 and f32 stored values, bias or none, x with batch dims,
 // M and K drawn at random but never tile multiples, tiles from 8 to 256 wide (row groups that split a tile),
@@ -10,7 +12,8 @@
 // in [-1, 1].
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { type DType, type Graph, GraphBuilder, type Tensor, encodeTiledCsl, makeTensor, tensorType } from '../../ir/index.js';
+import { type DType, type Graph, GraphBuilder, type Node, ROW_MAJOR, TRANSPOSED, type Tensor, encodeStored, makeTensor, tensorType, tiledCslEncoding } from '../../ir/index.js';
+import type { SparseOverride } from '../../compiler/lower/sparse-lowerings.js';
 import { rng } from './data.js';
 import { expectGpuMatchesInterpreter } from './graph-harness.js';
 
@@ -44,28 +47,41 @@ function weight(c: SparseCase, r: () => number): number[] {
   return Array.from({ length: c.m * c.k }, () => (r() < c.sparsity ? 0 : (r() * 2 - 1) * 0.999 + 0.0005));
 }
 
-/** The case's graph (SparseMatMul nodes over the same inputs: direct and scatter in one slice, one of them split) and inputs. */
-function build(c: SparseCase): { graph: Graph; inputs: Record<string, Tensor> } {
+/** The case's graph (three matmuls over the same weight and inputs), its inputs and the kernel forced per node. */
+function build(c: SparseCase): { graph: Graph; inputs: Record<string, Tensor>; force: (node: Node) => SparseOverride | undefined } {
   const r = rng(c.seed);
   const xDtype = c.x ?? 'f32';
-  const csl = encodeTiledCsl(weight(c, r), c.m, c.k, { tileM: c.tileM, tileK: c.tileK, values: c.values });
+  const a = makeTensor('f32', [c.m, c.k], weight(c, r));
   const b = new GraphBuilder('sparse');
   const x = b.input('x', tensorType(xDtype, [...c.batch, c.k]));
-  const items = b.constant(makeTensor('u32', [csl.items.length], csl.items));
-  const offsets = b.constant(makeTensor('u32', [csl.offsets.length], csl.offsets));
+  const encoding = tiledCslEncoding([c.tileM, c.tileK], c.values);
+  // Gemm(transB) reads A[M,K] itself (row-major); MatMul reads W = A^T [K,M], stored transposed (as A). Gemm is
+  // 2-D: with batch dims the bias is an Add after the MatMul (unfused: the sparse kernels have no epilogue).
+  const gemm = c.bias && c.batch.length === 1;
+  const type = gemm ? tensorType(xDtype, [c.m, c.k], ROW_MAJOR, encoding) : tensorType(xDtype, [c.k, c.m], TRANSPOSED, encoding);
+  const logical = gemm ? a : makeTensor('f32', [c.k, c.m], (i) => a.data[(i % c.m) * c.k + Math.floor(i / c.m)]!);
+  const w = b.declareConstant({ name: 'w', type, value: encodeStored(type, logical) });
   const bias = c.bias ? [b.constant(makeTensor(xDtype, [c.m], () => r() * 2 - 1))] : [];
-  const format = { m: c.m, k: c.k, tile_m: c.tileM, tile_k: c.tileK, values: c.values };
   // Split-K on one variant per case, alternating with the seed (each compiled kernel costs seconds on lavapipe).
-  const nodes: [string, number][] = [['direct', 1], ['scatter', 1], [c.seed % 2 ? 'scatter' : 'direct', c.splitK ?? 3]];
-  for (const [variant, splitK] of nodes) b.output(b.op('SparseMatMul', [x, items, offsets, ...bias], { ...format, variant, split_k: splitK }));
+  const choices: SparseOverride[] = [{ variant: 'direct', splitK: 1 }, { variant: 'scatter', splitK: 1 }, { variant: c.seed % 2 ? 'scatter' : 'direct', splitK: c.splitK ?? 3 }];
+  const forced = new Map<string, SparseOverride>();
+  for (const choice of choices) {
+    const y = gemm ? b.op('Gemm', [x, w, ...bias], { transB: 1 }) : c.bias ? b.op('Add', [b.op('MatMul', [x, w]), ...bias]) : b.op('MatMul', [x, w]);
+    forced.set(gemm || !c.bias ? y : b.build().nodes.at(-2)!.outputs[0]!, choice);
+    b.output(y);
+  }
   const n = c.batch.reduce((p, q) => p * q, 1);
-  return { graph: b.build(), inputs: { x: makeTensor(xDtype, [...c.batch, c.k], Array.from({ length: n * c.k }, () => r() * 2 - 1)) } };
+  return {
+    graph: b.build(),
+    inputs: { x: makeTensor(xDtype, [...c.batch, c.k], Array.from({ length: n * c.k }, () => r() * 2 - 1)) },
+    force: (node) => forced.get(node.outputs[0]!),
+  };
 }
 
 async function check(c: SparseCase): Promise<void> {
-  const { graph, inputs } = build(c);
+  const { graph, inputs, force } = build(c);
   const f16Result = (c.x ?? 'f32') === 'f16';
-  await expectGpuMatchesInterpreter(graph, inputs, f16Result ? F16 : F32, { shaderF16: c.shaderF16 ?? true });
+  await expectGpuMatchesInterpreter(graph, inputs, f16Result ? F16 : F32, { shaderF16: c.shaderF16 ?? true, compile: { sparseKernel: force } });
 }
 
 /**
@@ -100,10 +116,10 @@ const TABLE: readonly TableCase[] = [
   { mRange: [20, 40], kRange: [20, 50], batch: [5, 3], tileM: 8, tileK: 8, values: 'f16', sparsity: 0.9, bias: false },
   // x and bias in f16 (y f16), with shader-f16 and without (x and y packed two per word, y written by the reduction).
   { mRange: [50, 80], kRange: [100, 160], batch: [2, 2], tileM: 32, tileK: 64, values: 'f16', sparsity: 0.5, bias: true, x: 'f16' },
-  { mRange: [20, 40], kRange: [50, 90], batch: [1], tileM: 16, tileK: 32, values: 'f32', sparsity: 0.9, bias: true, x: 'f16', shaderF16: false },
+  { mRange: [20, 40], kRange: [50, 90], batch: [1], tileM: 16, tileK: 32, values: 'f16', sparsity: 0.9, bias: true, x: 'f16', shaderF16: false },
 ];
 
-describe('SparseMatMul', () => {
+describe('MatMul and Gemm over a Tiled-CSL weight', () => {
   TABLE.map(tableCase).forEach((c) => it(describeCase(c), () => check(c)));
 
   const tileK = fc.constantFrom(8, 16, 32, 64, 128, 256);

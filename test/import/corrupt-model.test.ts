@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OnnxImportError, importOnnx } from '../../ir/import/onnx/index.js';
-import { sharedDir } from '../shared.js';
+import { sharedDir } from '../../scripts/lib/shared.js';
 import { smallModel } from '../../scripts/fuzz/onnx-models.js';
-import { DT, encodeModel, f32Tensor, i64Tensor, model, node, singleOp, valueInfo } from './onnx-build.js';
+import { DT, encodeModel, f32Tensor, i64Tensor, model, node, singleOp, valueInfo } from '../../scripts/lib/onnx-build.js';
 
 const FILE = 'fuzz.onnx';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { interpret } from '../../ir/interp.js';
 import { OnnxImportError, importOnnx } from '../../ir/import/onnx/index.js';
 import { makeTensor } from '../../ir/tensor.js';
-import { DT, encodeModel, model, node, rawBytes, valueInfo } from './onnx-build.js';
+import { DT, encodeModel, model, node, rawBytes, valueInfo } from '../../scripts/lib/onnx-build.js';
 
 /** A folder holding model.onnx, whose initializer W (f32[4]) lives in external data described by `entries`. */
 function modelWithExternal(entries: Record<string, string>, data?: { file: string; bytes: Uint8Array }): string {

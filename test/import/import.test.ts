@@ -17,7 +17,7 @@ import {
   node,
   singleOp,
   valueInfo,
-} from './onnx-build.js';
+} from '../../scripts/lib/onnx-build.js';
 
 function unsupportedError(bytes: Uint8Array, options = {}): OnnxUnsupportedError {
   try {

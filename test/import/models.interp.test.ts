@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateAll, interpret } from '../../ir/interp.js';
 import { importOnnx, readRawTensorProto, readTensorProtoFile } from '../../ir/import/onnx/index.js';
-import { haveShared, sharedDir } from '../shared.js';
-import { compareValues } from './conformance.js';
+import { haveShared, sharedDir } from '../../scripts/lib/shared.js';
+import { compareValues } from '../../scripts/lib/onnx-conformance.js';
 
 const models = haveShared() ? join(sharedDir()!, 'models') : '';
 

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { haveShared, sharedDir } from '../shared.js';
-import { type CaseResult, runCase } from './conformance.js';
+import { haveShared, sharedDir } from '../../scripts/lib/shared.js';
+import { type CaseResult, runCase } from '../../scripts/lib/onnx-conformance.js';
 
 /** Measured: 586 of 653 pass (145 of them with shape-like graph inputs fixed to their test values). */
 const PASS_FLOOR = 586;

@@ -18,7 +18,7 @@ import {
   model,
   node,
   valueInfo,
-} from './onnx-build.js';
+} from '../../scripts/lib/onnx-build.js';
 
 type Obj = Record<string, unknown>;
 

@@ -12,7 +12,7 @@ import {
   readTensorProtoFile,
   tensorFromProto,
 } from '../../ir/import/onnx/index.js';
-import { DT, encodeTensor, rawBytes, tensor } from './onnx-build.js';
+import { DT, encodeTensor, rawBytes, tensor } from '../../scripts/lib/onnx-build.js';
 
 /** Encode, decode and convert as a constant (int64 stays i64), the path initializers take. */
 function constant(t: Record<string, unknown>) {

@@ -119,11 +119,14 @@ describe('parseKir and printGraph', () => {
 
   it('round-trips layouts, encodings, symbolic dims, every dtype and attribute kinds', () => {
     const text = [
-      'graph @g(%x: i4[n,8]{layout=blocked(tile=[4,4]), encoding=bitplanes(bits=4,signed=true)}, %m: u1[n]{encoding=sparse-tiles(fmt="csr",k=0.5)}) {',
+      'graph @g(%x: i4[n,8], %m: u1[n]) {',
       '  symbol k in 0..0',
       '  symbol n in 1..128',
       '  const %b: bool[2] = [1, 0]',
-      '  const %h: f16[2]{layout=panel-4x} = [65500, -0.1]',
+      '  const %h: f16[2,2]{layout=transposed} = [65500, -0.1, 1, 2]',
+      '  const %s: f32[2,1] = [0.5, 0.25]',
+      '  const %w: f32[2,8]{layout=blocked(order=col,tile=[2,4]), encoding=quant(axis=1,bits=4,group=8,packing=packed,scale=f32,scales=%s,scheme=signed,zero=none)} = [-8, 7, 0, 1, 2, 3, 4, 5, -1, -2, -3, -4, -5, -6, -7, 6]',
+      '  param %p: f32[16,8]{layout=transposed, encoding=tiled-csl(tile=[16,8],values=f16)}',
       '  param %q: bf16[n,k]',
       '  %o1, %o2 = Custom.Op(_, %x, _, %m) {empty = [], f = [0.5, -inf], flag = false, name = "s", names = ["a", "b"], "odd key" = 1}',
       '  return %o2',
@@ -132,8 +135,10 @@ describe('parseKir and printGraph', () => {
     ].join('\n');
     const g = parseKir(text);
     expect(printGraph(g)).toBe(text);
-    expect(g.constants[2]).toMatchObject({ name: 'q', type: { dtype: 'bf16', shape: ['n', 'k'] } });
-    expect(g.constants[2]!.source).toBeUndefined();
+    expect(g.constants[5]).toMatchObject({ name: 'q', type: { dtype: 'bf16', shape: ['n', 'k'] } });
+    expect(g.constants[5]!.source).toBeUndefined();
+    expect(g.constants[3]!.value).toMatchObject({ dtype: 'i4', shape: [16] });
+    expect(g.constants[4]!.type.encoding).toEqual({ kind: 'tiled-csl', params: { tile: [16, 8], values: 'f16' } });
     expect(g.nodes[0]!.attrs).toEqual({ empty: [], f: [0.5, -Infinity], flag: false, name: 's', names: ['a', 'b'], 'odd key': 1 });
     for (const dt of ['f32', 'f16', 'bf16', 'i32', 'u32', 'i64', 'bool', 'i1', 'i3', 'i8', 'u2', 'u7'])
       expect(parseKir(`graph @g(%x: ${dt}[1]) {\n  return %x\n}\n`).inputs[0]!.type.dtype).toBe(dt);
@@ -214,7 +219,7 @@ describe('parseKir diagnostics', () => {
   });
 
   it('reports a constant with the wrong number of elements at its data', () => {
-    expect(errorOf(ok.replace('[1, 2]', '[1, 2, 3]'))).toBe('test.kir:2:22: constant %w of shape [2] needs 2 values, got 3');
+    expect(errorOf(ok.replace('[1, 2]', '[1, 2, 3]'))).toBe('test.kir:2:22: constant %w stores f32[2]: it needs 2 values, got 3');
     expect(errorOf(ok.replace('f32[2] = [1, 2]', 'f32[n] = [1, 2]'))).toBe('test.kir:2:13: constant %w must have a static shape');
   });
 
@@ -228,6 +233,6 @@ describe('parseKir diagnostics', () => {
     expect(errorOf(ok.replace('Add(%x, %w)', 'Add(%x, %w) : f32[2], f32[2]'))).toBe('test.kir:3:20: Add has 1 outputs but 2 types');
     expect(errorOf(ok.replace('Add(%x, %w)', 'Add(%x, %w) {a = 1, a = 2}'))).toBe("test.kir:3:28: attribute 'a' is given twice");
     expect(errorOf(ok.replace('%x: f32[2]', '%x: f32[2]{layout=b(t=1,t=2)}'))).toBe("test.kir:1:34: layout parameter 't' is given twice");
-    expect(errorOf(ok.replace('%x: f32[2]', '%x: f32[2]{layout=b, layout=c}'))).toBe('test.kir:1:31: layout is given twice');
+    expect(errorOf(ok.replace('%x: f32[2]', '%x: f32[2]{layout=row-major, layout=transposed}'))).toBe('test.kir:1:39: layout is given twice');
   });
 });

@@ -8,7 +8,7 @@ import { parseKir } from '../../ir/parse.js';
 import { printGraph } from '../../ir/print.js';
 import { formatType } from '../../ir/types.js';
 import { verify } from '../../ir/verify.js';
-import { arbGraphCase, arbKirGraph } from '../arbitraries.js';
+import { arbGraphCase, arbKirGraph } from '../../scripts/lib/arbitraries.js';
 
 const RUNS = 1000;
 // ohm parses roughly 100 KB/s, so 1000 graphs take a few seconds; allow for slow, shared CI machines.

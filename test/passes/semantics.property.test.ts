@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Graph, type Tensor, interpret, printGraph, tensorsIdentical, formatType } from '../../ir/index.js';
 import { DEFAULT_PIPELINE, type Pass, eliminateDead, foldConstants, inferShapes, runPipeline } from '../../passes/index.js';
-import { arbGraphCase } from '../arbitraries.js';
+import { arbGraphCase } from '../../scripts/lib/arbitraries.js';
 
 const RUNS = 300;
 

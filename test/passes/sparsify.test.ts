@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Graph, GraphBuilder, makeTensor, tensorType } from '../../ir/index.js';
-import { inferShapes, matmulWeights, runPipeline, sparsify } from '../../passes/index.js';
+import { configure, inferShapes, matmulWeights, runPipeline, sparsify } from '../../passes/index.js';
 
 function mlp(w1: number[], w2: number[], k = 4, h = 6, m = 3): Graph {
   const b = new GraphBuilder('mlp');
@@ -13,7 +13,7 @@ function mlp(w1: number[], w2: number[], k = 4, h = 6, m = 3): Graph {
   return b.output(b.op('Gemm', [hidden, c], { transB: 1 }, { names: ['y'] })).build();
 }
 
-const run = (g: Graph, sparsify_: object): Graph => runPipeline(g, [inferShapes, sparsify], { options: { sparsify: sparsify_ } }).graph;
+const run = (g: Graph, sparsify_: object): Graph => runPipeline(g, [inferShapes, configure(sparsify, sparsify_ as Record<string, unknown>)]).graph;
 const valuesOf = (g: Graph, name: string): Float64Array => g.constants.find((c) => c.name === name)!.value!.data;
 const zeros = (v: Float64Array): number => v.reduce((s, x) => s + (x === 0 ? 1 : 0), 0);
 const arbWeights = (n: number) => fc.array(fc.float({ min: -4, max: 4, noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n });

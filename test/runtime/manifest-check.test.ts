@@ -6,7 +6,7 @@ import { compileGraph, compileProgram } from '../../compiler/compile.js';
 import { importHf, parseKir } from '../../ir/index.js';
 import { checkManifest } from '../../runtime/manifest-check.js';
 import { tempCheckpoint } from '../import/hf-fixtures.js';
-import { SMALL_KIR as SMALL, arbMutation, mutate } from './manifest-mutations.js';
+import { SMALL_KIR as SMALL, arbMutation, mutate } from '../../scripts/lib/manifest-mutations.js';
 
 /** Manifests as loose JSON, so the tests can damage any field. */
 type Json = any;

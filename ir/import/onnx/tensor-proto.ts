@@ -5,6 +5,7 @@
 // calls, with the importer's narrowing rules (see dtypes.ts).
 import { readFileSync } from 'node:fs';
 import { type DType, intRange } from '../../dtype.js';
+import { bf16FromBits, f16FromBits } from '../../formats/f16.js';
 import { type Tensor, makeTensor } from '../../tensor.js';
 import { OnnxImportError, invalid, withContext } from './errors.js';
 import { ONNX_DTYPE, constantDType, onnxBits, onnxDTypeName, runtimeDType } from './dtypes.js';
@@ -22,21 +23,8 @@ export interface RawTensor {
 /** More elements than this in one tensor is taken as a corrupted dims field rather than attempted. */
 const MAX_ELEMENTS = 2 ** 31;
 
-export function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-export function bf16ToNumber(b: number): number {
-  u32[0] = (b & 0xffff) << 16;
-  return f32[0]!;
-}
+/** IEEE binary16 and bfloat16 bits -> value: kiln's one decoder (ir/formats/f16.ts), under the names used here. */
+export { f16FromBits as halfToNumber, bf16FromBits as bf16ToNumber };
 
 /** Sign-extend the low `bits` of x. */
 const signExtend = (x: number, bits: number): number => ((x & ((1 << bits) - 1)) ^ (1 << (bits - 1))) - (1 << (bits - 1));
@@ -60,8 +48,8 @@ function fromRaw(bytes: Uint8Array, type: number, n: number, what: string): Floa
     switch (type) {
       case T.FLOAT: return (i) => view.getFloat32(i * 4, true);
       case T.DOUBLE: return (i) => view.getFloat64(i * 8, true);
-      case T.FLOAT16: return (i) => halfToNumber(view.getUint16(i * 2, true));
-      case T.BFLOAT16: return (i) => bf16ToNumber(view.getUint16(i * 2, true));
+      case T.FLOAT16: return (i) => f16FromBits(view.getUint16(i * 2, true));
+      case T.BFLOAT16: return (i) => bf16FromBits(view.getUint16(i * 2, true));
       case T.INT32: return (i) => view.getInt32(i * 4, true);
       case T.UINT32: return (i) => view.getUint32(i * 4, true);
       case T.INT16: return (i) => view.getInt16(i * 2, true);
@@ -91,8 +79,8 @@ function fromInt32Data(data: readonly number[], type: number, n: number, what: s
   for (let i = 0; i < n; i++) {
     const w = data[Math.floor(i / perWord)]!;
     switch (type) {
-      case T.FLOAT16: out[i] = halfToNumber(w & 0xffff); break;
-      case T.BFLOAT16: out[i] = bf16ToNumber(w); break;
+      case T.FLOAT16: out[i] = f16FromBits(w & 0xffff); break;
+      case T.BFLOAT16: out[i] = bf16FromBits(w); break;
       case T.BOOL: out[i] = w !== 0 ? 1 : 0; break;
       case T.INT8: out[i] = signExtend(w, 8); break;
       case T.UINT8: out[i] = w & 0xff; break;

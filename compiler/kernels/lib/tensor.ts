@@ -1,0 +1,25 @@
+// Tensor specs as kernels take them (dtype and a static shape) and the size arithmetic kernels share: ceil-div,
+// powers of two, the storage-binding limit.
+import type { TensorType } from '../../../ir/types.js';
+import type { TensorDesc } from '../../wgsl/accessor.js';
+
+/** A tensor as a kernel spec holds it: its dtype and static shape (what KernelBuilder binds). */
+export type TensorSpec = TensorDesc;
+
+/** The spec of a graph value, which must have a static shape; `kernels` names the kernels in the error. */
+export function staticTensor(t: TensorType, what: string, kernels: string): TensorSpec {
+  const shape = t.shape.map((d) => {
+    if (typeof d !== 'number') throw new Error(`${what} has symbolic shape [${t.shape.join(',')}]; ${kernels} need static shapes`);
+    return d;
+  });
+  return { dtype: t.dtype, shape };
+}
+
+/** Most storage bindings a kernel may use (WebGPU's default maxStorageBuffersPerShaderStage). */
+export const MAX_STORAGE_BINDINGS = 8;
+
+/** ceil(a / b): how many blocks of b cover a (workgroups, tiles, words). */
+export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
+
+/** The smallest power of two at least n (1 for n <= 1). */
+export const pow2ceil = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));

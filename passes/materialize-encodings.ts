@@ -1,0 +1,47 @@
+// materialize-encodings: a constant stored under a layout or an encoding is read in place only where a kernel
+// knows its storage (a Tiled-CSL weight whose stored matrix is A, read by a sparse matmul); every other reader
+// gets its logical value through one Materialize node per constant, which the compiler lowers to a decode kernel.
+// So a hand-written quant, transposed or blocked constant compiles whoever reads it, and the passes that bring
+// native readers (bit-level matmul, layout-aware kernels) shrink what this pass has to do.
+import { GraphBuilder, type Node, type TensorType, consumers, isPlainStorage, matmulOperands } from '../ir/index.js';
+import { sparseReadable } from './matmul-weights.js';
+import { EXACT, type Pass, bump } from './pass.js';
+
+/** Whether `node` reads the encoded constant `c` in place. */
+export function readsInPlace(typeOf: (v: string) => TensorType | undefined, node: Node, c: string): boolean {
+  const t = typeOf(c);
+  if (t?.encoding.kind !== 'tiled-csl') return false;
+  const use = matmulOperands(node, typeOf);
+  // The stored matrix must be A[M, K]: transposed storage of a [K, M] weight, row-major of a [M, K] one.
+  return !!use && use.w === c && use.x !== c && use.transposed === (t.layout.kind === 'transposed') && sparseReadable(use, typeOf);
+}
+
+export const materializeEncodings: Pass = {
+  name: 'materialize-encodings',
+  summary: 'Decode layout/encoded constants (Materialize) for every reader that cannot read their storage in place.',
+  tolerance: EXACT,
+  run(g, cx) {
+    const readers = consumers(g);
+    const typeOf = (v: string) => g.types.get(v);
+    const outputs = new Set(g.outputs);
+    const needed = g.constants.filter(
+      (c) => !isPlainStorage(c.type) && (outputs.has(c.name) || (readers.get(c.name) ?? []).some((n) => !readsInPlace(typeOf, n, c.name))),
+    );
+    if (!needed.length) return g;
+    const b = GraphBuilder.fromDeclarations(g);
+    const taken = new Set([...g.types.keys(), ...g.nodes.flatMap((n) => n.outputs)]);
+    const decoded = new Map<string, string>();
+    for (const c of needed) {
+      let name = `${c.name}.decoded`;
+      for (let k = 1; taken.has(name); k++) name = `${c.name}.decoded_${k}`;
+      taken.add(name);
+      decoded.set(c.name, b.op('Materialize', [c.name], {}, { names: [name] }));
+      bump(cx, 'constants-materialized');
+    }
+    for (const n of g.nodes) {
+      const inputs = n.inputs.map((v) => (decoded.has(v) && !readsInPlace(typeOf, n, v) ? decoded.get(v)! : v));
+      b.node(n.op, inputs, n.attrs, { names: n.outputs, ...(n.loc ? { loc: n.loc } : {}) });
+    }
+    return b.output(...g.outputs.map((o) => decoded.get(o) ?? o)).build();
+  },
+};
