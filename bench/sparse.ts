@@ -4,7 +4,7 @@
 //
 // For each weight shape M x K, a seeded random f16 weight A is pruned by magnitude to each sparsity and encoded
 // with the compiler's own tile parameters (compiler/sparse/select.ts tileParams). Per N (rows of x, f16):
-//   kiln sparse   x -> SparseMatMul(x, items, offsets), both variants ('direct', 'scatter'); the reported
+//   kiln sparse   x -> Gemm(x, W as Tiled-CSL, transB), both variants ('direct', 'scatter'); the reported
 //                 sparse time is the variant the compiler's cost model picks with the current lavapipe profile;
 //   kiln dense    x -> Gemm(x, W f16[M, K], transB = 1) with the unpruned weight (dense time does not depend on the
 //                 values), once per (shape, N);
@@ -14,7 +14,7 @@
 // interleaved rounds (bench/lib/sparse-timing.ts). Slow cases get fewer runs, and the table says so.
 // Every output is checked against a float64 x . A^T of the f16 values: f16 outputs at one f16 ulp of the largest
 // output, and f32-output variants (x f32, N <= 16) at 1e-4. The adapter's read bandwidth is measured before and
-// after (bench/lib/bandwidth.ts); a one-tile SparseMatMul gives the fixed cost of a run (the model's dispatchMs).
+// after (bench/lib/bandwidth.ts); a one-tile sparse Gemm gives the fixed cost of a run (the model's dispatchMs).
 //
 // Printed: the table, the correctness summary, the acceptance lines (sparse >= 2x dense at 80 % and >= 3x at 90 %,
 // N <= 16), the fitted profile ready for passes/sparse/profiles.ts and how often the model's variant pick
@@ -240,7 +240,7 @@ try {
     if (result) bandwidth.push({ when, result });
   };
   await probe('before');
-  smallest = await attempt('smallest case (64x64 SparseMatMul, N=1)', () => measureSmallestCase(device));
+  smallest = await attempt('smallest case (64x64 sparse Gemm, N=1)', () => measureSmallestCase(device));
   for (const shape of SHAPES) await benchShape(shape, device);
   await probe('after');
 } finally {

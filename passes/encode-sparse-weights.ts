@@ -54,7 +54,8 @@ function programUses(program: readonly Graph[], name: string): { graph: Graph; u
 export const encodeSparseWeights: Pass = {
   name: 'encode-sparse-weights',
   summary: 'Store matmul weights with zeros as Tiled-CSL where the target profile\'s cost model says the sparse kernels are faster.',
-  tolerance: { kind: 'bounded', rtol: 1e-3, atol: 1e-5 },
+  // Exact with f32 values; f16 values round each weight once (to nearest even), which is what the kernels read.
+  tolerance: { kind: 'lossy', note: 'exact with f32 values; with f16 values, exactly the model with its weights rounded to f16' },
   run(g, cx) {
     const params = tileParams(cx.target.shaderF16);
     const encoded = new Map<string, ConstantDecl>();

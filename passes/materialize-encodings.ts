@@ -28,18 +28,25 @@ export const materializeEncodings: Pass = {
       (c) => !isPlainStorage(c.type) && (outputs.has(c.name) || (readers.get(c.name) ?? []).some((n) => !readsInPlace(typeOf, n, c.name))),
     );
     if (!needed.length) return g;
-    const b = GraphBuilder.fromDeclarations(g);
     const taken = new Set([...g.types.keys(), ...g.nodes.flatMap((n) => n.outputs)]);
+    const fresh = (base: string): string => {
+      let name = base;
+      for (let k = 1; taken.has(name); k++) name = `${base}_${k}`;
+      taken.add(name);
+      return name;
+    };
+    // A constant that is also a graph output keeps the output's name for its decoded value (the model's interface
+    // does not change); the stored constant takes a new one. Other decoded values get new names.
+    const stored = new Map(needed.filter((c) => outputs.has(c.name)).map((c) => [c.name, fresh(`${c.name}.stored`)]));
+    const b = GraphBuilder.fromDeclarations({ ...g, constants: g.constants.map((c) => (stored.has(c.name) ? { ...c, name: stored.get(c.name)! } : c)) });
     const decoded = new Map<string, string>();
     for (const c of needed) {
-      let name = `${c.name}.decoded`;
-      for (let k = 1; taken.has(name); k++) name = `${c.name}.decoded_${k}`;
-      taken.add(name);
-      decoded.set(c.name, b.op('Materialize', [c.name], {}, { names: [name] }));
+      const names = [stored.has(c.name) ? c.name : fresh(`${c.name}.decoded`)];
+      decoded.set(c.name, b.op('Materialize', [stored.get(c.name) ?? c.name], {}, { names }));
       bump(cx, 'constants-materialized');
     }
     for (const n of g.nodes) {
-      const inputs = n.inputs.map((v) => (decoded.has(v) && !readsInPlace(typeOf, n, v) ? decoded.get(v)! : v));
+      const inputs = n.inputs.map((v) => (!decoded.has(v) ? v : readsInPlace(typeOf, n, v) ? (stored.get(v) ?? v) : decoded.get(v)!));
       b.node(n.op, inputs, n.attrs, { names: n.outputs, ...(n.loc ? { loc: n.loc } : {}) });
     }
     return b.output(...g.outputs.map((o) => decoded.get(o) ?? o)).build();

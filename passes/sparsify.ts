@@ -67,11 +67,17 @@ function globalCounts(weights: readonly Float64Array[], sparsity: number, floor:
   for (const w of weights) for (let i = 0; i < w.length; i++) mags[at++] = Math.abs(w[i]!);
   mags.sort();
   const cut = Math.floor(sparsity * total);
-  const threshold = cut === 0 ? -1 : mags[cut - 1]!;
-  return weights.map((w) => {
-    let below = 0;
-    for (let i = 0; i < w.length; i++) if (Math.fround(Math.abs(w[i]!)) <= threshold) below++;
-    return Math.min(below, Math.floor((1 - floor) * w.length));
+  if (cut === 0) return weights.map(() => 0);
+  const threshold = mags[cut - 1]!;
+  // Everything below the threshold goes; of the elements at it, only as many as make up the cut, taken weight by
+  // weight in constant order (and by index within a weight, as pruneSmallest does), so ties never over-prune.
+  const below = weights.map((w) => w.reduce((n, v) => n + (Math.fround(Math.abs(v)) < threshold ? 1 : 0), 0));
+  const atThreshold = weights.map((w) => w.reduce((n, v) => n + (Math.fround(Math.abs(v)) === threshold ? 1 : 0), 0));
+  let ties = cut - below.reduce((a, b) => a + b, 0);
+  return weights.map((w, i) => {
+    const take = Math.min(atThreshold[i]!, ties);
+    ties -= take;
+    return Math.min(below[i]! + take, Math.floor((1 - floor) * w.length));
   });
 }
 

@@ -35,9 +35,11 @@ interface Block {
   readonly rows: number;
 }
 
-function rowBlocks(c: ConstantDecl, maxBytes: number): Block[] {
+function rowBlocks(c: ConstantDecl, maxBytes: number, fresh: (base: string) => string): Block[] {
   const [rows, cols] = c.type.shape as [number, number];
   const rowBytes = storageBytes(c.type.dtype, cols);
+  if (rowBytes > maxBytes)
+    throw new OversizedWeightError(`%${c.name}: one row of ${cols} ${c.type.dtype} values is already over the ${maxBytes.toLocaleString('en-US')}-byte storage binding limit`);
   // Whole 4-byte words per block so every block is bindable on its own.
   let per = Math.max(1, Math.floor(maxBytes / rowBytes));
   while (per > 1 && (per * rowBytes) % 4 !== 0) per--;
@@ -45,14 +47,12 @@ function rowBlocks(c: ConstantDecl, maxBytes: number): Block[] {
   for (let start = 0, i = 0; start < rows; start += per, i++) {
     const n = Math.min(per, rows - start);
     const type = tensorType(c.type.dtype, [n, cols]);
-    const name = `${c.name}.rows${i}`;
+    const name = fresh(`${c.name}.rows${i}`);
     const decl: ConstantDecl = c.value
       ? { name, type, value: makeTensor(c.type.dtype, [n, cols], c.value.data.subarray(start * cols, (start + n) * cols)) }
       : { name, type, external: { ...c.external!, offset: c.external!.offset + start * cols * (c.external!.bytes / (rows * cols)), bytes: n * cols * (c.external!.bytes / (rows * cols)) } };
     blocks.push({ decl, start, rows: n });
   }
-  if (blocks.length < 2)
-    throw new OversizedWeightError(`%${c.name}: one row of ${cols} ${c.type.dtype} values is already over the ${maxBytes.toLocaleString('en-US')}-byte storage binding limit`);
   return blocks;
 }
 
@@ -61,7 +61,15 @@ export function splitOversizedWeights(g: Graph, maxBytes = DEFAULT_MAX_BINDING_B
   const oversized = g.constants.filter((c) => c.type.shape.length === 2 && bytesOf(c.type) > maxBytes && (c.value || c.external) && isPlainStorage(c.type));
   if (!oversized.length) return g;
   const readers = consumers(g);
-  const split = new Map(oversized.map((c) => [c.name, rowBlocks(c, maxBytes)]));
+  // Block names are kept clear of every name the graph already uses (a constant may be called `w.rows0` already).
+  const used = new Set([...g.types.keys(), ...g.constants.map((c) => c.name), ...g.nodes.flatMap((n) => n.outputs)]);
+  const freshName = (base: string): string => {
+    let n = base;
+    for (let k = 1; used.has(n); k++) n = `${base}_${k}`;
+    used.add(n);
+    return n;
+  };
+  const split = new Map(oversized.map((c) => [c.name, rowBlocks(c, maxBytes, freshName)]));
   for (const c of oversized)
     for (const n of readers.get(c.name) ?? []) {
       const weight = matmulOperands(n, (v) => g.types.get(v))?.w === c.name && n.inputs[0] !== c.name;
@@ -75,13 +83,7 @@ export function splitOversizedWeights(g: Graph, maxBytes = DEFAULT_MAX_BINDING_B
   const b = GraphBuilder.fromDeclarations({ ...g, constants: g.constants.filter((c) => !split.has(c.name)) });
   for (const blocks of split.values()) for (const blk of blocks) b.declareConstant(blk.decl);
   // New values get names derived from the node they replace, kept clear of every name the graph already uses.
-  const taken = new Set([...g.types.keys(), ...g.nodes.flatMap((n) => n.outputs)]);
-  const named = (base: string): { names: string[] } => {
-    let n = base;
-    for (let k = 1; taken.has(n); k++) n = `${base}_${k}`;
-    taken.add(n);
-    return { names: [n] };
-  };
+  const named = (base: string): { names: string[] } => ({ names: [freshName(base)] });
   const i32 = (v: number) => b.constant(makeTensor('i32', [], [v]), named(`split.start${v}`).names[0]);
   for (const node of g.nodes) {
     const blocks = split.get(node.op === 'Gather' ? node.inputs[0]! : (node.inputs[1] ?? ''));

@@ -2,7 +2,7 @@
 // says a kernel takes max(bytes / bytesPerMs, macs / rate) + dispatchMs; its bytes and macs are taken from
 // estimate() itself so the fit and the model cannot disagree on what a kernel reads or multiplies.
 //   bytesPerMs: the read-bandwidth probe;
-//   dispatchMs: the smallest case the bench measures (a 64 x 64 SparseMatMul at N = 1: a session run's fixed cost,
+//   dispatchMs: the smallest case the bench measures (a 64 x 64 sparse Gemm at N = 1: a session run's fixed cost,
 //               submit, upload of x, one dispatch, readback of y). Not the smallest LLM-shaped case: on lavapipe
 //               those take tens of ms, far more than their bytes at the probed bandwidth, a cost that grows with
 //               the problem; charged to every kernel as a fixed cost it would skew the rates;

@@ -184,7 +184,7 @@ function fitCostModel(run: BenchRun, rows: readonly Row[], gbps: number, dispatc
 function printFit(run: BenchRun, fitted: FittedProfile, rows: readonly Row[]): void {
   console.log(`\nfitted cost-model profile (paste into passes/sparse/profiles.ts PROFILES):\n${profileSource(fitted.profile)}`);
   console.log(
-    `  bytesPerMs: the read-bandwidth probe (the higher); dispatchMs: the smallest case, a 64x64 SparseMatMul at N=1 (${fmtMs(run.smallest)}); ` +
+    `  bytesPerMs: the read-bandwidth probe (the higher); dispatchMs: the smallest case, a 64x64 sparse Gemm at N=1 (${fmtMs(run.smallest)}); ` +
       `rates per kernel: macs / (ms - dispatchMs), dense ${fitted.basis.dense}, direct ${fitted.basis.direct}, scatter ${fitted.basis.scatter}`,
   );
   const cases: VariantCase[] = rows.flatMap((row) =>

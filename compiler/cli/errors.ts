@@ -24,6 +24,7 @@ const USER_ERRORS = new Set([
   'SamplingError',
   'TokenizerError',
   'SparsifyError',
+  'PassOptionError',
   'OversizedWeightError',
   'FileSystemError',
   'OutputFolderError',

@@ -1,4 +1,4 @@
-// SparseMatMul's kernel plan: y[N, M] = x[N, K] . A^T + bias with A[M, K] in Tiled-CSL (ir/formats), as one of two
+// The sparse matmul's kernel plan (a MatMul/Gemm over a Tiled-CSL weight): y[N, M] = x[N, K] . A^T + bias with A[M, K] in Tiled-CSL (ir/formats), as one of two
 // kernels plus, when needed, a split-K reduction:
 //   'direct'  (sparse-matmul-direct.ts): each invocation walks the stored entries of one or a few rows of A and
 //             multiplies only those, so the work is ~ entries * N;
@@ -201,16 +201,6 @@ export function chooseSplitK(requested: number, groups: number, tileCols: number
   return { splitK: Math.max(1, Math.ceil(tileCols / tilesPerSlice)), tilesPerSlice };
 }
 
-/**
- * The variant 'auto' resolves to. Compiled models never reach it: compiler/sparse/select.ts writes the variant the
- * device cost model picked onto every SparseMatMul it creates. It serves graphs that state SparseMatMul themselves
- * (a .kir file) without a variant, by shape alone: the direct kernel's work scales with the stored entries, the scatter kernel's with M * K, so direct
- * for skinny products, scatter once many rows of x share each expanded tile.
- */
-export function defaultSparseVariant(n: number): SparseVariant {
-  return n <= 16 ? 'direct' : 'scatter';
-}
-
 export interface SparseOperands extends SparseProblem {
   /** Entries the weight stores (non-zeros and padding). */
   readonly entries: number;
@@ -221,7 +211,7 @@ export interface SparseOperands extends SparseProblem {
   readonly yUnpacked: boolean;
 }
 
-/** The kernels for one SparseMatMul: the main kernel's spec and, when it writes partials, the reduction's. */
+/** The kernels for one sparse matmul: the main kernel's spec and, when it writes partials, the reduction's. */
 export function planSparseMatMul(target: Target, o: SparseOperands, choice: { variant: SparseVariant; splitK: number }): SparseMatMulPlan {
   const base = {
     target: { shaderF16: target.shaderF16 },

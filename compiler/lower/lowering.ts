@@ -50,6 +50,8 @@ export interface LoweringContext {
   readonly epilogue?: PlannedEpilogue;
   /** Values a MatMul/Gemm binds in place of its operands: the narrow inputs of fused widening casts. */
   readonly operandSources?: ReadonlyMap<string, string>;
+  /** The graph being lowered (an entry point's name). */
+  readonly graphName: string;
   typeOf(value: string): TensorType;
   /** A constant's stored tensor (its data under its layout and encoding), for lowerings that read storage. */
   storage(value: string): Tensor | undefined;

@@ -43,6 +43,7 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
   const stored = new Map(g.constants.map((c) => [c.name, c.value]));
   const cx: LoweringContext = {
     target,
+    graphName: g.name,
     typeOf,
     storage: (v) => stored.get(v),
     profile: opts.profile ?? PROFILES[DEFAULT_PROFILE]!,

@@ -30,7 +30,8 @@ export interface SparseOverride {
   /** K slices; absent or 0: by shape. */
   readonly splitK?: number;
 }
-export type SparseKernelOverride = SparseOverride | ((node: Node) => SparseOverride | undefined);
+/** Per node: the function gets the node and the name of the graph (the entry point) it is in. */
+export type SparseKernelOverride = SparseOverride | ((node: Node, graph: string) => SparseOverride | undefined);
 
 /** What the lowering chose for one sparse use: recorded on its steps. */
 export interface SparseChoice {
@@ -55,7 +56,7 @@ export function sparseMatMulSteps(cx: LoweringContext, node: Node, stored: Tenso
   const n = numel(x.shape.slice(0, -1));
   if (numel(y.shape) === 0) return [];
   const entries = csl.items.length / tiledCslWordsPerEntry(params.values);
-  const forced = typeof cx.sparseKernel === 'function' ? cx.sparseKernel(node) : cx.sparseKernel;
+  const forced = typeof cx.sparseKernel === 'function' ? cx.sparseKernel(node, cx.graphName) : cx.sparseKernel;
   const variant: SparseVariant =
     forced?.variant ??
     (rankKernels(cx.profile, { m, k, n, nnz: csl.nnz, denseElementBytes: wt.dtype === 'f32' ? 4 : 2, sparseBytes: words.length * 4 }).find((e) => e.kernel !== 'dense')!.kernel as SparseVariant);

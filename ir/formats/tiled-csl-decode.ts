@@ -1,7 +1,7 @@
 // Tiled-CSL -> dense A, by scatter: zero-fill, then write each entry's value at its location, which is what the
 // WGSL 'scatter' kernel does per tile, so the result does not depend on the order of entries within a tile.
 // Values come back exactly as stored (f16-rounded for 'f16'). Decoding one row block at a time lets the
-// SparseMatMul reference stream over a large weight without materialising it.
+// interpreter stream over a large weight without materialising it.
 import { tiledCslStructureProblems } from './tiled-csl-check.js';
 import { tiledCslEntries } from './tiled-csl-entries.js';
 import { TILED_CSL_VECTOR, type TiledCsl, tiledCslGrid } from './tiled-csl-layout.js';

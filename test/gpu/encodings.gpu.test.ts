@@ -25,6 +25,7 @@ import {
   tensorType,
   tiledCslEncoding,
 } from '../../ir/index.js';
+import { compileGraph } from '../../compiler/compile.js';
 import { expectGpuMatchesInterpreter } from './graph-harness.js';
 import { rng } from './data.js';
 
@@ -133,6 +134,8 @@ describe('layouts and encodings decoded on the adapter', () => {
     const type = tensorType('f32', [20, 12], TRANSPOSED, tiledCslEncoding([8, 8], 'f32'));
     const w = b.declareConstant({ name: 'w', type, value: encodeStored(type, makeTensor('f32', [20, 12], () => (r() < 0.7 ? 0 : r() - 0.5))) });
     b.output(b.op('MatMul', [x, w]));
+    const labels = Object.values(compileGraph(b.build()).manifest.entryPoints).flatMap((e) => e.dispatches.map((d) => d.label));
+    expect(labels).toEqual([expect.stringMatching(/^%v\d+ = MatMul\(%x, %w\) \[tiled-csl (direct|scatter)/)]);
     await expectGpuMatchesInterpreter(b.build(), { x: makeTensor('f32', [3, 20], () => r() * 2 - 1) }, TOL);
   });
 

@@ -70,7 +70,7 @@ async function check(c: Case, f: Flavor, seed: number): Promise<void> {
 async function expectKernelsMatchInterpreter(g: Graph, inputs: Readonly<Record<string, Tensor>>, shaderF16: boolean): Promise<void> {
   const { device, ...gpu } = await testGpu();
   const node = g.nodes[0]!;
-  const cx: LoweringContext = { target: { shaderF16 }, typeOf: (v) => g.types.get(v)!, storage: () => undefined, profile: PROFILES[DEFAULT_PROFILE]!, kernel: compileKernel };
+  const cx: LoweringContext = { target: { shaderF16 }, graphName: g.name, typeOf: (v) => g.types.get(v)!, storage: () => undefined, profile: PROFILES[DEFAULT_PROFILE]!, kernel: compileKernel };
   const lowered = MOVEMENT_LOWERINGS[node.op]!(node, cx);
   if (lowered.kind !== 'steps') throw new Error('expected kernel steps');
   const buffers = new Map<string, GPUBuffer>();

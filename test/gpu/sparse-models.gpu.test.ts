@@ -1,5 +1,5 @@
 // Sparsified models end to end: the sparsify pass prunes, the compiler re-encodes weights in Tiled-CSL where the
-// device profile favours it, and the SparseMatMul kernels run inside real models. mnist-8 at 50 % sparsity still
+// device profile favours it, and the sparse kernels run inside real models. mnist-8 at 50 % sparsity still
 // reads its digits; a llama-shaped checkpoint at 80 % generates the interpreter's tokens (the interpreter runs
 // the same pruned graphs) and `kiln inspect` reports per-layer sparsity, kernel and bytes.
 import { mkdtempSync } from 'node:fs';
