@@ -222,8 +222,8 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
       let bytesRead = 0;
       let bytesWritten = 0;
       step.kernel.bindings.forEach((b, j) => {
-        if (b.access === 'read_write') bytesWritten += bindings[j]!.bytes;
-        else bytesRead += bindings[j]!.bytes;
+        if (b.access === 'read_write') bytesWritten += bindings[j]?.bytes ?? 0;
+        else bytesRead += bindings[j]?.bytes ?? 0;
       });
       return { kernel: kernelIds.get(step.kernel.hash)!, bindings, workgroups: step.kernel.dispatch, label: step.label, cost: { flops: step.flops, bytesRead, bytesWritten } };
     });

@@ -1,8 +1,8 @@
 // Scheduling: walk the graph in order and lower each node to kernel steps (or an alias). The result is the
 // flat dispatch order of the artifact, the alias map (values that share another value's memory) and the
 // deduplicated kernels in first-use order.
-import { type Graph, type Node, type TensorType, consumers, describeNode, formatLoc } from '../../ir/index.js';
-import { DEFAULT_PROFILE, type DeviceProfile, PROFILES } from '../../passes/index.js';
+import { type Graph, type Node, type TensorType, consumers, describeNode, formatLoc, formatType, isPlainStorage } from '../../ir/index.js';
+import { DEFAULT_PROFILE, type DeviceProfile, PROFILES, readsInPlace } from '../../passes/index.js';
 import { KernelCache, type Kernel } from '../kernel-spec.js';
 import type { Target } from '../wgsl/build.js';
 import { planEpilogues } from './fuse-epilogue.js';
@@ -67,6 +67,11 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
     const label = (group ?? [node, ...(epilogue?.nodes ?? [])]).map(describeNode).join('; ');
     if (!lower)
       throw new LoweringError(`${formatLoc(node.loc)}${label}: kiln has no WebGPU kernel for ${node.op} yet; the graph cannot be compiled (the reference interpreter can still run it: kiln ir run)`);
+    // Kernels read plain storage; a constant under a layout or encoding reaches only its decode (Materialize) or a
+    // reader that knows its storage (passes/materialize-encodings.ts puts the decode in front of every other one).
+    const stored = node.op === 'Materialize' ? undefined : node.inputs.find((v) => v !== '' && !isPlainStorage(typeOf(v)) && !readsInPlace(typeOf, node, v));
+    if (stored !== undefined)
+      throw new LoweringError(`${formatLoc(node.loc)}${label}: reads %${stored} (${formatType(typeOf(stored))}) in its stored form, which its kernel cannot; run materialize-encodings first`);
     let lowered;
     try {
       lowered = lower(node, epilogue ? { ...cx, epilogue } : cx);
