@@ -10,6 +10,7 @@ import { maxAbsDiff } from './lib/compare.js';
 import { type BenchModel, loadSharedModel } from './lib/inputs.js';
 import { kilnFeeds, kilnRun, kilnSession } from './lib/kiln.js';
 import { type OrtEp, ortFeeds, ortRun, ortSession } from './lib/ort.js';
+import { ortOrSkip } from '../scripts/lib/ort.js';
 import { syntheticModel } from './lib/synthetic.js';
 import { formatTable } from './lib/table.js';
 import { type Timing, measure } from './lib/timing.js';
@@ -83,12 +84,14 @@ const rows: { model: string; kilnMs: number | null; ortMs: number | null }[] = [
 const table: (string | number | null)[][] = [];
 const problems: string[] = [];
 let kilnAdapter: string | undefined;
+// Without onnxruntime-node (one line says why) the ORT columns stay empty; with KILN_REQUIRE_ORT=1 this throws.
+const haveOrt = ortOrSkip('bench:models', 'the ORT columns are left empty') !== undefined;
 
 for (const name of args.model ?? DEFAULT_MODELS) {
   const model = loadModel(name);
   const kiln = await benchKiln(model);
-  const gpu = await benchOrt(model, 'webgpu');
-  const cpu = await benchOrt(model, 'cpu');
+  const gpu: EngineResult = haveOrt ? await benchOrt(model, 'webgpu') : {};
+  const cpu: EngineResult = haveOrt ? await benchOrt(model, 'cpu') : {};
   kilnAdapter ??= kiln.adapter;
   const expected = Object.fromEntries((model.expected ?? []).map((t) => [t.name, t.values]));
   const vsOrt = kiln.outputs && gpu.outputs ? maxAbsDiff(kiln.outputs, gpu.outputs) : null;

@@ -26,7 +26,8 @@ import { LimitError, type LimitNeed, limitNeeds } from '../runtime/limits.js';
 import { workgroupStorageBytes } from './wgsl/storage-size.js';
 import { numel } from '../ir/index.js';
 
-export const COMPILER_ID = 'kiln 0.2.0';
+import { COMPILER_ID } from './version.js'; // the one home of kiln's version (package.json)
+export { COMPILER_ID };
 
 export interface CompileOptions {
   readonly target?: Target;
@@ -58,6 +59,19 @@ export interface CompileOptions {
   readonly onDump?: (index: number, pass: string, text: string, entry?: string) => void;
   /** Force one sparse kernel variant instead of the cost model's pick (benches compare the variants). */
   readonly sparseKernel?: SparseKernelOverride;
+  /** Told how far the compile is, for a progress display (the CLI's bars); see CompileProgress. */
+  readonly onProgress?: (p: CompileProgress) => void;
+}
+
+/**
+ * A step of compileProgram: the passes (`done` of `total` finished, `pass` the one running now), then the entries
+ * scheduled into kernels. Each stage is first reported with done 0.
+ */
+export interface CompileProgress {
+  readonly stage: 'passes' | 'scheduling';
+  readonly done: number;
+  readonly total: number;
+  readonly pass?: string;
 }
 
 /** A state value: an input whose buffer persists between runs, and the output that updates it in place. */
@@ -131,11 +145,21 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
   const { graphs } = runProgramPipeline(
     Object.fromEntries(Object.entries(program.entries).map(([name, e]) => [name, e.graph])),
     pipeline,
-    { target: { shaderF16: target.shaderF16, limits: opts.limits ?? {}, profile }, ...(opts.dumpAfter ? { dumpAfter: opts.dumpAfter } : {}), ...(opts.onDump ? { onDump: opts.onDump } : {}) },
+    {
+      target: { shaderF16: target.shaderF16, limits: opts.limits ?? {}, profile },
+      ...(opts.dumpAfter ? { dumpAfter: opts.dumpAfter } : {}),
+      ...(opts.onDump ? { onDump: opts.onDump } : {}),
+      onPass: (done, total, pass) => opts.onProgress?.({ stage: 'passes', done, total, pass }),
+    },
   );
-  const entries: ScheduledEntry[] = Object.entries(program.entries).map(([name, e]) => {
+  const tell = (stage: CompileProgress['stage'], done: number, total: number): void => opts.onProgress?.({ stage, done, total });
+  tell('passes', pipeline.length, pipeline.length);
+  const entryCount = Object.keys(program.entries).length;
+  tell('scheduling', 0, entryCount);
+  const entries: ScheduledEntry[] = Object.entries(program.entries).map(([name, e], i) => {
     const graph = graphs[name]!;
     const schedule = scheduleGraph(graph, target, opts.lowerings ?? LOWERINGS, { profile, ...(opts.sparseKernel ? { sparseKernel: opts.sparseKernel } : {}) });
+    tell('scheduling', i + 1, entryCount);
     return { name, graph, schedule, state: e.state ?? [] };
   });
 

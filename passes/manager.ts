@@ -13,6 +13,8 @@ export interface PipelineOptions {
   /** Receives each dump; `entry` is the entry's name when the program has several. */
   readonly onDump?: (index: number, pass: string, text: string, entry?: string) => void;
   readonly target?: PassTarget;
+  /** Called before each pass runs (over every entry): its 0-based index, the number of passes, and its name. */
+  readonly onPass?: (index: number, total: number, pass: string) => void;
 }
 
 export interface PassReport {
@@ -54,6 +56,7 @@ export function runProgramPipeline(
   if (verifyEach) graphs.forEach((g, i) => assertValid(g, `input to the pass pipeline${names.length > 1 ? ` (entry '${names[i]}')` : ''}`));
   const reports: PassReport[] = [];
   steps.map(asStep).forEach(({ pass, options }, index) => {
+    opts.onPass?.(index, steps.length, pass.name);
     const stats = new Map<string, number>();
     const start = performance.now();
     const before = graphs;

@@ -1,6 +1,6 @@
 // kiln's runtime: load a compiled artifact and run it on WebGPU (navigator.gpu in a browser, the `webgpu`
 // package in Node). It knows no ops; it executes the manifest's plan.
-export { Session, InputValidationError, gpuBuffersAlive, type LoadOptions, type InputValue, type OutputTensor, type RunOptions } from './session.js';
+export { Session, InputValidationError, gpuBuffersAlive, type LoadOptions, type LoadProgress, type InputValue, type OutputTensor, type RunOptions } from './session.js';
 export { GenerationError, type GenerateOptions } from './generate.js';
 export { SamplingError, type SamplingOptions, argmax, candidateDistribution, checkSampling, sampleToken, seededRandom } from './sampling.js';
 export { ArtifactError, openArtifact, type ArtifactFiles } from './files.js';

@@ -25,6 +25,18 @@ export interface LoadOptions {
    * does not release it on dispose(). Its features must include the model's required features.
    */
   readonly device?: AcquiredDevice;
+  /**
+   * Called as load() works: weights bytes uploaded and pipelines created, `done` of `total`, each stage first
+   * with done 0 (pipelines build in parallel with the upload, so the two stages interleave).
+   */
+  readonly onProgress?: (p: LoadProgress) => void;
+}
+
+/** A step of Session.load: see LoadOptions.onProgress. */
+export interface LoadProgress {
+  readonly stage: 'weights' | 'pipelines';
+  readonly done: number;
+  readonly total: number;
 }
 
 export type InputValue = ArrayLike<number> | TypedArray | BigInt64Array;
@@ -144,18 +156,31 @@ export class Session {
             );
           // Pipelines compile while the weights pages are read, checked and uploaded one at a time (a page is
           // dropped once uploaded, so a large model never sits whole in memory).
+          const tell = (stage: LoadProgress['stage'], done: number, total: number): void => opts.onProgress?.({ stage, done, total });
+          const kernels = manifest.kernels.length;
+          let built = 0;
+          tell('pipelines', 0, kernels);
           const compiled = Promise.all(
-            manifest.kernels.map((k) => kernelPipeline(device, k, new TextDecoder().decode(contents.get(k.file)!), `${files.where}/${k.file}`, acquired.adapterInfo)),
+            manifest.kernels.map((k) =>
+              kernelPipeline(device, k, new TextDecoder().decode(contents.get(k.file)!), `${files.where}/${k.file}`, acquired.adapterInfo).then((p) => {
+                tell('pipelines', ++built, kernels);
+                return p;
+              }),
+            ),
           );
           // Observed now: a kernel that fails while the weights upload below is awaited must not count as unhandled
           // (the failure still reaches the caller through `return compiled`).
           compiled.catch(() => undefined);
+          const bytes = manifest.buffers.reduce((n, b) => n + (b.source ? b.bytes : 0), 0);
+          let sent = 0;
+          tell('weights', 0, bytes);
           for (const b of manifest.buffers) {
             if (!b.source) continue;
             const file = await readOneVerified(files, manifest, b.source.file);
             if (b.source.offset + b.bytes > file.byteLength) throw new ArtifactError(`${files.where}: buffer ${b.id} reads past the end of ${b.source.file}`);
             // The compiler pads every weights page to a multiple of four bytes, as writeBuffer requires.
             device.queue.writeBuffer(buffers.get(b.id)!, 0, file, b.source.offset, ceil4(b.bytes));
+            tell('weights', (sent += b.bytes), bytes);
           }
           return compiled;
         },

@@ -2,9 +2,11 @@
 // with W = A^T an f16 initializer, built in memory with protobufjs from the ONNX schema (as synthetic.ts does). N is
 // a symbolic dim, so one session per weight serves every N. The session is created with CPU fallback disabled:
 // the WebGPU EP silently hands ops it lacks to the CPU EP, and a number measured that way would not be a WebGPU
-// timing, so a model that needs the fallback fails to load and its timings are reported as null.
+// timing, so a model that needs the fallback fails to load and its timings are reported as null. The module comes
+// through scripts/lib/ort.ts, which says what is missing when it is absent (bench/sparse.ts checks that once).
 import protobuf from 'protobufjs/light.js';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { requireOrt } from '../../scripts/lib/ort.js';
 import { f16BitsOf } from '../../ir/index.js';
 import { ONNX_SCHEMA } from '../../ir/import/onnx/onnx-schema.js';
 import { f16FromBits } from '../../runtime/codec.js';
@@ -40,7 +42,7 @@ export function f16Words(values: ArrayLike<number>): Uint16Array {
 
 /** A WebGPU-EP session that refuses CPU fallback (see the header). */
 export function strictWebGpuSession(model: Uint8Array): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(model, {
+  return requireOrt().InferenceSession.create(model, {
     executionProviders: ['webgpu'],
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
@@ -49,7 +51,7 @@ export function strictWebGpuSession(model: Uint8Array): Promise<ort.InferenceSes
 }
 
 /** x[n, K] as an ORT float16 tensor (bits made once, outside the timed runs, as kiln's input is a ready array). */
-export const f16Tensor = (bits: Uint16Array, dims: readonly number[]): ort.Tensor => new ort.Tensor('float16', bits, [...dims]);
+export const f16Tensor = (bits: Uint16Array, dims: readonly number[]): ort.Tensor => new (requireOrt().Tensor)('float16', bits, [...dims]);
 
 /** One run; y decoded from f16 bits to numbers. */
 export async function runMatMul(session: ort.InferenceSession, x: ort.Tensor): Promise<Float32Array> {

@@ -7,6 +7,7 @@ import { loadTokenizer } from '../tokenizer.js';
 import { UsageError } from './errors.js';
 import { readManifestFile } from './files.js';
 import { textStream } from './text-stream.js';
+import { createProgress, loadProgress } from './progress.js';
 import type { Output } from './ir-commands.js';
 
 export interface GenerateCommandOptions {
@@ -58,7 +59,8 @@ export async function generateCommand(dir: string, opts: GenerateCommandOptions,
     tokenizer = await loadTokenizer(join(dir, manifest.tokenizer));
   }
   const ids = tokenizer ? tokenizer.encode(opts.prompt!) : parseIds(opts.ids!);
-  const session = await Session.load(dir);
+  const progress = createProgress();
+  const session = await Session.load(dir, { onProgress: loadProgress(progress) }).finally(() => progress.stop());
   try {
     if (opts.json) {
       const tokens = await session.generate(ids, { maxNewTokens, ...sampling });

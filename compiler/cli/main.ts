@@ -1,11 +1,18 @@
 // The kiln command line. Subcommands live in their own modules; this file only wires arguments to them and
 // turns errors into messages and exit codes: a user's mistake prints what to do and exits 1, a kiln bug prints
-// its stack and exits 2.
+// its stack and exits 2. Every command's --help ends with working examples (help-text.ts).
+//
+// Test hook (hidden from --help): with KILN_TEST_INTERNAL_ERROR=1 in the environment, main() throws a plain Error
+// before parsing the arguments, so tests can check what a kiln bug looks like (exit 2, "internal error (please
+// report)", a stack). Nothing else reads it.
 import { Command, CommanderError } from 'commander';
 import '../../ir/index.js';
 import { systemError } from '../io/fs-errors.js';
+import { KILN_VERSION } from '../version.js';
 import { isUserError } from './errors.js';
+import { EXIT_CODES, examplesBlock } from './help-text.js';
 import type { Output } from './ir-commands.js';
+import { registerServe } from './serve-command.js';
 
 // Commands are loaded when used: the compiler's emitter pulls in ts-morph (and TypeScript), which `kiln run`
 // and `kiln ir` do not need and should not wait for.
@@ -15,11 +22,14 @@ const generateCommand = () => import('./generate-command.js');
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-function buildProgram(io: Output, setCode: (code: number) => void): Command {
+/** The command line, its actions writing to `io` and reporting their exit code through `setCode`. */
+export function buildProgram(io: Output = defaultOutput, setCode: (code: number) => void = () => {}): Command {
   const program = new Command('kiln')
     .description('Ahead-of-time model compiler for WebGPU')
+    .version(KILN_VERSION, '-V, --version', 'print the kiln version')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .addHelpText('after', `${examplesBlock('')}\n\n${EXIT_CODES}`);
 
   program
     .command('compile <model>')
@@ -65,6 +75,10 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
     .option('--json', 'machine-readable')
     .action(async (dir: string, opts) => setCode((await modelCommands()).inspectCommand(dir, opts, io)));
 
+  // More top-level commands register here; give each its examples in help-text.ts's EXAMPLES
+  // (test/cli/help.test.ts requires an example for every option).
+  registerServe(program, io, setCode);
+
   const ir = program.command('ir').description('work with the textual IR (.kir)').exitOverride();
   ir.command('verify <file>')
     .description('parse and verify a .kir file; diagnostics read file:line:col')
@@ -90,13 +104,26 @@ function buildProgram(io: Output, setCode: (code: number) => void): Command {
     .option('--random <seed>', 'fill inputs not given with seeded random values')
     .option('--json', 'print {"outputs": {...}} as one JSON object')
     .action(async (file: string, opts) => setCode((await irCommands()).irRun(file, opts, io)));
+
+  addExamples(program);
   return program;
+}
+
+/** Each command's --help ends with its examples (the program's own, with the exit codes, are added above). */
+function addExamples(command: Command, path = ''): void {
+  for (const sub of command.commands) {
+    const subPath = path ? `${path} ${sub.name()}` : sub.name();
+    const block = examplesBlock(subPath);
+    if (block) sub.addHelpText('after', block);
+    addExamples(sub, subPath);
+  }
 }
 
 export async function main(argv: readonly string[], io: Output = defaultOutput): Promise<number> {
   let code = 0;
   const program = buildProgram(io, (c) => (code = c));
   try {
+    if (process.env.KILN_TEST_INTERNAL_ERROR === '1') throw new Error('KILN_TEST_INTERNAL_ERROR=1: a deliberate internal error, for tests');
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (e) {

@@ -12,6 +12,7 @@ import { UsageError } from './errors.js';
 import { parseAssignments, readManifestFile, readText } from './files.js';
 import type { Output } from './ir-commands.js';
 import { loadProgram } from './load-program.js';
+import { compileProgress, createProgress, loadProgress, writeProgress } from './progress.js';
 
 export interface CompileCommandOptions {
   f16?: boolean;
@@ -91,17 +92,24 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
   const { compileProgram } = await import('../compile.js');
   const { writeArtifact } = await import('../emit/write.js');
   const profile = await deviceProfile(opts.deviceProfile, io);
-  const artifact = compileProgram(program, {
-    source: basename(path),
-    declaredDtypes: declared,
-    target: { shaderF16: !!opts.f16 },
-    ...(sparsify ? { sparsify } : {}),
-    ...(profile ? { profile } : {}),
-    ...(dumpAfter ? { dumpAfter, onDump: dumpWriter(opts.dumpDir ?? 'kiln-dump', io) } : {}),
-    weightsDtype,
-    limits,
-  });
-  writeArtifact(output, artifact);
+  // Progress on stderr (bars on a terminal); not while IR dumps print their own line per pass.
+  const progress = createProgress();
+  let artifact;
+  try {
+    artifact = compileProgram(program, {
+      source: basename(path),
+      declaredDtypes: declared,
+      target: { shaderF16: !!opts.f16 },
+      ...(sparsify ? { sparsify } : {}),
+      ...(profile ? { profile } : {}),
+      ...(dumpAfter ? { dumpAfter, onDump: dumpWriter(opts.dumpDir ?? 'kiln-dump', io) } : { onProgress: compileProgress(progress) }),
+      weightsDtype,
+      limits,
+    });
+    writeArtifact(output, artifact, { onProgress: writeProgress(progress) });
+  } finally {
+    progress.stop();
+  }
   const m = artifact.manifest;
   const dispatchCount = Object.entries(m.entryPoints).map(([name, e]) => `${e.dispatches.length} ${name}`).join(' + ');
   io.err(`wrote ${output}: ${m.kernels.length} kernels, ${dispatchCount} dispatches, weights ${m.memory!.weightsBytes} bytes, activations ${m.memory!.arenaBytes} bytes (${m.memory!.noReuseBytes} without reuse)`);
@@ -138,7 +146,8 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(dir: string, opts: RunCommandOptions, io: Output): Promise<number> {
-  const session = await Session.load(dir);
+  const progress = createProgress();
+  const session = await Session.load(dir, { onProgress: loadProgress(progress) }).finally(() => progress.stop());
   try {
     const files = parseAssignments(opts.input ?? [], '--input');
     const feeds: Record<string, ArrayLike<number>> = {};

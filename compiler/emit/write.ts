@@ -20,14 +20,20 @@ const markerText = (target: string, pid: number): string => `kiln staging folder
 
 const json = (v: unknown): string => `${JSON.stringify(v, null, 1)}\n`;
 
-function writeFile(path: string, file: ArtifactFile | string): void {
+/** Write one file; `wrote` is told the bytes of each piece written (a weights page's chunks, or the whole file). */
+function writeFile(path: string, file: ArtifactFile | string, wrote?: (bytes: number) => void): void {
   onPath(path, 'write', () => {
     mkdirSync(dirname(path), { recursive: true });
-    if (typeof file === 'string' || !isLazy(file)) return writeFileSync(path, file);
+    if (typeof file === 'string' || !isLazy(file)) {
+      writeFileSync(path, file);
+      return wrote?.(typeof file === 'string' ? Buffer.byteLength(file) : file.byteLength);
+    }
     const fd = openSync(path, 'w');
     try {
-      for (const chunk of file.chunks())
+      for (const chunk of file.chunks()) {
         for (let done = 0; done < chunk.byteLength; ) done += writeSync(fd, chunk, done, chunk.byteLength - done);
+        wrote?.(chunk.byteLength);
+      }
     } finally {
       closeSync(fd);
     }
@@ -101,14 +107,24 @@ function checkCollisions(target: Extract<OutputFolder, { kind: 'existing' }>, pa
   }
 }
 
-export function writeArtifact(dir: string, a: Artifact): void {
+export interface WriteOptions {
+  /** Told the bytes written so far of the artifact's total (its files and manifest.json), first with done 0. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export function writeArtifact(dir: string, a: Artifact, opts: WriteOptions = {}): void {
   const target = inspectOutputFolder(dir);
   const paths = [...a.files.keys()];
   if (target.kind === 'existing') checkCollisions(target, paths);
   const staging = stagingFolder(target);
   try {
-    for (const [path, file] of a.files) writeFile(join(staging, path), file);
-    writeFile(join(staging, 'manifest.json'), json(a.manifest));
+    const manifest = json(a.manifest);
+    const total = [...a.files.values()].reduce((n, f) => n + (isLazy(f) ? f.bytes : f.byteLength), Buffer.byteLength(manifest));
+    let done = 0;
+    const wrote = opts.onProgress && ((bytes: number) => opts.onProgress!((done += bytes), total));
+    opts.onProgress?.(0, total);
+    for (const [path, file] of a.files) writeFile(join(staging, path), file, wrote);
+    writeFile(join(staging, 'manifest.json'), manifest, wrote);
     if (target.kind === 'new') {
       // The whole folder becomes the artifact: the marker must not go with it.
       onPath(join(staging, MARKER), 'remove', () => unlinkSync(join(staging, MARKER)));

@@ -1,0 +1,93 @@
+// The text `kiln --help` and `kiln <command> --help` print after the options: working example command lines for
+// every command (together they use every option the command has; test/cli/help.test.ts holds them to that), and
+// the exit codes. Paths are relative to the kiln repository root: examples/ ships with the repository, and
+// ../shared/models holds the shared test models. A command's examples may use what an earlier one wrote (out/...).
+
+/** One example: a comment line (what it does), then the command lines. */
+type Example = readonly [comment: string, ...commands: string[]];
+
+const DECODER = 'npx tsx scripts/make-checkpoints.ts out/tiny-llama --family llama --preset tiny';
+const ENCODER = 'npx tsx scripts/make-checkpoints.ts out/tiny-bert --family bert --preset tiny';
+const MNIST = '../shared/models/mnist-8';
+
+/** Examples per command, keyed by its path ("compile", "ir opt"). */
+export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
+  '': [
+    ['compile the example perceptron and run it on the WebGPU adapter', 'kiln compile examples/mlp.kir --dim batch=2 -o out/mlp', 'kiln run out/mlp --input x=examples/mlp-input.json'],
+    ['the options and examples of one command', 'kiln compile --help', 'kiln ir opt --help'],
+    ['the version (also in every manifest kiln writes, as model.compiler)', 'kiln --version'],
+  ],
+  compile: [
+    ['a .kir graph, its symbolic dimension batch bound to 2', 'kiln compile examples/mlp.kir --dim batch=2 -o out/mlp'],
+    ['an ONNX model, for adapters with shader-f16', `kiln compile ${MNIST}/model.onnx -o out/mnist-f16 --f16`],
+    ['ONNX dynamic axes (dim_param) fixed at compile time', 'kiln compile ../shared/models/tiny-distilbert-sst2/model.onnx --dim batch=1 --dim sequence=6 -o out/distilbert'],
+    [
+      'a .kir graph whose params come from a safetensors checkpoint, matmul weights stored as f16',
+      'kiln compile examples/burn-mnist/graph.kir --weights ../shared/models/burn-mnist-safetensors/mnist.safetensors --weights-dtype f16 -o out/burn',
+    ],
+    [`a Hugging Face decoder (a random tiny one: ${DECODER})`, 'kiln compile out/tiny-llama/config.json --weights out/tiny-llama --max-seq 128 --chunk 32 -o out/llama'],
+    [`a Hugging Face encoder (a random tiny one: ${ENCODER})`, 'kiln compile out/tiny-bert/config.json --weights out/tiny-bert --seq 16 -o out/bert'],
+    [
+      'half of the MatMul/Gemm weights pruned, ranked across layers; kernels costed for the local adapter',
+      `kiln compile ${MNIST}/model.onnx --sparsity 0.5 --sparsity-scope global --sparsity-floor 0.05 --device-profile auto -o out/mnist50`,
+    ],
+    [
+      'for a target whose storage bindings hold at most 32 KiB (weights over it are split, a plan needing more is refused)',
+      `kiln compile ${MNIST}/model.onnx --limit maxStorageBufferBindingSize=32768 -o out/mnist-32k`,
+    ],
+    ['the passes a compile runs, and the IR after each of them', 'kiln compile examples/mlp.kir --dim batch=2 --print-pipeline', 'kiln compile examples/mlp.kir --dim batch=2 -o out/mlp --dump-ir-after all --dump-dir out/mlp-ir'],
+  ],
+  run: [
+    ['inputs from .json (or .npy) files (out/mlp: see `kiln compile --help`)', 'kiln run out/mlp --input x=examples/mlp-input.json'],
+    [
+      `an ONNX TensorProto input, outputs as one JSON object (out/mnist: kiln compile ${MNIST}/model.onnx -o out/mnist)`,
+      `kiln run out/mnist --input Input3=${MNIST}/reference/test_data_set_0/input_0.pb --json`,
+    ],
+  ],
+  generate: [
+    [`greedy, from token ids (out/llama: see \`kiln compile --help\`; the checkpoint: ${DECODER})`, 'kiln generate out/llama --ids 1,2,3 --max-new-tokens 16 --json'],
+    ['from text, through the tokenizer.json the artifact ships; the text streams out', 'kiln generate out/llama --prompt "the world is" --max-new-tokens 16'],
+    ['sampled: the same seed gives the same tokens', 'kiln generate out/llama --prompt "the world is" --temperature 0.8 --top-k 40 --top-p 0.95 --seed 7'],
+  ],
+  inspect: [
+    ['kernels and memory of an artifact (out/mlp: see `kiln compile --help`)', 'kiln inspect out/mlp'],
+    ['machine-readable', 'kiln inspect out/mlp --json'],
+  ],
+  serve: [
+    [`the demo page of an image classifier (draw a digit): ${'kiln compile ' + MNIST + '/model.onnx -o out/mnist'} first`, 'kiln serve out/mnist'],
+    ['a decoder (out/llama: see `kiln compile --help`) on another port, by name (browsers give WebGPU to localhost and https pages only)', 'kiln serve out/llama --port 8090 --host localhost'],
+  ],
+  ir: [['verify a .kir file, then print it in canonical form', 'kiln ir verify examples/mlp.kir', 'kiln ir print examples/mlp.kir']],
+  'ir verify': [['diagnostics, if any, read file:line:col', 'kiln ir verify examples/mlp.kir']],
+  'ir print': [['the canonical form of a .kir file', 'kiln ir print examples/quant-mlp.kir']],
+  'ir opt': [
+    ['the default pipeline', 'kiln ir opt examples/mlp.kir'],
+    ['chosen passes, the result to a file, timings and statistics on stderr', 'kiln ir opt examples/mlp.kir --passes infer-shapes,fold-constants,eliminate-dead -o out/mlp.opt.kir --stats'],
+    ['the IR after every pass, one file each', 'kiln ir opt examples/mlp.kir --dump-ir-after all --dump-dir out/mlp-passes'],
+    [
+      'the sparsify pass, shown as the pipeline that would run',
+      'kiln ir opt examples/mlp.kir --passes infer-shapes,sparsify --sparsity 0.5 --sparsity-scope global --sparsity-floor 0.1 --print-pipeline',
+    ],
+  ],
+  'ir run': [
+    ['evaluate with the reference interpreter (no GPU)', 'kiln ir run examples/mlp.kir --input x=examples/mlp-input.json'],
+    ['inputs not given filled with seeded random values; outputs as JSON', 'kiln ir run examples/quant-mlp.kir --random 1 --json'],
+  ],
+};
+
+/** The exit codes, for the top-level help (README's "The CLI" says the same). */
+export const EXIT_CODES = [
+  'Exit codes:',
+  '  0  success',
+  "  1  your error or the system's: a bad flag or argument, a missing or unreadable file, a model kiln cannot",
+  '     compile, no WebGPU adapter; one line names what to fix',
+  '  2  a kiln bug: "kiln: internal error (please report)" and a stack trace',
+].join('\n');
+
+/** The "Examples:" block for a command path ('' for the program itself); none for a command without examples. */
+export function examplesBlock(path: string): string {
+  const examples = EXAMPLES[path];
+  if (!examples) return ''; // test/cli/help.test.ts fails for it
+  const lines = examples.flatMap(([comment, ...commands]) => [`  # ${comment}`, ...commands.map((c) => `  ${c}`)]);
+  return ['', 'Examples:  (paths relative to the kiln repository root)', ...lines].join('\n');
+}
