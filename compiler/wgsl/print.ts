@@ -68,16 +68,16 @@ class Printer {
     if (type === 'f16') this.usesF16 = true;
     const round = type === 'f32' ? Math.fround : roundF16;
     const v = round(value);
-    if (!Number.isFinite(v)) {
-      // Non-finite values cannot be const-expressions in WGSL: build them from bits at run time.
-      const bits32 = Number.isNaN(v) ? 0x7fc00000 : v > 0 ? 0x7f800000 : 0xff800000;
+    // Non-finite values cannot be const-expressions in WGSL: build them from bits at run time. So is -0: lavapipe
+    // folds the literals `(-0.0f)` and `(-0.0h)` to +0 (a Pad with value -0 wrote +0).
+    if (!Number.isFinite(v) || Object.is(v, -0)) {
+      const bits32 = Number.isNaN(v) ? 0x7fc00000 : Object.is(v, -0) ? 0x80000000 : v > 0 ? 0x7f800000 : 0xff800000;
       const bits16 = f16Bits(v);
       const fn = type === 'f32' ? 'kiln_f32_from_bits' : 'kiln_f16_from_bits';
       this.used.add(fn);
       return `${fn}(0x${(type === 'f32' ? bits32 : bits16).toString(16)}u)`;
     }
     const suffix = type === 'f32' ? 'f' : 'h';
-    if (Object.is(v, -0)) return `(-0.0${suffix})`;
     const text = `${floatDecimal(Math.abs(v), round, type === 'f32' ? 9 : 5)}${suffix}`;
     return v < 0 ? `(-${text})` : text;
   }
