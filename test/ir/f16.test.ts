@@ -261,7 +261,7 @@ describe('external weights narrowed to f16 as they are packed', () => {
       fc.property(fc.array(arbDouble(F16), { minLength: 1, maxLength: 64 }), (all) => {
         // Finite values that only inf can hold are refused (narrowExternal), so leave those out here.
         const xs = all.filter((x) => !Number.isFinite(x) || Number.isFinite(refRound(x, F16)));
-        if (!xs.length) return;
+        fc.pre(xs.length > 0); // a draw of only such values is discarded, not passed
         const file = join(dir, `w${run++}.bin`);
         writeFileSync(file, new Uint8Array(Float64Array.from(xs).buffer));
         const external = { file, offset: 0, bytes: xs.length * 8, format: 'F64' as const, name: 'w' };
