@@ -6,7 +6,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { type ConstantDecl, type Graph, tensorsIdentical, typesEqual } from '../ir/index.js';
 import { DEFAULT_PROFILE, type DeviceProfile, PROFILES, type SparsifyOptions, compilePipeline, runProgramPipeline } from '../passes/index.js';
-import type { BufferDecl, Dispatch, EntryPoint, GenerationDecl, IOTensor, KernelDecl, Manifest, Region } from '../runtime/plan.js';
+import type { BufferDecl, Dispatch, EntryPoint, GenerationDecl, IOTensor, KernelDecl, Manifest, ManifestDim, Region } from '../runtime/plan.js';
+import { dimPostfix } from '../ir/dim.js';
+import type { Dim, SymbolBound } from '../ir/shape.js';
+import { type DimContext, dimsBufferBytes } from './wgsl/dims.js';
 import { MANIFEST_FORMAT, MANIFEST_VERSION } from '../runtime/plan.js';
 import { emitEntry } from './emit/entry.js';
 import type { Kernel } from './kernel-spec.js';
@@ -14,6 +17,7 @@ import type { SparseKernelOverride } from './lower/sparse-lowerings.js';
 import { type NodeLowering } from './lower/lowering.js';
 import { type Schedule, scheduleGraph } from './lower/schedule.js';
 import { LOWERINGS } from './lower/table.js';
+import { type FlatGraph, flattenControlFlow, planBranches } from './lower/control-flow.js';
 import { type ArtifactFile, isLazy } from './memory/lazy-file.js';
 import { UNIFORM_BINDING_BYTES, UNIFORM_SPACING, planBuffers, scratchKey, uniformValues, usedConstants } from './memory/plan-buffers.js';
 import { DEFAULT_PAGE_BYTES, pageFile, planWeightPages } from './memory/plan-weights.js';
@@ -118,7 +122,9 @@ export function compileGraph(input: Graph, opts: CompileOptions = {}): Artifact 
 
 interface ScheduledEntry {
   readonly name: string;
+  /** The graph scheduled: with run-time Ifs flattened (lower/control-flow.ts), its `flat.outputs` are the real ones. */
   readonly graph: Graph;
+  readonly flat: FlatGraph;
   readonly schedule: Schedule;
   readonly state: readonly StatePair[];
 }
@@ -156,11 +162,18 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
   tell('passes', pipeline.length, pipeline.length);
   const entryCount = Object.keys(program.entries).length;
   tell('scheduling', 0, entryCount);
+  // Symbolic dims: one program-wide order of the symbols (their values' slots in the dims uniform) and bounds.
+  const dims = programDims(Object.values(graphs));
   const entries: ScheduledEntry[] = Object.entries(program.entries).map(([name, e], i) => {
-    const graph = graphs[name]!;
-    const schedule = scheduleGraph(graph, target, opts.lowerings ?? LOWERINGS, { profile, ...(opts.sparseKernel ? { sparseKernel: opts.sparseKernel } : {}) });
+    const flat = flattenControlFlow(graphs[name]!);
+    const graph = flat.graph;
+    const schedule = scheduleGraph(graph, target, opts.lowerings ?? LOWERINGS, {
+      profile,
+      ...(opts.sparseKernel ? { sparseKernel: opts.sparseKernel } : {}),
+      ...(dims ? { dims } : {}),
+    });
     tell('scheduling', i + 1, entryCount);
-    return { name, graph, schedule, state: e.state ?? [] };
+    return { name, graph, flat, schedule, state: e.state ?? [] };
   });
 
   // Program-wide homes: weights pages, then state buffers, then the uniform buffer, then activation slots.
@@ -201,6 +214,8 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     buffers.push({ id, kind: 'uniform', bytes: (uniforms.length - 1) * UNIFORM_SPACING + UNIFORM_BINDING_BYTES });
     uniforms.forEach((u, k) => fixed.set(u, { buffer: id, offset: k * UNIFORM_SPACING, bytes: UNIFORM_BINDING_BYTES }));
   }
+  const dimsBuffer = dims ? buffers.length : undefined;
+  if (dims) buffers.push({ id: dimsBuffer!, kind: 'uniform', bytes: dimsBufferBytes(dims.order.length) });
   const firstSlot = buffers.length;
 
   // Kernels deduplicated across entries by structural hash, numbered in first-use order.
@@ -241,7 +256,11 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     const nodeIndex = new Map(e.graph.nodes.map((n, k) => [n, k]));
     const dispatches: Dispatch[] = e.schedule.steps.map((step) => {
       const bindings: Region[] = step.args.map((a) =>
-        'value' in a ? plan.regions.get(a.value)! : plan.scratch.get(scratchKey(nodeIndex.get(step.node)!, a.scratch))!,
+        'value' in a
+          ? plan.regions.get(a.value)!
+          : 'scratch' in a
+            ? plan.scratch.get(scratchKey(nodeIndex.get(step.node)!, a.scratch))!
+            : { buffer: dimsBuffer!, offset: 0, bytes: dimsBufferBytes(dims!.order.length) },
       );
       let bytesRead = 0;
       let bytesWritten = 0;
@@ -249,7 +268,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
         if (b.access === 'read_write') bytesWritten += bindings[j]?.bytes ?? 0;
         else bytesRead += bindings[j]?.bytes ?? 0;
       });
-      return { kernel: kernelIds.get(step.kernel.hash)!, bindings, workgroups: step.kernel.dispatch, label: step.label, cost: { flops: step.flops, bytesRead, bytesWritten } };
+      return { kernel: kernelIds.get(step.kernel.hash)!, bindings, workgroups: step.kernel.dispatch.map(manifestDim) as [ManifestDim, ManifestDim, ManifestDim], label: step.label, cost: { flops: step.flops, bytesRead, bytesWritten } };
     });
     verifyLoweredEntry({
       entry: e.name,
@@ -262,14 +281,15 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     const io = (name: string): IOTensor => {
       const t = e.graph.types.get(name)!;
       const declared = opts.declaredDtypes?.get(name);
-      return { name, dtype: t.dtype, ...(declared ? { declaredDtype: declared } : {}), shape: [...t.shape], region: plan.regions.get(name)! };
+      return { name, dtype: t.dtype, ...(declared ? { declaredDtype: declared } : {}), shape: t.shape.map(manifestDim), region: plan.regions.get(name)! };
     };
     const stateInputs = new Set(e.state.map((s) => s.input));
     const stateOutputs = new Set(e.state.map((s) => s.output));
     entryPoints[e.name] = {
       inputs: e.graph.inputs.filter((i) => !stateInputs.has(i.name)).map((i) => io(i.name)),
-      outputs: e.graph.outputs.filter((o) => !stateOutputs.has(o)).map(io),
+      outputs: e.flat.outputs.filter((o) => !stateOutputs.has(o)).map(io),
       dispatches,
+      ...(e.flat.branches.length ? { branches: planBranches(e.flat, e.schedule.steps, (v) => plan.regions.get(v)) } : {}),
     };
   }
   slotBytes.forEach((bytes, k) => buffers.push({ id: firstSlot + k, kind: 'arena', bytes }));
@@ -298,6 +318,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     ...(program.tokenizer ? { tokenizer: 'tokenizer.json' } : {}),
     ...(layers.length ? { sparsity: { profile: profile.name, layers } } : {}),
     memory: { arenaBytes, noReuseBytes, weightsBytes },
+    ...(dims ? { symbols: dims.order.map((name) => ({ name, ...dims.bounds[name]! })), dimsBuffer: dimsBuffer! } : {}),
     files: Object.fromEntries(
       [...files]
         .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -309,6 +330,22 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
   checkTargetLimits(needs, opts.limits ?? {});
   return { manifest: { ...manifest, requires: { ...manifest.requires, limits: Object.fromEntries(needs.map((n) => [n.limit, n.value])) } }, files };
 }
+
+/** The program's symbols in name order, with bounds (entries must agree on a shared symbol's bounds). */
+function programDims(graphs: readonly Graph[]): DimContext | undefined {
+  const bounds: Record<string, SymbolBound> = {};
+  for (const g of graphs)
+    for (const [name, b] of Object.entries(g.symbols)) {
+      const prev = bounds[name];
+      if (prev && (prev.min !== b.min || prev.max !== b.max)) throw new Error(`entry points disagree on the bounds of symbol ${name}`);
+      bounds[name] = b;
+    }
+  const order = Object.keys(bounds).sort();
+  return order.length ? { order, bounds } : undefined;
+}
+
+/** A dim as the manifest carries it: numbers and symbol names as they are, expressions as postfix programs. */
+const manifestDim = (d: Dim): ManifestDim => (typeof d === 'number' || /^[A-Za-z_][A-Za-z0-9_]*$/.test(d) ? d : dimPostfix(d));
 
 /** Limits the user declared for the target (--limit) are a contract: a plan that needs more is refused here. */
 function checkTargetLimits(needs: readonly LimitNeed[], limits: Readonly<Record<string, number>>): void {

@@ -2,6 +2,7 @@
 // baked into the shader (op, dtypes, shapes, attributes, tile sizes). The cache key is structuralHash(spec), the
 // sha256 of a canonical JSON text (keys sorted), never a hand-assembled string: whatever a generator reads from
 // its spec is in the key, so two specs that hash alike produce the same kernel and are deduplicated.
+import type { Dim } from '../ir/shape.js';
 import { createHash } from 'node:crypto';
 import type { BindingInfo, KernelModule, Target } from './wgsl/build.js';
 import type { Module } from './wgsl/ast.js';
@@ -65,7 +66,8 @@ export interface Kernel {
   readonly entryPoint: string;
   readonly bindings: readonly BindingInfo[];
   readonly workgroupSize: readonly [number, number, number];
-  readonly dispatch: readonly [number, number, number];
+  /** Workgroup counts; a symbolic one (a dim over the program's symbols) is evaluated by the runtime per run. */
+  readonly dispatch: readonly [Dim, Dim, Dim];
 }
 
 export function compileKernel<S extends KernelSpecBase>(gen: KernelGen<S>, spec: S): Kernel {
@@ -95,4 +97,12 @@ export class KernelCache {
   values(): Kernel[] {
     return [...this.kernels.values()];
   }
+}
+
+/** A kernel's workgroup counts when none is symbolic (kernels compiled for static shapes); throws otherwise. */
+export function staticDispatch(k: Pick<Kernel, 'name' | 'dispatch'>): [number, number, number] {
+  const [x, y, z] = k.dispatch;
+  if (typeof x !== 'number' || typeof y !== 'number' || typeof z !== 'number')
+    throw new Error(`${k.name} has a symbolic dispatch [${k.dispatch.join(', ')}]; the runtime sizes it per run`);
+  return [x, y, z];
 }

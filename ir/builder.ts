@@ -3,6 +3,7 @@
 // that caused them.
 import type { Attrs, ConstantDecl, Graph, Node, SourceLoc, ValueDecl } from './graph.js';
 import { AttrReader, OpError, checkAttrs, lookupOp, inferTypes, outputCount } from './op.js';
+import { inferRegionNode, lookupRegionOp } from './region.js';
 import type { SymbolBound } from './shape.js';
 import type { Tensor } from './tensor.js';
 import { type TensorType, tensorType } from './types.js';
@@ -11,6 +12,8 @@ export interface NodeOptions {
   /** Output names; fresh names are generated when omitted. */
   readonly names?: readonly string[];
   readonly loc?: SourceLoc;
+  /** The node's regions (If, Loop, Scan): passes that re-add nodes pass them through. */
+  readonly regions?: readonly Graph[];
 }
 
 export class GraphBuilder {
@@ -20,6 +23,8 @@ export class GraphBuilder {
   private readonly nodes: Node[] = [];
   private outputs: string[] = [];
   private readonly types = new Map<string, TensorType>();
+  /** Values of enclosing graphs this graph (a region) reads: typed here, defined there. */
+  private readonly outer = new Set<string>();
   private nextId = 0;
 
   constructor(private readonly name = 'main') {}
@@ -71,6 +76,7 @@ export class GraphBuilder {
 
   /** Add a node; returns its output names. Throws OpError (with the node described) if it does not type-check. */
   node(op: string, inputs: readonly string[], attrs: Attrs = {}, opts: NodeOptions = {}): string[] {
+    if (opts.regions || lookupRegionOp(op)) return this.regionNode(op, inputs, attrs, opts.regions ?? [], opts);
     const def = lookupOp(op);
     if (!def) throw new OpError(`unknown op '${op}'`);
     const problems = checkAttrs(def, attrs);
@@ -103,7 +109,40 @@ export class GraphBuilder {
     return this;
   }
 
+  // ### Regions (If, Loop, Scan): a region is built by a builder of its own that knows the enclosing values it reads.
+
+  /** Make a value of an enclosing graph readable here (building a region): it is typed, not declared. */
+  outerValue(name: string, type: TensorType): string {
+    this.claim(name);
+    this.outer.add(name);
+    this.types.set(name, type);
+    return name;
+  }
+
+  /** Add a node holding regions (built graphs); its result types come from them (ir/region.ts). */
+  regionNode(op: string, inputs: readonly string[], attrs: Attrs, regions: readonly Graph[], opts: NodeOptions = {}): string[] {
+    const def = lookupOp(op);
+    if (!def) throw new OpError(`unknown op '${op}'`);
+    const problems = checkAttrs(def, attrs);
+    if (problems.length) throw new OpError(`${op}: ${problems.join('; ')}`);
+    const known = new Map(this.constants.flatMap((c) => (c.value ? [[c.name, c.value] as const] : [])));
+    const draft: Node = { op, inputs: [...inputs], outputs: [], attrs: { ...attrs }, regions: [...regions] };
+    const inTypes = inputs.map((i) => (i === '' ? undefined : this.typeOf(i)));
+    const typed = inferRegionNode(draft, inTypes, (v) => this.types.get(v), (v) => known.get(v));
+    const types = typed.types;
+    const names = opts.names ?? types.map(() => this.fresh());
+    if (names.length !== types.length) throw new OpError(`${op} has ${types.length} outputs, ${names.length} names given`);
+    names.forEach((n, k) => {
+      this.claim(n);
+      this.types.set(n, types[k]!);
+    });
+    this.nodes.push({ ...draft, outputs: [...names], regions: typed.regions, ...(opts.loc ? { loc: opts.loc } : {}) });
+    return [...names];
+  }
+
   build(): Graph {
+    const types = new Map(this.types);
+    for (const o of this.outer) types.delete(o);
     return {
       name: this.name,
       symbols: { ...this.symbols },
@@ -111,7 +150,7 @@ export class GraphBuilder {
       constants: [...this.constants],
       nodes: [...this.nodes],
       outputs: [...this.outputs],
-      types: new Map(this.types),
+      types,
     };
   }
 

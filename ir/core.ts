@@ -15,6 +15,7 @@ export * from './graph.js';
 export * from './op.js';
 export * from './builder.js';
 export * from './interp.js';
+export * from './region.js';
 export * from './verify.js';
 export * from './print.js';
 export * from './parse.js';

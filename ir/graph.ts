@@ -5,7 +5,8 @@ import type { ExternalData } from './external.js';
 import type { Tensor } from './tensor.js';
 import type { TensorType } from './types.js';
 
-export type AttrValue = number | string | boolean | readonly number[] | readonly string[];
+/** Mixed number/string lists are 'dims' attributes (shape-like lists with symbolic entries). */
+export type AttrValue = number | string | boolean | readonly number[] | readonly string[] | readonly (number | string)[];
 export type Attrs = Readonly<Record<string, AttrValue>>;
 
 /** Where a node or declaration came from in a .kir file (not part of the graph's meaning, never printed). */
@@ -22,6 +23,11 @@ export interface Node {
   readonly outputs: readonly string[];
   readonly attrs: Attrs;
   readonly loc?: SourceLoc;
+  /**
+   * Nested graphs (If's branches, Loop's and Scan's body; see region.ts). Their nodes and outputs may read values
+   * of the enclosing graphs by name; they never redefine a name visible there.
+   */
+  readonly regions?: readonly Graph[];
 }
 
 export interface ValueDecl {

@@ -3,11 +3,13 @@
 // (binding symbolic dims consistently), and that each op's result matches its inferred type.
 import { type DType, roundToDType } from './dtype.js';
 import type { ExternalData } from './external.js';
-import { type Graph, type Node, describeNode, formatLoc } from './graph.js';
-import { AttrReader, OpError, lookupOp } from './op.js';
+import { evalDim } from './dim.js';
+import { type AttrValue, type Attrs, type Graph, type Node, describeNode, formatLoc } from './graph.js';
+import { AttrReader, type OpDef, OpError, lookupOp } from './op.js';
+import { type ValueLookup, hasRegions, lookupRegionOp, typeRegion } from './region.js';
 import { formatShape } from './shape.js';
 import type { Tensor } from './tensor.js';
-import { decodeStored, formatType, isPlainStorage, tensorType } from './types.js';
+import { type TensorType, decodeStored, formatType, isPlainStorage, tensorType } from './types.js';
 
 export class InterpError extends Error {
   override name = 'InterpError';
@@ -66,6 +68,12 @@ export function evaluateAll(g: Graph, inputs: Bindings, opts: InterpretOptions =
     });
     env.set(decl.name, t);
   }
+  bindConstants(g, env, opts);
+  runNodes(g, env, () => undefined, opts, symbols);
+  return env;
+}
+
+function bindConstants(g: Graph, env: Map<string, Tensor>, opts: InterpretOptions): void {
   for (const c of g.constants) {
     if (!c.value && c.external) {
       const load = opts.loadExternal ?? installedLoader;
@@ -81,24 +89,71 @@ export function evaluateAll(g: Graph, inputs: Bindings, opts: InterpretOptions =
   // Their companions (a quant encoding's scales and zeros) are plain constants, already in env.
   for (const c of g.constants)
     if (!isPlainStorage(c.type)) env.set(c.name, decodeStored(c.type, env.get(c.name)!, (name) => env.get(name)!));
+}
+
+/** Run g's nodes in order into env; names g does not define are read from the enclosing graphs through `outer`. */
+function runNodes(g: Graph, env: Map<string, Tensor>, outer: ValueLookup, opts: InterpretOptions, symbols: ReadonlyMap<string, number>): void {
+  const value: ValueLookup = (name) => env.get(name) ?? outer(name);
   for (const node of g.nodes) {
     const ins = node.inputs.map((name) => {
       if (name === '') return undefined;
-      const v = env.get(name);
+      const v = value(name);
       if (!v) throw new InterpError(`${formatLoc(node.loc)}${describeNode(node)}: %${name} is used before it is defined`);
       return v;
     });
-    evaluateNode(node, ins).forEach((r, k) => env.set(node.outputs[k]!, r));
+    const results = hasRegions(node) ? evaluateRegionNode(node, ins, value, opts, symbols) : evaluateNode(node, ins, symbols);
+    results.forEach((r, k) => env.set(node.outputs[k]!, r));
   }
-  return env;
+}
+
+// ### Regions (If, Loop, Scan): the op's reference runs a region through evaluateRegion as often as it needs.
+
+/** Evaluate a region on its arguments (its inputs, in order), reading enclosing values through `outer`. */
+export function evaluateRegion(region: Graph, args: readonly Tensor[], outer: ValueLookup, opts: InterpretOptions = {}, symbols: ReadonlyMap<string, number> = new Map()): Tensor[] {
+  if (args.length !== region.inputs.length) throw new OpError(`region @${region.name} takes ${region.inputs.length} arguments, got ${args.length}`);
+  const env = new Map<string, Tensor>();
+  region.inputs.forEach((decl, k) => {
+    const t = args[k]!;
+    const fits = t.dtype === decl.type.dtype && t.shape.length === decl.type.shape.length && decl.type.shape.every((d, i) => typeof d !== 'number' || d === t.shape[i]);
+    if (!fits) throw new OpError(`region @${region.name} input %${decl.name} is ${formatType(decl.type)} but gets ${t.dtype}${formatShape(t.shape)}`);
+    env.set(decl.name, t);
+  });
+  bindConstants(region, env, opts);
+  runNodes(region, env, outer, opts, symbols);
+  return region.outputs.map((o) => {
+    const v = env.get(o) ?? outer(o);
+    if (!v) throw new OpError(`region @${region.name} returns %${o}, which is not defined`);
+    return v;
+  });
+}
+
+function evaluateRegionNode(node: Node, ins: readonly (Tensor | undefined)[], outer: ValueLookup, opts: InterpretOptions, symbols: ReadonlyMap<string, number>): Tensor[] {
+  const where = `${formatLoc(node.loc)}${describeNode(node)}`;
+  const def = lookupOp(node.op);
+  const rdef = lookupRegionOp(node.op);
+  if (!def || !rdef) throw new InterpError(`${where}: ${def ? `${node.op} takes no regions` : `unknown op ${node.op}`}`);
+  const regions = node.regions ?? [];
+  try {
+    const typeOf = (v: string): TensorType | undefined => {
+      const t = outer(v);
+      return t && tensorType(t.dtype, t.shape);
+    };
+    const run = (k: number, args: readonly Tensor[]): Tensor[] => evaluateRegion(regions[k]!, args, outer, opts, symbols);
+    return rdef.reference(ins, new AttrReader(node.op, def.attrs, node.attrs), regions, run, (k) => typeRegion(regions[k]!, typeOf, outer));
+  } catch (e) {
+    // Errors of the region's own nodes name those nodes already; what the op itself rejects gets this node's name.
+    if (e instanceof OpError) throw new InterpError(`${where}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Run one node's reference semantics on concrete inputs; results are checked against inference and rounded. */
-export function evaluateNode(node: Node, ins: readonly (Tensor | undefined)[]): Tensor[] {
+export function evaluateNode(node: Node, ins: readonly (Tensor | undefined)[], symbols: ReadonlyMap<string, number> = new Map()): Tensor[] {
   const def = lookupOp(node.op);
   const where = `${formatLoc(node.loc)}${describeNode(node)}`;
   if (!def) throw new InterpError(`${where}: unknown op ${node.op}`);
-  const attrs = new AttrReader(node.op, def.attrs, node.attrs);
+  if (hasRegions(node)) throw new InterpError(`${where}: ${node.op} runs regions, which need the enclosing graph's values: evaluate the graph (interpret/evaluateAll)`);
+  const attrs = new AttrReader(node.op, def.attrs, bindDimAttrs(node, def, symbols));
   let results: Tensor[];
   try {
     const outTypes = def.infer(
@@ -122,4 +177,19 @@ export function evaluateNode(node: Node, ins: readonly (Tensor | undefined)[]): 
     for (let i = 0; i < data.length; i++) data[i] = roundToDType(r.data[i]!, r.dtype);
     return { dtype: r.dtype, shape: r.shape, data };
   });
+}
+
+/** A node's attributes with every symbolic entry of its 'dims' attributes evaluated under the symbols' values. */
+export function bindDimAttrs(node: Node, def: OpDef, symbols: ReadonlyMap<string, number>): Attrs {
+  let out: Record<string, AttrValue> | undefined;
+  for (const [k, v] of Object.entries(node.attrs)) {
+    if (def.attrs[k]?.kind !== 'dims' || !Array.isArray(v) || !v.some((d) => typeof d === 'string')) continue;
+    out ??= { ...node.attrs };
+    try {
+      out[k] = (v as readonly (number | string)[]).map((d) => evalDim(d, symbols));
+    } catch (e) {
+      throw new InterpError(`${formatLoc(node.loc)}${describeNode(node)}: attribute ${k}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return out ?? node.attrs;
 }

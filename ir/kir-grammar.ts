@@ -2,12 +2,20 @@
 // files. It is purely syntactic: names, dtypes and counts are checked by the parser (parse.ts), which can then
 // report `unknown dtype 'f33'` at the dtype rather than a vague "expected" list.
 //
-//   graph @main(%x: f32[batch,4]) {
+//   graph @main(%x: f32[batch,4], %b: bool[]) {
 //     symbol batch in 1..64
 //     const %w: f32[4] = [1, 2, 3.5, -inf]
 //     param %p: f32[4,4] = "layer.0.weight"
 //     %0, %1 = Split(%x) {axis = 1, split = [2, 2]} : f32[batch,2], f32[batch,2]
-//     return %0
+//     %y = If(%b) : f32[batch,2]
+//       region @then_branch() {
+//         return %0
+//       }
+//       region @else_branch() {
+//         %n = Neg(%0) : f32[batch,2]
+//         return %n
+//       }
+//     return %y
 //   }
 //
 // Capitalised rules are syntactic (ohm skips whitespace and `//` comments between their parts); lower-case rules
@@ -27,11 +35,13 @@ Kir {
   ParamDecl = "param" valueRef ":" Type ParamSource?
   ParamSource = "=" string
 
-  NodeStmt = NonemptyListOf<valueRef, ","> "=" opName "(" ListOf<Operand, ","> ")" Attrs? OutTypes?
+  NodeStmt = NonemptyListOf<valueRef, ","> "=" opName "(" ListOf<Operand, ","> ")" Attrs? OutTypes? Region*
+  // A node's nested graphs (If's branches, a Loop's body): their statements may read the enclosing graph's values.
+  Region = "region" graphName "(" ListOf<InputDecl, ","> ")" "{" Stmt* Return "}"
   Operand = valueRef | omitted
   Attrs = "{" ListOf<Attr, ","> "}"
   Attr = attrKey "=" AttrValue
-  AttrValue = NumberList | StringList | EmptyList | number | string | bool
+  AttrValue = NumberList | StringList | DimList | EmptyList | number | string | bool
   OutTypes = ":" NonemptyListOf<Type, ",">
 
   Return = "return" ListOf<valueRef, ",">
@@ -47,6 +57,8 @@ Kir {
 
   NumberList = "[" NonemptyListOf<number, ","> "]"
   StringList = "[" NonemptyListOf<string, ","> "]"
+  // A 'dims' attribute with symbolic entries: shape = [batch, -1, 2*sequence].
+  DimList = "[" NonemptyListOf<dim, ","> "]"
   EmptyList = "[" "]"
 
   // Names are ASCII. Character classes are written as ranges rather than ohm's (Unicode) letter/alnum/digit:
@@ -63,14 +75,19 @@ Kir {
   ident = identStart identChar*
   symbolName (a symbol name) = ident
   opName (an op name) = ~keyword identStart (identChar | ".")*
-  keyword = ("return" | "const" | "param" | "symbol" | "graph") ~(identChar | ".")
+  keyword = ("return" | "const" | "param" | "symbol" | "graph" | "region") ~(identChar | ".")
   attrKey (an attribute name) = ident | string
   extraKey = "layout" | "encoding"
   paramKey (a parameter name) = ident
   descriptorKind (a layout or encoding kind) = identStart (identChar | "-")*
   word (a name like f16 or per-group) = identStart (identChar | "-")*
   dtypeName (a dtype) = identStart identChar*
-  dim (a dimension) = digits | ident
+  // Dims are integers, symbols, or expressions over them printed without spaces (ir/dim.ts): 2*seq+1, (w+1)//2.
+  dim (a dimension) = "-"? dimTerm (("+" | "-") dimTerm)*
+  dimTerm = dimFactor (("*" | "//") dimFactor)*
+  dimFactor = digits  -- int
+            | ident  -- symbol
+            | "(" dim ")"  -- paren
 
   bool = ("true" | "false") ~identChar
   int (an integer) = "-"? digits

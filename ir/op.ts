@@ -2,10 +2,12 @@
 // verifier: it throws OpError with a message naming what is wrong), and reference semantics used by the
 // interpreter. Kernels live in compiler/, not here, so passes and the interpreter run without a GPU.
 import type { AttrValue, Attrs } from './graph.js';
+import type { Dim } from './shape.js';
 import type { Tensor } from './tensor.js';
 import { type TensorType, tensorType } from './types.js';
 
-export type AttrKind = 'int' | 'float' | 'string' | 'bool' | 'ints' | 'floats' | 'strings';
+/** 'dims': a list of dims, each an integer or a symbolic dim (ir/dim.ts), for shape-like attributes. */
+export type AttrKind = 'int' | 'float' | 'string' | 'bool' | 'ints' | 'floats' | 'strings' | 'dims';
 
 export interface AttrSpec {
   readonly kind: AttrKind;
@@ -61,6 +63,13 @@ export class AttrReader {
   }
   strings(name: string): readonly string[] {
     return this.need(name) as readonly string[];
+  }
+  /** A 'dims' attribute: integers and symbolic dims (the interpreter binds symbols first, so ints() reads it too). */
+  dims(name: string): readonly Dim[] {
+    return this.need(name) as readonly Dim[];
+  }
+  optDims(name: string): readonly Dim[] | undefined {
+    return this.get(name) as readonly Dim[] | undefined;
   }
   /** The value, or undefined when absent and without default. */
   optInts(name: string): readonly number[] | undefined {
@@ -150,5 +159,7 @@ function attrMatchesKind(v: AttrValue, kind: AttrKind): boolean {
       return Array.isArray(v) && v.every((x) => typeof x === 'number');
     case 'strings':
       return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'dims':
+      return Array.isArray(v) && v.every((x) => (typeof x === 'number' && Number.isInteger(x)) || (typeof x === 'string' && x.length > 0));
   }
 }

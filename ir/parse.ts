@@ -3,6 +3,7 @@
 // dtypes, symbols) before assembling the Graph. It knows no ops: an unknown op or a wrong attribute is the
 // verifier's business. Every problem is a KirSyntaxError whose message starts with `file:line:col: `.
 import * as ohm from 'ohm-js';
+import { canonicalDim } from './dim.js';
 import { isDType } from './dtype.js';
 import type { Attrs, AttrValue, ConstantDecl, Graph, Node, SourceLoc, ValueDecl } from './graph.js';
 import { KIR_GRAMMAR_SOURCE } from './kir-grammar.js';
@@ -50,8 +51,9 @@ type Stmt =
   | { kind: 'symbol'; at: number; name: string; min: number; max: number }
   | { kind: 'const'; at: number; ref: Ref; type: TypeAst; values: number[]; valuesAt: number }
   | { kind: 'param'; at: number; ref: Ref; type: TypeAst; source: string | undefined }
-  | { kind: 'node'; at: number; outs: Ref[]; op: string; inputs: (Ref | null)[]; attrs: AttrAst[]; types: TypeAst[] | undefined; typesAt: number };
+  | { kind: 'node'; at: number; outs: Ref[]; op: string; inputs: (Ref | null)[]; attrs: AttrAst[]; types: TypeAst[] | undefined; typesAt: number; regions: GraphAst[] };
 interface GraphAst {
+  readonly at: number;
   readonly name: string;
   readonly inputs: readonly { ref: Ref; type: TypeAst }[];
   readonly stmts: readonly Stmt[];
@@ -74,12 +76,12 @@ function parseNumber(text: string): number {
 }
 
 const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
-  Graph: (_g, name, _lp, inputs, _rp, _lb, stmts, ret, _rb, _end): GraphAst => ({
-    name: v(name),
-    inputs: list(inputs),
-    stmts: stmts.children.map(v),
-    ret: v(ret),
-  }),
+  Graph(_g, name, _lp, inputs, _rp, _lb, stmts, ret, _rb, _end): GraphAst {
+    return { at: this.source.startIdx, name: v(name), inputs: list(inputs), stmts: stmts.children.map(v), ret: v(ret) };
+  },
+  Region(_r, name, _lp, inputs, _rp, _lb, stmts, ret, _rb): GraphAst {
+    return { at: this.source.startIdx, name: v(name), inputs: list(inputs), stmts: stmts.children.map(v), ret: v(ret) };
+  },
   InputDecl: (ref, _c, type) => ({ ref: v(ref), type: v(type) }),
   SymbolDecl(_s, name, _in, min, _dots, max) {
     return { kind: 'symbol', at: this.source.startIdx, name: name.sourceString, min: Number(min.sourceString), max: Number(max.sourceString) };
@@ -92,7 +94,7 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
   },
   ParamSource: (_eq, s) => v(s),
   ConstData: (x) => v(x),
-  NodeStmt(outs, _eq, op, _lp, inputs, _rp, attrs, types) {
+  NodeStmt(outs, _eq, op, _lp, inputs, _rp, attrs, types, regions) {
     return {
       kind: 'node',
       at: this.source.startIdx,
@@ -102,6 +104,7 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
       attrs: opt(attrs) ?? [],
       types: opt(types),
       typesAt: types.source.startIdx,
+      regions: regions.children.map(v),
     };
   },
   Operand: (x) => v(x),
@@ -135,7 +138,11 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
     return { name: v(name), at: this.source.startIdx };
   },
   name: (x) => (x.ctorName === 'string' ? v(x) : x.sourceString),
-  dim: (x) => (/^[0-9]/.test(x.sourceString) ? Number(x.sourceString) : x.sourceString),
+  dim(_minus, _first, _ops, _rest) {
+    const text = this.sourceString;
+    return /^-?[0-9]+$/.test(text) ? Number(text) : canonicalDim(text);
+  },
+  DimList: (_l, xs, _r) => list(xs),
   bool: (x) => x.sourceString === 'true',
   number(_x) {
     return parseNumber(this.sourceString);
@@ -189,7 +196,7 @@ function formatExpected(items: readonly string[]): string {
 }
 
 /** Expectations that mean "a new statement (or the end) could start here", so the error is at pos itself. */
-const STARTS_SOMETHING = new Set(['"return"', '"const"', '"param"', '"symbol"', 'a value like %x', 'end of input']);
+const STARTS_SOMETHING = new Set(['"return"', '"const"', '"param"', '"symbol"', '"region"', 'a value like %x', 'end of input']);
 
 /**
  * Where to report a syntax error found at `pos`. When only continuations of the previous line were expected
@@ -236,9 +243,13 @@ export function parseKir(text: string, file = '<input>'): Graph {
   return buildGraph(semantics(m)['ast']() as GraphAst, at);
 }
 
-function buildGraph(ast: GraphAst, at: Locator): Graph {
-  const defined = new Map<string, number>(); // name -> offset of its definition, as the statements are walked
-  const allDefs = new Map<string, number>(); // every definition in the file, to tell "later" from "never"
+/**
+ * A graph from its AST. A region is built with `outer`: the values visible from its enclosing graphs (their
+ * offsets), which it may read and must not redefine, and every definition there (to tell "later" from "never").
+ */
+function buildGraph(ast: GraphAst, at: Locator, outer?: { readonly visible: ReadonlyMap<string, number>; readonly all: ReadonlyMap<string, number> }): Graph {
+  const defined = new Map<string, number>(outer?.visible ?? []); // name -> offset of its definition, as the statements are walked
+  const allDefs = new Map<string, number>(outer?.all ?? []); // every definition in the file, to tell "later" from "never"
   const types = new Map<string, TensorType>();
   const define = (r: Ref): void => {
     const first = defined.get(r.name);
@@ -272,6 +283,7 @@ function buildGraph(ast: GraphAst, at: Locator): Graph {
   const nodes: Node[] = [];
   for (const s of ast.stmts) {
     if (s.kind === 'symbol') {
+      if (outer) throw at.error(s.at, `symbol ${s.name}: symbols are declared at the top level of a graph, not in a region`);
       if (Object.hasOwn(symbols, s.name)) throw at.error(s.at, `symbol ${s.name} is declared twice`);
       if (s.min > s.max) throw at.error(s.at, `symbol ${s.name}: min ${s.min} is greater than max ${s.max}`);
       setOwn(symbols, s.name, { min: s.min, max: s.max });
@@ -303,6 +315,8 @@ function buildGraph(ast: GraphAst, at: Locator): Graph {
       }
       if (s.types && s.types.length !== s.outs.length)
         throw at.error(s.typesAt, `${s.op} has ${s.outs.length} outputs but ${s.types.length} types`);
+      // A region sees what is defined before its node (not the node's own results).
+      const regions = s.regions.map((r) => buildGraph(r, at, { visible: defined, all: allDefs }));
       s.outs.forEach((r, k) => {
         define(r);
         if (s.types) types.set(r.name, buildType(s.types[k]!, at));
@@ -313,6 +327,7 @@ function buildGraph(ast: GraphAst, at: Locator): Graph {
         outputs: s.outs.map((r) => r.name),
         attrs: attrs as Attrs,
         loc: at.loc(s.at),
+        ...(regions.length ? { regions } : {}),
       };
       nodes.push(node);
     }

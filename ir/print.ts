@@ -3,12 +3,14 @@
 //   - attributes sorted by key; numbers in the shortest form that round-trips (String(x)), with -0, nan, inf;
 //   - names bare when they match [A-Za-z0-9_.$-]+, otherwise JSON-quoted;
 //   - a node's `: types` only when every output has a known type in g.types (a partly typed node prints untyped);
+//   - a node's regions follow it, one level deeper, each as `region @name(inputs) { body }` (a region's types are its own);
 //   - a constant with inline data prints as `const` (a `source` it also has is not printed), one with only a
 //     source as `param %p: T = "source"`, and one with neither as `param %p: T`.
 // SourceLocs are never printed.
 import type { AttrValue, ConstantDecl, Graph, Node } from './graph.js';
 import { type DType, isFloat, roundToDType } from './dtype.js';
 import { formatName } from './names.js';
+import { type AttrKind, lookupOp } from './op.js';
 import { formatType } from './types.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -37,7 +39,9 @@ export function formatElement(x: number, dtype: DType): string {
   return formatNumber(x);
 }
 
-function formatAttr(v: AttrValue): string {
+function formatAttr(v: AttrValue, kind?: AttrKind): string {
+  // A 'dims' list prints its symbolic entries bare, as in types: shape = [batch, -1, 2*sequence].
+  if (Array.isArray(v) && kind === 'dims') return `[${(v as readonly (number | string)[]).map((x) => (typeof x === 'string' ? x : formatNumber(x))).join(', ')}]`;
   if (Array.isArray(v)) return `[${(v as readonly (number | string)[]).map((x) => (typeof x === 'string' ? JSON.stringify(x) : formatNumber(x))).join(', ')}]`;
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number') return formatNumber(v);
@@ -52,14 +56,28 @@ function printConstant(c: ConstantDecl): string {
   return c.source !== undefined ? `param ${head} = ${JSON.stringify(c.source)}` : `param ${head}`;
 }
 
-function printNode(g: Graph, n: Node): string {
+function printNode(g: Graph, n: Node, indent: string): string[] {
   const ins = n.inputs.map((i) => (i === '' ? '_' : ref(i))).join(', ');
   let line = `${n.outputs.map(ref).join(', ')} = ${n.op}(${ins})`;
   const keys = Object.keys(n.attrs).sort();
-  if (keys.length) line += ` {${keys.map((k) => `${IDENT.test(k) ? k : JSON.stringify(k)} = ${formatAttr(n.attrs[k]!)}`).join(', ')}}`;
+  if (keys.length) line += ` {${keys.map((k) => `${IDENT.test(k) ? k : JSON.stringify(k)} = ${formatAttr(n.attrs[k]!, lookupOp(n.op)?.attrs[k]?.kind)}`).join(', ')}}`;
   const types = n.outputs.map((o) => g.types.get(o));
   if (types.length && types.every((t) => t !== undefined)) line += ` : ${types.map((t) => formatType(t!)).join(', ')}`;
-  return line;
+  return [`${indent}${line}`, ...(n.regions ?? []).flatMap((r) => printRegion(r, `${indent}  `))];
+}
+
+/** A region (If's branches, a Loop's body) under its node, one level deeper: `region @body(%i: i32[]) { ... }`. */
+function printRegion(r: Graph, indent: string): string[] {
+  const inputs = r.inputs.map((i) => `${ref(i.name)}: ${formatType(i.type)}`).join(', ');
+  return [`${indent}region @${formatName(r.name)}(${inputs}) {`, ...printBody(r, `${indent}  `), `${indent}}`];
+}
+
+/** Constants, nodes and the return statement of a graph or region, each line indented by `indent`. */
+function printBody(g: Graph, indent: string): string[] {
+  const lines = g.constants.map((c) => `${indent}${printConstant(c)}`);
+  for (const n of g.nodes) lines.push(...printNode(g, n, indent));
+  lines.push(g.outputs.length ? `${indent}return ${g.outputs.map(ref).join(', ')}` : `${indent}return`);
+  return lines;
 }
 
 /** The canonical .kir text of g, ending in a newline. */
@@ -71,9 +89,7 @@ export function printGraph(g: Graph): string {
     const b = g.symbols[s]!;
     lines.push(`  symbol ${s} in ${b.min}..${b.max}`);
   }
-  for (const c of g.constants) lines.push(`  ${printConstant(c)}`);
-  for (const n of g.nodes) lines.push(`  ${printNode(g, n)}`);
-  lines.push(g.outputs.length ? `  return ${g.outputs.map(ref).join(', ')}` : '  return');
+  lines.push(...printBody(g, '  '));
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }

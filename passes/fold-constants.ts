@@ -2,7 +2,7 @@
 // a constant of the same name. It uses the interpreter's own evaluateNode, so folding is bit-exact with running.
 // Results much larger than their inputs (Expand, Tile, ConstantOfShape-like blow-ups) are not folded: that would
 // trade a cheap kernel for megabytes of weights.
-import { type ConstantDecl, type Node, type Tensor, evaluateNode, isPlainStorage, tensorType, updateGraph } from '../ir/index.js';
+import { type ConstantDecl, type Node, type Tensor, evaluateNode, hasRegions, isPlainStorage, isStaticShape, tensorType, updateGraph } from '../ir/index.js';
 import { EXACT, type Pass, bump } from './pass.js';
 
 /** Outputs up to this many elements always fold; above it only when no larger than the inputs. */
@@ -20,7 +20,10 @@ export const foldConstants: Pass = {
     const nodes: Node[] = [];
     for (const node of g.nodes) {
       const ins = node.inputs.map((i) => (i === '' ? undefined : known.get(i)));
-      const foldable = node.inputs.every((i, k) => i === '' || ins[k] !== undefined);
+      // A region op is left to control-flow (its regions may read values beyond its inputs).
+      // A node whose result depends on symbols (x[:, :seq] of a constant) is only known at run time.
+      const symbolic = node.outputs.some((o) => !isStaticShape(g.types.get(o)?.shape ?? []));
+      const foldable = !hasRegions(node) && !symbolic && node.inputs.every((i, k) => i === '' || ins[k] !== undefined);
       if (!foldable) {
         nodes.push(node);
         continue;

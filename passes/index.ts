@@ -5,6 +5,7 @@ export * from './pipelines.js';
 export { inferShapes } from './infer-shapes.js';
 export { foldConstants } from './fold-constants.js';
 export { eliminateDead, liveValues } from './eliminate-dead.js';
+export { controlFlow, MAX_UNROLL_TRIPS, MAX_UNROLLED_NODES } from './control-flow.js';
 export { sparsify, pruneSmallest, SparsifyError, type SparsifyOptions } from './sparsify.js';
 export { matmulWeights, sparseReadable, type MatmulWeight, type WeightUse } from './matmul-weights.js';
 export { DEFAULT_MAX_BINDING_BYTES, OversizedWeightError, splitOversized, splitOversizedWeights } from './split-oversized-weights.js';

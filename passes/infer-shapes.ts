@@ -1,6 +1,6 @@
 // infer-shapes: give every node output its type by running each op's type inference in program order.
 // Parsed .kir files may leave result types out; every later pass and the kernel generators rely on them.
-import { AttrReader, type Graph, OpError, type TensorType, describeNode, formatLoc, inferTypes, lookupOp } from '../ir/index.js';
+import { type Graph, OpError, type TensorType, describeNode, formatLoc, inferNode, knownConstants, lookupOp } from '../ir/index.js';
 import { EXACT, type Pass, bump } from './pass.js';
 
 export const inferShapes: Pass = {
@@ -9,7 +9,9 @@ export const inferShapes: Pass = {
   tolerance: EXACT,
   run(g, cx) {
     const types = new Map<string, TensorType>(g.types);
-    for (const node of g.nodes) {
+    // Region ops (If, Loop, Scan) type their regions first; a Loop's trip count may be a constant's value.
+    const known = knownConstants(g);
+    const nodes = g.nodes.map((node) => {
       const def = lookupOp(node.op);
       const where = `${formatLoc(node.loc)}${describeNode(node)}`;
       if (!def) throw new OpError(`${where}: unknown op '${node.op}'`);
@@ -20,8 +22,9 @@ export const inferShapes: Pass = {
         return t;
       });
       let outs: TensorType[];
+      let typed = node;
       try {
-        outs = inferTypes(def, ins, new AttrReader(node.op, def.attrs, node.attrs));
+        ({ types: outs, node: typed } = inferNode(node, ins, (v) => types.get(v), (v) => known.get(v)));
       } catch (e) {
         if (e instanceof OpError) throw new OpError(`${where}: ${e.message}`);
         throw e;
@@ -30,7 +33,8 @@ export const inferShapes: Pass = {
         if (!types.has(o)) bump(cx, 'types-inferred');
         types.set(o, outs[k]!);
       });
-    }
-    return { ...g, types };
+      return typed;
+    });
+    return { ...g, nodes, types };
   },
 };

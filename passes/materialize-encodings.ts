@@ -47,7 +47,7 @@ export const materializeEncodings: Pass = {
     }
     for (const n of g.nodes) {
       const inputs = n.inputs.map((v) => (!decoded.has(v) ? v : readsInPlace(typeOf, n, v) ? (stored.get(v) ?? v) : decoded.get(v)!));
-      b.node(n.op, inputs, n.attrs, { names: n.outputs, ...(n.loc ? { loc: n.loc } : {}) });
+      b.node(n.op, inputs, n.attrs, { names: n.outputs, ...(n.loc ? { loc: n.loc } : {}), ...(n.regions ? { regions: n.regions } : {}) });
     }
     return b.output(...g.outputs.map((o) => decoded.get(o) ?? o)).build();
   },

@@ -1,6 +1,7 @@
 // Named pipelines: flat, ordered lists with the reason for each step. compilePipeline is everything `kiln compile`
 // does to a graph before scheduling (`kiln compile --print-pipeline` prints it); what the compiler does after is
 // scheduling (fusion, kernel choice), memory planning and emission, none of which rewrites the graph.
+import { controlFlow } from './control-flow.js';
 import { eliminateDead } from './eliminate-dead.js';
 import { encodeSparseWeights } from './encode-sparse-weights.js';
 import { foldConstants } from './fold-constants.js';
@@ -16,6 +17,8 @@ export const DEFAULT_PIPELINE: readonly Pass<any>[] = [
   inferShapes,
   // Shape arithmetic and weight preprocessing subgraphs collapse into constants before any kernel is planned.
   foldConstants,
+  // If/Loop/Scan resolved at compile time where the condition or trip count is known (inlined, unrolled).
+  controlFlow,
   // Folding leaves the constants' former producers and inputs unused; drop them so no kernel is emitted for them.
   eliminateDead,
 ];

@@ -89,7 +89,7 @@ export function splitOversizedWeights(g: Graph, maxBytes = DEFAULT_MAX_BINDING_B
     const blocks = split.get(node.op === 'Gather' ? node.inputs[0]! : (node.inputs[1] ?? ''));
     const out = node.outputs[0]!;
     if (!blocks || (node.op !== 'Gather' && node.op !== 'Gemm' && node.op !== 'MatMul')) {
-      b.node(node.op, node.inputs, node.attrs, { names: node.outputs, ...(node.loc ? { loc: node.loc } : {}) });
+      b.node(node.op, node.inputs, node.attrs, { names: node.outputs, ...(node.loc ? { loc: node.loc } : {}), ...(node.regions ? { regions: node.regions } : {}) });
       continue;
     }
     if (node.op === 'MatMul' || (node.op === 'Gemm' && node.attrs.transB !== 1)) {

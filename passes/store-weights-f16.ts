@@ -69,7 +69,7 @@ export function storeWeightsAsF16(g: Graph): Graph {
       continue;
     }
     const inputs = node.inputs.map((v, i) => ((node.op === 'MatMul' || node.op === 'Gemm') && i < 2 && chosen.has(v) ? widened(v) : v));
-    b.node(node.op, inputs, node.attrs, { names: node.outputs, ...loc });
+    b.node(node.op, inputs, node.attrs, { names: node.outputs, ...loc, ...(node.regions ? { regions: node.regions } : {}) });
   }
   return b.output(...g.outputs).build();
 }

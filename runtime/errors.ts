@@ -44,3 +44,8 @@ export async function shaderMessages(module: GPUShaderModule): Promise<string[]>
   const info = await module.getCompilationInfo();
   return info.messages.map((m) => `${m.type} ${m.lineNum}:${m.linePos}: ${m.message}`);
 }
+
+/** Inputs that do not fit the model: a wrong name, dtype or size, or a symbolic dim outside the compiled range. */
+export class InputValidationError extends Error {
+  override name = 'InputValidationError';
+}

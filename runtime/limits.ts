@@ -2,6 +2,7 @@
 // device's limits before any buffer is created or byte uploaded. A shortfall names the limit, the kernel (or buffer)
 // that needs it, the value needed and the adapter's, so the user knows what to recompile for; the alternative is a
 // validation error from deep inside pipeline or bind-group creation, naming neither.
+import { manifestDimAtMax } from './dims.js';
 import { pad4 } from './codec.js';
 import { DEFAULT_LIMITS } from './device.js';
 import type { Manifest } from './plan.js';
@@ -40,7 +41,7 @@ export function limitNeeds(m: Manifest): LimitNeed[] {
     for (const d of e.dispatches) {
       const k = kernels.get(d.kernel);
       const where = `kernel ${k?.file ?? d.kernel} (dispatch '${d.label}' of '${entry}')`;
-      need('maxComputeWorkgroupsPerDimension', Math.max(...d.workgroups), where);
+      need('maxComputeWorkgroupsPerDimension', Math.max(...d.workgroups.map((w) => manifestDimAtMax(w, m.symbols))), where);
       d.bindings.forEach((r, j) => {
         const uniform = k?.bindings[j]?.access === 'uniform';
         need(uniform ? 'maxUniformBufferBindingSize' : 'maxStorageBufferBindingSize', pad4(r.bytes), where);

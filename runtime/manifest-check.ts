@@ -4,7 +4,8 @@
 // deep inside pipeline creation. The checkers are tiny combinators: each takes a value and its JSON path and
 // appends problems; none throws.
 import { storageLayoutOf } from './codec.js';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type Region } from './plan.js';
+import { manifestDimProblem } from './dims.js';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type ManifestDim, type Region } from './plan.js';
 
 type Problems = string[];
 type Check = (v: unknown, at: string, out: Problems) => void;
@@ -63,9 +64,15 @@ const storageDtype: Check = (v, at, out) => {
 
 const U32 = 0xffffffff;
 const region = obj({ buffer: int(), offset: int(), bytes: int() });
-const ioTensor = obj({ name: str, dtype: storageDtype, 'declaredDtype?': str, shape: list((v, at, out) => (typeof v === 'string' ? undefined : int()(v, at, out))), region });
+/** A manifest dim: an integer, a symbol's name, or a postfix program over both (checked against the symbols later). */
+const manifestDim: Check = (v, at, out) => {
+  if (typeof v === 'string') return;
+  if (Array.isArray(v)) return list((x, a, o) => (typeof x === 'string' ? undefined : is(Number.isInteger, 'an integer or a name')(x, a, o)))(v, at, out);
+  int()(v, at, out);
+};
+const ioTensor = obj({ name: str, dtype: storageDtype, 'declaredDtype?': str, shape: list(manifestDim), region });
 // `cost`, `memory` and `sparsity` are for `kiln inspect` only (the runtime ignores them), but inspect prints them.
-const dispatch = obj({ kernel: int(), bindings: list(region), workgroups: list(int(0, U32), 3), label: str, 'cost?': obj({ flops: num, bytesRead: num, bytesWritten: num }) });
+const dispatch = obj({ kernel: int(), bindings: list(region), workgroups: list((v, at, out) => (typeof v === 'number' ? int(0, U32)(v, at, out) : manifestDim(v, at, out)), 3), label: str, 'cost?': obj({ flops: num, bytesRead: num, bytesWritten: num }) });
 const MANIFEST_SHAPE = obj({
   format: oneOf(MANIFEST_FORMAT),
   version: int(),
@@ -75,7 +82,7 @@ const MANIFEST_SHAPE = obj({
   kernels: list(
     obj({ id: int(), file: str, entryPoint: str, workgroupSize: list(int(1, 1024), 3), 'workgroupStorageBytes?': int(), bindings: list(obj({ binding: int(), access: oneOf('read', 'read_write', 'uniform') })) }),
   ),
-  entryPoints: record(obj({ inputs: list(ioTensor), outputs: list(ioTensor), dispatches: list(dispatch) })),
+  entryPoints: record(obj({ inputs: list(ioTensor), outputs: list(ioTensor), dispatches: list(dispatch), 'branches?': list(obj({ condition: region, then: int(), else: int(), end: int() })) })),
   'generation?': obj({
     prefill: str,
     decode: str,
@@ -95,6 +102,8 @@ const MANIFEST_SHAPE = obj({
     layers: list(obj({ weight: str, m: int(), k: int(), n: list(int()), sparsity: num, kernel: str, denseBytes: int(), bytes: int() })),
   }),
   'memory?': obj({ arenaBytes: int(), noReuseBytes: int(), weightsBytes: int() }),
+  'symbols?': list(obj({ name: str, min: int(), max: int() })),
+  'dimsBuffer?': int(),
   files: record(obj({ sha256: str, bytes: int() })),
 });
 
@@ -130,15 +139,36 @@ function crossReferences(m: Manifest, problems: Problems): void {
     if (!b) problems.push(`${where}: unknown buffer ${r.buffer}`);
     else if (r.offset + r.bytes > b.bytes) problems.push(`${where}: range ${r.offset}+${r.bytes} exceeds buffer ${r.buffer} (${b.bytes} bytes)`);
   };
+  // Symbolic dims: every dim names declared symbols and is a well-formed program; a dims buffer holds their values.
+  const symbols = new Set((m.symbols ?? []).map((s) => s.name));
+  for (const s of m.symbols ?? []) if (s.min > s.max) problems.push(`symbol ${s.name}: min ${s.min} > max ${s.max}`);
+  if (m.symbols?.length) {
+    if (m.dimsBuffer === undefined) problems.push('"symbols" are declared but "dimsBuffer" is missing');
+    else checkRegion({ buffer: m.dimsBuffer, offset: 0, bytes: 16 * Math.ceil(m.symbols.length / 4) }, 'dimsBuffer');
+  }
+  const checkDim = (d: ManifestDim, where: string): void => {
+    const why = manifestDimProblem(d, symbols);
+    if (why) problems.push(`${where}: ${why}`);
+  };
   const entries = Object.entries(m.entryPoints);
   if (entries.length === 0) problems.push('"entryPoints" is empty: the artifact has nothing to run');
   for (const [entry, e] of entries) {
-    for (const t of [...e.inputs, ...e.outputs]) checkRegion(t.region, `${entry}: tensor ${t.name}`);
+    for (const t of [...e.inputs, ...e.outputs]) {
+      checkRegion(t.region, `${entry}: tensor ${t.name}`);
+      t.shape.forEach((d, i) => checkDim(d, `${entry}: tensor ${t.name} dim ${i}`));
+    }
     e.dispatches.forEach((d, i) => {
       const k = kernels.get(d.kernel);
       if (!k) problems.push(`${entry}[${i}] (${d.label}): unknown kernel ${d.kernel}`);
       else if (k.bindings.length !== d.bindings.length) problems.push(`${entry}[${i}] (${d.label}): ${d.bindings.length} bindings for a kernel with ${k.bindings.length}`);
       d.bindings.forEach((r, j) => checkRegion(r, `${entry}[${i}] (${d.label}) binding ${j}`));
+      d.workgroups.forEach((w, j) => checkDim(w, `${entry}[${i}] (${d.label}) workgroups ${j}`));
+    });
+    // A branch spans at least one dispatch (the runtime moves on to its end), within the entry's.
+    e.branches?.forEach((b, i) => {
+      const at = `${entry} branch ${i}`;
+      checkRegion(b.condition, at);
+      if (!(b.then <= b.else && b.else <= b.end && b.then < b.end && b.end <= e.dispatches.length)) problems.push(`${at}: bad range`);
     });
   }
   const g = m.generation;

@@ -4,9 +4,11 @@
 // MANIFEST_VERSION is required for any change a runtime of the previous version would misread.
 // Version 2: several entry points (a decoder's prefill and decode) sharing weights and persistent state buffers
 // (a KV cache), uniform inputs, weights split into pages, and an optional generation recipe.
+// Version 3: branches on run-time conditions (EntryPoint.branches), which a version-2 runtime would run both sides of;
+// symbolic dims (symbols, dimsBuffer, dispatch sizes and output dims computed per run).
 
 export const MANIFEST_FORMAT = 'kiln-artifact';
-export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSION = 3;
 
 /** Element types as stored in buffers (the IR's dtype names). */
 export type StorageDType = string;
@@ -44,6 +46,12 @@ export interface Manifest {
   };
   /** Activation arena size against the no-reuse total (what memory planning saved). */
   readonly memory?: { readonly arenaBytes: number; readonly noReuseBytes: number; readonly weightsBytes: number };
+  /**
+   * Symbolic dims the artifact serves without recompiling (--dim batch=1..4): their bounds, in the order their
+   * values sit in the dims uniform buffer `dimsBuffer`, which the runtime writes per run from the input shapes.
+   */
+  readonly symbols?: readonly SymbolDecl[];
+  readonly dimsBuffer?: number;
   /** sha256 (hex) and size of every other file in the artifact, by relative path. */
   readonly files: Readonly<Record<string, { readonly sha256: string; readonly bytes: number }>>;
 }
@@ -52,6 +60,20 @@ export interface EntryPoint {
   readonly inputs: readonly IOTensor[];
   readonly outputs: readonly IOTensor[];
   readonly dispatches: readonly Dispatch[];
+  /** Branches of the dispatch list on run-time conditions, enclosing ones before those nested in them. */
+  readonly branches?: readonly Branch[];
+}
+
+/**
+ * An If whose condition is known only at run time: dispatches [then, else) are its then side, [else, end) its else
+ * side. Reaching dispatch `then`, the runtime reads the condition back (4 bytes: a bool, stored as u32 0/1), runs
+ * one side, skipping the other, and carries on at `end`.
+ */
+export interface Branch {
+  readonly condition: Region;
+  readonly then: number;
+  readonly else: number;
+  readonly end: number;
 }
 
 /**
@@ -86,7 +108,8 @@ export interface IOTensor {
   readonly dtype: StorageDType;
   /** The dtype the source model declared when import narrowed or widened it (e.g. 'int64' held as i32). */
   readonly declaredDtype?: string;
-  readonly shape: readonly (number | string)[];
+  /** Static dims, symbol names (bound from the input shapes) and, for outputs, dims computed from symbols. */
+  readonly shape: readonly ManifestDim[];
   readonly region: Region;
 }
 
@@ -119,9 +142,23 @@ export interface Dispatch {
   readonly kernel: number;
   /** One region per kernel binding, in binding order. */
   readonly bindings: readonly Region[];
-  readonly workgroups: readonly [number, number, number];
+  /** Workgroup counts; with symbols, a count may be a manifest dim the runtime evaluates per run. */
+  readonly workgroups: readonly [ManifestDim, ManifestDim, ManifestDim];
   /** The node(s) this dispatch computes, for error messages and profiles. */
   readonly label: string;
   /** Predicted work and traffic, for `kiln inspect` (the runtime ignores it). */
   readonly cost?: { readonly flops: number; readonly bytesRead: number; readonly bytesWritten: number };
 }
+
+/** A symbolic dim the artifact accepts, with the bounds it was compiled for. */
+export interface SymbolDecl {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * A dim in the manifest: a number, a symbol's name, or a postfix program over numbers and symbol names with the
+ * operators '+', '*' and '//' (floor division), e.g. [2, "sequence", "*", 1, "+"] for 2*sequence+1.
+ */
+export type ManifestDim = number | string | readonly (number | string)[];

@@ -5,14 +5,15 @@
 import { type TypedArray, byteLength, ceil4, decode, encode, pad4 } from './codec.js';
 import { type AcquiredDevice, acquireDevice, lacksFeatures } from './device.js';
 import { sharedDevice } from './device-pool.js';
-import { withErrorScopes } from './errors.js';
+import { withErrorScopes, InputValidationError } from './errors.js';
 import { readManifest, readOneVerified, readVerified } from './artifact-read.js';
 import { ArtifactError, type ArtifactFiles, openArtifact } from './files.js';
 import { type GenerateOptions, generate } from './generate.js';
 import { LossWatch } from './device-loss.js';
 import { checkLimits } from './limits.js';
 import { kernelPipeline } from './pipelines.js';
-import type { IOTensor, Manifest, Region } from './plan.js';
+import { bindSymbols, dimsUniform, evalManifestDim } from './dims.js';
+import type { IOTensor, Manifest, ManifestDim, Region } from './plan.js';
 
 export interface LoadOptions {
   /**
@@ -39,7 +40,8 @@ export interface LoadProgress {
   readonly total: number;
 }
 
-export type InputValue = ArrayLike<number> | TypedArray | BigInt64Array;
+/** An input's values; an input with symbolic dims also needs its shape for this run ({ data, shape }). */
+export type InputValue = ArrayLike<number> | TypedArray | BigInt64Array | { readonly data: ArrayLike<number> | TypedArray | BigInt64Array; readonly shape: readonly number[] };
 
 export interface OutputTensor {
   readonly dtype: string;
@@ -47,23 +49,33 @@ export interface OutputTensor {
   readonly data: TypedArray;
 }
 
-export class InputValidationError extends Error {
-  override name = 'InputValidationError';
-}
+export { InputValidationError };
 
 // GPUBufferUsage flags are written as numbers (STORAGE 0x80, UNIFORM 0x40, COPY_DST 0x08, COPY_SRC 0x04, MAP_READ
 // 0x01) so the runtime needs no globals before load.
 
 /** One dispatch, ready to record: its pipeline, bind group and workgroup counts. */
-type Step = readonly [GPUComputePipeline, GPUBindGroup, readonly [number, number, number]];
+type Step = readonly [GPUComputePipeline, GPUBindGroup, readonly ManifestDim[]];
 
 const names = (tensors: readonly IOTensor[]): string => tensors.map((t) => t.name).join(', ');
 
-function numel(shape: readonly (number | string)[]): number {
+function numel(shape: readonly ManifestDim[]): number {
   return shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : NaN), 1);
 }
 
-function toNumbers(t: IOTensor, value: InputValue): ArrayLike<number> {
+/** An input's data and shape for this run: the given shape, or the declared one when it is static. */
+function inputOf(t: IOTensor, value: InputValue): { data: ArrayLike<number> | TypedArray | BigInt64Array; shape: readonly number[] } {
+  if ('shape' in value && 'data' in value) {
+    if (value.shape.length !== t.shape.length || value.shape.some((d, i) => (typeof t.shape[i] === 'number' ? d !== t.shape[i] : !Number.isInteger(d) || d < 0)))
+      throw new InputValidationError(`input '${t.name}' has shape [${value.shape.join(',')}]; the model takes [${t.shape.join(',')}]`);
+    return value;
+  }
+  if (!t.shape.every((d) => typeof d === 'number'))
+    throw new InputValidationError(`input '${t.name}' has symbolic shape [${t.shape.join(',')}]: pass { data, shape } to give its size for this run`);
+  return { data: value, shape: t.shape as number[] };
+}
+
+function toNumbers(t: IOTensor, value: ArrayLike<number> | TypedArray | BigInt64Array): ArrayLike<number> {
   if (value instanceof BigInt64Array || value instanceof BigUint64Array) {
     const out = new Float64Array(value.length);
     for (let i = 0; i < value.length; i++) {
@@ -96,6 +108,7 @@ export class Session {
   readonly #buffers: Map<number, GPUBuffer>;
   /** Per entry point, each dispatch's pipeline, bind group and workgroup counts, in order. */
   readonly #steps: Map<string, Step[]>;
+  /** Where outputs are read back (and, first, each branch's condition). */
   readonly #readback: GPUBuffer;
 
   private constructor(
@@ -250,31 +263,75 @@ export class Session {
     for (const name of Object.keys(inputs))
       if (!ep.inputs.some((i) => i.name === name))
         throw new InputValidationError(`unknown input '${name}' (entry '${entry}' takes: ${names(ep.inputs)})`);
+    const outShape = (o: IOTensor): number[] => o.shape.map((d) => evalManifestDim(d, values));
     const wanted = opts.outputs ? ep.outputs.filter((o) => opts.outputs!.includes(o.name)) : ep.outputs;
     for (const name of opts.outputs ?? [])
       if (!ep.outputs.some((o) => o.name === name)) throw new InputValidationError(`unknown output '${name}' (entry '${entry}' has: ${names(ep.outputs)})`);
-    const uploads = ep.inputs.map((t) => {
+    const given = ep.inputs.map((t) => {
       const value = inputs[t.name];
       if (value === undefined) throw new InputValidationError(`missing input '${t.name}' (${t.dtype}[${t.shape.join(',')}])`);
-      const count = numel(t.shape);
-      if (value.length !== count) throw new InputValidationError(`input '${t.name}' has ${value.length} values; its shape [${t.shape.join(',')}] needs ${count}`);
-      return { region: t.region, bytes: encode(t.dtype, toNumbers(t, value), t.region.bytes) };
+      const given = inputOf(t, value);
+      const count = numel(given.shape);
+      if (given.data.length !== count) throw new InputValidationError(`input '${t.name}' has ${given.data.length} values; its shape [${given.shape.join(',')}] needs ${count}`);
+      return given;
     });
+    // Symbolic dims: their values come from the input shapes, go to the kernels through the dims uniform, and size
+    // the dispatches and outputs below (dims.ts). Nothing is compiled or created per run.
+    const symbols = this.manifest.symbols ?? [];
+    const values = symbols.length ? bindSymbols(symbols, ep.inputs, (t) => given[ep.inputs.indexOf(t)]!.shape) : new Map<string, number>();
+    const uploads = ep.inputs.map((t, i) => {
+      const { data, shape } = given[i]!;
+      const count = numel(shape);
+      return { region: t.region, bytes: encode(t.dtype, toNumbers(t, data), count === numel(t.shape) ? t.region.bytes : 0) };
+    });
+    if (symbols.length) uploads.push({ region: this.#dimsRegion(), bytes: new Uint8Array(dimsUniform(symbols, values).buffer) });
     await this.#loss.guard(withErrorScopes(
       device,
-      () => {
-        for (const u of uploads) device.queue.writeBuffer(this.#buffer(u.region), u.region.offset, u.bytes, 0, ceil4(u.region.bytes));
-        const encoder = device.createCommandEncoder({ label: entry });
-        const pass = encoder.beginComputePass({ label: entry });
-        for (const [pipeline, group, workgroups] of steps) {
-          pass.setPipeline(pipeline);
-          pass.setBindGroup(0, group);
-          pass.dispatchWorkgroups(...workgroups);
-        }
+      async () => {
+        for (const u of uploads) device.queue.writeBuffer(this.#buffer(u.region), u.region.offset, u.bytes, 0, ceil4(Math.min(u.bytes.byteLength, u.region.bytes)));
+        // At a branch (an If whose condition is known only at run time) the runtime decides on the CPU: it submits
+        // what it has recorded, copies the condition's 4 bytes (a bool stored as u32) into the read-back buffer,
+        // waits for them, and records only the taken side. Each branch reached costs one 4-byte read-back; the
+        // untaken side costs nothing.
+        const branches = ep.branches ?? [];
+        const cond = this.#readback;
+        let encoder!: GPUCommandEncoder;
+        let pass!: GPUComputePassEncoder;
+        const open = (): void => {
+          encoder = device.createCommandEncoder({ label: entry });
+          pass = encoder.beginComputePass();
+        };
+        // Runs dispatches [i, to) inside branch `within` (an index into branches; -1: none). Branches are listed
+        // enclosing before nested, so the ones nested here come after `within`.
+        const run = async (i: number, to: number, within: number): Promise<void> => {
+          while (i < to) {
+            const k = branches.findIndex((b, j) => j > within && b.then === i);
+            const b = branches[k];
+            if (!b) {
+              const [pipeline, group, workgroups] = steps[i++]!;
+              pass.setPipeline(pipeline);
+              pass.setBindGroup(0, group);
+              const [x, y, z] = workgroups.map((w) => evalManifestDim(w, values)) as [number, number, number];
+              if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
+              continue;
+            }
+            pass.end();
+            encoder.copyBufferToBuffer(this.#buffer(b.condition), b.condition.offset, cond, 0, 4);
+            device.queue.submit([encoder.finish()]);
+            await cond.mapAsync(1 /* GPUMapMode.READ */);
+            const taken = new Uint32Array(cond.getMappedRange())[0];
+            cond.unmap();
+            open();
+            await run(taken ? b.then : b.else, taken ? b.else : b.end, k);
+            i = b.end;
+          }
+        };
+        open();
+        await run(0, steps.length, -1);
         pass.end();
         let at = 0;
         for (const o of wanted) {
-          const size = ceil4(o.region.bytes);
+          const size = ceil4(byteLength(o.dtype, numel(outShape(o))));
           if (size > 0) encoder.copyBufferToBuffer(this.#buffer(o.region), o.region.offset, this.#readback, at, size);
           at += size;
         }
@@ -288,15 +345,23 @@ export class Session {
       const out: Record<string, OutputTensor> = {};
       let at = 0;
       for (const o of wanted) {
-        const shape = o.shape as number[];
+        const shape = outShape(o);
         const count = numel(shape);
         out[o.name] = { dtype: o.dtype, shape, data: decode(o.dtype, all.subarray(at, at + byteLength(o.dtype, count)), count) };
-        at += ceil4(o.region.bytes);
+        at += ceil4(byteLength(o.dtype, count));
       }
       return out;
     } finally {
       this.#readback.unmap();
     }
+  }
+
+  /** Where the dims uniform lives (artifacts with symbols). */
+  #dimsRegion(): Region {
+    const id = this.manifest.dimsBuffer;
+    const b = this.manifest.buffers.find((x) => x.id === id);
+    if (id === undefined || !b) throw new ArtifactError('the manifest declares symbols but no dims buffer');
+    return { buffer: id, offset: 0, bytes: b.bytes };
   }
 
   /** Release every GPU resource and the device. Safe to call twice. */

@@ -4,12 +4,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { bindSymbols, bindWeights, importHf, importOnnx, openCheckpoint } from '../../ir/index.js';
+import type { SymbolBound } from '../../ir/shape.js';
 import type { Program } from '../compile.js';
 import { UsageError } from './errors.js';
 import { type Output, loadKir } from './ir-commands.js';
 
 export interface LoadOptions {
-  readonly dims: Record<string, number>;
+  /** --dim: a size specialises a symbol, a range narrows its bounds and keeps it symbolic. */
+  readonly dims: Record<string, number | SymbolBound>;
   readonly weights?: string;
   readonly maxSeq?: string;
   readonly chunk?: string;

@@ -1,8 +1,10 @@
 // `kiln compile`, `kiln run`, `kiln inspect`: the artifact path.
+import type { SymbolBound } from '../../ir/shape.js';
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { isDType, readTensorProtoFile, tensorType } from '../../ir/index.js';
-import { PLAN_LIMITS, Session, acquireDevice } from '../../runtime/index.js';
+import { type InputValue, PLAN_LIMITS, Session, acquireDevice } from '../../runtime/index.js';
+import { formatManifestShape } from './manifest-dims.js';
 import { type DeviceProfile, PROFILES, compilePipeline, configure, lookupProfile, profileForAdapter, sparsify as sparsifyPass } from '../../passes/index.js';
 import { dumpWriter, formatPipeline, parseDumpAfter, sparsifyFlags } from './pass-flags.js';
 import type { IOTensor, Manifest } from '../../runtime/plan.js';
@@ -61,11 +63,19 @@ function parseLimits(items: readonly string[]): Record<string, number> {
   return out;
 }
 
-function parseDims(items: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
+/** `--dim name=size` specialises a symbol; `--dim name=lo..hi` keeps it symbolic over that range. */
+function parseDims(items: readonly string[]): Record<string, number | SymbolBound> {
+  const out: Record<string, number | SymbolBound> = {};
   for (const [name, value] of parseAssignments(items, '--dim')) {
+    const range = /^(\d+)\.\.(\d+)$/.exec(value);
+    if (range) {
+      const [min, max] = [Number(range[1]), Number(range[2])];
+      if (min > max) throw new UsageError(`--dim ${name}=${value}: the range is empty (${min} > ${max})`);
+      out[name] = { min, max };
+      continue;
+    }
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--dim ${name}=${value}: the size must be a non-negative integer`);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--dim ${name}=${value}: give a non-negative integer size or a range lo..hi`);
     out[name] = n;
   }
   return out;
@@ -116,26 +126,32 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
   return 0;
 }
 
-const numel = (shape: readonly (number | string)[]): number => shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : NaN), 1);
 
-/** Read one input file (.json, .npy) as numbers, checked against the manifest's tensor. */
-function readInput(file: string, t: IOTensor): ArrayLike<number> {
+/**
+ * Read one input file (.json, .npy, .pb) as numbers with its shape, checked against the manifest's tensor: static
+ * dims must match, symbolic ones take the file's size (the runtime checks it against the compiled range).
+ */
+function readInput(file: string, t: IOTensor): { data: ArrayLike<number>; shape: readonly number[] } {
   const ext = extname(file).toLowerCase();
+  const check = (shape: readonly number[]): void => {
+    if (shape.length !== t.shape.length || shape.some((d, i) => typeof t.shape[i] === 'number' && d !== t.shape[i]))
+      throw new InputError(`${file}: shape [${shape.join(',')}] does not match input ${t.name}'s ${formatManifestShape(t.shape)}`);
+  };
   if (ext === '.json') {
     if (!isDType(t.dtype)) throw new InputError(`${file}: the model's input ${t.name} has dtype ${t.dtype}, which JSON input cannot fill`);
-    return tensorFromJson(readText(file), file, tensorType(t.dtype, t.shape)).data;
+    const declared = t.shape.map((d) => (typeof d === 'object' ? '?' : d));
+    const tensor = tensorFromJson(readText(file), file, tensorType(t.dtype, declared));
+    return { data: tensor.data, shape: tensor.shape };
   }
   if (ext === '.npy') {
     const a = readNpy(new Uint8Array(readFileSync(file)), file);
-    if (a.shape.length !== t.shape.length || a.shape.some((d, i) => d !== t.shape[i]))
-      throw new InputError(`${file}: shape [${a.shape.join(',')}] does not match input ${t.name}'s [${t.shape.join(',')}]`);
-    return a.data;
+    check(a.shape);
+    return a;
   }
   if (ext === '.pb') {
     const tensor = readTensorProtoFile(file);
-    if (tensor.shape.length !== t.shape.length || tensor.shape.some((d, i) => d !== t.shape[i]))
-      throw new InputError(`${file}: shape [${tensor.shape.join(',')}] does not match input ${t.name}'s [${t.shape.join(',')}]`);
-    return tensor.data;
+    check(tensor.shape);
+    return tensor;
   }
   throw new UsageError(`${file}: input files must be .json, .npy or .pb`);
 }
@@ -150,13 +166,13 @@ export async function runCommand(dir: string, opts: RunCommandOptions, io: Outpu
   const session = await Session.load(dir, { onProgress: loadProgress(progress) }).finally(() => progress.stop());
   try {
     const files = parseAssignments(opts.input ?? [], '--input');
-    const feeds: Record<string, ArrayLike<number>> = {};
+    const feeds: Record<string, InputValue> = {};
     for (const [name, file] of files) {
       const t = session.inputs.find((i) => i.name === name);
       if (!t) throw new UsageError(`--input ${name}: the model has no input '${name}' (inputs: ${session.inputs.map((i) => i.name).join(', ')})`);
       feeds[name] = readInput(file, t);
     }
-    for (const t of session.inputs) if (!feeds[t.name]) throw new UsageError(`missing --input ${t.name}=<file> (${t.dtype}[${t.shape.join(',')}], ${numel(t.shape)} values)`);
+    for (const t of session.inputs) if (!feeds[t.name]) throw new UsageError(`missing --input ${t.name}=<file> (${t.dtype}${formatManifestShape(t.shape)})`);
     const outputs = await session.run(feeds);
     if (opts.json) {
       const json = Object.fromEntries(

@@ -1,12 +1,12 @@
-// CumSum along one axis (exclusive and/or reverse), as a blocked parallel scan: each workgroup owns tx lines
-// (the other axes, merged as in lib/view.ts); its ty lanes walk a line in chunks of ty elements, scan each chunk
-// in workgroup memory (Hillis-Steele, barriers between levels) and carry the chunk's total into the next one.
-// Floats sum in f32; integers in i32/u32, wrapping as the interpreter's once-per-element wrap does.
+// CumSum and CumProd along one axis (exclusive and/or reverse), as a blocked parallel scan: each workgroup owns
+// tx lines (the other axes, merged as in lib/view.ts); its ty lanes walk a line in chunks of ty elements, scan
+// each chunk in workgroup memory (Hillis-Steele, barriers between levels) and carry the chunk's total into the
+// next one. Floats combine in f32; integers in i32/u32, wrapping as the interpreter's wrap does.
 import { numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr, Scalar } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
-import { add, ge, gt, index, land, lit, lt, mulConst, shl, sub, sumU32 } from '../wgsl/dsl.js';
+import { add, ge, gt, index, land, lit, lt, mul, mulConst, shl, sub, sumU32 } from '../wgsl/dsl.js';
 import {
   type Dim,
   type Lanes,
@@ -27,8 +27,10 @@ import {
 
 export interface CumSumSpec extends KernelSpecBase {
   readonly kernel: 'cumsum';
+  /** Running sums or running products. */
+  readonly op: 'sum' | 'prod';
   readonly input: TensorSpec;
-  /** The sums as written (an unpacked dtype: f32, f16 with shader-f16, i32, u32). */
+  /** The results as written (an unpacked dtype: f32, f16 with shader-f16, i32, u32). */
   readonly output: TensorSpec;
   readonly exclusive: boolean;
   readonly reverse: boolean;
@@ -39,13 +41,22 @@ export interface CumSumSpec extends KernelSpecBase {
   readonly lanes: Lanes;
 }
 
-export function cumSumSpec(target: Target, input: TensorSpec, axis: number, output: TensorSpec, exclusive: boolean, reverse: boolean): CumSumSpec {
+export function cumSumSpec(
+  target: Target,
+  op: 'sum' | 'prod',
+  input: TensorSpec,
+  axis: number,
+  output: TensorSpec,
+  exclusive: boolean,
+  reverse: boolean,
+): CumSumSpec {
   const view = reduceView(input.shape, [axis]);
   const len = input.shape[axis]!;
   const lines = numel(view.kept.map((d) => d.size));
   return {
     kernel: 'cumsum',
     target: { shaderF16: target.shaderF16 },
+    op,
     input,
     output,
     exclusive,
@@ -64,7 +75,9 @@ export const cumSum: KernelGen<CumSumSpec> = (spec) => {
   const y = k.output('y', spec.output);
   const acc: Scalar = accDtype(spec.input.dtype);
   const type = { kind: 'scalar', scalar: acc } as const;
-  const zero = lit.of(acc, 0);
+  // The neutral element and the combining step.
+  const zero = lit.of(acc, spec.op === 'prod' ? 1 : 0);
+  const combine = spec.op === 'prod' ? mul : add;
   const lines = len === 0 ? 0 : numel(spec.kept.map((d) => d.size));
   const wg = k.workgroupIndex(ceilDiv(lines, lanes.tx));
   const c = laneCoords(k, lanes);
@@ -97,22 +110,22 @@ export const cumSum: KernelGen<CumSumSpec> = (spec) => {
       // Hillis-Steele: after the level with distance d, each slot holds the sum of the 2d slots ending at it.
       forLoop(k, 'd', lit.u32(1), (d) => lt(d, opaque(c, lanes.ty)), (d) => shl(d, lit.u32(1)), (d) => {
         const s = k.var('s', type, at2(half, c.lid));
-        k.if(ge(c.y, d), () => k.assign(s, add(s, at2(half, sub(c.lid, mulConst(d, step))))));
+        k.if(ge(c.y, d), () => k.assign(s, combine(s, at2(half, sub(c.lid, mulConst(d, step))))));
         k.assign(half, sub(lit.u32(size), half));
         k.assign(at2(half, c.lid), s);
         k.workgroupBarrier();
       });
-      // Exclusive sums: the previous lane's inclusive sum (not inclusive minus own value, which would round).
+      // Exclusive results: the previous lane's inclusive one (not inclusive minus own value, which would round).
       let within: Expr = at2(half, c.lid);
       if (spec.exclusive) {
         const prev = k.var('prev', type, zero);
         k.if(gt(c.y, lit.u32(0)), () => k.assign(prev, at2(half, sub(c.lid, lit.u32(step)))));
         within = prev;
       }
-      k.if(inRange, () => y.store(at, fromCompute(add(carry, within), y.value)));
+      k.if(inRange, () => y.store(at, fromCompute(combine(carry, within), y.value)));
       const total = k.let('total', at2(half, last));
       k.workgroupBarrier(); // every lane has read the chunk before the next one overwrites it
-      k.assign(carry, add(carry, total));
+      k.assign(carry, combine(carry, total));
     },
     lanes.ty,
   );

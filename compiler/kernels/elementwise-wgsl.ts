@@ -3,12 +3,15 @@
 // i32/u32 for integers, bool) and a row returns the output dtype's compute scalar; the kernel wraps and rounds
 // to the output dtype when storing. WGSL leaves many float special cases indeterminate (x/0, log of 0 or a
 // negative, sqrt of a negative, pow, tanh of large |x|), so rows handle them explicitly to match the reference.
+// The families of further rows (math, activations, integer ops) live in elementwise-*-wgsl.ts, gathered here.
 import type { DType } from '../../ir/dtype.js';
 import type { AttrReader } from '../../ir/op.js';
 import { intRange } from '../../ir/dtype.js';
 import type { Expr, Scalar } from '../wgsl/ast.js';
 import { add, builtin, call, div, eq, gt, lit, lt, mul, neg, select, sub } from '../wgsl/dsl.js';
 import { castExpr, computeScalar, mulConstF32, pick, wrapToDType } from './lib/index.js';
+import { ACTIVATION_WGSL, sigmoid } from './elementwise-activations-wgsl.js';
+import { INT_WGSL, MATH_WGSL } from './elementwise-math-wgsl.js';
 
 export interface RowContext {
   readonly attrs: AttrReader;
@@ -30,13 +33,6 @@ const float1 =
   (fn: (x: Expr) => Expr): WgslRow =>
   ([x]) =>
     fn(x!);
-
-/** Logistic function without overflow: exp is only taken of -|x| (kiln_exp: tiny results stay subnormal). */
-function sigmoid(x: Expr): Expr {
-  const e = call('kiln_exp', neg(builtin('abs', x)));
-  const s = div(f(1), add(f(1), e));
-  return select(lt(x, f(0)), mul(e, s), s);
-}
 
 /**
  * `x < c` for an integer compute value x and a float constant c, decided at compile time where the dtype's
@@ -76,10 +72,6 @@ function clip(x: Expr, cx: RowContext): Expr {
   const whenLow = lo > hi ? asInt(hi) : asInt(lo);
   const high = hi < Infinity ? choose(intGreater(x, hi, cx.dtype, cx.compute), asInt(hi), x) : x;
   return lo > -Infinity ? choose(intLess(x, lo, cx.dtype, cx.compute), whenLow, high) : high;
-}
-
-function pow(x: Expr, y: Expr): Expr {
-  return call('kiln_pow', x, y);
 }
 
 export const ELEMENTWISE_WGSL: Readonly<Record<string, WgslRow>> = {
@@ -123,7 +115,6 @@ export const ELEMENTWISE_WGSL: Readonly<Record<string, WgslRow>> = {
   Mul: ([a, b]) => mul(a!, b!),
   Div: ([a, b], cx) =>
     cx.compute === 'f32' ? call('kiln_fdiv', a!, b!) : select(eq(b!, lit.of(cx.compute, 0)), lit.of(cx.compute, 0), div(a!, b!)),
-  Pow: ([a, b]) => pow(a!, b!),
   Min: (xs, cx) => xs.reduce((acc, x) => pick('min', cx.compute, acc, x)),
   Max: (xs, cx) => xs.reduce((acc, x) => pick('max', cx.compute, acc, x)),
 
@@ -133,6 +124,11 @@ export const ELEMENTWISE_WGSL: Readonly<Record<string, WgslRow>> = {
   Greater: ([a, b]) => gt(a!, b!),
 
   Where: ([c, x, y]) => select(c!, x!, y!),
+
+  // Pow (float and integer) is in INT_WGSL.
+  ...MATH_WGSL,
+  ...ACTIVATION_WGSL,
+  ...INT_WGSL,
 };
 
 /**

@@ -11,7 +11,9 @@ import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { ELEMENTWISE_WGSL, elementwiseExpr } from './elementwise-wgsl.js';
-import { type TensorSpec, fromCompute, staticTensor, storeEachElement, toCompute } from './lib/index.js';
+import { isStaticShape } from '../../ir/shape.js';
+import type { DimContext } from '../wgsl/dims.js';
+import { type TensorSpec, fromCompute, staticTensor, storeEachElement, symbolicTensor, toCompute } from './lib/index.js';
 
 /** An operand of a chained op: an external input of the kernel, or the result of an earlier op in the chain. */
 export type Operand = { readonly input: number } | { readonly op: number };
@@ -28,6 +30,8 @@ export interface ChainOp {
 
 export interface ElementwiseSpec extends KernelSpecBase {
   readonly kernel: 'elementwise';
+  /** Present when a shape is symbolic: the kernel binds the dims uniform first and sizes itself at run time. */
+  readonly dims?: DimContext;
   readonly inputs: readonly TensorSpec[];
   /** Ops in evaluation order; the last one's result is the output. */
   readonly ops: readonly ChainOp[];
@@ -57,6 +61,7 @@ export function fusedElementwiseSpec(
   typeOf: (value: string) => TensorType,
   target: Target,
   workgroupSize = 64,
+  dims?: DimContext,
 ): ElementwiseSpec {
   const inputs = chainInputs(nodes);
   const produced = new Map<string, number>();
@@ -70,6 +75,11 @@ export function fusedElementwiseSpec(
     return { op: node.op, attrs: { ...node.attrs }, args, dtype: typeOf(node.inputs[node.op === 'Where' ? 1 : 0]!).dtype, out: typeOf(node.outputs[0]!).dtype };
   });
   const last = nodes[nodes.length - 1]!;
+  const types = [...inputs, last.outputs[0]!].map(typeOf);
+  if (dims && !types.every((t) => isStaticShape(t.shape))) {
+    const desc = (t: TensorType): TensorSpec => symbolicTensor(t, dims);
+    return { kernel: 'elementwise', target: { shaderF16: target.shaderF16 }, dims, inputs: types.slice(0, -1).map(desc), ops, output: desc(types[types.length - 1]!), workgroupSize };
+  }
   return {
     kernel: 'elementwise',
     target: { shaderF16: target.shaderF16 },
@@ -86,10 +96,12 @@ export function elementwiseSpec(node: Node, typeOf: (value: string) => TensorTyp
 }
 
 export const elementwise: KernelGen<ElementwiseSpec> = (spec) => {
-  const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize });
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize, ...(spec.dims ? { dims: spec.dims } : {}) });
+  if (spec.dims) k.bindDims();
   const ins = spec.inputs.map((t, i) => k.input(`in${i}`, t));
   const out = k.output('out', spec.output);
   const outShape = spec.output.shape;
+  const outDims = spec.output.dims;
   const readers = spec.ops.map((c) => {
     const def = lookupOp(c.op);
     if (!def) throw new Error(`unknown op ${c.op}`);
@@ -100,7 +112,8 @@ export const elementwise: KernelGen<ElementwiseSpec> = (spec) => {
     const loaded = new Map<number, Expr>();
     const load = (i: number): Expr => {
       let e = loaded.get(i);
-      if (!e) loaded.set(i, (e = k.let(`x${i}`, toCompute(ins[i]!.loadBroadcast(outShape, flat), ins[i]!.value))));
+      const x = outDims ? ins[i]!.loadBroadcastDims(outDims, flat) : ins[i]!.loadBroadcast(outShape, flat);
+      if (!e) loaded.set(i, (e = k.let(`x${i}`, toCompute(x, ins[i]!.value))));
       return e;
     };
     const results: Expr[] = [];

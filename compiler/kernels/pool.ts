@@ -1,21 +1,24 @@
-// MaxPool and AveragePool over the spatial dims of X [N, C, ...spatial]: one invocation per output element (per
+// MaxPool, AveragePool and LpPool over the spatial dims of X [N, C, ...spatial]: one invocation per output element (per
 // storage word for packed f16/bf16), looping over the window's taps with the geometry baked in. The geometry is
 // ir/ops/shape-util.ts's resolveWindow, so auto_pad, pads, strides, dilations and ceil_mode agree with the
 // reference by construction. As in the reference: padding never wins a max and a NaN in the window does (the max
 // is the prelude's kiln_max, the reference's Math.max, so -0 < +0 whatever the order of the taps);
-// count_include_pad counts pad cells but not the cells past the end padding a ceil_mode window can reach.
+// count_include_pad counts pad cells but not the cells past the end padding a ceil_mode window can reach; LpPool
+// sums |x|^p over the taps inside the input and takes the p-th root (p = 1 and 2 without pow).
 import { AttrReader, type Node, type TensorType, lookupOp } from '../../ir/index.js';
 import { resolveWindow } from '../../ir/ops/shape-util.js';
 import { numel, strides } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
-import { T, add, call, convert, div, eq, ge, land, lit, lt, mod, mulConst, select, sub, sumU32 } from '../wgsl/dsl.js';
+import { T, add, builtin, call, convert, div, eq, ge, land, lit, lt, mod, mul, mulConst, select, sub, sumU32 } from '../wgsl/dsl.js';
 import { type TensorSpec, fromCompute, staticTensor, storeEachElement, toCompute } from './lib/index.js';
 
 export interface PoolSpec extends KernelSpecBase {
   readonly kernel: 'pool';
-  readonly op: 'max' | 'average';
+  readonly op: 'max' | 'average' | 'lp';
+  /** LpPool's exponent (1 otherwise). */
+  readonly p: number;
   readonly input: TensorSpec;
   readonly output: TensorSpec;
   readonly kernelShape: readonly number[];
@@ -36,7 +39,8 @@ export function poolSpec(node: Node, typeOf: (value: string) => TensorType, targ
   return {
     kernel: 'pool',
     target: { shaderF16: target.shaderF16 },
-    op: node.op === 'MaxPool' ? 'max' : 'average',
+    op: node.op === 'MaxPool' ? 'max' : node.op === 'LpPool' ? 'lp' : 'average',
+    p: node.op === 'LpPool' ? attrs.float('p') : 1,
     input,
     output,
     kernelShape: [...kernelShape],
@@ -49,6 +53,20 @@ export function poolSpec(node: Node, typeOf: (value: string) => TensorType, targ
 }
 
 const u = lit.u32;
+
+/** |v|^p, one term of an Lp sum. */
+function lpTerm(p: number, v: Expr): Expr {
+  if (p === 1) return builtin('abs', v);
+  if (p === 2) return mul(v, v);
+  return call('kiln_pow', builtin('abs', v), lit.f32(p));
+}
+
+/** sum^(1/p). */
+function lpRoot(p: number, sum: Expr): Expr {
+  if (p === 1) return sum;
+  if (p === 2) return builtin('sqrt', sum);
+  return call('kiln_pow', sum, lit.f32(1 / p));
+}
 
 export const pool: KernelGen<PoolSpec> = (spec) => {
   const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize });
@@ -75,6 +93,7 @@ export const pool: KernelGen<PoolSpec> = (spec) => {
         const read = (): void => {
           const v = k.let('v', toCompute(x.load(sumU32([base, ...offsets])), x.value));
           if (spec.op === 'max') k.assign(acc, call('kiln_max', acc, v));
+          else if (spec.op === 'lp') k.assign(acc, add(acc, lpTerm(spec.p, v)));
           else {
             k.assign(acc, add(acc, v));
             k.assign(count!, add(count!, u(1)));
@@ -103,7 +122,7 @@ export const pool: KernelGen<PoolSpec> = (spec) => {
       });
     };
     level(0, [], [], []);
-    let result: Expr = acc;
+    let result: Expr = spec.op === 'lp' ? lpRoot(spec.p, acc) : acc;
     if (count) result = select(eq(count, u(0)), lit.f32(NaN), div(acc, convert('f32', count)));
     return fromCompute(result, out.value);
   };

@@ -1,4 +1,4 @@
-// Reductions (ReduceSum/Mean/Max/Min, ArgMax; GlobalAveragePool is a ReduceMean) as one generic generator.
+// Reductions (ReduceSum/Mean/Max/Min/Prod, ArgMax; GlobalAveragePool is a ReduceMean) as one generic generator.
 //
 // The input is seen as (kept dims) x (reduced dims) (lib/view.ts): size-1 axes dropped, neighbouring axes of the
 // same kind merged, each group with its baked stride, so any axes set (contiguous or not) is plain index math. A
@@ -6,13 +6,15 @@
 // elements, then combine their partials with a tree in workgroup memory (a barrier between levels). When the reduced
 // axes are innermost the lanes of an output read consecutive memory (y varies fastest); otherwise consecutive
 // outputs do (x fastest). A huge reduction with few outputs is split: stage 'partial' writes `split` partials per
-// output to scratch and stage 'combine' reduces them, so many workgroups share the long rows.
+// output to scratch and stage 'combine' reduces them, so many workgroups share the long rows. An empty reduction
+// writes the neutral value without a loop, and an empty output does nothing: index math over a zero-size group
+// would divide by a constant 0, which WGSL rejects at shader creation.
 import { type DType, intRange } from '../../ir/dtype.js';
 import { numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr, Scalar } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
-import { add, builtin, convert, div, eq, gt, land, lit, lor, lt, mod, mulConst, ne, not, select, sumU32 } from '../wgsl/dsl.js';
+import { add, builtin, convert, div, eq, gt, land, lit, lor, lt, mod, mul, mulConst, ne, not, select, sumU32 } from '../wgsl/dsl.js';
 import {
   type Combine,
   type Dim,
@@ -34,7 +36,7 @@ import {
 
 // ---- the reduction kernel ---------------------------------------------------------------------------------------
 
-export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'argmax';
+export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'argmax';
 
 export interface ReduceSpec extends KernelSpecBase {
   readonly kernel: 'reduce';
@@ -76,6 +78,8 @@ function monoid(spec: ReduceSpec, acc: Scalar): Monoid {
     case 'sum':
     case 'mean':
       return { types: [acc], init: [lit.of(acc, 0)], combine: (_k, [a], [b]) => [add(a!, b!)] };
+    case 'prod':
+      return { types: [acc], init: [lit.of(acc, 1)], combine: (_k, [a], [b]) => [mul(a!, b!)] };
     case 'max':
     case 'min': {
       const fn = spec.op;
@@ -122,7 +126,9 @@ export const reduce: KernelGen<ReduceSpec> = (spec) => {
   const o = k.let('o', sumU32([mulConst(group, lanes.tx), c.x]));
 
   const accs = m.types.map((t, j) => k.var('acc', { kind: 'scalar', scalar: t }, m.init[j]));
+  if (outputs === 0) return k.finish();
   k.if(lt(o, lit.u32(outputs)), () => {
+    if (count === 0) return;
     const base = k.let('base', radixOffset(o, spec.kept));
     const start = split > 1 ? add(mulConst(part, chunk), c.y) : c.y;
     const end = split > 1 ? builtin('min', lit.u32(count), add(mulConst(part, chunk), lit.u32(chunk))) : opaque(c, count);

@@ -7,13 +7,18 @@ import type { SparseChoice, SparseKernelOverride } from './sparse-lowerings.js';
 import type { Kernel, KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Epilogue } from '../kernels/matmul-epilogue.js';
 import type { Target } from '../wgsl/build.js';
+import type { DimContext } from '../wgsl/dims.js';
 
 /**
  * What a kernel binding is bound to: a graph value, or a temporary private to the node's steps. `uniform` marks
  * an i32/u32/f32 scalar graph input the kernel declares as `var<uniform>` vec4 (value in .x): the planner puts it
  * in the uniform buffer, so per-step numbers (a decode position) change without new pipelines or bind groups.
  */
-export type ArgRef = { readonly value: string; readonly uniform?: boolean } | { readonly scratch: string; readonly bytes: number };
+export type ArgRef =
+  | { readonly value: string; readonly uniform?: boolean }
+  | { readonly scratch: string; readonly bytes: number }
+  /** The program's dims uniform (symbol values, wgsl/dims.ts), for kernels with symbolic shapes. */
+  | { readonly dims: true };
 
 export interface Step {
   readonly kernel: Kernel;
@@ -52,6 +57,8 @@ export interface LoweringContext {
   readonly operandSources?: ReadonlyMap<string, string>;
   /** The graph being lowered (an entry point's name). */
   readonly graphName: string;
+  /** The program's symbols, when the graph has symbolic dims (kernels that support them read the dims uniform). */
+  readonly dims?: DimContext;
   typeOf(value: string): TensorType;
   /** A constant's stored tensor (its data under its layout and encoding), for lowerings that read storage. */
   storage(value: string): Tensor | undefined;

@@ -1,5 +1,6 @@
-// Lowerings of the reductions and normalisations: ReduceSum/Mean/Max/Min, ArgMax, GlobalAveragePool (a mean
-// over the spatial axes), Softmax, LogSoftmax, LayerNormalization, BatchNormalization (inference) and CumSum.
+// Lowerings of the reductions and normalisations: ReduceSum/Mean/Max/Min/Prod, ArgMax, GlobalAveragePool (a mean
+// over the spatial axes), LpPool (the pool kernel), Softmax, LogSoftmax, LayerNormalization, BatchNormalization
+// (inference), CumSum and CumProd.
 // Attributes and shapes are read here and baked into the kernel specs. Outputs whose dtype is packed in storage
 // (bf16, sub-byte ints, f16 without shader-f16) are computed into an unpacked scratch tensor (f32, i32 or u32)
 // and packed by an elementwise Cast step.
@@ -10,6 +11,7 @@ import { cumSum, cumSumSpec } from '../kernels/cumsum.js';
 import { elementwise, elementwiseSpec } from '../kernels/elementwise.js';
 import { layerNorm, layerNormSpec } from '../kernels/layer-norm.js';
 import { type TensorSpec, accDtype } from '../kernels/lib/index.js';
+import { pool, poolSpec } from '../kernels/pool.js';
 import { type ReduceOp, planReduce, reduce } from '../kernels/reduce.js';
 import { softmax, softmaxSpec } from '../kernels/softmax.js';
 import { storageLayout } from '../wgsl/accessor.js';
@@ -34,7 +36,7 @@ const scratchBytes = (t: TensorSpec): number => Math.max(4, numel(t.shape) * 4);
  * The steps computing node output 0: `compute(out, arg)` writes it as `out` through `arg`. A packed output dtype
  * is computed into unpacked scratch (its compute dtype) and then packed by a Cast kernel.
  */
-function withOutput(node: Node, cx: LoweringContext, compute: (out: TensorSpec, arg: ArgRef) => Step[]): Lowering {
+export function withOutput(node: Node, cx: LoweringContext, compute: (out: TensorSpec, arg: ArgRef) => Step[]): Lowering {
   const name = node.outputs[0]!;
   const out = tensorSpec(cx.typeOf(name), name);
   if (storageLayout(out.dtype, numel(out.shape), cx.target).lanes === 1) return { kind: 'steps', steps: compute(out, { value: name }) };
@@ -94,6 +96,15 @@ const lowerGlobalAveragePool: NodeLowering = (node, cx) => {
   return reduceSteps(node, cx, 'mean', Array.from({ length: rank - 2 }, (_, i) => i + 2));
 };
 
+/** LpPool: the pool kernel (shared with MaxPool and AveragePool) in its Lp mode. */
+const lowerLpPool: NodeLowering = (node, cx) => {
+  const spec = poolSpec(node, cx.typeOf, cx.target);
+  const outputs = numel(spec.output.shape);
+  if (outputs === 0) return { kind: 'steps', steps: [] };
+  const flops = outputs * numel(spec.kernelShape) * 2;
+  return { kind: 'steps', steps: [{ kernel: cx.kernel(pool, spec), args: [{ value: node.inputs[0]! }, { value: node.outputs[0]! }], flops }] };
+};
+
 const lowerSoftmax =
   (log: boolean): NodeLowering =>
   (node, cx) => {
@@ -133,7 +144,8 @@ const lowerCumSum: NodeLowering = (node, cx) => {
   const input = inputSpec(node, cx, 0);
   const axis = resolveAxis(node.op, a.int('axis'), input.shape.length);
   return withOutput(node, cx, (output, arg) => {
-    const spec = cumSumSpec(cx.target, input, axis, output, flagAttr(node.op, a, 'exclusive'), flagAttr(node.op, a, 'reverse'));
+    const op = node.op === 'CumProd' ? 'prod' : 'sum';
+    const spec = cumSumSpec(cx.target, op, input, axis, output, flagAttr(node.op, a, 'exclusive'), flagAttr(node.op, a, 'reverse'));
     return [{ kernel: cx.kernel(cumSum, spec), args: [{ value: node.inputs[0]! }, arg], flops: numel(input.shape) }];
   });
 };
@@ -143,11 +155,14 @@ export const REDUCE_LOWERINGS: Record<string, NodeLowering> = {
   ReduceMean: lowerReduce('mean'),
   ReduceMax: lowerReduce('max'),
   ReduceMin: lowerReduce('min'),
+  ReduceProd: lowerReduce('prod'),
   ArgMax: lowerArgMax,
   GlobalAveragePool: lowerGlobalAveragePool,
+  LpPool: lowerLpPool,
   Softmax: lowerSoftmax(false),
   LogSoftmax: lowerSoftmax(true),
   LayerNormalization: lowerLayerNorm,
   BatchNormalization: lowerBatchNorm,
   CumSum: lowerCumSum,
+  CumProd: lowerCumSum,
 };

@@ -9,6 +9,8 @@ import { planEpilogues } from './fuse-epilogue.js';
 import type { SparseKernelOverride } from './sparse-lowerings.js';
 import { planElementwiseFusion } from './fuse.js';
 import { planOperandCasts } from './fuse-operand-casts.js';
+import { dimSymbols } from '../../ir/dim.js';
+import type { DimContext } from '../wgsl/dims.js';
 import { type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
 import { lowerFusedElementwise } from './table.js';
 
@@ -26,6 +28,8 @@ export interface Schedule {
 }
 
 export interface ScheduleOptions {
+  /** The program's symbols (all entries share one dims buffer); defaults to the graph's own, sorted by name. */
+  readonly dims?: DimContext;
   readonly profile?: DeviceProfile;
   readonly sparseKernel?: SparseKernelOverride;
 }
@@ -41,9 +45,12 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
   // Widening casts of matmul operands are folded into the matmuls' loads (see fuse-operand-casts.ts).
   const operandCasts = planOperandCasts(g);
   const stored = new Map(g.constants.map((c) => [c.name, c.value]));
+  const symbols = Object.keys(g.symbols).sort();
+  const dims = opts.dims ?? (symbols.length ? { order: symbols, bounds: g.symbols } : undefined);
   const cx: LoweringContext = {
     target,
     graphName: g.name,
+    ...(dims ? { dims } : {}),
     typeOf,
     storage: (v) => stored.get(v),
     profile: opts.profile ?? PROFILES[DEFAULT_PROFILE]!,
@@ -81,7 +88,9 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
       if (e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError) throw e;
       const message = (e as Error).message;
       // Symbolic dims reach kernels as uniforms only where a kernel supports it; elsewhere the fix is to specialise.
-      const hint = /symbolic/.test(message) ? ' (fix the size at compile time: kiln compile --dim <symbol>=<size>)' : '';
+      const symbols = [...new Set([...node.inputs, ...node.outputs].filter((v) => v !== '' && g.types.has(v)).flatMap((v) => g.types.get(v)!.shape.flatMap(dimSymbols)))];
+      const sizes = symbols.length ? symbols.map((s) => `--dim ${s}=<size>`).join(' ') : '--dim <symbol>=<size>';
+      const hint = /symbolic/.test(message) ? ` (this kernel needs static sizes: specialise with kiln compile ${sizes})` : '';
       throw new LoweringError(`${formatLoc(node.loc)}${label}: ${message}${hint}`);
     }
     if (lowered.kind === 'alias') {

@@ -10,6 +10,9 @@ import { MATMUL_LOWERINGS } from './matmul-lowerings.js';
 import { MOVEMENT_LOWERINGS } from './movement-lowerings.js';
 import { DECODE_LOWERINGS } from './decode-lowerings.js';
 import { STORAGE_LOWERINGS } from './storage-lowerings.js';
+import { SAMPLING_LOWERINGS } from './sampling-lowerings.js';
+import { INDEXING_LOWERINGS } from './indexing-lowerings.js';
+import { LINEAR_ATTENTION_LOWERINGS } from './linear-attention-lowerings.js';
 
 const aliasOfFirstInput: NodeLowering = (node) => ({ kind: 'alias', of: node.inputs[0]! });
 
@@ -17,13 +20,13 @@ const aliasOfFirstInput: NodeLowering = (node) => ({ kind: 'alias', of: node.inp
 export const lowerFusedElementwise =
   (group: readonly Node[]): NodeLowering =>
   (node, cx) => {
-    const spec = fusedElementwiseSpec(group, cx.typeOf, cx.target);
+    const spec = fusedElementwiseSpec(group, cx.typeOf, cx.target, 64, cx.dims);
     return {
       kind: 'steps',
       steps: [
         {
           kernel: cx.kernel(elementwise, spec),
-          args: [...chainInputs(group).map((value) => ({ value })), { value: node.outputs[0]! }],
+          args: [...(spec.dims ? [{ dims: true } as const] : []), ...chainInputs(group).map((value) => ({ value })), { value: node.outputs[0]! }],
           flops: numel(spec.output.shape) * group.length,
         },
       ],
@@ -43,4 +46,7 @@ export const LOWERINGS: Readonly<Record<string, NodeLowering>> = {
   ...MOVEMENT_LOWERINGS,
   ...DECODE_LOWERINGS,
   ...STORAGE_LOWERINGS,
+  ...SAMPLING_LOWERINGS,
+  ...INDEXING_LOWERINGS,
+  ...LINEAR_ATTENTION_LOWERINGS,
 };

@@ -3,6 +3,8 @@
 // to activation slot buffers, assigned by liveness so memory is reused once a value is dead. Slots are numbered
 // from `firstSlotBuffer`; entries of one program share slot buffers (they never run at the same time).
 import { type Graph, numel } from '../../ir/index.js';
+import { dimRange } from '../../ir/dim.js';
+import type { Dim, SymbolBound } from '../../ir/shape.js';
 import { byteLength } from '../../runtime/codec.js';
 import type { Region } from '../../runtime/plan.js';
 import type { Schedule } from '../lower/schedule.js';
@@ -85,9 +87,10 @@ export function usedConstants(g: Graph, s: Schedule, stored: ReadonlySet<string>
 
 export function planBuffers(g: Graph, s: Schedule, fixed: ReadonlyMap<string, Region>, firstSlotBuffer: number): BufferPlan {
   const root = rootOf(s);
+  // Symbolic values get room for their largest size (the symbols' upper bounds): one plan serves every run.
   const bytesOf = (v: string): number => {
     const t = g.types.get(v)!;
-    return byteLength(t.dtype, numel(t.shape as number[]));
+    return byteLength(t.dtype, numel(t.shape.map((d) => dimMaxOf(d, g.symbols))));
   };
 
   // Liveness over dispatch indices. Inputs are written before step 0; outputs must survive the last step.
@@ -103,7 +106,7 @@ export function planBuffers(g: Graph, s: Schedule, fixed: ReadonlyMap<string, Re
   s.steps.forEach((step, i) => {
     step.args.forEach((a) => {
       if ('value' in a) touch(root(a.value), i);
-      else {
+      else if ('scratch' in a) {
         const key = scratchKey(nodeIndex.get(step.node)!, a.scratch);
         const b = scratchBlocks.get(key);
         scratchBlocks.set(key, { bytes: Math.max(b?.bytes ?? 0, a.bytes), start: b?.start ?? i, end: i });
@@ -134,4 +137,9 @@ export function planBuffers(g: Graph, s: Schedule, fixed: ReadonlyMap<string, Re
     if (r) regions.set(alias, r);
   }
   return { regions, scratch, slotBytes: slots.slotBytes, arenaBytes: slots.peak, noReuseBytes: slots.total };
+}
+
+/** A dim's largest value within the graph's symbol bounds. */
+export function dimMaxOf(d: Dim, symbols: Readonly<Record<string, SymbolBound>>): number {
+  return typeof d === 'number' ? d : dimRange(d, (s) => symbols[s] ?? { min: 0, max: 0 })[1];
 }

@@ -13,15 +13,19 @@
 // Packed tensors (more than one element per storage word) are written a whole word at a time: one invocation
 // per output word assembles all its lanes (storeLanes), so there are no atomics and no races.
 import { type DType, dtypeInfo, isSubByte } from '../../ir/dtype.js';
-import { numel } from '../../ir/shape.js';
+import { dimProduct } from '../../ir/dim.js';
+import { type Dim, numel } from '../../ir/shape.js';
 import type { Expr, Scalar, Stmt } from './ast.js';
-import { broadcastIndex } from './broadcast.js';
+import { broadcastIndex, broadcastIndexDims } from './broadcast.js';
 import type { KernelBuilder, Target } from './build.js';
 import { T, add, and, bitcast, builtin, call, div, eq, ident, index, lit, lt, member, mod, mul, ne, or, select, shl, shr } from './dsl.js';
 
 export interface TensorDesc {
   readonly dtype: DType;
+  /** The static shape; with `dims`, the shape at the symbols' upper bounds (what the binding is sized for). */
   readonly shape: readonly number[];
+  /** The shape with symbolic dims, for kernels that read sizes from the dims uniform (wgsl/dims.ts). */
+  readonly dims?: readonly Dim[];
 }
 
 export type StorageScalar = 'f32' | 'f16' | 'i32' | 'u32';
@@ -117,6 +121,18 @@ export class TensorAccessor {
   /** The element broadcast onto output flat index `outFlat` of an output of shape `outShape`. */
   loadBroadcast(outShape: readonly number[], outFlat: Expr): Expr {
     return this.load(broadcastIndex(outShape, this.shape, outFlat));
+  }
+
+  /** loadBroadcast for symbolic shapes: `outDims` and this tensor's dims may name symbols. */
+  loadBroadcastDims(outDims: readonly Dim[], outFlat: Expr): Expr {
+    return this.load(broadcastIndexDims(outDims, this.desc.dims ?? this.shape, outFlat, (d) => this.k.dim(d)));
+  }
+
+  /** Number of storage words as a dim (symbolic when the shape is); unpacked tensors only when symbolic. */
+  get wordsDim(): Dim {
+    if (!this.desc.dims) return this.words;
+    if (this.packed) throw new Error(`${this.name} (${this.dtype}) is packed; symbolic shapes need an unpacked dtype`);
+    return dimProduct(this.desc.dims);
   }
 
   /** Write one element (unpacked tensors only; packed ones are written a word at a time with storeLanes). */

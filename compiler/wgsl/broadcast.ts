@@ -2,8 +2,10 @@
 // broadcasting), the input's flat index as an expression of the output's flat index. Axes are first simplified
 // (size-1 output axes dropped, neighbouring axes with the same broadcast behaviour merged), so the common cases
 // print as `i`, `0u`, `i % 7u` or `i / 12u` rather than a per-axis odometer.
+import { dimMul } from '../../ir/dim.js';
+import type { Dim } from '../../ir/shape.js';
 import type { Expr } from './ast.js';
-import { div, lit, mod, mulConst, sumU32 } from './dsl.js';
+import { div, lit, mod, mul, mulConst, sumU32 } from './dsl.js';
 
 interface Group {
   /** The input varies along this group (false: it is broadcast). */
@@ -44,6 +46,39 @@ export function broadcastIndex(outShape: readonly number[], inShape: readonly nu
       inStride *= size;
     }
     outStride *= size;
+  }
+  return sumU32(terms.reverse());
+}
+
+/**
+ * broadcastIndex over shapes with symbolic dims: the same groups, with sizes and strides as dims that `dim` turns
+ * into expressions (literals when static, reads of the dims uniform otherwise; see wgsl/dims.ts).
+ */
+export function broadcastIndexDims(outShape: readonly Dim[], inShape: readonly Dim[], outFlat: Expr, dim: (d: Dim) => Expr): Expr {
+  if (inShape.length > outShape.length) throw new Error(`cannot broadcast [${inShape}] to [${outShape}]`);
+  const pad = outShape.length - inShape.length;
+  const groups: { varies: boolean; size: Dim }[] = [];
+  outShape.forEach((d, a) => {
+    const src = a < pad ? 1 : inShape[a - pad]!;
+    if (src !== d && src !== 1) throw new Error(`cannot broadcast [${inShape}] to [${outShape}] (axis ${a}: ${src} vs ${d})`);
+    if (d === 1) return;
+    const varies = src === d;
+    const last = groups[groups.length - 1];
+    if (last && last.varies === varies) last.size = dimMul(last.size, d);
+    else groups.push({ varies, size: d });
+  });
+  const terms: Expr[] = [];
+  let outStride: Dim = 1;
+  let inStride: Dim = 1;
+  for (let g = groups.length - 1; g >= 0; g--) {
+    const { varies, size } = groups[g]!;
+    if (varies) {
+      let coord = outStride === 1 ? outFlat : div(outFlat, dim(outStride));
+      if (g > 0) coord = mod(coord, dim(size));
+      terms.push(inStride === 1 ? coord : mul(coord, dim(inStride)));
+      inStride = dimMul(inStride, size);
+    }
+    outStride = dimMul(outStride, size);
   }
   return sumU32(terms.reverse());
 }

@@ -3,7 +3,9 @@
 // geometry a runtime needs; WGSL text comes from print.ts. Tensors are read and written through TensorAccessor
 // (accessor.ts), which knows each dtype's storage and value types.
 import type { DType } from '../../ir/dtype.js';
-import { numel } from '../../ir/shape.js';
+import { dimCeilDiv } from '../../ir/dim.js';
+import { type Dim, numel } from '../../ir/shape.js';
+import { DIMS_BINDING, type DimContext, dimExpr, dimMax, dimsBufferBytes } from './dims.js';
 import { TensorAccessor, type TensorDesc, storageLayout } from './accessor.js';
 import type { BuiltinValue, CompoundOp, Decl, Enable, Expr, Module, Stmt, Type } from './ast.js';
 import { add, arrayType, builtin, construct, ident, index, lit, member, mul, vecType } from './dsl.js';
@@ -34,12 +36,14 @@ export interface KernelModule {
   readonly entryPoint: string;
   readonly bindings: readonly BindingInfo[];
   readonly workgroupSize: readonly [number, number, number];
-  /** Workgroup counts for dispatchWorkgroups. */
-  readonly dispatch: readonly [number, number, number];
+  /** Workgroup counts for dispatchWorkgroups; symbolic counts are evaluated by the runtime per run. */
+  readonly dispatch: readonly [Dim, Dim, Dim];
 }
 
 export interface KernelOptions {
   readonly target: Target;
+  /** The program's symbols, for kernels whose tensors have symbolic dims (wgsl/dims.ts). */
+  readonly dims?: DimContext;
   readonly workgroupSize?: number;
   readonly entryPoint?: string;
 }
@@ -59,7 +63,9 @@ export class KernelBuilder {
   private readonly enables = new Set<Enable>();
   private readonly blocks: Stmt[][] = [[]];
   private readonly names = new Set<string>();
-  private dispatch: [number, number, number] = [1, 1, 1];
+  private dispatch: [Dim, Dim, Dim] = [1, 1, 1];
+  private readonly dimCx: DimContext | undefined;
+  private dimsBuffer: Expr | undefined;
   private readonly workgroupDecls: Decl[] = [];
   private readonly entryBuiltins = new Map<BuiltinValue, string>();
 
@@ -67,7 +73,45 @@ export class KernelBuilder {
     this.target = opts.target;
     this.workgroupSize = opts.workgroupSize ?? 64;
     this.entryPoint = opts.entryPoint ?? 'main';
+    this.dimCx = opts.dims;
     this.names.add('gid');
+  }
+
+  /**
+   * Bind the program's dims uniform here (kernels with symbolic dims call this at a fixed point, and their
+   * lowering passes the dims buffer at the same binding position).
+   */
+  bindDims(): void {
+    if (!this.dimCx) throw new Error('a kernel with symbolic dims needs the program symbols (KernelOptions.dims)');
+    if (this.dimsBuffer) throw new Error('the dims uniform is bound twice');
+    const n = Math.max(1, Math.ceil(this.dimCx.order.length / 4));
+    this.dimsBuffer = this.uniform(DIMS_BINDING, arrayType(vecType(4, 'u32'), n), dimsBufferBytes(this.dimCx.order.length));
+  }
+
+  /** A dim as a u32 expression: a literal, or computed from the dims uniform (bound by bindDims). */
+  dim(d: Dim): Expr {
+    if (typeof d === 'number') return lit.u32(d);
+    if (!this.dimsBuffer) throw new Error(`dim ${d} is symbolic: call bindDims() first`);
+    return dimExpr(this.dimCx!, this.dimsBuffer, d);
+  }
+
+  /** The largest value a dim takes within the symbols' bounds. */
+  dimMax(d: Dim): number {
+    return dimMax(this.dimCx, d);
+  }
+
+  /** globalIndex over a possibly symbolic count: the dispatch covers `total` at run time, sized by the runtime. */
+  globalIndexDim(total: Dim): Expr {
+    if (typeof total === 'number') return this.globalIndex(total);
+    const groups = dimCeilDiv(total, this.workgroupSize);
+    const most = this.dimMax(groups);
+    if (most <= MAX_WORKGROUPS_PER_DIM) {
+      this.dispatch = [groups, 1, 1];
+      return this.let('gi', member(ident('gid'), 'x'));
+    }
+    if (Math.ceil(most / MAX_WORKGROUPS_PER_DIM) > MAX_WORKGROUPS_PER_DIM) throw new Error(`problem of up to ${this.dimMax(total)} invocations is too large for one dispatch`);
+    this.dispatch = [MAX_WORKGROUPS_PER_DIM, dimCeilDiv(groups, MAX_WORKGROUPS_PER_DIM), 1];
+    return this.let('gi', add(member(ident('gid'), 'x'), mul(member(ident('gid'), 'y'), lit.u32(MAX_WORKGROUPS_PER_DIM * this.workgroupSize))));
   }
 
   /** A tensor read by the kernel. */

@@ -1,6 +1,7 @@
 // Constant helper functions that kernels call by name (an AST `call` of `kiln_*`). They are fixed text, so they
 // live here as strings; print.ts includes a prelude only when the module calls it (and its dependencies first).
 // Each one is written against a precise contract, noted above it, that the reference interpreter also follows.
+import { MATH_PRELUDES } from './prelude-math.js';
 
 export interface Prelude {
   readonly name: string;
@@ -380,6 +381,7 @@ const preludes: Prelude[] = [
   return sign(x) * (1.0 - kiln_erfc(abs(x)));
 }`,
   },
+  ...MATH_PRELUDES,
 ];
 
 const byName = new Map(preludes.map((p) => [p.name, p]));

@@ -1,13 +1,17 @@
 // The elementwise op table: one row per op (ONNX semantics; shape-like and bound operands are attributes).
 // Scalar functions compute in float64 on inputs already rounded to their dtype; the machinery in elementwise.ts
 // rounds each result to the output dtype, so integer overflow wraps exactly as GPU integer arithmetic does.
+// The basic rows are here; families of further rows (elementwise-math.ts, -activations.ts, -int.ts) are gathered
+// at the end.
 import { ALL_DTYPES, type DType, dtypeInfo, isDType, isFloat } from '../dtype.js';
 import { type AttrReader, OpError } from '../op.js';
-import type { DTypeKind, ElementwiseRow, ScalarContext, ScalarFn } from './elementwise.js';
+import type { ElementwiseRow } from './elementwise.js';
+import { ACTIVATION_ROWS } from './elementwise-activations.js';
+import { INT_ROWS, intPow } from './elementwise-int.js';
+import { MATH_ROWS, sigmoid } from './elementwise-math.js';
+import { ANY, FLOAT, NUMERIC, VARIADIC, row, rowWith } from './elementwise-rows.js';
 
-const FLOAT: readonly DTypeKind[] = ['float'];
-const NUMERIC: readonly DTypeKind[] = ['float', 'int'];
-const ANY: readonly DTypeKind[] = ['float', 'int', 'bool'];
+export { sigmoid };
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -73,13 +77,6 @@ export function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
 }
 
-/** Logistic function without overflow: exp is only ever taken of a non-positive number. */
-export function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
 /** Exact Gelu x·Φ(x), written with erfc so that the far negative tail keeps relative precision. */
 export const gelu = (x: number): number => 0.5 * x * erfc(-x / Math.SQRT2);
 
@@ -99,25 +96,6 @@ function castTarget(attrs: AttrReader): DType {
   if (!isDType(to)) throw new OpError(`Cast: 'to' must be a dtype name (one of ${ALL_DTYPES.join(', ')}), got '${to}'`);
   return to;
 }
-
-/** A row whose scalar function ignores attributes and dtype. */
-function row(name: string, arity: ElementwiseRow['arity'], kinds: readonly DTypeKind[], out: ElementwiseRow['out'], fn: ScalarFn): ElementwiseRow {
-  return { name, arity, kinds, out, scalar: () => fn };
-}
-
-/** A row whose scalar function depends on attributes or the operand dtype. */
-function rowWith(
-  name: string,
-  arity: ElementwiseRow['arity'],
-  kinds: readonly DTypeKind[],
-  out: ElementwiseRow['out'],
-  scalar: (cx: ScalarContext) => ScalarFn,
-  extra: Pick<ElementwiseRow, 'attrs' | 'check' | 'condition'> = {},
-): ElementwiseRow {
-  return { name, arity, kinds, out, scalar, ...extra };
-}
-
-const VARIADIC: readonly [number, number] = [1, Infinity];
 
 export const ELEMENTWISE_OPS: readonly ElementwiseRow[] = [
   // Unary float math.
@@ -170,7 +148,12 @@ export const ELEMENTWISE_OPS: readonly ElementwiseRow[] = [
     isFloat(dtype) || dtypeInfo(dtype).bits > 32 ? (x, y) => x * y : Math.imul,
   ),
   rowWith('Div', 2, NUMERIC, 'same', ({ dtype }) => (isFloat(dtype) ? (x, y) => x / y : intDiv)),
-  row('Pow', 2, FLOAT, 'same', Math.pow),
+  // Integer powers wrap like repeated multiplication (intPow, which also defines negative exponents).
+  rowWith('Pow', 2, NUMERIC, 'same', ({ dtype }) => {
+    if (isFloat(dtype)) return Math.pow;
+    const bits = dtypeInfo(dtype).bits;
+    return (x, y) => intPow(x, y, bits);
+  }),
   // Variadic like ONNX (one input is the identity). NaN propagates, as in numpy; GPU min/max may not, so kernels
   // that must match select NaN explicitly.
   row('Min', VARIADIC, NUMERIC, 'same', Math.min),
@@ -183,4 +166,8 @@ export const ELEMENTWISE_OPS: readonly ElementwiseRow[] = [
 
   // Where(cond, x, y): 3-way broadcasting; cond is bool, x and y share any one dtype.
   rowWith('Where', 3, ANY, 'same', () => (c, x, y) => (c !== 0 ? x : y), { condition: true }),
+
+  ...MATH_ROWS,
+  ...ACTIVATION_ROWS,
+  ...INT_ROWS,
 ];

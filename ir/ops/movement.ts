@@ -1,6 +1,7 @@
 // Ops that move elements around whole: Transpose permutes axes, Concat joins tensors along one axis and
 // Split cuts one apart. All take any dtype and keep it; symbolic dims pass through wherever they are not the
 // dims being joined or cut.
+import { dimAdd } from '../dim.js';
 import { type AttrReader, OpError, registerOp } from '../op.js';
 import { type Dim, formatShape, strides } from '../shape.js';
 import { type Tensor, makeTensor } from '../tensor.js';
@@ -57,10 +58,7 @@ registerOp({
         );
     });
     const joined = types.map((t) => t.shape[axis]!);
-    let total: Dim;
-    if (joined.every((d): d is number => typeof d === 'number')) total = joined.reduce((a, b) => a + b, 0);
-    else if (joined.length === 1) total = joined[0]!;
-    else throw new OpError(`Concat needs static shape along axis ${axis}: got ${types.map((t) => formatShape(t.shape)).join(', ')}`);
+    const total = joined.reduce<Dim>((a, b) => dimAdd(a, b), 0);
     return [tensorType(first.dtype, first.shape.map((d, i) => (i === axis ? total : d)))];
   },
   reference(inputs, attrs, outTypes) {

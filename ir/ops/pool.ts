@@ -3,6 +3,7 @@
 //
 // MaxPool has only its values output: ONNX's optional second output, Indices, is not supported, so a node
 // must name exactly one output. storage_order only affects Indices; it is accepted (0 or 1) and ignored.
+// LpPool is (sum of |x|^p over the window)^(1/p); padding adds nothing to the sum.
 import { type AttrReader, OpError, registerOp } from '../op.js';
 import { numel } from '../shape.js';
 import { type Tensor, makeTensor } from '../tensor.js';
@@ -120,6 +121,38 @@ registerOp({
     ];
   },
 });
+
+registerOp({
+  name: 'LpPool',
+  inputs: { min: 1, max: 1 },
+  outputs: 1,
+  attrs: { ...windowAttrs, p: { kind: 'float', default: 2 } },
+  infer(inputs, attrs) {
+    const [x] = checkInputs('LpPool', inputs, 1) as [TensorType];
+    lpExponent(attrs);
+    const { window } = poolWindow('LpPool', x, attrs);
+    return [tensorType(x.dtype, [x.shape[0]!, x.shape[1]!, ...window.outSize])];
+  },
+  reference(inputs, attrs) {
+    const x = inputs[0]!;
+    const p = lpExponent(attrs);
+    const { inSize, window } = poolWindow('LpPool', typeOfTensor(x), attrs);
+    return [
+      poolPlanes(x, inSize, window, (base, taps) => {
+        let sum = 0;
+        for (const o of taps) if (o >= 0) sum += Math.abs(x.data[base + o]!) ** p;
+        return sum ** (1 / p);
+      }),
+    ];
+  },
+});
+
+/** LpPool's p: a positive, finite exponent. */
+export function lpExponent(attrs: AttrReader): number {
+  const p = attrs.float('p');
+  if (!(p > 0) || !Number.isFinite(p)) throw new OpError(`LpPool: p must be a positive number, got ${p}`);
+  return p;
+}
 
 registerOp({
   name: 'GlobalAveragePool',

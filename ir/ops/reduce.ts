@@ -1,7 +1,8 @@
-// Reductions (ReduceSum, ReduceMean, ReduceMax, ReduceMin) and ArgMax, with ONNX semantics except that `axes`
-// is an attribute (as in opsets before 18) so the output shape is static. Accumulation is in float64 and the
-// result is rounded to the output dtype once; for integer sums wrapping once at the end equals a GPU wrapping at
-// every step, since wrap-around is arithmetic modulo 2^bits.
+// Reductions (ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd) and ArgMax, with ONNX semantics except
+// that `axes` is an attribute (as in opsets before 18) so the output shape is static. Accumulation is in float64
+// and the result is rounded to the output dtype once; for integer sums wrapping once at the end equals a GPU
+// wrapping at every step, since wrap-around is arithmetic modulo 2^bits. Integer products would lose low bits in
+// float64, so they multiply modulo 2^32 at every step (Math.imul), as the GPU's 32-bit accumulator does.
 import { dtypeInfo } from '../dtype.js';
 import { type AttrReader, type AttrSpec, OpError, registerOp } from '../op.js';
 import { type Dim, numel } from '../shape.js';
@@ -14,6 +15,8 @@ interface Reduction {
   /** Value of a reduction over no elements. */
   readonly init: number;
   readonly step: (acc: number, x: number) => number;
+  /** The step for integer dtypes up to 32 bits, when it differs. */
+  readonly intStep?: (acc: number, x: number) => number;
   readonly finish: (acc: number, count: number) => number;
 }
 
@@ -26,6 +29,8 @@ const REDUCTIONS: readonly Reduction[] = [
   { name: 'ReduceMax', init: -Infinity, step: Math.max, finish: (a) => a },
   // The mirror image: +inf (the largest value for integer dtypes) over an empty axis; NaN propagates.
   { name: 'ReduceMin', init: Infinity, step: Math.min, finish: (a) => a },
+  // The empty product is 1.
+  { name: 'ReduceProd', init: 1, step: (a, x) => a * x, intStep: Math.imul, finish: (a) => a },
 ];
 
 const REDUCE_ATTRS: Readonly<Record<string, AttrSpec>> = {
@@ -73,7 +78,9 @@ function reduceOp(r: Reduction): void {
       // Each input element's slot in the output: broadcasting the keepdims shape back onto the input.
       const slots = broadcastOffsets(reducedShape(x.shape, axes, true) as number[], x.shape);
       const acc = new Float64Array(numel(staticShape(out))).fill(r.init);
-      for (let i = 0; i < x.data.length; i++) acc[slots[i]!] = r.step(acc[slots[i]!]!, x.data[i]!);
+      const info = dtypeInfo(x.dtype);
+      const step = r.intStep && info.kind === 'int' && info.bits <= 32 ? r.intStep : r.step;
+      for (let i = 0; i < x.data.length; i++) acc[slots[i]!] = step(acc[slots[i]!]!, x.data[i]!);
       const count = numel(axes.map((a) => x.shape[a]!));
       return [makeTensor(out.dtype, staticShape(out), (i) => r.finish(acc[i]!, count))];
     },

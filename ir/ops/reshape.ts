@@ -6,7 +6,7 @@ import { type Dim, type Shape, formatShape } from '../shape.js';
 import { type Tensor, makeTensor } from '../tensor.js';
 import { type TensorType, tensorType } from '../types.js';
 import { broadcastOffsets, broadcastOrThrow, checkInputs, flagAttr, resolveAxes, resolveAxis, staticShape } from './common.js';
-import { dimProduct, elementCountFactors } from './shape-util.js';
+import { canonicalDim, dimDivExact, dimProduct as numelOf } from '../dim.js';
 
 /** Same data, new shape: the reference of every op in this file except Expand. */
 function sameData(inputs: readonly (Tensor | undefined)[], outTypes: readonly TensorType[]): Tensor[] {
@@ -14,23 +14,12 @@ function sameData(inputs: readonly (Tensor | undefined)[], outTypes: readonly Te
   return [makeTensor(x.dtype, staticShape(outTypes[0]!), x.data)];
 }
 
-/** Removes one occurrence of each of `taken` from `from`; undefined when some symbol of `taken` is missing. */
-function withoutSymbols(from: readonly string[], taken: readonly string[]): string[] | undefined {
-  const rest = [...from];
-  for (const s of taken) {
-    const i = rest.indexOf(s);
-    if (i < 0) return undefined;
-    rest.splice(i, 1);
-  }
-  return rest;
-}
-
 /**
- * ONNX Reshape's target: 0 copies the input dim (unless allowzero), one -1 takes whatever is left. Symbolic
- * dims are matched by name, so [b,4,8] -> [0,-1] gives [b,32] and [2,b,2] -> [-1,4] gives [b,4]; a result that
- * would need a dim expression ([b,4] -> [-1,2] is 2b) asks for a static shape instead.
+ * ONNX Reshape's target: 0 copies the input dim (unless allowzero), one -1 takes whatever is left. Entries may be
+ * symbolic dims (ir/dim.ts), and the -1 is solved symbolically: [b,4,8] -> [0,-1] gives [b,32], [b,4] -> [-1,2]
+ * gives 2*b. Element counts must agree as polynomials, i.e. for every value of the symbols.
  */
-function reshapeTarget(input: Shape, target: readonly number[], allowZero: boolean): Dim[] {
+function reshapeTarget(input: Shape, target: readonly Dim[], allowZero: boolean): Dim[] {
   const fail = (why: string): never => {
     throw new OpError(`Reshape: cannot reshape ${formatShape(input)} to [${target.join(',')}]: ${why}`);
   };
@@ -44,28 +33,21 @@ function reshapeTarget(input: Shape, target: readonly number[], allowZero: boole
     } else if (t === 0 && !allowZero) {
       if (i >= input.length) fail(`0 at position ${i} copies an input dim, but the input has rank ${input.length}`);
       out.push(input[i]!);
-    } else if (t < 0) fail(`${t} is not a dim (only -1 and, without allowzero, 0 are special)`);
-    else out.push(t);
+    } else if (typeof t === 'number' && t < 0) fail(`${t} is not a dim (only -1 and, without allowzero, 0 are special)`);
+    else out.push(canonicalDim(t));
   });
   if (allowZero && inferred >= 0 && target.includes(0)) fail('with allowzero=1 a -1 cannot be combined with a 0');
-  const have = elementCountFactors(input);
-  const want = elementCountFactors(out);
-  const unmatched = withoutSymbols(have.symbols, want.symbols);
-  const needStatic = (): never => {
-    throw new OpError(`Reshape needs static shape: cannot match ${formatShape(input)} to [${target.join(',')}] by symbol names`);
-  };
-  if (unmatched === undefined) return needStatic();
+  const have = numelOf(input);
+  const want = numelOf(out);
   if (inferred < 0) {
-    if (unmatched.length > 0) return needStatic();
-    const times = have.symbols.length ? ` times ${have.symbols.join('*')}` : '';
-    if (have.known !== want.known) fail(`element counts differ (${have.known} vs ${want.known}${times})`);
+    if (have !== want) fail(`element counts differ (${have} vs ${want})`);
     return out;
   }
-  if (unmatched.length === 1 && have.known === want.known) out[inferred] = unmatched[0]!;
-  else if (unmatched.length > 0) return needStatic();
-  else if (want.known === 0) fail('the -1 is ambiguous when other dims are 0');
-  else if (have.known % want.known !== 0) fail(`${have.known} elements are not a multiple of ${want.known}`);
-  else out[inferred] = have.known / want.known;
+  if (want === 0) fail('the -1 is ambiguous when other dims are 0');
+  const rest = dimDivExact(have, want);
+  if (rest === undefined)
+    fail(typeof have === 'number' && typeof want === 'number' ? `${have} elements are not a multiple of ${want}` : `${have} elements do not divide by ${want} for every value of the symbols`);
+  out[inferred] = rest!;
   return out;
 }
 
@@ -73,10 +55,10 @@ registerOp({
   name: 'Reshape',
   inputs: { min: 1, max: 1 },
   outputs: 1,
-  attrs: { shape: { kind: 'ints', required: true }, allowzero: { kind: 'int', default: 0 } },
+  attrs: { shape: { kind: 'dims', required: true }, allowzero: { kind: 'int', default: 0 } },
   infer(inputs, attrs) {
     const [x] = checkInputs('Reshape', inputs, 1) as [TensorType];
-    return [tensorType(x.dtype, reshapeTarget(x.shape, attrs.ints('shape'), flagAttr('Reshape', attrs, 'allowzero')))];
+    return [tensorType(x.dtype, reshapeTarget(x.shape, attrs.dims('shape'), flagAttr('Reshape', attrs, 'allowzero')))];
   },
   reference: (inputs, _attrs, outTypes) => sameData(inputs, outTypes),
 });
@@ -91,10 +73,8 @@ registerOp({
     const rank = x.shape.length;
     // Unlike most axes this one may equal the rank (everything goes to the outer dim).
     const axis = attrs.int('axis') === rank ? rank : resolveAxis('Flatten', attrs.int('axis'), rank);
-    const outer = dimProduct(x.shape.slice(0, axis));
-    const inner = dimProduct(x.shape.slice(axis));
-    if (outer === undefined || inner === undefined)
-      throw new OpError(`Flatten needs static shape: ${formatShape(x.shape)} at axis ${axis} multiplies a symbolic dim with others`);
+    const outer = numelOf(x.shape.slice(0, axis));
+    const inner = numelOf(x.shape.slice(axis));
     return [tensorType(x.dtype, [outer, inner])];
   },
   reference: (inputs, _attrs, outTypes) => sameData(inputs, outTypes),
@@ -142,11 +122,11 @@ registerOp({
   name: 'Expand',
   inputs: { min: 1, max: 1 },
   outputs: 1,
-  attrs: { shape: { kind: 'ints', required: true } },
+  attrs: { shape: { kind: 'dims', required: true } },
   infer(inputs, attrs) {
     const [x] = checkInputs('Expand', inputs, 1) as [TensorType];
-    const shape = attrs.ints('shape');
-    if (shape.some((d) => d < 0)) throw new OpError(`Expand: shape [${shape.join(',')}] has a negative dim`);
+    const shape = attrs.dims('shape').map(canonicalDim);
+    if (shape.some((d) => typeof d === 'number' && d < 0)) throw new OpError(`Expand: shape [${shape.join(',')}] has a negative dim`);
     // Bidirectional, as in ONNX: a 1 in `shape` keeps the input's dim, so the result may exceed `shape`.
     return [tensorType(x.dtype, broadcastOrThrow('Expand', [x.shape, shape]))];
   },

@@ -37,30 +37,6 @@ export function featureMap(op: string, x: TensorType, name = 'X'): { batch: Dim;
 export const typeOfTensor = (t: Tensor): TensorType => tensorType(t.dtype, t.shape);
 
 // ---------------------------------------------------------------------------------------------------------
-// Symbolic dims
-
-/** A shape's element count split into its static part and the multiset of symbols it is multiplied by. */
-export function elementCountFactors(dims: readonly Dim[]): { known: number; symbols: string[] } {
-  let known = 1;
-  const symbols: string[] = [];
-  for (const d of dims) {
-    if (typeof d === 'number') known *= d;
-    else symbols.push(d);
-  }
-  return { known, symbols: symbols.sort() };
-}
-
-/**
- * The product of some dims as a single dim: a number when all are static, the symbol itself when it is the
- * only factor other than 1s, and undefined when the product has no single-dim name (we have no dim expressions).
- */
-export function dimProduct(dims: readonly Dim[]): Dim | undefined {
-  const { known, symbols } = elementCountFactors(dims);
-  if (symbols.length === 0) return known;
-  return symbols.length === 1 && known === 1 ? symbols[0] : undefined;
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Sliding windows (Conv, MaxPool, AveragePool)
 
 export const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;

@@ -1,6 +1,7 @@
 // Ops that pick elements by position: Slice (strided ranges), Pad (grow or crop each axis, filling by a mode)
 // and Gather (rows chosen by an index tensor). All take any dtype and keep it. Slice and Pad ranges are
 // attributes, not input tensors as in ONNX, so their result shapes are static.
+import { dimSub } from '../dim.js';
 import { type AttrReader, OpError, registerOp } from '../op.js';
 import { type Dim, type Shape, formatShape, strides } from '../shape.js';
 import { makeTensor } from '../tensor.js';
@@ -36,7 +37,7 @@ function sliceRange(dim: number, start: number, end: number, step: number): { fi
 /** Per input axis, the first index and step read, and the result shape. */
 function slicePlan(shape: Shape, attrs: AttrReader): { first: number[]; step: number[]; outShape: Dim[] } {
   const starts = attrs.ints('starts');
-  const ends = attrs.ints('ends');
+  const ends = attrs.dims('ends');
   const axes = attrs.optInts('axes') ?? starts.map((_, i) => i);
   const steps = attrs.optInts('steps') ?? starts.map(() => 1);
   if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length)
@@ -49,11 +50,19 @@ function slicePlan(shape: Shape, attrs: AttrReader): { first: number[]; step: nu
   orderedAxes('Slice', axes, shape.length).forEach((axis, k) => {
     const dim = shape[axis]!;
     if (steps[k] === 0) throw new OpError(`Slice: steps entry ${k} is 0`);
-    if (typeof dim !== 'number') {
-      if (starts[k] === 0 && ends[k]! >= TO_THE_END && steps[k] === 1) return;
-      throw new OpError(`Slice needs static shape: axis ${axis} of ${formatShape(shape)} is sliced but symbolic`);
+    const end = ends[k]!;
+    if (typeof dim !== 'number' || typeof end !== 'number') {
+      // Symbolic: a forward unit-step range from a static start to the end of the axis or to a symbolic end that
+      // lies within it (exporters' x[:, :seq]); anything else depends on clamping that only run time decides.
+      const toEnd = end === dim || (typeof end === 'number' && end >= TO_THE_END);
+      if (steps[k] === 1 && starts[k]! >= 0 && (toEnd || typeof dim === 'number')) {
+        first[axis] = starts[k]!;
+        outShape[axis] = dimSub(toEnd ? dim : end, starts[k]!);
+        return;
+      }
+      throw new OpError(`Slice needs static shape: axis ${axis} of ${formatShape(shape)} sliced ${starts[k]}:${end}:${steps[k]} depends on clamping to a symbolic size`);
     }
-    const r = sliceRange(dim, starts[k]!, ends[k]!, steps[k]!);
+    const r = sliceRange(dim, starts[k]!, end, steps[k]!);
     first[axis] = r.first;
     step[axis] = steps[k]!;
     outShape[axis] = r.count;
@@ -67,7 +76,7 @@ registerOp({
   outputs: 1,
   attrs: {
     starts: { kind: 'ints', required: true },
-    ends: { kind: 'ints', required: true },
+    ends: { kind: 'dims', required: true },
     axes: { kind: 'ints' },
     steps: { kind: 'ints' },
   },

@@ -27,6 +27,14 @@ export interface CaseResult {
 export const RTOL = 1e-3;
 export const ATOL = 1e-7;
 
+/**
+ * Cases whose stored outputs carry float32 rounding noise where the exact result is 0, beyond ATOL for any accurate
+ * implementation: numpy's float32 inverse FFT leaves 1.9e-7 at exact zeros (kiln's f64-built basis gives ~3e-15).
+ * ONNX's own reference-evaluator backend test loosens atol to 1e-6 for these (onnx/test/
+ * reference_evaluator_backend_test.py); no other case gets a looser bound.
+ */
+const CASE_ATOL: Readonly<Record<string, number>> = { test_dft_inverse: 1e-6, test_dft_inverse_opset19: 1e-6 };
+
 /** Compare by value: expected as stored (int64, double, float16...), actual as kiln computed it. */
 export function compareValues(actual: Tensor, expected: { dims: readonly number[]; values: Float64Array }, rtol = RTOL, atol = ATOL): string | undefined {
   if (actual.shape.join(',') !== expected.dims.join(',')) return `shape [${actual.shape.join(',')}] vs expected [${expected.dims.join(',')}]`;
@@ -95,7 +103,7 @@ export async function runCase(dir: string, name: string, execute: Executor = int
     const file = join(data, `output_${k}.pb`);
     if (!existsSync(file)) return { name, status: 'fail', message: `missing ${file}` };
     const expected = readRawTensorProto(file);
-    const why = compareValues(out[g.outputs[k]!]!, expected);
+    const why = compareValues(out[g.outputs[k]!]!, expected, RTOL, CASE_ATOL[name] ?? ATOL);
     if (why) return { name, status: 'fail', message: `output ${k} '${g.outputs[k]}': ${why}` };
   }
   return { name, status: 'pass', frozen };

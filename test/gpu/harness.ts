@@ -2,7 +2,7 @@
 // from their WGSL text into pipelines inside error scopes (cached by structural hash), inputs uploaded with
 // compiler/pack.ts, one dispatch, outputs read back and decoded into Tensors for comparison with the interpreter.
 import { afterAll } from 'vitest';
-import type { Kernel } from '../../compiler/kernel-spec.js';
+import { type Kernel, staticDispatch } from '../../compiler/kernel-spec.js';
 import { decodeTensor, encodeTensor } from '../../compiler/pack.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { type AcquiredDevice, acquireDevice } from '../../runtime/device.js';
@@ -106,7 +106,7 @@ export async function runKernel(gpu: TestGpu, kernel: Kernel, inputs: readonly T
         const pass = encoder.beginComputePass();
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, bindGroup);
-        const [x, y, z] = kernel.dispatch;
+        const [x, y, z] = staticDispatch(kernel);
         if (x > 0) pass.dispatchWorkgroups(x, y, z);
         pass.end();
         for (const o of outputs) encoder.copyBufferToBuffer(o.buffer, 0, o.staging, 0, o.staging.size);

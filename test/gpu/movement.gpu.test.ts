@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
 import { materialize } from '../../compiler/memory/lazy-file.js';
-import { compileKernel } from '../../compiler/kernel-spec.js';
+import { compileKernel, staticDispatch } from '../../compiler/kernel-spec.js';
 import { decodeTensor, encodeTensor } from '../../compiler/pack.js';
 import { byteLength } from '../../runtime/codec.js';
 import type { LoweringContext } from '../../compiler/lower/lowering.js';
@@ -84,7 +84,7 @@ async function expectKernelsMatchInterpreter(g: Graph, inputs: Readonly<Record<s
     const pipeline = await pipelineFor({ device, ...gpu }, step.kernel);
     const entries = step.args.map((a, j) => {
       const binding = step.kernel.bindings[j]!;
-      const v = 'value' in a ? a.value : `scratch:${a.scratch}`;
+      const v = 'value' in a ? a.value : 'scratch' in a ? `scratch:${a.scratch}` : 'dims';
       const fresh = !buffers.has(v);
       const buffer = bufferOf(v, binding.bytes);
       if (fresh && inputs[v]) device.queue.writeBuffer(buffer, 0, encodeTensor(inputs[v], { align4: true }));
@@ -93,7 +93,7 @@ async function expectKernelsMatchInterpreter(g: Graph, inputs: Readonly<Record<s
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-    pass.dispatchWorkgroups(...step.kernel.dispatch);
+    pass.dispatchWorkgroups(...staticDispatch(step.kernel));
     pass.end();
   }
   const want = interpret(g, inputs);

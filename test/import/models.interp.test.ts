@@ -38,16 +38,31 @@ describe.runIf(haveShared())('tiny-distilbert-sst2', () => {
   // Intermediate tensors stored by their ONNX value names (see the model's SOURCE.md).
   const intermediates = ['130', '244', '282', '294', '297'];
 
-  it('needs its dynamic dims bound: Shape of [batch, sequence] is not static', () => {
-    expect(() => importOnnx(join(dir, 'model.onnx'))).toThrow(/Shape of 'input_ids' is \[batch,sequence\].*symbols option/);
+  // One symbolic import serves every size: the Shape -> Gather -> Concat -> Reshape chains fold to symbolic shapes.
+  const symbolic = haveShared() ? importOnnx(join(dir, 'model.onnx')) : undefined;
+
+  it('imports with symbolic batch and sequence: shape chains fold to symbolic attributes', () => {
+    const { graph } = symbolic!;
+    expect(graph.inputs.map((i) => i.type.shape)).toEqual([['batch', 'sequence'], ['batch', 'sequence']]);
+    expect(graph.nodes.some((n) => n.op === 'Shape')).toBe(false);
+    const reshapes = graph.nodes.filter((n) => n.op === 'Reshape').map((n) => n.attrs.shape);
+    expect(reshapes).toContainEqual(['batch', -1, 2, 1]);
+    expect(reshapes).toContainEqual(['batch', 1, 1, 'sequence']);
+    expect(graph.nodes.find((n) => n.op === 'Slice')!.attrs.ends).toEqual(['sequence']);
+    expect(graph.types.get('logits')!.shape).toEqual(['batch', 2]);
   });
 
-  it.each([0, 1])('test set %i: logits and every reference intermediate within 1e-4', (set) => {
+  it.each([
+    [0, 'symbolic'],
+    [1, 'symbolic'],
+    [0, 'bound'],
+    [1, 'bound'],
+  ])('test set %i (%s dims): logits and every reference intermediate within 1e-4', (set, how) => {
     const data = join(dir, 'reference', `test_data_set_${set}`);
     const ids = readTensorProtoFile(join(data, 'input_0.pb'));
     const mask = readTensorProtoFile(join(data, 'input_1.pb'));
     const [batch, sequence] = ids.shape as [number, number];
-    const { graph, notes } = importOnnx(join(dir, 'model.onnx'), { symbols: { batch, sequence } });
+    const { graph, notes } = how === 'symbolic' ? symbolic! : importOnnx(join(dir, 'model.onnx'), { symbols: { batch, sequence } });
     expect(notes).toContain("input 'input_ids': int64 narrowed to i32 (the runtime range-checks values)");
     const env = evaluateAll(graph, { input_ids: ids, attention_mask: mask });
     expect(compareValues(env.get('logits')!, readRawTensorProto(join(data, 'output_0.pb')), 0, 1e-4)).toBeUndefined();

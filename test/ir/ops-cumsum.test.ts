@@ -1,5 +1,6 @@
 // CumSum: attribute checks, the ONNX examples (exclusive, reverse, both, 2-D axes, negative axis, int32),
-// integer wrap-around, and properties: the last running sum is ReduceSum, exclusive = inclusive - x.
+// integer wrap-around, and properties: the last running sum is ReduceSum, exclusive = inclusive - x. CumProd
+// (same op file): its examples, exact integer wrap-around, last product = ReduceProd, exclusive = shifted.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,6 +15,7 @@ import {
   tensorType,
   tensorsIdentical,
 } from '../../ir/index.js';
+import { infer as opInfer, run as opRun } from './op-harness.js';
 
 function run(x: Tensor, attrs: Attrs): Tensor {
   const b = new GraphBuilder();
@@ -109,6 +111,57 @@ describe('CumSum properties', () => {
         const inclusive = run(x, { axis, reverse });
         const exclusive = run(x, { axis, reverse, exclusive: 1 });
         expect(values(exclusive)).toEqual(values(inclusive).map((v, i) => v - x.data[i]! + 0));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('CumProd', () => {
+  const prod = (x: Tensor, attrs: Attrs): number[] => values(opRun('CumProd', [x], attrs));
+
+  it('infers and checks like CumSum', () => {
+    expect(opInfer('CumProd', [tensorType('f16', ['b', 7])], { axis: -1 })).toEqual([tensorType('f16', ['b', 7])]);
+    expect(() => opInfer('CumProd', [tensorType('bool', [3])], { axis: 0 })).toThrow('CumProd needs a float or int input, got bool');
+    expect(() => opInfer('CumProd', [tensorType('f32', [2, 3])], { axis: 2 })).toThrow('CumProd: axis 2 is out of range for rank 2');
+    expect(() => opInfer('CumProd', [tensorType('f32', [3])], { axis: 0, exclusive: 2 })).toThrow('CumProd: exclusive must be 0 or 1, got 2');
+  });
+
+  it('the ONNX examples: inclusive, exclusive (from 1), reverse and both', () => {
+    const x = makeTensor('f32', [3], [1, 2, 3]);
+    expect(prod(x, { axis: 0 })).toEqual([1, 2, 6]);
+    expect(prod(x, { axis: 0, exclusive: 1 })).toEqual([1, 1, 2]);
+    expect(prod(x, { axis: 0, reverse: 1 })).toEqual([6, 6, 3]);
+    expect(prod(x, { axis: 0, exclusive: 1, reverse: 1 })).toEqual([6, 3, 1]);
+    expect(prod(m23, { axis: 0 })).toEqual([1, 2, 3, 4, 10, 18]);
+    expect(prod(m23, { axis: -1 })).toEqual([1, 2, 6, 4, 20, 120]);
+  });
+
+  it('integer products wrap modulo 2^bits exactly at every length', () => {
+    const threes = makeTensor('i32', [40], () => 3);
+    const got = prod(threes, { axis: 0 });
+    got.forEach((v, k) => expect(v).toBe(Number(BigInt.asIntN(32, 3n ** BigInt(k + 1)))));
+    expect(prod(makeTensor('i8', [3], [16, 16, 3]), { axis: 0 })).toEqual([16, 0, 0]);
+  });
+
+  it('the last running product equals ReduceProd; exclusive is inclusive shifted by one', () => {
+    fc.assert(
+      fc.property(arbCase, ({ x, axis, reverse }) => {
+        const small = makeTensor('f32', x.shape, (i) => (x.data[i]! % 3) + 0); // products stay exact in f32
+        const inclusive = opRun('CumProd', [small], { axis, reverse });
+        const exclusive = opRun('CumProd', [small], { axis, reverse, exclusive: 1 });
+        const total = opRun('ReduceProd', [small], { axes: [axis], keepdims: 1 });
+        const r = axis < 0 ? axis + x.shape.length : axis;
+        const len = x.shape[r]!;
+        const inner = x.shape.slice(r + 1).reduce((a, b) => a * b, 1);
+        for (let i = 0; i < small.data.length; i++) {
+          const k = Math.floor(i / inner) % len;
+          const outer = Math.floor(i / (inner * len));
+          const far = reverse ? k === 0 : k === len - 1;
+          if (far) expect(inclusive.data[i]).toBe(total.data[outer * inner + (i % inner)]);
+          const prev = reverse ? (k === len - 1 ? undefined : i + inner) : k === 0 ? undefined : i - inner;
+          expect(exclusive.data[i]).toBe(prev === undefined ? 1 : inclusive.data[prev]);
+        }
       }),
       { numRuns: 100 },
     );

@@ -40,7 +40,10 @@ describe('elementwise registry', () => {
   it('registers every op of the table with its arity', () => {
     const names = ['Sqrt', 'Exp', 'Log', 'Tanh', 'Sigmoid', 'Relu', 'LeakyRelu', 'Gelu', 'Erf', 'Neg', 'Abs', 'Reciprocal', 'Cast', 'Clip'];
     for (const n of names) expect(lookupOp(n)?.inputs).toEqual({ min: 1, max: 1 });
-    for (const n of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater']) expect(lookupOp(n)?.inputs).toEqual({ min: 2, max: 2 });
+    for (const n of ['Sin', 'Atanh', 'Sign', 'IsNaN', 'IsInf', 'Softplus', 'Mish', 'Shrink', 'Swish', 'BitwiseNot'])
+      expect(lookupOp(n)?.inputs).toEqual({ min: 1, max: 1 });
+    for (const n of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater', 'PRelu', 'Mod', 'BitShiftLeft', 'BitShiftRight', 'BitwiseXor'])
+      expect(lookupOp(n)?.inputs).toEqual({ min: 2, max: 2 });
     expect(lookupOp('Min')?.inputs).toEqual({ min: 1, max: Infinity });
     expect(lookupOp('Where')?.inputs).toEqual({ min: 3, max: 3 });
     expect(lookupElementwise('Gelu')?.attrs).toEqual({ approximate: { kind: 'string', default: 'none' } });
@@ -78,7 +81,9 @@ describe('elementwise type inference', () => {
   it('names the dtype problem', () => {
     expect(() => infer('Sqrt', [['i32', [2]]])).toThrow('Sqrt needs a float input, got i32');
     expect(() => infer('Gelu', [['u8', [2]]])).toThrow('Gelu needs a float input, got u8');
-    expect(() => infer('Pow', [['i32', [2]], ['i32', [2]]])).toThrow('Pow needs float inputs, got i32');
+    expect(() => infer('Pow', [['bool', [2]], ['bool', [2]]])).toThrow('Pow needs float or int inputs, got bool');
+    expect(() => infer('Sin', [['i32', [2]]])).toThrow('Sin needs a float input, got i32');
+    expect(() => infer('BitwiseAnd', [['f32', [2]], ['f32', [2]]])).toThrow('BitwiseAnd needs int inputs, got f32');
     expect(() => infer('Neg', [['bool', [2]]])).toThrow('Neg needs a float or int input, got bool');
     expect(() => infer('Add', [['bool', [2]], ['bool', [2]]])).toThrow('Add needs float or int inputs, got bool');
     expect(() => infer('Less', [['bool', [2]], ['bool', [2]]])).toThrow('Less needs float or int inputs, got bool');

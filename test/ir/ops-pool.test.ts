@@ -1,5 +1,5 @@
-// MaxPool, AveragePool and GlobalAveragePool: output shapes (auto_pad, ceil_mode, dilations, symbolic dims),
-// error messages, and hand-computed reference values, in particular how padding counts.
+// MaxPool, AveragePool, LpPool and GlobalAveragePool: output shapes (auto_pad, ceil_mode, dilations, symbolic
+// dims), error messages, and hand-computed reference values, in particular how padding counts.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -164,5 +164,36 @@ describe('GlobalAveragePool reference', () => {
   it('keeps f16 inputs f16', () => {
     const x = makeTensor('f16', [1, 1, 3], [1, 1, 2]);
     expect(run('GlobalAveragePool', x)).toEqual([makeTensor('f16', [1], [4 / 3]).data[0]]);
+  });
+});
+
+describe('LpPool', () => {
+  it('infers like the other pools and checks p', () => {
+    expect(poolShape('LpPool', [1, 3, 5, 5], { kernel_shape: [2, 2], p: 3 })).toEqual([1, 3, 4, 4]);
+    expect(poolShape('LpPool', [1, 3, 5, 5], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 })).toEqual([1, 3, 3, 3]);
+    expect(poolShape('LpPool', [1, 1, 7], { kernel_shape: [3], dilations: [2], auto_pad: 'SAME_UPPER' })).toEqual([1, 1, 7]);
+    expect(() => poolShape('LpPool', [1, 1, 4], { kernel_shape: [2], p: 0 })).toThrow('LpPool: p must be a positive number, got 0');
+    expect(() => poolShape('LpPool', [1, 1, 4], { kernel_shape: [2], p: -1 })).toThrow('LpPool: p must be a positive number, got -1');
+  });
+
+  it('is (sum |x|^p)^(1/p) over each window, p = 2 by default', () => {
+    const x = f32([1, 1, 4], [3, -4, 0, 1]);
+    expect(run('LpPool', x, { kernel_shape: [2] })).toEqual([5, 4, 1]);
+    expect(run('LpPool', x, { kernel_shape: [2], p: 1 })).toEqual([7, 4, 1]);
+    expect(run('LpPool', x, { kernel_shape: [3], p: 3 })).toEqual([Math.fround(91 ** (1 / 3)), Math.fround(65 ** (1 / 3))]);
+  });
+
+  it('padding and cells past it add nothing (ceil_mode windows, dilations)', () => {
+    const x = f32([1, 1, 5], [1, -2, 2, 4, -3]);
+    expect(run('LpPool', x, { kernel_shape: [2], pads: [1, 1] })).toEqual([1, 5, 8, 20, 25, 9].map((s) => Math.fround(Math.sqrt(s))));
+    expect(run('LpPool', x, { kernel_shape: [2], strides: [2], ceil_mode: 1, p: 1 })).toEqual([3, 6, 3]);
+    expect(run('LpPool', x, { kernel_shape: [2], dilations: [2], p: 1 })).toEqual([3, 6, 5]);
+  });
+
+  it('with p = 1 over non-negative data equals AveragePool times the window size', () => {
+    const x = f32([2, 3, 4, 5], (i) => Math.abs(Math.sin(i)));
+    const lp = run('LpPool', x, { kernel_shape: [2, 3], p: 1 });
+    const avg = run('AveragePool', x, { kernel_shape: [2, 3] });
+    lp.forEach((v, i) => expect(Math.abs(v - 6 * avg[i]!)).toBeLessThan(1e-5));
   });
 });

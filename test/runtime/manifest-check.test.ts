@@ -28,7 +28,7 @@ describe('checkManifest', () => {
   });
 
   it('names the version or format when they differ, before anything else', () => {
-    expect(edited(plain, (c) => (c.version = 1))).toEqual([expect.stringMatching(/manifest version 1 is not supported .* reads version 2/)]);
+    expect(edited(plain, (c) => (c.version = 1))).toEqual([expect.stringMatching(/manifest version 1 is not supported .* reads version 3/)]);
     expect(edited(plain, (c) => (c.format = 'onnx'))).toEqual([expect.stringMatching(/format is "onnx"/)]);
     expect(checkManifest([])).toEqual(['manifest is not a JSON object']);
   });

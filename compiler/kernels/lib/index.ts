@@ -6,10 +6,11 @@
 export { accDtype, castExpr, computeScalar, fromCompute, toCompute, toF32, wrapToDType } from './convert.js';
 export { isnan, mulConstF32, pick } from './float-ops.js';
 export { XYZW, divC, modC, unflatten } from './index-math.js';
+export { clampedIndex, normalizedIndex } from './indices.js';
 export { forLoop } from './loops.js';
 export { stepLen, stepPos, stepScalar } from './step-scalars.js';
 export { storeEachElement } from './store.js';
-export { MAX_STORAGE_BINDINGS, type TensorSpec, ceilDiv, pow2ceil, staticTensor } from './tensor.js';
+export { MAX_STORAGE_BINDINGS, type TensorSpec, ceilDiv, pow2ceil, staticTensor, symbolicTensor } from './tensor.js';
 export { type Dim, type ReduceView, radixOffset, reduceView } from './view.js';
 export {
   type Combine,

@@ -2,6 +2,7 @@
 // powers of two, the storage-binding limit.
 import type { TensorType } from '../../../ir/types.js';
 import type { TensorDesc } from '../../wgsl/accessor.js';
+import { type DimContext, dimMax } from '../../wgsl/dims.js';
 
 /** A tensor as a kernel spec holds it: its dtype and static shape (what KernelBuilder binds). */
 export type TensorSpec = TensorDesc;
@@ -13,6 +14,14 @@ export function staticTensor(t: TensorType, what: string, kernels: string): Tens
     return d;
   });
   return { dtype: t.dtype, shape };
+}
+
+/**
+ * The spec of a graph value with symbolic dims, for kernels that size themselves from the dims uniform: the
+ * symbolic shape as `dims`, and `shape` at the symbols' upper bounds (what its binding holds at most).
+ */
+export function symbolicTensor(t: TensorType, cx: DimContext): TensorSpec {
+  return { dtype: t.dtype, shape: t.shape.map((d) => dimMax(cx, d)), dims: [...t.shape] };
 }
 
 /** Most storage bindings a kernel may use (WebGPU's default maxStorageBuffersPerShaderStage). */

@@ -7,12 +7,13 @@ import { evaluateNode, InterpError } from '../../interp.js';
 import { AttrReader, OpError, checkAttrs, lookupOp, outputCount } from '../../op.js';
 import { lookupElementwise } from '../../ops/elementwise.js';
 import { dtypeInfo } from '../../dtype.js';
-import { isStaticShape, numel } from '../../shape.js';
+import { type Dim, isStaticShape, numel } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import { type TensorType, tensorType } from '../../types.js';
 import { OnnxAttrs } from './attributes.js';
 import { invalid, unsupported } from './errors.js';
 import type { NodeProto } from './proto.js';
+import { type SymTensor, foldSymbolic } from './sym-fold.js';
 import type { ValueTable } from './values.js';
 
 /** Results larger than this (elements) are computed at run time rather than folded into the model. */
@@ -77,6 +78,21 @@ export class NodeContext {
     const bad = values?.find((v) => !Number.isInteger(v));
     if (bad !== undefined) invalid(`${this.op} ${what} (input '${this.input(i)}') must hold integers, got ${bad}; store it as an int64 tensor`);
     return values;
+  }
+
+  /**
+   * A shape-like input as dims: integers, or symbolic dims when the value was computed from symbolic shapes
+   * (sym-fold.ts); undefined when omitted.
+   */
+  constDims(i: number, what: string): Dim[] | undefined {
+    if (!this.has(i)) return undefined;
+    const sym = this.values.isSym(this.input(i)) ? this.values.symOf(this.input(i)) : undefined;
+    return sym ? [...sym.dims] : this.constInts(i, what);
+  }
+
+  /** The symbolic value of output-producing input i (Shape and friends set these). */
+  setSym(k: number, s: SymTensor): void {
+    if (this.output(k)) this.values.setSym(this.output(k), s);
   }
 
   /** A known input's values as plain numbers (floats or ints), or undefined when omitted. */
@@ -167,9 +183,17 @@ export class NodeContext {
     const names = Array.from({ length: count }, (_, k) => outputs[k] || this.tmp(`${op.toLowerCase()}${k ? k : ''}`));
     const present = inputs.filter((i) => i !== '');
     const known = present.length > 0 && present.every((i) => this.values.isConst(i));
+    const symbolic = !known && present.some((i) => this.values.isSym(i)) && present.every((i) => this.values.symOf(i));
     try {
       this.checkElementwiseDType(op, inputs);
       if (known && this.tryFold(op, inputs, attrs, names, reader)) return names;
+      if (symbolic) {
+        const folded = foldSymbolic(op, inputs.map((i) => (i === '' ? undefined : this.values.symOf(i))), attrs);
+        if (folded) {
+          folded.forEach((t, k) => this.values.setSym(names[k]!, t));
+          return names;
+        }
+      }
       const irInputs = inputs.map((i) => (i === '' ? '' : this.values.materialize(i)));
       this.values.builder.node(op, irInputs, attrs, { names });
     } catch (e) {

@@ -25,6 +25,7 @@ import { decodeSparse } from './sparse.js';
 import { resolveRule } from './table.js';
 import { tensorFromProto } from './tensor-proto.js';
 import { ValueTable } from './values.js';
+import { protoNames, protoReads } from './subgraph.js';
 
 export interface OnnxImportOptions {
   /** The model's path, for messages and as the default folder for external data. */
@@ -107,6 +108,55 @@ const describeNode = (n: NodeProto, opset: number): string => {
   return `node ${n.name ? `'${n.name}' ` : ''}(${n.op_type || '?'}, opset ${opset}${outs ? `, outputs ${outs}` : ''})`;
 };
 
+/** Where a node is imported: the graph's (or a region's) values and what is read there. */
+export interface NodeScope {
+  /** The model file, for messages; absent inside a region (the enclosing node's import adds it). */
+  readonly file?: string;
+  readonly opset: number;
+  readonly values: ValueTable;
+  /** Names read by a node (or a region of one) or returned: rules define used outputs. */
+  readonly used: ReadonlySet<string>;
+  readonly note: (msg: string) => void;
+  /** For a region: what it is, e.g. "in the body of node 'loop' (Loop)", appended to the node in messages. */
+  readonly within?: string;
+}
+
+/** Errors that already name the node they are about (one inside a region), so enclosing nodes add nothing. */
+const located = new WeakSet<object>();
+
+/** Map one ONNX node through the op table into `scope.values`; errors name the file and the node. */
+export function importNode(node: NodeProto, scope: NodeScope): void {
+  const { opset, values } = scope;
+  const domain = node.domain ?? '';
+  const own = domain === '' || domain === 'ai.onnx';
+  const where = `${describeNode(node, own ? opset : 0)}${scope.within ? ` ${scope.within}` : ''}`;
+  try {
+    const op = node.op_type || invalid('node has no op_type');
+    if (!own) unsupported('domain', `op ${op} from domain '${domain}'; kiln imports only the default ONNX domain (ai.onnx, opsets ${MIN_OPSET} to ${MAX_OPSET})`);
+    if (opset < MIN_OPSET || opset > MAX_OPSET)
+      unsupported('opset', `op ${op} in domain ai.onnx opset ${opset}; kiln imports opsets ${MIN_OPSET} to ${MAX_OPSET} (convert the model with onnx.version_converter)`);
+    const rule = resolveRule(op, opset);
+    const cx = new NodeContext(node, opset, values, scope.used, scope.note);
+    for (let i = 0; i < node.input.length; i++)
+      if (cx.has(i) && !values.defined(cx.input(i))) invalid(`input '${cx.input(i)}' is not defined by any earlier node, input or initializer`);
+    // ONNX values have one producer; a second one would silently shadow the first.
+    node.output.forEach((o, k) => {
+      if (o && (values.defined(o) || node.output.indexOf(o) < k))
+        invalid(`output '${o}' is already defined (by an earlier node, a graph input, an initializer or this node); every value must have one producer`);
+    });
+    rule.map(cx);
+    node.output.forEach((o, k) => {
+      if (o && cx.used(k) && !values.defined(o)) throw new Error(`the ${op} rule did not define output '${o}'`);
+    });
+  } catch (e) {
+    const placed = located.has(e as object);
+    const context = placed ? scope.file : scope.file ? `${scope.file}: ${where}` : where;
+    const out = context ? withContext(context, e) : (e as Error);
+    located.add(out);
+    throw out;
+  }
+}
+
 class Importer {
   private readonly notes = new Set<string>();
   private readonly graph: GraphProto;
@@ -128,6 +178,7 @@ class Importer {
     for (const v of [...this.graph.input, ...this.graph.output]) if (v.name) reserved.add(v.name);
     for (const t of this.graph.initializer) if (t.name) reserved.add(t.name);
     for (const n of this.graph.node) for (const x of [...n.input, ...n.output]) if (x) reserved.add(x);
+    protoNames(this.graph, reserved); // names inside If/Loop/Scan bodies too: temporaries must not clash with them
     this.values = new ValueTable(this.builder, reserved);
   }
 
@@ -138,8 +189,8 @@ class Importer {
     const initialized = this.initializers();
     this.inputs(initialized);
     const used = new Set<string>(this.graph.output.map((o) => o.name ?? ''));
-    for (const n of this.graph.node) for (const i of n.input) used.add(i);
-    for (const node of this.graph.node) this.node(node, used);
+    for (const n of this.graph.node) for (const i of protoReads(n)) used.add(i);
+    for (const node of this.graph.node) importNode(node, { file: this.file, opset: this.opset, values: this.values, used, note: this.note });
     this.outputs();
     const graph = this.builder.build();
     assertValid(graph, 'the imported graph does not verify');
@@ -212,33 +263,6 @@ class Importer {
     const sym = symbolName(param);
     this.builder.symbol(sym, setting?.min ?? DEFAULT_SYMBOL_BOUND.min, setting?.max ?? DEFAULT_SYMBOL_BOUND.max);
     return sym;
-  }
-
-  private node(node: NodeProto, used: ReadonlySet<string>): void {
-    const domain = node.domain ?? '';
-    const own = domain === '' || domain === 'ai.onnx';
-    const where = describeNode(node, own ? this.opset : 0);
-    try {
-      const op = node.op_type || invalid('node has no op_type');
-      if (!own) unsupported('domain', `op ${op} from domain '${domain}'; kiln imports only the default ONNX domain (ai.onnx, opsets ${MIN_OPSET} to ${MAX_OPSET})`);
-      if (this.opset < MIN_OPSET || this.opset > MAX_OPSET)
-        unsupported('opset', `op ${op} in domain ai.onnx opset ${this.opset}; kiln imports opsets ${MIN_OPSET} to ${MAX_OPSET} (convert the model with onnx.version_converter)`);
-      const rule = resolveRule(op, this.opset);
-      const cx = new NodeContext(node, this.opset, this.values, used, this.note);
-      for (let i = 0; i < node.input.length; i++)
-        if (cx.has(i) && !this.values.defined(cx.input(i))) invalid(`input '${cx.input(i)}' is not defined by any earlier node, input or initializer`);
-      // ONNX values have one producer; a second one would silently shadow the first.
-      node.output.forEach((o, k) => {
-        if (o && (this.values.defined(o) || node.output.indexOf(o) < k))
-          invalid(`output '${o}' is already defined (by an earlier node, a graph input, an initializer or this node); every value must have one producer`);
-      });
-      rule.map(cx);
-      node.output.forEach((o, k) => {
-        if (o && cx.used(k) && !this.values.defined(o)) throw new Error(`the ${op} rule did not define output '${o}'`);
-      });
-    } catch (e) {
-      throw withContext(`${this.file}: ${where}`, e);
-    }
   }
 
   private outputs(): void {

@@ -8,10 +8,19 @@ import { QUANT_RULES } from './ops/quant.js';
 import { REDUCE_RULES } from './ops/reduce.js';
 import { RESIZE_RULES } from './ops/resize.js';
 import { SHAPE_RULES } from './ops/shape.js';
+import { SIGNAL_RULES } from './ops/signal.js';
+import { SAMPLING_RULES } from './ops/sampling.js';
+import { RECURRENT_RULES } from './ops/recurrent.js';
+import { ATTENTION_RULES } from './ops/attention.js';
+import { TRANSFORMER_RULES } from './ops/transformer.js';
+import { INDEXING_RULES } from './ops/indexing.js';
+import { LOSS_RULES } from './ops/losses.js';
+import { NORMALIZATION_RULES } from './ops/normalization.js';
+import { CONTROL_RULES } from './ops/control.js';
 import type { OpRule } from './rule.js';
 
 const TABLE = new Map<string, OpRule[]>();
-for (const r of [...ELEMENTWISE_RULES, ...SHAPE_RULES, ...MOVEMENT_RULES, ...NN_RULES, ...REDUCE_RULES, ...QUANT_RULES, ...RESIZE_RULES]) {
+for (const r of [...ELEMENTWISE_RULES, ...SHAPE_RULES, ...MOVEMENT_RULES, ...NN_RULES, ...REDUCE_RULES, ...QUANT_RULES, ...RESIZE_RULES, ...SIGNAL_RULES, ...SAMPLING_RULES, ...RECURRENT_RULES, ...ATTENTION_RULES, ...TRANSFORMER_RULES, ...INDEXING_RULES, ...LOSS_RULES, ...NORMALIZATION_RULES, ...CONTROL_RULES]) {
   const rows = TABLE.get(r.op) ?? [];
   if (rows.some((o) => o.since <= r.until && r.since <= o.until)) throw new Error(`ONNX rules for ${r.op} overlap at ${r.since}..${r.until}`);
   rows.push(r);

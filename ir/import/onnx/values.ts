@@ -7,10 +7,14 @@ import type { Tensor } from '../../tensor.js';
 import { makeTensor } from '../../tensor.js';
 import { type TensorType, tensorType } from '../../types.js';
 import { ONNX_DTYPE } from './dtypes.js';
+import { unsupported } from './errors.js';
+import { type SymTensor, symOfTensor } from './sym-fold.js';
 import { checkFits } from './tensor-proto.js';
 
 export class ValueTable {
   private readonly consts = new Map<string, Tensor>();
+  /** Shape arithmetic over symbolic dims (sym-fold.ts): known at import time up to the symbols' values. */
+  private readonly syms = new Map<string, SymTensor>();
   private readonly aliases = new Map<string, string>();
   private readonly materialized = new Set<string>();
   private readonly taken = new Set<string>();
@@ -36,12 +40,30 @@ export class ValueTable {
 
   defined(name: string): boolean {
     const r = this.resolve(name);
-    return this.consts.has(r) || this.taken.has(r);
+    return this.consts.has(r) || this.syms.has(r) || this.taken.has(r);
   }
 
   typeOf(name: string): TensorType {
     const c = this.constOf(name);
-    return c ? tensorType(c.dtype, c.shape) : this.builder.typeOf(this.resolve(name));
+    if (c) return tensorType(c.dtype, c.shape);
+    const s = this.syms.get(this.resolve(name));
+    return s ? tensorType(s.dtype as TensorType['dtype'], s.shape) : this.builder.typeOf(this.resolve(name));
+  }
+
+  /** A value known up to symbols: a symbolic shape value, or a small integer constant seen as one. */
+  symOf(name: string): SymTensor | undefined {
+    const s = this.syms.get(this.resolve(name));
+    if (s) return s;
+    const c = this.constOf(name);
+    return c && c.shape.length <= 1 && /^[iu]\d+$/.test(c.dtype) && c.data.length <= 64 ? symOfTensor(c) : undefined;
+  }
+
+  isSym(name: string): boolean {
+    return this.syms.has(this.resolve(name));
+  }
+
+  setSym(name: string, s: SymTensor): void {
+    this.syms.set(name, s);
   }
 
   setConst(name: string, t: Tensor): void {
@@ -51,7 +73,9 @@ export class ValueTable {
   /** `name` is the same value as `target` (Identity): constants are copied by reference, others aliased. */
   alias(name: string, target: string): void {
     const c = this.constOf(target);
+    const sym = this.syms.get(this.resolve(target));
     if (c) this.consts.set(name, c);
+    else if (sym) this.syms.set(name, sym);
     else this.aliases.set(name, this.resolve(target));
   }
 
@@ -74,6 +98,11 @@ export class ValueTable {
    */
   materialize(name: string): string {
     const r = this.resolve(name);
+    const sym = this.syms.get(r);
+    if (sym) {
+      const symbols = [...new Set(sym.dims.filter((d) => typeof d === 'string'))].join(', ');
+      return unsupported('dynamic', `'${r}' = [${sym.dims.join(',')}] is computed from symbolic dims and used as data; kiln folds shape arithmetic only (bind ${symbols} with --dim)`);
+    }
     const c = this.consts.get(r);
     if (!c || this.materialized.has(r)) return r;
     let t = c;

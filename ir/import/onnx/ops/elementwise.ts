@@ -1,11 +1,15 @@
 // Elementwise ops: unary math, binary arithmetic and comparisons (numpy broadcasting from opset 7), Cast and
-// CastLike, Clip (bounds as attributes before 11, as inputs after), variadic Sum/Mean as Add chains, boolean logic
-// expressed with Where/Equal, and the inference-time aliases Identity and Dropout.
+// CastLike, Clip (bounds as attributes before 11, as inputs after), variadic Sum/Mean as Add chains, Pow over
+// mixed dtypes, the integer ops (Mod, BitShift, Bitwise*), boolean logic expressed with Where/Equal, and the
+// inference-time aliases Identity and Dropout. The activations and further unary math are in activations.ts.
+import { type DType, dtypeInfo, isFloat } from '../../../dtype.js';
+import { formatShape } from '../../../shape.js';
 import { makeTensor, scalarTensor } from '../../../tensor.js';
 import type { NodeContext } from '../context.js';
 import { constantDType, onnxDTypeName, runtimeDType } from '../dtypes.js';
 import { invalid, unsupported } from '../errors.js';
 import { type OpRule, direct, rejectUsedOutputs, rules } from '../rule.js';
+import { ACTIVATION_RULES } from './activations.js';
 
 /** Unary ops that are the IR op of the same name, with the opset each first appeared in (as kiln maps it). */
 const UNARY: readonly [string, number][] = [
@@ -53,11 +57,84 @@ function clipAttrs(cx: NodeContext): void {
   cx.emitOutputs('Clip', [cx.input(0)], { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) });
 }
 
-/** Clip from opset 11: optional scalar inputs min and max, which must be known. */
+/**
+ * Clip from opset 11: optional scalar inputs min and max. Known bounds become the IR Clip's attributes; a bound
+ * computed at run time is applied as Max(x, min) (then Min(., max)), which is Clip exactly: NaN propagates, and
+ * min > max gives max, as ONNX specifies.
+ */
 function clipInputs(cx: NodeContext): void {
-  const min = cx.constScalar(1, 'min');
-  const max = cx.constScalar(2, 'max');
-  cx.emitOutputs('Clip', [cx.input(0)], { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) });
+  const steps: { op: string; attrs?: { min?: number; max?: number }; bound?: string }[] = [];
+  for (const [i, what, op] of [[1, 'min', 'Max'], [2, 'max', 'Min']] as const) {
+    if (!cx.has(i)) continue;
+    if (cx.constant(i)) steps.push({ op: 'Clip', attrs: { [what]: cx.constScalar(i, what)! } });
+    else steps.push({ op, bound: clipBound(cx, i, what) });
+  }
+  // Known bounds only: one Clip with both (absent ones are no bound).
+  if (steps.every((s) => s.op === 'Clip')) return void cx.emitOutputs('Clip', [cx.input(0)], Object.assign({}, ...steps.map((s) => s.attrs)));
+  let y = cx.input(0);
+  steps.forEach((s, k) => {
+    const out = k === steps.length - 1 ? cx.output(0) : undefined;
+    y = s.bound === undefined ? cx.emit1('Clip', [y], s.attrs, out) : cx.emit1(s.op, [y, s.bound], {}, out);
+  });
+}
+
+/** A computed Clip bound: a scalar (any rank whose dims are all 1, no higher than x's, so x keeps its shape). */
+function clipBound(cx: NodeContext, i: number, what: string): string {
+  const shape = cx.type(i).shape;
+  if (shape.length > cx.type(0).shape.length || shape.some((d) => d !== 1))
+    invalid(`Clip ${what} (input '${cx.input(i)}') must be a scalar, got shape ${formatShape(shape)}`);
+  return cx.input(i);
+}
+
+/**
+ * Pow from opset 12: base and exponent may have different dtypes; the result has the base's. kiln's Pow takes one
+ * dtype, so: a float base takes the exponent cast to its dtype; an integer base with a float exponent is raised
+ * in f32 and truncated back (numpy computes in floating point and casts); two integer dtypes meet in i32 (u32
+ * for an unsigned exponent), where wrapping multiplication gives the base dtype's low bits exactly.
+ */
+function powMixed(cx: NodeContext): void {
+  const folded = cx.constant(0) !== undefined && cx.constant(1) !== undefined;
+  // Known int64 values stay i64 while folded; at run time they are i32.
+  const runtime = (d: DType): DType => (d === 'i64' && !folded ? 'i32' : d);
+  const [base, exponent] = [runtime(cx.type(0).dtype), runtime(cx.type(1).dtype)];
+  const [x, y] = [cx.input(0), cx.input(1)];
+  const cast = (v: string, from: DType, to: DType): string => (from === to ? v : cx.emit1('Cast', [v], { to }));
+  if (isFloat(base) || base === exponent) return void cx.emitOutputs('Pow', [x, cast(y, exponent, base)]);
+  const via: DType = isFloat(exponent) ? 'f32' : dtypeInfo(exponent).signed ? 'i32' : 'u32';
+  const p = cx.emit1('Pow', [cast(x, base, via), cast(y, exponent, via)]);
+  cx.emitOutputs('Cast', [p], { to: base });
+}
+
+/** Mod-10 on: fmod = 0 is Python's %, 1 C's fmod, which ONNX requires for floating-point inputs. */
+function mod(cx: NodeContext): void {
+  const fmod = cx.attrs.int('fmod', 0);
+  if (fmod !== 0 && fmod !== 1) invalid(`Mod attribute fmod must be 0 or 1, got ${fmod}`);
+  const dt = cx.type(0).dtype;
+  if (isFloat(dt) && fmod === 0) invalid(`Mod on ${dt} inputs needs fmod=1 (ONNX defines only C's fmod for floating point); set fmod=1`);
+  cx.emitOutputs('Mod', [cx.input(0), cx.input(1)], { fmod });
+}
+
+/**
+ * BitwiseNot-18. uint16 is held as u32 (widened at import), and ~x of a uint16 is not ~x of the same u32, so u32
+ * inputs, which may be either, are refused rather than answered wrongly.
+ */
+function bitwiseNot(cx: NodeContext): void {
+  if (cx.type(0).dtype === 'u32')
+    unsupported(
+      'dtype',
+      'BitwiseNot on u32: kiln holds uint16 as u32 and cannot tell which this is, and ~x differs; write BitwiseXor with 0xFFFFFFFF (uint32) or 0xFFFF (uint16) instead',
+    );
+  cx.emitOutputs('BitwiseNot', [cx.input(0)]);
+}
+
+/** BitShift-11: unsigned integers only, the direction as one of two IR ops. */
+function bitShift(cx: NodeContext): void {
+  const direction = cx.attrs.string('direction');
+  if (direction !== 'LEFT' && direction !== 'RIGHT')
+    invalid(`BitShift needs attribute direction 'LEFT' or 'RIGHT', got ${direction === undefined ? 'none' : `'${direction}'`}`);
+  const dt = cx.type(0).dtype;
+  if (dtypeInfo(dt).kind === 'int' && dtypeInfo(dt).signed) invalid(`BitShift takes unsigned integers (uint8 to uint64), got ${dt}`);
+  cx.emitOutputs(direction === 'LEFT' ? 'BitShiftLeft' : 'BitShiftRight', [cx.input(0), cx.input(1)]);
 }
 
 /** Dropout at inference is the identity; its mask output and training mode are not supported. */
@@ -78,16 +155,12 @@ export const ELEMENTWISE_RULES: OpRule[] = [
   ...rules('Max', [6, undefined, direct()]),
   ...rules('Min', [6, undefined, direct()]),
   ...rules('Where', [9, undefined, direct()]),
-  ...rules(
-    'Pow',
-    [7, 11, direct()],
-    // From 12 the exponent may have another dtype; kiln's Pow wants one dtype, so the exponent is cast.
-    [12, undefined, (cx) => {
-      const [x, y] = [cx.type(0), cx.type(1)];
-      const exponent = x.dtype === y.dtype ? cx.input(1) : cx.emit1('Cast', [cx.input(1)], { to: x.dtype });
-      cx.emitOutputs('Pow', [cx.input(0), exponent]);
-    }],
-  ),
+  ...rules('Pow', [7, 11, direct()], [12, undefined, powMixed]),
+  ...rules('Mod', [10, undefined, mod]),
+  ...rules('BitShift', [11, undefined, bitShift]),
+  ...['BitwiseAnd', 'BitwiseOr', 'BitwiseXor'].flatMap((op) => rules(op, [18, undefined, direct()])),
+  ...rules('BitwiseNot', [18, undefined, bitwiseNot]),
+  ...ACTIVATION_RULES,
   ...rules('Sum', [6, undefined, (cx) => variadicSum(cx, false)]),
   ...rules('Mean', [6, undefined, (cx) => variadicSum(cx, true)]),
   // Cast-19 added `saturate`, which only affects float8 targets (rejected anyway).

@@ -3,8 +3,10 @@
 // later). Tile is expressed as Reshape -> Expand -> Reshape.
 import type { Attrs } from '../../../graph.js';
 import { isStaticShape } from '../../../shape.js';
+import { makeTensor } from '../../../tensor.js';
 import type { NodeContext } from '../context.js';
 import { invalid, unsupported } from '../errors.js';
+import { requireKnown } from '../known.js';
 import { type OpRule, clampI32, defined, direct, rules } from '../rule.js';
 
 /**
@@ -27,24 +29,40 @@ function slice(cx: NodeContext, fromInputs: boolean): void {
   const get = (attr: string, input: number): number[] | undefined =>
     fromInputs ? cx.constInts(input, attr) : attr === 'steps' ? undefined : cx.attrs.ints(attr);
   const starts = get('starts', 1) ?? invalid('Slice needs starts');
-  const ends = get('ends', 2) ?? invalid('Slice needs ends');
+  // Ends may be symbolic (x[:, :seq] with seq from a Shape chain); starts, axes and steps are static.
+  const ends = (fromInputs ? cx.constDims(2, 'ends') : cx.attrs.ints('ends')) ?? invalid('Slice needs ends');
   const axes = get('axes', 3);
   const steps = get('steps', 4);
-  cx.emitOutputs('Slice', [cx.input(0)], defined({ starts: starts.map(clampI32), ends: ends.map(clampI32), axes, steps: steps?.map(clampI32) }));
+  cx.emitOutputs('Slice', [cx.input(0)], defined({ starts: starts.map(clampI32), ends: ends.map((e) => (typeof e === 'number' ? clampI32(e) : e)), axes, steps: steps?.map(clampI32) }));
 }
 
-/** Pad: pads/value as attributes (2-10), as inputs (11+, with axes from 18). */
+/**
+ * Pad: pads/value as attributes (2-10), as inputs (11+, with axes from 18). pads and axes set the output shape
+ * and must be known; constant_value is data and may be computed (see padWithComputedValue).
+ */
 function pad(cx: NodeContext, fromInputs: boolean): void {
   const mode = cx.attrs.string('mode', 'constant');
   if (fromInputs) {
+    requireKnown(cx, 1, 'pads');
+    requireKnown(cx, 3, 'axes');
     const pads = cx.constInts(1, 'pads') ?? invalid('Pad needs pads');
-    const value = cx.constScalar(2, 'constant_value');
     const axes = cx.constInts(3, 'axes');
+    if (mode === 'constant' && cx.has(2) && !cx.constant(2)) return padWithComputedValue(cx, defined({ pads, axes }));
+    const value = mode === 'constant' ? cx.constScalar(2, 'constant_value') : undefined;
     cx.emitOutputs('Pad', [cx.input(0)], defined({ pads, mode, value, axes }));
   } else {
     const pads = cx.attrs.ints('pads') ?? invalid('Pad needs pads');
     cx.emitOutputs('Pad', [cx.input(0)], defined({ pads, mode, value: cx.attrs.float('value') }));
   }
+}
+
+/** Pad with a run-time constant_value: pad with 0, then Where(known mask of the copied cells, padded, value). */
+function padWithComputedValue(cx: NodeContext, attrs: Attrs): void {
+  const shape = cx.type(0).shape;
+  if (!isStaticShape(shape)) return unsupported('dynamic', `Pad of '${cx.input(0)}' [${shape.join(',')}] with a computed constant_value needs static dims`);
+  const padded = cx.emit1('Pad', [cx.input(0)], attrs);
+  const copied = cx.emit1('Pad', [cx.newConst(makeTensor('bool', shape, () => 1), 'copied')], attrs);
+  cx.emitOutputs('Where', [copied, padded, cx.input(2)]);
 }
 
 /** Tile(x, repeats) = Reshape(Expand(Reshape(x, [1,d0,1,d1,...]), [r0,d0,r1,d1,...]), [r0*d0, r1*d1, ...]). */

@@ -1,13 +1,14 @@
 // Neural-network ops: matrix products, convolutions, pooling, normalisations and softmax. Most map one-to-one
 // (attributes copied, checked against the IR schema); the exceptions are Softmax/LogSoftmax before opset 13
 // (flatten-to-2-D semantics, expressed as Flatten -> Softmax -> Reshape), GlobalMaxPool (a ReduceMax),
+// GlobalLpPool (a ReduceSum of |x|^p), LpPool's p (a float in opset 1, an int from 2),
 // LayerNormalization's statistics outputs (computed beside it), and optional training outputs, which are
 // rejected when something reads them.
 import { isStaticDim } from '../../../shape.js';
 import { scalarTensor } from '../../../tensor.js';
 import type { NodeContext } from '../context.js';
 import { ONNX_DTYPE, runtimeDType } from '../dtypes.js';
-import { unsupported } from '../errors.js';
+import { invalid, unsupported } from '../errors.js';
 import { type OpRule, direct, passAttrs, rejectUsedOutputs, requireAttrs, rules } from '../rule.js';
 
 /** Softmax/LogSoftmax 1-12: the input is coerced to 2-D at `axis` (default 1) and normalised over the inner block. */
@@ -41,6 +42,27 @@ function batchNorm(cx: NodeContext, ignore: readonly string[]): void {
 function globalMaxPool(cx: NodeContext): void {
   const rank = cx.type(0).shape.length;
   cx.emitOutputs('ReduceMax', [cx.input(0)], { axes: Array.from({ length: rank - 2 }, (_, i) => i + 2), keepdims: 1 });
+}
+
+/** LpPool: p is a float attribute in opset 1 and an int from 2; the window attributes copy over. */
+function lpPool(cx: NodeContext, floatP: boolean): void {
+  const p = floatP ? cx.attrs.float('p', 2) : cx.attrs.int('p', 2);
+  cx.emitOutputs('LpPool', [cx.input(0)], { ...requireAttrs(cx, 'LpPool', passAttrs(cx, 'LpPool', ['p'])), p });
+}
+
+/** GlobalLpPool: (sum of |x|^p over every spatial dim)^(1/p), kept as size 1; p = 1 and 2 without Pow. */
+function globalLpPool(cx: NodeContext, floatP: boolean): void {
+  const p = floatP ? cx.attrs.float('p', 2) : cx.attrs.int('p', 2);
+  if (!(p > 0) || !Number.isFinite(p)) invalid(`GlobalLpPool p must be a positive number, got ${p}`);
+  const rank = cx.type(0).shape.length;
+  if (rank < 3) invalid(`GlobalLpPool needs an input [N, C, ...spatial] with a spatial dim, got rank ${rank}`);
+  const dtype = cx.type(0).dtype;
+  const x = cx.input(0);
+  const sum = { axes: Array.from({ length: rank - 2 }, (_, i) => i + 2), keepdims: 1 };
+  if (p === 1) return void cx.emitOutputs('ReduceSum', [cx.emit1('Abs', [x])], sum);
+  if (p === 2) return void cx.emitOutputs('Sqrt', [cx.emit1('ReduceSum', [cx.emit1('Mul', [x, x])], sum)]);
+  const power = cx.emit1('Pow', [cx.emit1('Abs', [x]), cx.newConst(scalarTensor(dtype, p), 'p')]);
+  cx.emitOutputs('Pow', [cx.emit1('ReduceSum', [power], sum), cx.newConst(scalarTensor(dtype, 1 / p), 'inverse_p')]);
 }
 
 /** MaxPool's optional Indices output (8+) is not computed. */
@@ -82,6 +104,9 @@ export const NN_RULES: OpRule[] = [
   ...rules('AveragePool', [7, 9, direct()], [10, 18, direct()], [19, undefined, direct()]),
   ...rules('GlobalAveragePool', [1, undefined, direct()]),
   ...rules('GlobalMaxPool', [1, undefined, globalMaxPool]),
+  // LpPool 2 made p an int; 11 clarified pads; 18 added ceil_mode and dilations (copied when present); 22 dtypes.
+  ...rules('LpPool', [1, 1, (cx) => lpPool(cx, true)], [2, 10, (cx) => lpPool(cx, false)], [11, 17, (cx) => lpPool(cx, false)], [18, undefined, (cx) => lpPool(cx, false)]),
+  ...rules('GlobalLpPool', [1, 1, (cx) => globalLpPool(cx, true)], [2, undefined, (cx) => globalLpPool(cx, false)]),
   ...rules(
     'BatchNormalization',
     [7, 8, (cx) => batchNorm(cx, ['spatial'])],

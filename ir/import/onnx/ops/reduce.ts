@@ -1,8 +1,10 @@
 // Reductions. `axes` moved from an attribute to an input in opset 13 for ReduceSum and in opset 18 for the rest;
 // kiln keeps it an attribute, so the input must be known. ReduceSumSquare/L1/L2/LogSum/LogSumExp are written
 // with ReduceSum/ReduceMax and elementwise ops; ReduceMax/Min of bool go through u8; ArgMin is ArgMax of the
-// negation; CumSum's axis input becomes an attribute.
+// negation; CumSum's and CumProd's axis input becomes an attribute.
 import type { Attrs } from '../../../graph.js';
+import { isStaticShape, numel } from '../../../shape.js';
+import { scalarTensor } from '../../../tensor.js';
 import type { NodeContext } from '../context.js';
 import { invalid } from '../errors.js';
 import { type OpRule, direct, rules } from '../rule.js';
@@ -46,21 +48,35 @@ function composite(pre: string | undefined, reduce: string, post: string | undef
   };
 }
 
-/** log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the max, so large inputs do not overflow. */
+/**
+ * log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the max, so large inputs do not overflow. An
+ * infinite m shifts by 0 instead (x - m would be inf - inf = NaN): a slice of -inf gives log(0) = -inf, one holding
+ * +inf gives +inf. An empty x needs no shift (nothing can overflow) and gets none, so no kernel broadcasts m over
+ * a zero-size tensor.
+ */
 function logSumExp(cx: NodeContext, attrs: Attrs): void {
   const keep = { ...attrs, keepdims: 1 };
-  const m = cx.emit1('ReduceMax', [cx.input(0)], keep);
-  const shifted = cx.emit1('Exp', [cx.emit1('Sub', [cx.input(0), m])]);
-  const lse = cx.emit1('Add', [cx.emit1('Log', [cx.emit1('ReduceSum', [shifted], keep)]), m]);
-  const rank = cx.type(0).shape.length;
+  const x = cx.type(0);
+  let lse: string;
+  if (isStaticShape(x.shape) && numel(x.shape) === 0) {
+    lse = cx.emit1('Log', [cx.emit1('ReduceSum', [cx.emit1('Exp', [cx.input(0)])], keep)]);
+  } else {
+    const max = cx.emit1('ReduceMax', [cx.input(0)], keep);
+    const inf = cx.newConst(scalarTensor(x.dtype, Infinity), 'inf');
+    const m = cx.emit1('Where', [cx.emit1('Equal', [cx.emit1('Abs', [max]), inf]), cx.newConst(scalarTensor(x.dtype, 0), 'zero'), max]);
+    const shifted = cx.emit1('Exp', [cx.emit1('Sub', [cx.input(0), m])]);
+    lse = cx.emit1('Add', [cx.emit1('Log', [cx.emit1('ReduceSum', [shifted], keep)]), m]);
+  }
+  const rank = x.shape.length;
   const axes = (attrs.axes as readonly number[] | undefined) ?? (attrs.noop_with_empty_axes ? [] : Array.from({ length: rank }, (_, i) => i));
   if (attrs.keepdims === 0 && axes.length) cx.emitOutputs('Squeeze', [lse], { axes });
   else cx.alias(0, lse);
 }
 
-function cumSum(cx: NodeContext): void {
-  const axis = cx.constIntScalar(1, 'axis') ?? invalid('CumSum needs its axis input');
-  cx.emitOutputs('CumSum', [cx.input(0)], { axis, exclusive: cx.attrs.int('exclusive', 0), reverse: cx.attrs.int('reverse', 0) });
+/** CumSum and CumProd: the axis input becomes an attribute. */
+function scan(cx: NodeContext): void {
+  const axis = cx.constIntScalar(1, 'axis') ?? invalid(`${cx.op} needs its axis input`);
+  cx.emitOutputs(cx.op, [cx.input(0)], { axis, exclusive: cx.attrs.int('exclusive', 0), reverse: cx.attrs.int('reverse', 0) });
 }
 
 export const REDUCE_RULES: OpRule[] = [
@@ -68,6 +84,7 @@ export const REDUCE_RULES: OpRule[] = [
   ...reduction('ReduceMean', 18, same),
   ...reduction('ReduceMax', 18, minMax),
   ...reduction('ReduceMin', 18, minMax),
+  ...reduction('ReduceProd', 18, same),
   ...reduction('ReduceSumSquare', 18, composite('Square', 'ReduceSum', undefined)),
   ...reduction('ReduceL1', 18, composite('Abs', 'ReduceSum', undefined)),
   ...reduction('ReduceL2', 18, composite('Square', 'ReduceSum', 'Sqrt')),
@@ -78,5 +95,7 @@ export const REDUCE_RULES: OpRule[] = [
   ...rules('ArgMin', [1, undefined, (cx) => cx.emitOutputs('ArgMax', [cx.emit1('Neg', [cx.input(0)])], {
     axis: cx.attrs.int('axis', 0), keepdims: cx.attrs.int('keepdims', 1), select_last_index: cx.attrs.int('select_last_index', 0),
   })]),
-  ...rules('CumSum', [11, undefined, cumSum]),
+  // CumSum 11 and 14 (more dtypes) read the same; CumProd exists from 26.
+  ...rules('CumSum', [11, undefined, scan]),
+  ...rules('CumProd', [26, undefined, scan]),
 ];

@@ -2,19 +2,23 @@
 // Expand{shape}, Squeeze/Unsqueeze{axes}) and must be known at import time; Shape, Size, ConstantOfShape, Range
 // and Constant produce known values outright (from static dims or known inputs), which later rules fold into
 // their attributes.
-import { isStaticDim } from '../../../shape.js';
+import { dimProduct } from '../../../dim.js';
+import { type Dim, isStaticDim } from '../../../shape.js';
 import { type Tensor, makeTensor } from '../../../tensor.js';
 import type { NodeContext } from '../context.js';
 import { invalid, unsupported } from '../errors.js';
+import { requireKnown } from '../known.js';
 import { type OpRule, clampI32, direct, rules } from '../rule.js';
 import { decodeSparse } from '../sparse.js';
 import { tensorFromProto } from '../tensor-proto.js';
 
+const clampDim = (d: Dim): Dim => (typeof d === 'number' ? clampI32(d) : d);
+
 const i64 = (values: readonly number[], shape: readonly number[] = [values.length]): Tensor => makeTensor('i64', shape, values);
 
 function reshape(cx: NodeContext, allowZero: boolean): void {
-  const shape = cx.constInts(1, 'shape') ?? invalid('Reshape needs its shape input');
-  cx.emitOutputs('Reshape', [cx.input(0)], { shape: shape.map(clampI32), ...(allowZero ? { allowzero: 1 } : {}) });
+  const shape = cx.constDims(1, 'shape') ?? invalid('Reshape needs its shape input');
+  cx.emitOutputs('Reshape', [cx.input(0)], { shape: shape.map(clampDim), ...(allowZero ? { allowzero: 1 } : {}) });
 }
 
 /** Squeeze/Unsqueeze axes: an attribute before opset 13, an input from 13. */
@@ -32,29 +36,35 @@ function shapeOf(cx: NodeContext, sliced: boolean): void {
   const start = sliced ? clamp(cx.attrs.int('start', 0)) : 0;
   const end = sliced && cx.attrs.has('end') ? clamp(cx.attrs.int('end', r)) : r;
   const picked = dims.slice(start, Math.max(start, end));
-  if (!picked.every(isStaticDim))
-    unsupported('dynamic', `Shape of '${cx.input(0)}' is [${dims.join(',')}], whose symbolic dims are only known at run time (kiln compiles static shapes; bind the symbols to sizes with the importer's symbols option)`);
-  cx.setConst(0, i64(picked as number[]));
+  // Symbolic dims make a symbolic shape value, which the shape arithmetic after it folds (sym-fold.ts).
+  if (picked.every(isStaticDim)) cx.setConst(0, i64(picked as number[]));
+  else cx.setSym(0, { dtype: 'i64', shape: [picked.length], dims: picked });
 }
 
 function size(cx: NodeContext): void {
-  const dims = cx.type(0).shape;
-  if (!dims.every(isStaticDim))
-    unsupported('dynamic', `Size of '${cx.input(0)}' [${dims.join(',')}] depends on symbolic dims (kiln compiles static shapes; bind the symbols with the importer's symbols option)`);
-  cx.setConst(0, i64([(dims as number[]).reduce((a, b) => a * b, 1)], []));
+  const n = dimProduct(cx.type(0).shape);
+  if (typeof n === 'number') cx.setConst(0, i64([n], []));
+  else cx.setSym(0, { dtype: 'i64', shape: [], dims: [n] });
 }
 
 function constantOfShape(cx: NodeContext): void {
-  const shape = cx.constInts(0, 'shape') ?? invalid('ConstantOfShape needs its shape input');
+  const dims = cx.constDims(0, 'shape') ?? invalid('ConstantOfShape needs its shape input');
   const proto = cx.attrs.tensor('value');
   const fill = proto ? tensorFromProto(proto, `ConstantOfShape value`) : makeTensor('f32', [1], [0]);
   if (fill.data.length !== 1) invalid(`ConstantOfShape value must hold one element, got [${fill.shape.join(',')}]`);
+  if (!dims.every(isStaticDim)) {
+    // A symbolic size: the fill value broadcast at run time.
+    cx.emitOutputs('Expand', [cx.newConst(makeTensor(fill.dtype, [], [fill.data[0]!]), 'fill')], { shape: dims });
+    return;
+  }
+  const shape = dims as number[];
   if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) invalid(`ConstantOfShape shape [${shape.join(',')}] has a negative dim`);
   if (shape.reduce((a, b) => a * b, 1) > 2 ** 28) unsupported('attribute', `ConstantOfShape of shape [${shape.join(',')}] is too large to fold`);
   cx.setConst(0, makeTensor(fill.dtype, shape, () => fill.data[0]!));
 }
 
 function range(cx: NodeContext): void {
+  (['start', 'limit', 'delta'] as const).forEach((what, i) => requireKnown(cx, i, what));
   const start = cx.requireConst(0, 'start');
   const [s, limit, delta] = (['start', 'limit', 'delta'] as const).map((what, i) => cx.constScalar(i, what) ?? invalid(`Range needs its ${what} input (input ${i})`));
   if (delta === 0) invalid('Range delta is 0');
@@ -87,7 +97,7 @@ export const SHAPE_RULES: OpRule[] = [
   ...rules('Squeeze', [1, 12, (cx) => axesOp(cx, false, false)], [13, undefined, (cx) => axesOp(cx, true, false)]),
   ...rules('Unsqueeze', [1, 12, (cx) => axesOp(cx, false, true)], [13, undefined, (cx) => axesOp(cx, true, true)]),
   ...rules('Expand', [8, undefined, (cx) => {
-    const shape = cx.constInts(1, 'shape') ?? invalid('Expand needs its shape input');
+    const shape = cx.constDims(1, 'shape') ?? invalid('Expand needs its shape input');
     cx.emitOutputs('Expand', [cx.input(0)], { shape });
   }]),
   ...rules('Shape', [1, 14, (cx) => shapeOf(cx, false)], [15, undefined, (cx) => shapeOf(cx, true)]),
