@@ -9,6 +9,7 @@ import './ops/index.js';
 
 export * from './dtype.js';
 export * from './shape.js';
+export * from './dim.js';
 export * from './types.js';
 export * from './tensor.js';
 export * from './graph.js';

@@ -9,6 +9,12 @@ export interface SymbolBound {
   readonly max: number;
 }
 
+/**
+ * The bounds a symbol gets when nobody bounded it (an ONNX dim_param without --dim): any size up to 65536. Compiling
+ * narrows such symbols to what the target can hold (passes/fit-symbol-bounds.ts); explicit bounds are kept.
+ */
+export const UNBOUNDED_SYMBOL: SymbolBound = { min: 1, max: 65536 };
+
 export const isStaticDim = (d: Dim): d is number => typeof d === 'number';
 export const isStaticShape = (s: Shape): s is readonly number[] => s.every(isStaticDim);
 

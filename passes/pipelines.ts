@@ -4,6 +4,7 @@
 import { controlFlow } from './control-flow.js';
 import { eliminateDead } from './eliminate-dead.js';
 import { encodeSparseWeights } from './encode-sparse-weights.js';
+import { fitSymbolBoundsPass } from './fit-symbol-bounds.js';
 import { foldConstants } from './fold-constants.js';
 import { inferShapes } from './infer-shapes.js';
 import { materializeEncodings } from './materialize-encodings.js';
@@ -47,5 +48,7 @@ export function compilePipeline(opts: CompilePipelineOptions = {}): PipelineStep
     ...(opts.weightsDtype === 'f16' ? [configure(storeWeightsF16)] : []),
     // Last: readers that cannot read a layout or encoding in place get the decoded tensor.
     configure(materializeEncodings),
+    // Symbols nobody bounded get the largest range whose values fit the target's bindings: memory is planned for it.
+    configure(fitSymbolBoundsPass, opts.maxBindingBytes !== undefined ? { maxBindingBytes: opts.maxBindingBytes } : {}),
   ];
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { isDType, readTensorProtoFile, tensorType } from '../../ir/index.js';
 import { type InputValue, PLAN_LIMITS, Session, acquireDevice } from '../../runtime/index.js';
-import { formatManifestShape } from './manifest-dims.js';
+import { formatManifestDim, formatManifestShape } from './manifest-dims.js';
 import { type DeviceProfile, PROFILES, compilePipeline, configure, lookupProfile, profileForAdapter, sparsify as sparsifyPass } from '../../passes/index.js';
 import { dumpWriter, formatPipeline, parseDumpAfter, sparsifyFlags } from './pass-flags.js';
 import type { IOTensor, Manifest } from '../../runtime/plan.js';
@@ -193,11 +193,13 @@ export async function runCommand(dir: string, opts: RunCommandOptions, io: Outpu
 export function inspectCommand(dir: string, opts: { json?: boolean }, io: Output): number {
   const m = readManifestFile(dir);
   if (opts.json) {
-    io.out(JSON.stringify({ model: m.model, memory: m.memory, kernels: m.kernels.length, generation: m.generation, entryPoints: m.entryPoints }));
+    io.out(JSON.stringify({ model: m.model, memory: m.memory, kernels: m.kernels.length, generation: m.generation, symbols: m.symbols, entryPoints: m.entryPoints }));
     return 0;
   }
   const fmt = (n: number): string => n.toLocaleString('en-US');
   io.out(`${m.model.name} (from ${m.model.source || '?'}, ${m.model.compiler})`);
+  // Symbolic dims: the sizes one artifact serves (memory is planned for the upper bounds).
+  if (m.symbols?.length) io.out(`symbols: ${m.symbols.map((s) => `${s.name} in ${s.min}..${s.max}`).join(', ')} (sizes at run time; memory planned for the upper bounds)`);
   if (m.memory)
     io.out(`memory:  activations peak ${fmt(m.memory.arenaBytes)} bytes vs ${fmt(m.memory.noReuseBytes)} without reuse; weights ${fmt(m.memory.weightsBytes)} bytes`);
   const state = m.buffers.filter((b) => b.kind === 'state');
@@ -216,8 +218,8 @@ export function inspectCommand(dir: string, opts: { json?: boolean }, io: Output
   for (const [name, e] of Object.entries(m.entryPoints)) {
     io.out('');
     io.out(`entry ${name}: ${e.dispatches.length} dispatches`);
-    io.out(`  inputs:  ${e.inputs.map((t) => `${t.name}: ${t.dtype}[${t.shape.join(',')}]`).join(', ')}`);
-    io.out(`  outputs: ${e.outputs.map((t) => `${t.name}: ${t.dtype}[${t.shape.join(',')}]`).join(', ')}`);
+    io.out(`  inputs:  ${e.inputs.map((t) => `${t.name}: ${t.dtype}${formatManifestShape(t.shape)}`).join(', ')}`);
+    io.out(`  outputs: ${e.outputs.map((t) => `${t.name}: ${t.dtype}${formatManifestShape(t.shape)}`).join(', ')}`);
     io.out(['#', 'kernel', 'workgroups', 'bytes read', 'bytes written', 'FLOPs', 'node'].join('\t'));
     let flops = 0;
     let read = 0;
@@ -228,7 +230,7 @@ export function inspectCommand(dir: string, opts: { json?: boolean }, io: Output
       flops += c.flops;
       read += c.bytesRead;
       written += c.bytesWritten;
-      io.out([i, basename(k.file, '.wgsl'), d.workgroups.join('x'), fmt(c.bytesRead), fmt(c.bytesWritten), fmt(c.flops), d.label].join('\t'));
+      io.out([i, basename(k.file, '.wgsl'), d.workgroups.map(formatManifestDim).join('x'), fmt(c.bytesRead), fmt(c.bytesWritten), fmt(c.flops), d.label].join('\t'));
     });
     io.out(['total', '', '', fmt(read), fmt(written), fmt(flops), ''].join('\t'));
   }

@@ -6,15 +6,18 @@
 //     The loop nest and workgroup-memory tiles are the matmul's (matmul-tiled.ts).
 //   * direct: one invocation per output element, looping over its group's channels and the taps: depthwise
 //     convolutions (one channel per group) and convs with few filters per group, where GEMM tiles would idle.
-// Bias and epilogue ops (matmul-epilogue.ts) are applied before the store.
+// Bias and epilogue ops (matmul-epilogue.ts) are applied before the store. The batch may be symbolic (read from
+// the dims uniform): it only scales the dispatch, so channels and spatial dims stay baked in.
+import { dimMul, dimProduct } from '../../ir/dim.js';
 import type { Attrs } from '../../ir/graph.js';
 import { AttrReader, lookupOp } from '../../ir/op.js';
 import { resolveWindow } from '../../ir/ops/shape-util.js';
-import { numel } from '../../ir/shape.js';
+import { type Dim, numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { TensorAccessor } from '../wgsl/accessor.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
+import type { DimContext } from '../wgsl/dims.js';
 import { T, add, builtin, convert, div, eq, ge, index, land, lit, lt, mod, mul, mulConst, sub, sumU32 } from '../wgsl/dsl.js';
 import { MAX_STORAGE_BINDINGS, type TensorSpec, divC, fromCompute, modC, toCompute, unflatten } from './lib/index.js';
 import { type Epilogue, declareEpilogue, epilogueBindings } from './matmul-epilogue.js';
@@ -24,6 +27,8 @@ export type ConvPath = ({ readonly kind: 'gemm' } & TileConfig) | { readonly kin
 
 export interface ConvSpec extends KernelSpecBase {
   readonly kernel: 'conv';
+  /** Present when the batch is symbolic (x and out carry `dims`): the kernel binds the dims uniform first. */
+  readonly dims?: DimContext;
   /** ConvTranspose: W is [C, M/group, ...kernel] and each input element scatters into the output. */
   readonly transpose: boolean;
   /** [N, C, ...spatial]. */
@@ -43,6 +48,8 @@ export interface ConvSpec extends KernelSpecBase {
 }
 
 export interface ConvIO {
+  /** The program's symbols, when the batch is symbolic (tensor specs from symbolicTensor). */
+  readonly dims?: DimContext;
   readonly x: TensorSpec;
   readonly w: TensorSpec;
   readonly bias?: TensorSpec;
@@ -139,7 +146,9 @@ function weightIndex(s: ConvSpec, g: Expr, m: Expr, c: Expr, t: Expr): Expr {
 export const conv: KernelGen<ConvSpec> = (spec) => {
   const geo = convGeometry(spec);
   const threads = spec.path.kind === 'gemm' ? tileThreads(spec.path) : spec.path.workgroupSize;
-  const k = new KernelBuilder({ target: spec.target, workgroupSize: threads });
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: threads, ...(spec.dims ? { dims: spec.dims } : {}) });
+  if (spec.dims) k.bindDims();
+  const batch: Dim = spec.x.dims?.[0] ?? geo.batch;
   const X = k.input('x', spec.x);
   // Conv weights on the GEMM path are the A matrix itself, [filters, C/group * taps]: vec4 loads along K when
   // rows are whole vec4s.
@@ -158,9 +167,9 @@ export const conv: KernelGen<ConvSpec> = (spec) => {
   };
 
   if (spec.path.kind === 'direct') {
-    const total = numel(spec.out.shape);
-    const i = k.globalIndex(total);
-    k.if(lt(i, u(total)), () => {
+    const total = dimProduct(spec.out.dims ?? spec.out.shape);
+    const i = k.globalIndexDim(total);
+    k.if(lt(i, k.dim(total)), () => {
       const p = k.let('p', modC(i, geo.pixels));
       const mf = k.let('mf', modC(divC(i, geo.pixels), geo.filters));
       const n = k.let('n', divC(i, geo.pixels * geo.filters));
@@ -193,7 +202,7 @@ export const conv: KernelGen<ConvSpec> = (spec) => {
     m: geo.mg,
     n: geo.pixels,
     k: geo.cg * geo.taps,
-    batch: geo.batch * spec.group,
+    batch: dimMul(batch, spec.group),
     compute: 'f32',
     aContig: 'col',
     bContig: 'col',
@@ -241,6 +250,8 @@ export function convSpecFrom(
   extra: { epilogue?: Epilogue; path?: ConvPath } = {},
 ): ConvSpec {
   const bindings = 3 + (io.bias ? 1 : 0) + epilogueBindings(extra.epilogue);
+  const fixed = [io.x.dims?.slice(1), io.out.dims?.slice(1), io.w.dims, io.bias?.dims].flatMap((d) => d ?? []);
+  if (fixed.some((d) => typeof d !== 'number')) throw new Error(`convolution with symbolic channel or spatial dims (x [${io.x.dims}], out [${io.out.dims}]); kernels need static shapes except the batch`);
   if (bindings > MAX_STORAGE_BINDINGS) throw new Error(`conv with ${bindings} storage bindings exceeds the limit of ${MAX_STORAGE_BINDINGS}`);
   if (io.x.dtype === 'f16' && !target.shaderF16) throw new Error('f16 convolution needs the shader-f16 feature in the target');
   if (io.x.dtype !== 'f32' && io.x.dtype !== 'f16') throw new Error(`convolution has no kernel for ${io.x.dtype}`);
@@ -252,6 +263,7 @@ export function convSpecFrom(
   return {
     kernel: 'conv',
     target: { shaderF16: target.shaderF16 },
+    ...(io.dims ? { dims: io.dims } : {}),
     transpose: g.transpose,
     x: io.x,
     w: io.w,

@@ -11,6 +11,7 @@ import type { Expr, Scalar } from '../wgsl/ast.js';
 import { add, builtin, call, div, eq, gt, lit, lt, mul, neg, select, sub } from '../wgsl/dsl.js';
 import { castExpr, computeScalar, mulConstF32, pick, wrapToDType } from './lib/index.js';
 import { ACTIVATION_WGSL, sigmoid } from './elementwise-activations-wgsl.js';
+import { BITCAST_WGSL } from './elementwise-bitcast-wgsl.js';
 import { INT_WGSL, MATH_WGSL } from './elementwise-math-wgsl.js';
 
 export interface RowContext {
@@ -129,6 +130,7 @@ export const ELEMENTWISE_WGSL: Readonly<Record<string, WgslRow>> = {
   ...MATH_WGSL,
   ...ACTIVATION_WGSL,
   ...INT_WGSL,
+  ...BITCAST_WGSL,
 };
 
 /**

@@ -11,48 +11,55 @@
 // Unpacked outputs take one invocation per element; packed ones (sub-byte ints, f16 without shader-f16) one per
 // storage word, moving raw lane bits so copies are bit-exact. A Concat of more than 7 packed inputs runs several
 // dispatches, each rewriting whole words but keeping the lanes it does not cover (`keep`).
+// Sizes, multipliers, offsets and intervals are dims: with `dims` in the spec they may name symbols, and the
+// kernel reads them from the dims uniform, so one kernel serves every size in the symbols' ranges (unpacked
+// outputs only: a packed word's lanes would straddle a run-time boundary). Static specs print as before.
+import { dimMul, dimProduct } from '../../ir/dim.js';
 import { roundToDType } from '../../ir/dtype.js';
-import { numel } from '../../ir/shape.js';
+import type { Dim } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { TensorAccessor } from '../wgsl/accessor.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
-import { T, add, and, builtin, call, convert, div, ge, ident, land, le, lit, lt, mod, mulConst, or, select, shl, shr, sub, sumU32, unary } from '../wgsl/dsl.js';
+import type { DimContext } from '../wgsl/dims.js';
+import { T, add, and, builtin, call, convert, div, ge, ident, land, le, lit, lt, mod, mul, mulConst, or, select, shl, shr, sub, sumU32, unary } from '../wgsl/dsl.js';
 import { bf16Bits, f16Bits } from '../pack.js';
-import { MAX_STORAGE_BINDINGS, type TensorSpec, unflatten } from './lib/index.js';
+import { MAX_STORAGE_BINDINGS, type TensorSpec, dimSignParts, unflattenDims } from './lib/index.js';
 
 export type PadMode = 'constant' | 'reflect' | 'edge' | 'wrap';
 
 /** How a source's flat index depends on one iteration axis. */
 export type AxisTerm =
-  /** coordinate × multiplier */
-  | number
+  /** coordinate × multiplier (symbolic: a dim over the program's symbols, possibly negative) */
+  | Dim
   /**
    * The coordinate padded: j = c - lead; 0 <= j < kept reads input index lo + j, anything else is filled by the
    * mode (constant: the fill value); the input index is then × mult.
    */
-  | { readonly pad: PadMode; readonly lead: number; readonly lo: number; readonly kept: number; readonly mult: number };
+  | { readonly pad: PadMode; readonly lead: number; readonly lo: number; readonly kept: number; readonly mult: Dim };
 
 export interface SourceMap {
   /** Flat index at coordinate 0 (may be negative when a cover interval does not start at 0). */
-  readonly base: number;
+  readonly base: Dim;
   /** One term per iteration axis. */
   readonly terms: readonly AxisTerm[];
   /** Gather: plus indices[gather.terms · c] (negative counts from `len` back, then clamped) × mult. */
-  readonly gather?: { readonly len: number; readonly mult: number; readonly terms: readonly number[] };
+  readonly gather?: { readonly len: Dim; readonly mult: Dim; readonly terms: readonly Dim[] };
   /** Concat: the source supplies coordinates [from, to) of `axis`. */
-  readonly covers?: { readonly axis: number; readonly from: number; readonly to: number };
+  readonly covers?: { readonly axis: number; readonly from: Dim; readonly to: Dim };
 }
 
 export interface GatherIndexSpec extends KernelSpecBase {
   readonly kernel: 'gather-index';
+  /** Present when a dim is symbolic: the kernel binds the dims uniform first and sizes itself at run time. */
+  readonly dims?: DimContext;
   readonly output: TensorSpec;
   /** One per source, in source order; then the Gather index tensor, if any. */
   readonly inputs: readonly TensorSpec[];
   readonly indices?: TensorSpec;
   /** The iteration space; its row-major flat index is the output's unless `place` maps it elsewhere. */
-  readonly shape: readonly number[];
-  readonly place?: { readonly base: number; readonly terms: readonly number[] };
+  readonly shape: readonly Dim[];
+  readonly place?: { readonly base: Dim; readonly terms: readonly Dim[] };
   readonly sources: readonly SourceMap[];
   /** Value (rounded to the output dtype) where no source applies: constant padding, masked-off Trilu elements. */
   readonly fill: number;
@@ -69,7 +76,7 @@ export const MAX_SOURCES = MAX_STORAGE_BINDINGS - 1;
 // ---------------------------------------------------------------------------------------------------------
 // Simplification
 
-type Column = { size: number; pinned: boolean; terms: AxisTerm[] };
+type Column = { size: Dim; pinned: boolean; terms: AxisTerm[] };
 
 /**
  * Drop size-1 axes and merge neighbours (a, b) where every map is affine on both and steps over b contiguously
@@ -86,23 +93,24 @@ export function simplifyGatherIndex(spec: GatherIndexSpec): GatherIndexSpec {
     rows.push([...s.terms]);
     if (s.gather) rows.push([...s.gather.terms]);
   }
-  const affine = (c: Column): boolean => c.terms.every((t) => typeof t === 'number');
+  const affine = (c: Column): boolean => c.terms.every((t) => typeof t !== 'object');
   let cols: (Column & { axis: number })[] = spec.shape.map((size, a) => ({ size, axis: a, pinned: pinned.has(a), terms: rows.map((r) => r[a]!) }));
   cols = cols.filter((c) => c.size !== 1 || c.pinned || !affine(c));
   const merged: (Column & { axis: number })[] = [];
   for (const c of cols) {
     const prev = merged[merged.length - 1];
-    const fits = prev && !prev.pinned && !c.pinned && affine(prev) && affine(c) && prev.terms.every((t, r) => t === (c.terms[r] as number) * c.size);
-    if (fits) merged[merged.length - 1] = { ...c, size: prev.size * c.size };
+    // Equal dims print equal, so the test is exact for every value of the symbols.
+    const fits = prev && !prev.pinned && !c.pinned && affine(prev) && affine(c) && prev.terms.every((t, r) => t === dimMul(c.terms[r] as Dim, c.size));
+    if (fits) merged[merged.length - 1] = { ...c, size: dimMul(prev.size, c.size) };
     else merged.push(c);
   }
   const newAxis = (a: number): number => merged.findIndex((c) => c.axis === a);
   let r = 0;
   const column = (k: number): AxisTerm[] => merged.map((c) => c.terms[k]!);
-  const place = spec.place ? { base: spec.place.base, terms: column(r++) as number[] } : undefined;
+  const place = spec.place ? { base: spec.place.base, terms: column(r++) as Dim[] } : undefined;
   const sources = spec.sources.map((s): SourceMap => {
     const terms = column(r++);
-    const gather = s.gather ? { ...s.gather, terms: column(r++) as number[] } : undefined;
+    const gather = s.gather ? { ...s.gather, terms: column(r++) as Dim[] } : undefined;
     const covers = s.covers ? { ...s.covers, axis: newAxis(s.covers.axis) } : undefined;
     return { base: s.base, terms, ...(gather ? { gather } : {}), ...(covers ? { covers } : {}) };
   });
@@ -126,13 +134,19 @@ function laneBits(dtype: TensorSpec['dtype'], value: number, bits: number): numb
 }
 
 export const gatherIndex: KernelGen<GatherIndexSpec> = (spec) => {
-  const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize });
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize, ...(spec.dims ? { dims: spec.dims } : {}) });
+  if (spec.dims) k.bindDims();
   const ins = spec.inputs.map((t, i) => k.input(`in${i}`, t));
   const indices = spec.indices && k.input('indices', spec.indices);
   const out = k.output('out', spec.output);
-  const total = numel(spec.shape);
+  const total = dimProduct(spec.shape);
   // Packed outputs (and so sources, which share the dtype) move raw lane bits: copies stay bit-exact.
   const { packed } = out;
+  if (packed && spec.dims) throw new Error(`gather-index: a ${spec.output.dtype} output is packed; symbolic shapes need an unpacked dtype`);
+  /** e × d, for a dim d >= 0 (a literal multiply, folded, when static). */
+  const mulDim = (e: Expr, d: Dim): Expr => (typeof d === 'number' ? mulConst(e, d) : mul(e, k.dim(d)));
+  /** A dim as an i32 expression (sizes compared with signed coordinates). */
+  const dimI32 = (d: Dim, plus = 0): Expr => (typeof d === 'number' ? lit.i32(d + plus) : plus === 0 ? i32(k.dim(d)) : add(i32(k.dim(d)), lit.i32(plus)));
   const { lanes, bits } = out.layout;
   const laneMask = 2 ** bits - 1;
   const fill = packed ? u(laneBits(spec.output.dtype, spec.fill, bits)) : lit.of(out.value, roundToDType(spec.fill, spec.output.dtype));
@@ -146,13 +160,13 @@ export const gatherIndex: KernelGen<GatherIndexSpec> = (spec) => {
 
   /** Coordinates of iteration flat index `flat` (each a `let`, emitted where it is first needed). */
   const coordsOf = (flat: Expr): (() => Expr)[] =>
-    unflatten(flat, spec.shape).map((e, a) => {
+    unflattenDims(flat, spec.shape, (d) => k.dim(d)).map((e, a) => {
       let c: Expr | undefined;
       return () => (c ??= spec.shape.length === 1 ? flat : k.let(`c${a}`, e));
     });
 
   /** The padded input coordinate (u32) of coordinate c, and whether it is in range (constant mode only). */
-  const padded = (c: Expr, t: Exclude<AxisTerm, number>): { index: Expr; valid?: Expr } => {
+  const padded = (c: Expr, t: Exclude<AxisTerm, Dim>): { index: Expr; valid?: Expr } => {
     const j = k.let('j', t.lead === 0 ? i32(c) : sub(i32(c), lit.i32(t.lead)));
     const lo = (e: Expr): Expr => (t.lo === 0 ? convert('u32', e) : add(convert('u32', e), u(t.lo)));
     const wrapped = (period: number): Expr => k.let('r', mod(add(mod(j, lit.i32(period)), lit.i32(period)), lit.i32(period)));
@@ -177,23 +191,26 @@ export const gatherIndex: KernelGen<GatherIndexSpec> = (spec) => {
     const pos: Expr[] = [];
     const neg: Expr[] = [];
     const valid: Expr[] = [];
-    if (s.base > 0) pos.push(u(s.base));
-    if (s.base < 0) neg.push(u(-s.base));
+    // Signed dims split into parts >= 0 (static ones by sign), so every partial sum stays a valid u32.
+    const base = dimSignParts(s.base);
+    if (base.pos !== 0) pos.push(k.dim(base.pos));
+    if (base.neg !== 0) neg.push(k.dim(base.neg));
     s.terms.forEach((t, a) => {
-      if (typeof t === 'number') {
-        if (t > 0) pos.push(mulConst(c[a]!(), t));
-        if (t < 0) neg.push(mulConst(c[a]!(), -t));
+      if (typeof t !== 'object') {
+        const { pos: p, neg: n } = dimSignParts(t);
+        if (p !== 0) pos.push(mulDim(c[a]!(), p));
+        if (n !== 0) neg.push(mulDim(c[a]!(), n));
         return;
       }
       const p = padded(c[a]!(), t);
       if (p.valid) valid.push(p.valid);
-      pos.push(mulConst(p.index, t.mult));
+      pos.push(mulDim(p.index, t.mult));
     });
     if (s.gather && indices) {
       const { len, mult, terms } = s.gather;
-      const row = k.let('row', indices.load(sumU32(terms.map((m, a) => mulConst(c[a]!(), m)))));
-      const normal = select(lt(row, lit.i32(0)), add(row, lit.i32(len)), row);
-      pos.push(mulConst(convert('u32', builtin('clamp', normal, lit.i32(0), lit.i32(len - 1))), mult));
+      const row = k.let('row', indices.load(sumU32(terms.map((m, a) => mulDim(c[a]!(), m)))));
+      const normal = select(lt(row, lit.i32(0)), add(row, dimI32(len)), row);
+      pos.push(mulDim(convert('u32', builtin('clamp', normal, lit.i32(0), dimI32(len, -1))), mult));
     }
     const index = neg.length ? sub(sumU32(pos), sumU32(neg)) : sumU32(pos);
     return { index, valid };
@@ -216,7 +233,7 @@ export const gatherIndex: KernelGen<GatherIndexSpec> = (spec) => {
       const chain = (n: number): void => {
         const r = reads[n]!;
         if (n === reads.length - 1 || !r.s.covers) readInto(r);
-        else k.if(lt(c[r.s.covers.axis]!(), u(r.s.covers.to)), () => readInto(r), () => chain(n + 1));
+        else k.if(lt(c[r.s.covers.axis]!(), k.dim(r.s.covers.to)), () => readInto(r), () => chain(n + 1));
       };
       chain(0);
       value = v;
@@ -230,10 +247,10 @@ export const gatherIndex: KernelGen<GatherIndexSpec> = (spec) => {
   };
 
   if (!packed) {
-    const i = k.globalIndex(total);
-    k.if(lt(i, u(total)), () => {
+    const i = k.globalIndexDim(total);
+    k.if(lt(i, k.dim(total)), () => {
       const c = coordsOf(i);
-      const at = spec.place ? sumU32([u(spec.place.base), ...spec.place.terms.map((m, a) => mulConst(c[a]!(), m))]) : i;
+      const at = spec.place ? sumU32([k.dim(spec.place.base), ...spec.place.terms.map((m, a) => mulDim(c[a]!(), m))]) : i;
       out.store(at, valueAt(c));
     });
     return k.finish();
@@ -253,7 +270,7 @@ export const gatherIndex: KernelGen<GatherIndexSpec> = (spec) => {
         const set = (): void => k.assign(word, or(cleared, shl(valueAt(c), shift)));
         if (!covers) return set();
         const at = c[covers[0]!.axis]!();
-        k.if(land(ge(at, u(covers[0]!.from)), lt(at, u(covers[1]!.to))), set);
+        k.if(land(ge(at, k.dim(covers[0]!.from)), lt(at, k.dim(covers[1]!.to))), set);
       };
       if (out.numel % lanes === 0) put();
       else if (covers) k.if(lt(flat, u(out.numel)), put, () => k.assign(word, cleared));

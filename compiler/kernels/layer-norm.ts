@@ -4,16 +4,21 @@
 // variance as the mean of squared deviations (a second tree), so there is no cancellation between E[x²] and E[x]²;
 // rows whose squares would overflow f32 are scaled first (see below).
 // A third pass over the row writes the output; rows of any length take one workgroup (several when short).
+// With symbolic dims (spec.dims) the row count is read from the dims uniform; the normalised axes are static.
+import { dimCeilDiv, dimProduct } from '../../ir/dim.js';
 import { numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { broadcastIndex } from '../wgsl/broadcast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
+import { type DimContext, dimMax } from '../wgsl/dims.js';
 import { T, add, builtin, div, gt, lit, lt, mul, mulConst, select, sub, sumU32 } from '../wgsl/dsl.js';
-import { type Lanes, type TensorSpec, ceilDiv, chooseLanes, fromCompute, laneCoords, opaque, pick, toCompute, workgroupReduce } from './lib/index.js';
+import { type Lanes, type TensorSpec, chooseLanes, fromCompute, laneCoords, opaque, pick, toCompute, workgroupFlatDim, workgroupReduce } from './lib/index.js';
 
 export interface LayerNormSpec extends KernelSpecBase {
   readonly kernel: 'layer-norm';
+  /** The program's symbols, when the leading (row) axes are symbolic (tensor specs from symbolicTensor). */
+  readonly dims?: DimContext;
   readonly input: TensorSpec;
   readonly scale: TensorSpec;
   readonly bias?: TensorSpec;
@@ -31,12 +36,16 @@ export function layerNormSpec(
   output: TensorSpec,
   axis: number,
   epsilon: number,
+  dims?: DimContext,
 ): LayerNormSpec {
-  const rows = numel(input.shape.slice(0, axis));
+  const shape = input.dims ?? input.shape;
+  if (shape.slice(axis).some((d) => typeof d !== 'number')) throw new Error(`LayerNormalization over symbolic axes [${shape.slice(axis).join(',')}] has no kernel; only the leading axes may be symbolic`);
+  const rows = dimMax(dims, dimProduct(shape.slice(0, axis)));
   const len = numel(input.shape.slice(axis));
   return {
     kernel: 'layer-norm',
     target: { shaderF16: target.shaderF16 },
+    ...(dims ? { dims } : {}),
     input,
     scale,
     ...(bias ? { bias } : {}),
@@ -49,29 +58,32 @@ export function layerNormSpec(
 
 export const layerNorm: KernelGen<LayerNormSpec> = (spec) => {
   const { lanes } = spec;
-  const k = new KernelBuilder({ target: spec.target, workgroupSize: lanes.tx * lanes.ty });
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: lanes.tx * lanes.ty, ...(spec.dims ? { dims: spec.dims } : {}) });
+  if (spec.dims) k.bindDims();
   const x = k.input('x', spec.input);
   const scale = k.input('scale', spec.scale);
   const bias = spec.bias ? k.input('bias', spec.bias) : undefined;
   const y = k.output('y', spec.output);
   const normShape = spec.input.shape.slice(spec.axis);
   const len = numel(normShape);
-  const rows = len === 0 ? 0 : numel(spec.input.shape.slice(0, spec.axis));
+  const rows = len === 0 ? 0 : dimProduct((spec.input.dims ?? spec.input.shape).slice(0, spec.axis));
 
-  const wg = k.workgroupIndex(ceilDiv(rows, lanes.tx));
+  // A symbolic count's padding workgroups (2-D dispatch) leave at once: a uniform exit, before any barrier.
+  const groups = dimCeilDiv(rows, lanes.tx);
+  const wg = typeof groups === 'number' ? k.workgroupIndex(groups) : workgroupFlatDim(k, groups);
   const c = laneCoords(k, lanes);
   const row = k.let('row', sumU32([mulConst(wg, lanes.tx), c.x]));
   const base = k.let('base', mulConst(row, len));
   /** This lane's elements of the row: body(index in the row, flat offset). */
   const each = (body: (r: Expr, at: Expr) => void): void =>
-    k.if(lt(row, lit.u32(rows)), () => k.for('r', c.y, opaque(c, len), (r) => body(r, k.let('at', add(base, r))), lanes.ty));
+    k.if(lt(row, k.dim(rows)), () => k.for('r', c.y, opaque(c, len), (r) => body(r, k.let('at', add(base, r))), lanes.ty));
   const load = (at: Expr): Expr => k.let('v', toCompute(x.load(at), x.value));
   const sum = (a: readonly Expr[], b: readonly Expr[]): Expr[] => [add(a[0]!, b[0]!)];
 
   // Sums are taken of x - shift, the row's first element: for rows with a large mean (|mean| >> std) that keeps
   // f32 rounding relative to the spread, not to the mean. Deviations are (x - shift) - mean', both near exact.
   const shift = k.var('shift', T.f32, lit.f32(0));
-  k.if(lt(row, lit.u32(rows)), () => k.assign(shift, load(base)));
+  k.if(lt(row, k.dim(rows)), () => k.assign(shift, load(base)));
   // With the sum, the largest |x - shift| (m): every deviation |x - mean| is at most 2m.
   const s = k.var('s', T.f32, lit.f32(0));
   const m = k.var('m', T.f32, lit.f32(0));

@@ -3,6 +3,7 @@
 // elementwise-wgsl.ts; its extra operands are tensors broadcast (numpy rules) to the kernel's output shape, and
 // the running value takes operand position `at` (0 by default: `Sub` with at=1 computes operand - value).
 // A fusion pass fills `epilogue` in the spec; the lowering binds the extra operands after the kernel's own inputs.
+// With symbolic shapes (`dims` on the output and operands) the broadcasts read their sizes from the dims uniform.
 import type { Attrs } from '../../ir/graph.js';
 import { AttrReader, lookupOp } from '../../ir/op.js';
 import type { Expr } from '../wgsl/ast.js';
@@ -45,7 +46,7 @@ export function declareEpilogue(
   return (value, flat) => {
     let x = value;
     for (const s of steps) {
-      const xs = s.operands.map((a) => toCompute(a.loadBroadcast(out.shape, flat), a.value));
+      const xs = s.operands.map((a) => toCompute(out.dims ? a.loadBroadcastDims(out.dims, flat) : a.loadBroadcast(out.shape, flat), a.value));
       xs.splice(s.at, 0, x);
       // A let per op: rows may use their operand several times (Relu's NaN test), so keep the text linear.
       x = k.let('epi', elementwiseExpr(s.e.op, xs, { attrs: s.attrs, dtype: out.dtype, out: out.dtype }));

@@ -6,10 +6,13 @@
 // neighbours take neighbouring long indices; 'k-fast': neighbours take neighbouring p), so reads coalesce.
 // With `vec`, the long operand is read as vec4s: four long indices per invocation (l-fast) or four p per load
 // (k-fast). `unroll` independent accumulators per output hide the latency of the add chain.
+// Symbolic sizes (read from the dims uniform): a symbolic skinny side gets accumulators for its upper bound, with
+// its loads and stores guarded; a symbolic long side or K is bounded at run time (no vec4 reads along either).
+import { dimCeilDiv, dimFloorDiv, dimMul } from '../../ir/dim.js';
 import type { Expr, Type } from '../wgsl/ast.js';
 import type { KernelBuilder } from '../wgsl/build.js';
-import { add, construct, eq, index, land, lit, lt, member, mul, mulConst, select, sumU32, vecType } from '../wgsl/dsl.js';
-import { XYZW, ceilDiv, divC, modC, workgroupFlat } from './lib/index.js';
+import { add, builtin, construct, div, eq, index, land, lit, lt, member, mul, mulConst, select, sumU32, vecType } from '../wgsl/dsl.js';
+import { XYZW, dimMinus, divC, divDim, modC, modDim, raggedDim, workgroupFlatDim } from './lib/index.js';
 import type { GemmProblem, Load } from './matmul-tiled.js';
 
 export interface SkinnyConfig {
@@ -31,7 +34,10 @@ const u = lit.u32;
 const valueOf = (l: Load, zero: Expr): Expr => (l.valid ? select(l.valid, l.value, zero) : l.value);
 
 export function emitSkinnyGemm(k: KernelBuilder, p: GemmProblem, c: SkinnyConfig): void {
-  const small = c.small === 'a' ? p.m : p.n;
+  const smallDim = c.small === 'a' ? p.m : p.n;
+  // Outputs per long index: all of the skinny side, or its upper bound when it is symbolic (the rest guarded).
+  const small = k.dimMax(smallDim);
+  const smallGuard = typeof smallDim !== 'number';
   const long = c.small === 'a' ? p.n : p.m;
   const threads = c.ks * c.lb;
   if (small > MAX_SKINNY || (c.ks & (c.ks - 1)) !== 0 || threads > 256 || threads !== k.workgroupSize || ![1, 2, 4].includes(c.unroll))
@@ -46,30 +52,38 @@ export function emitSkinnyGemm(k: KernelBuilder, p: GemmProblem, c: SkinnyConfig
   const mode = !c.vec ? 'scalar' : lfast ? 'lvec' : 'kvec';
   if (mode !== 'scalar' && longVec?.along !== (mode === 'lvec' ? alongLong : alongLong === 'col' ? 'row' : 'col'))
     throw new Error(`skinny matmul: the long operand has no vector loads for ${mode}`);
+  if (mode !== 'scalar' && typeof (mode === 'lvec' ? long : p.k) !== 'number') throw new Error(`skinny matmul: ${mode} needs a static ${mode === 'lvec' ? 'long side' : 'K'}`);
   const loadLong = (l: Expr, pp: Expr): Load => (c.small === 'a' ? p.loadB(pp, l) : p.loadA(l, pp));
-  const loadSmall = (s: number, pp: Expr): Load => (c.small === 'a' ? p.loadA(u(s), pp) : p.loadB(pp, u(s)));
+  // A symbolic skinny side: outputs past its run-time size read a clamped index and count as zero.
+  const loadSmallAt = (s: Expr, pp: Expr): Load => (c.small === 'a' ? p.loadA(s, pp) : p.loadB(pp, s));
+  const loadSmall = (s: number, pp: Expr): Load => {
+    if (!smallGuard) return loadSmallAt(u(s), pp);
+    const l = loadSmallAt(builtin('min', u(s), dimMinus(k, smallDim, 1)), pp);
+    const inRange = lt(u(s), k.dim(smallDim));
+    return { value: l.value, valid: l.valid ? land(inRange, l.valid) : inRange };
+  };
   const vecLong = (l: Expr, pp: Expr): Expr => (c.small === 'a' ? longVec!.load(pp, l) : longVec!.load(l, pp));
   const vecSmall = (s: number, pp: Expr): Expr => (c.small === 'a' ? smallVec!.load(u(s), pp) : smallVec!.load(pp, u(s)));
-  const smallHasVec = smallVec !== undefined && smallVec.along === (c.small === 'a' ? 'col' : 'row');
+  const smallHasVec = !smallGuard && smallVec !== undefined && smallVec.along === (c.small === 'a' ? 'col' : 'row');
 
   // Long indices per invocation, and the K extent in load units (4 p per unit in kvec mode).
   const perInv = mode === 'lvec' ? 4 : 1;
   const unitK = mode === 'kvec' ? 4 : 1;
-  const longUnits = long / perInv;
-  const kUnits = p.k / unitK;
-  const tiles = ceilDiv(longUnits, c.lb);
-  const wg = workgroupFlat(k, tiles * p.batch);
+  const longUnits = dimFloorDiv(long, perInv);
+  const kUnits = dimFloorDiv(p.k, unitK);
+  const tiles = dimCeilDiv(longUnits, c.lb);
+  const wg = workgroupFlatDim(k, dimMul(tiles, p.batch));
   const lidx = k.builtinInput('local_invocation_index');
-  p.setupBatch(k.let('batch', divC(wg, tiles)));
+  p.setupBatch(k.let('batch', divDim(k, wg, tiles)));
   const slice = k.let('slice', lfast ? divC(lidx, c.lb) : modC(lidx, c.ks));
-  const lu = k.let('l', add(mulConst(modC(wg, tiles), c.lb), lfast ? modC(lidx, c.lb) : divC(lidx, c.ks)));
+  const lu = k.let('l', add(mulConst(modDim(k, wg, tiles), c.lb), lfast ? modC(lidx, c.lb) : divC(lidx, c.ks)));
   const l0 = perInv === 1 ? lu : k.let('l0', mulConst(lu, perInv));
   const sliceStep = lfast ? c.lb : 1;
   const accType: Type = mode === 'scalar' ? { kind: 'scalar', scalar: p.compute } : vec4;
   const accZero = mode === 'scalar' ? zero : construct(vec4, zero);
   const lanes = c.unroll;
   const acc = Array.from({ length: small }, (_, s) => Array.from({ length: lanes }, (_, v) => k.var(`acc${s}_${v}`, accType, accZero)));
-  const ragged = longUnits % c.lb !== 0;
+  const ragged = raggedDim(longUnits, c.lb);
 
   /** One strided step of `n` lanes at unit `q0` (lane v reads unit q0 + v*ks; all in range). */
   const step = (q0: Expr, n: number): void => {
@@ -86,12 +100,19 @@ export function emitSkinnyGemm(k: KernelBuilder, p: GemmProblem, c: SkinnyConfig
   };
   const accumulate = (): void => {
     const stride = c.ks * lanes;
+    if (typeof kUnits !== 'number') {
+      // K known at run time: whole unrolled steps up to its last multiple of the stride, then single lanes.
+      if (lanes === 1) return k.for('q', slice, k.dim(kUnits), (q) => step(q, 1), c.ks);
+      const full = k.let('full', mul(div(k.dim(kUnits), u(stride)), u(stride)));
+      k.for('q', slice, full, (q) => step(q, lanes), stride);
+      return k.for('q', add(slice, full), k.dim(kUnits), (q) => step(q, 1), c.ks);
+    }
     const full = Math.floor(kUnits / stride) * stride; // units below `full` take whole unrolled steps
     if (full > 0) k.for('q', slice, u(full), (q) => step(q, lanes), stride);
     // The rest one lane at a time; the loop condition keeps it in range.
     if (full < kUnits) k.for('q', full ? add(slice, u(full)) : slice, u(kUnits), (q) => step(q, 1), c.ks);
   };
-  if (ragged) k.if(lt(lu, u(longUnits)), accumulate);
+  if (ragged) k.if(lt(lu, k.dim(longUnits)), accumulate);
   else accumulate();
 
   // Per output: the lanes summed, then (kvec) the vector's components; lvec keeps four outputs in a vec4.
@@ -113,16 +134,20 @@ export function emitSkinnyGemm(k: KernelBuilder, p: GemmProblem, c: SkinnyConfig
     });
     k.workgroupBarrier();
   }
-  const done = ragged ? land(eq(slice, u(0)), lt(lu, u(longUnits))) : eq(slice, u(0));
+  const done = ragged ? land(eq(slice, u(0)), lt(lu, k.dim(longUnits))) : eq(slice, u(0));
   k.if(done, () => {
     for (let s = 0; s < small; s++) {
       const r = index(red, sumU32([u(s * threads), lidx]));
-      for (let e = 0; e < perInv; e++) {
-        const l = e === 0 ? l0 : add(l0, u(e));
-        const value = perInv === 1 ? r : member(r, XYZW[e]!);
-        if (c.small === 'a') p.store(u(s), l, value);
-        else p.store(l, u(s), value);
-      }
+      const store = (): void => {
+        for (let e = 0; e < perInv; e++) {
+          const l = e === 0 ? l0 : add(l0, u(e));
+          const value = perInv === 1 ? r : member(r, XYZW[e]!);
+          if (c.small === 'a') p.store(u(s), l, value);
+          else p.store(l, u(s), value);
+        }
+      };
+      if (smallGuard) k.if(lt(u(s), k.dim(smallDim)), store);
+      else store();
     }
   });
 }

@@ -7,11 +7,14 @@
 // (4 rows of A, or 4 columns of B, at one p), so the inner product reads one vec4 of each per step. Threads
 // map onto tile loads along each operand's contiguous axis, so neighbouring invocations read neighbouring words.
 // Out-of-range rows, columns and K are loaded from clamped (in-bounds) indices and replaced by zero, so loads
-// are always safe and branch-free; aligned dims get no guard at all.
+// are always safe and branch-free; aligned dims get no guard at all. Sizes may be symbolic (read from the dims
+// uniform at run time): a symbolic dim counts as ragged everywhere, and the K loop runs to its run-time value.
+import { dimCeilDiv, dimMul, dimProduct } from '../../ir/dim.js';
+import type { Dim } from '../../ir/shape.js';
 import type { Expr, Scalar } from '../wgsl/ast.js';
 import type { KernelBuilder } from '../wgsl/build.js';
 import { add, builtin, construct, index, land, lit, lt, member, mul, mulConst, select, sumU32, vecType } from '../wgsl/dsl.js';
-import { XYZW, ceilDiv, divC, modC, workgroupFlat } from './lib/index.js';
+import { XYZW, ceilDiv, dimMinus, divC, divDim, modC, modDim, raggedDim, workgroupFlatDim } from './lib/index.js';
 
 /** A loaded element as the compute scalar; `valid` (when given) false means the element is zero (padding). */
 export interface Load {
@@ -20,11 +23,11 @@ export interface Load {
 }
 
 export interface GemmProblem {
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
+  readonly m: Dim;
+  readonly n: Dim;
+  readonly k: Dim;
   /** Number of independent products. */
-  readonly batch: number;
+  readonly batch: Dim;
   readonly compute: Extract<Scalar, 'f32' | 'i32' | 'u32'>;
   /** The axis of A (rows i, cols p) and B (rows p, cols j) along which consecutive elements are adjacent. */
   readonly aContig: 'row' | 'col';
@@ -44,7 +47,7 @@ export interface GemmProblem {
 
 /**
  * Four consecutive elements along `along` as a vec4 of the compute scalar, from a start index that is a multiple
- * of 4; the dim along the vector is a multiple of 4, so a vector is either wholly in range or wholly out.
+ * of 4; the dim along the vector is static and a multiple of 4, so a vector is either wholly in range or wholly out.
  */
 export interface VecLoad {
   readonly along: 'row' | 'col';
@@ -93,22 +96,22 @@ export function emitTiledGemm(k: KernelBuilder, p: GemmProblem, t: TileConfig): 
   const vec = vecType(4, p.compute);
   const tileA = k.workgroupArray('tile_a', vec, (bk * bm) / 4);
   const tileB = k.workgroupArray('tile_b', vec, (bk * bn) / 4);
-  const tilesN = ceilDiv(p.n, bn);
-  const tilesM = ceilDiv(p.m, bm);
-  const wg = workgroupFlat(k, tilesN * tilesM * p.batch);
+  const tilesN = dimCeilDiv(p.n, bn);
+  const tilesM = dimCeilDiv(p.m, bm);
+  const wg = workgroupFlatDim(k, dimProduct([tilesN, tilesM, p.batch]));
   const lidx = k.builtinInput('local_invocation_index');
-  p.setupBatch(k.let('batch', divC(wg, tilesN * tilesM)));
-  const row0 = k.let('row0', mulConst(modC(divC(wg, tilesN), tilesM), bm));
-  const col0 = k.let('col0', mulConst(modC(wg, tilesN), bn));
+  p.setupBatch(k.let('batch', divDim(k, wg, dimMul(tilesN, tilesM))));
+  const row0 = k.let('row0', mulConst(modDim(k, divDim(k, wg, tilesN), tilesM), bm));
+  const col0 = k.let('col0', mulConst(modDim(k, wg, tilesN), bn));
   const tcol = k.let('tcol', modC(lidx, bn / tn));
   const trow = k.let('trow', divC(lidx, bn / tn));
   const acc = Array.from({ length: tm }, (_, r) =>
     Array.from({ length: tn / 4 }, (_, q) => k.var(`acc${r}_${q}`, vec, construct(vec, zero))),
   );
-  const raggedM = p.m % bm !== 0;
-  const raggedN = p.n % bn !== 0;
+  const raggedM = raggedDim(p.m, bm);
+  const raggedN = raggedDim(p.n, bn);
 
-  k.for('t', u(0), u(p.k), (kt) => {
+  k.for('t', u(0), k.dim(p.k), (kt) => {
     stage(k, p, { tile: tileA, vecs: bm / 4, bk, threads, dimV: p.m, base: row0, kt, contig: p.aContig === 'row' ? 'vec' : 'depth', load: p.loadA, vec: p.vecA && { along: p.vecA.along === 'row' ? 'vec' : 'depth', load: p.vecA.load } }, lidx);
     const flipB = (f: (r: Expr, c: Expr) => Expr) => (j: Expr, pp: Expr) => f(pp, j);
     stage(k, p, { tile: tileB, vecs: bn / 4, bk, threads, dimV: p.n, base: col0, kt, contig: p.bContig === 'col' ? 'vec' : 'depth', load: (j, pp) => p.loadB(pp, j), vec: p.vecB && { along: p.vecB.along === 'col' ? 'vec' : 'depth', load: flipB(p.vecB.load) } }, lidx);
@@ -136,11 +139,11 @@ export function emitTiledGemm(k: KernelBuilder, p: GemmProblem, t: TileConfig): 
       for (let c = 0; c < tn; c++) {
         const j = k.let('j', add(col0, add(mulConst(tcol, tn), u(c))));
         const value = member(acc[r]![c >> 2]!, XYZW[c & 3]!);
-        if (raggedN) k.if(lt(j, u(p.n)), () => p.store(i, j, value));
+        if (raggedN) k.if(lt(j, k.dim(p.n)), () => p.store(i, j, value));
         else p.store(i, j, value);
       }
     };
-    if (raggedM) k.if(lt(i, u(p.m)), row);
+    if (raggedM) k.if(lt(i, k.dim(p.m)), row);
     else row();
   }
 }
@@ -153,7 +156,7 @@ interface Staging {
   readonly bk: number;
   readonly threads: number;
   /** Problem size along the vector dim (M or N). */
-  readonly dimV: number;
+  readonly dimV: Dim;
   /** First index of the tile along the vector dim, and along K. */
   readonly base: Expr;
   readonly kt: Expr;
@@ -174,17 +177,17 @@ function stage(k: KernelBuilder, p: GemmProblem, s: Staging, lidx: Expr): void {
   const zeroVec = construct(vec, zero);
   const perDepth = s.bk / 4;
   const units = s.vecs * perDepth;
-  const raggedV = s.dimV % (s.vecs * 4) !== 0;
-  const raggedK = p.k % s.bk !== 0;
+  const raggedV = raggedDim(s.dimV, s.vecs * 4);
+  const raggedK = raggedDim(p.k, s.bk);
   /**
    * A load at (v, pp) that is zero where v >= dimV or pp >= K (only ragged dims are checked); the load itself
-   * reads at indices clamped to vMax and pMax, so it never leaves the operand.
+   * reads at indices clamped to dimV - vLess and K - pLess, so it never leaves the operand.
    */
-  const guard = (value: (v: Expr, pp: Expr) => Load, zeroV: Expr, v: Expr, vMax: number, pp: Expr, pMax: number): Expr => {
+  const guard = (value: (v: Expr, pp: Expr) => Load, zeroV: Expr, v: Expr, vLess: number, pp: Expr, pLess: number): Expr => {
     const conds: Expr[] = [];
-    if (raggedV) conds.push(lt(v, u(s.dimV)));
-    if (raggedK) conds.push(lt(pp, u(p.k)));
-    const l = value(raggedV ? min(v, u(vMax)) : v, raggedK ? min(pp, u(pMax)) : pp);
+    if (raggedV) conds.push(lt(v, k.dim(s.dimV)));
+    if (raggedK) conds.push(lt(pp, k.dim(p.k)));
+    const l = value(raggedV ? min(v, dimMinus(k, s.dimV, vLess)) : v, raggedK ? min(pp, dimMinus(k, p.k, pLess)) : pp);
     if (l.valid) conds.push(l.valid);
     return conds.length ? select(conds.reduce(land), l.value, zeroV) : l.value;
   };
@@ -198,12 +201,12 @@ function stage(k: KernelBuilder, p: GemmProblem, s: Staging, lidx: Expr): void {
       let rows: Expr[];
       const vecLoad = (f: (v: Expr, pp: Expr) => Expr) => (vv: Expr, q: Expr): Load => ({ value: f(vv, q) });
       if (s.vec?.along === 'vec') {
-        rows = [0, 1, 2, 3].map((b) => guard(vecLoad(s.vec!.load), zeroVec, v, s.dimV - 4, at(b, pp), p.k - 1));
+        rows = [0, 1, 2, 3].map((b) => guard(vecLoad(s.vec!.load), zeroVec, v, 4, at(b, pp), 1));
       } else if (s.vec?.along === 'depth') {
-        const cols = [0, 1, 2, 3].map((a) => k.let('w', guard(vecLoad(s.vec!.load), zeroVec, at(a, v), s.dimV - 1, pp, p.k - 4)));
+        const cols = [0, 1, 2, 3].map((a) => k.let('w', guard(vecLoad(s.vec!.load), zeroVec, at(a, v), 1, pp, 4)));
         rows = [0, 1, 2, 3].map((b) => construct(vec, ...cols.map((c) => member(c, XYZW[b]!))));
       } else {
-        rows = [0, 1, 2, 3].map((b) => construct(vec, ...[0, 1, 2, 3].map((a) => guard(s.load, zero, at(a, v), s.dimV - 1, at(b, pp), p.k - 1))));
+        rows = [0, 1, 2, 3].map((b) => construct(vec, ...[0, 1, 2, 3].map((a) => guard(s.load, zero, at(a, v), 1, at(b, pp), 1))));
       }
       rows.forEach((r, b) => k.assign(index(s.tile, add(mulConst(add(mulConst(p4, 4), u(b)), s.vecs), v4)), r));
     };

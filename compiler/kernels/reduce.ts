@@ -9,15 +9,19 @@
 // output to scratch and stage 'combine' reduces them, so many workgroups share the long rows. An empty reduction
 // writes the neutral value without a loop, and an empty output does nothing: index math over a zero-size group
 // would divide by a constant 0, which WGSL rejects at shader creation.
+// With symbolic dims (spec.dims) output count, reduced count and strides are read from the dims uniform; lanes are
+// chosen for the upper bounds and such reductions are never split (one 'full' stage is right for every size).
+import { dimCeilDiv, dimMul, dimProduct } from '../../ir/dim.js';
 import { type DType, intRange } from '../../ir/dtype.js';
-import { numel } from '../../ir/shape.js';
+import { type Dim as SizeDim, numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr, Scalar } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
+import { type DimContext, dimMax } from '../wgsl/dims.js';
 import { add, builtin, convert, div, eq, gt, land, lit, lor, lt, mod, mul, mulConst, ne, not, select, sumU32 } from '../wgsl/dsl.js';
 import {
   type Combine,
-  type Dim,
+  type DimGroup,
   type Lanes,
   type TensorSpec,
   accDtype,
@@ -28,9 +32,11 @@ import {
   laneCoords,
   opaque,
   pick,
-  radixOffset,
+  radixOffsetDims,
   reduceView,
+  reduceViewDims,
   toCompute,
+  workgroupFlatDim,
   workgroupReduce,
 } from './lib/index.js';
 
@@ -40,6 +46,8 @@ export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'argmax';
 
 export interface ReduceSpec extends KernelSpecBase {
   readonly kernel: 'reduce';
+  /** The program's symbols, when a tensor has symbolic dims (tensor specs from symbolicTensor; stage 'full'). */
+  readonly dims?: DimContext;
   readonly op: ReduceOp;
   /** ArgMax: the last of equal maxima instead of the first. */
   readonly selectLast: boolean;
@@ -50,11 +58,11 @@ export interface ReduceSpec extends KernelSpecBase {
   readonly input: TensorSpec;
   /** For 'partial': the partial values, [outputs * split] of the accumulator dtype. */
   readonly output: TensorSpec;
-  readonly kept: readonly Dim[];
-  readonly reduced: readonly Dim[];
+  readonly kept: readonly DimGroup[];
+  readonly reduced: readonly DimGroup[];
   readonly split: number;
   /** ReduceMean: elements per output of the original input. */
-  readonly divisor: number;
+  readonly divisor: SizeDim;
   readonly lanes: Lanes;
 }
 
@@ -106,7 +114,8 @@ function monoid(spec: ReduceSpec, acc: Scalar): Monoid {
 
 export const reduce: KernelGen<ReduceSpec> = (spec) => {
   const { lanes } = spec;
-  const k = new KernelBuilder({ target: spec.target, workgroupSize: lanes.tx * lanes.ty });
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: lanes.tx * lanes.ty, ...(spec.dims ? { dims: spec.dims } : {}) });
+  if (spec.dims) k.bindDims();
   const argmax = spec.op === 'argmax';
   const src = k.input('x', spec.input);
   const srcIndex = spec.stage === 'combine' && argmax ? k.input('xi', { dtype: 'u32', shape: spec.input.shape }) : undefined;
@@ -115,11 +124,14 @@ export const reduce: KernelGen<ReduceSpec> = (spec) => {
   const acc = accDtype(spec.source);
   const m = monoid(spec, acc);
 
-  const outputs = numel(spec.kept.map((d) => d.size));
-  const count = numel(spec.reduced.map((d) => d.size));
+  const outputs = dimProduct(spec.kept.map((d) => d.size));
+  const count = dimProduct(spec.reduced.map((d) => d.size));
   const split = spec.stage === 'partial' ? spec.split : 1;
-  const chunk = ceilDiv(count, split);
-  const wg = k.workgroupIndex(ceilDiv(outputs, lanes.tx) * split);
+  // Split stages are planned for static shapes only, so `count` is a number wherever `chunk` is used.
+  const chunk = split > 1 ? ceilDiv(count as number, split) : 0;
+  const groups = dimMul(dimCeilDiv(outputs, lanes.tx), split);
+  // A symbolic count's padding workgroups (2-D dispatch) leave at once: a uniform exit, before any barrier.
+  const wg = typeof groups === 'number' ? k.workgroupIndex(groups) : workgroupFlatDim(k, groups);
   const c = laneCoords(k, lanes);
   const group = split > 1 ? div(wg, lit.u32(split)) : wg;
   const part = split > 1 ? k.let('part', mod(wg, lit.u32(split))) : lit.u32(0);
@@ -127,17 +139,18 @@ export const reduce: KernelGen<ReduceSpec> = (spec) => {
 
   const accs = m.types.map((t, j) => k.var('acc', { kind: 'scalar', scalar: t }, m.init[j]));
   if (outputs === 0) return k.finish();
-  k.if(lt(o, lit.u32(outputs)), () => {
+  k.if(lt(o, k.dim(outputs)), () => {
     if (count === 0) return;
-    const base = k.let('base', radixOffset(o, spec.kept));
+    const base = k.let('base', radixOffsetDims(k, o, spec.kept));
     const start = split > 1 ? add(mulConst(part, chunk), c.y) : c.y;
-    const end = split > 1 ? builtin('min', lit.u32(count), add(mulConst(part, chunk), lit.u32(chunk))) : opaque(c, count);
+    const end =
+      split > 1 ? builtin('min', lit.u32(count as number), add(mulConst(part, chunk), lit.u32(chunk))) : typeof count === 'number' ? opaque(c, count) : k.dim(count);
     k.for(
       'r',
       start,
       end,
       (r) => {
-        const at = k.let('at', add(base, radixOffset(r, spec.reduced)));
+        const at = k.let('at', add(base, radixOffsetDims(k, r, spec.reduced)));
         const elem = [k.let('v', toCompute(src.load(at), src.value))];
         if (argmax) elem.push(srcIndex ? k.let('vi', srcIndex.load(at)) : r);
         m.combine(k, accs, elem).forEach((v, j) => k.assign(accs[j]!, v));
@@ -147,7 +160,7 @@ export const reduce: KernelGen<ReduceSpec> = (spec) => {
   });
   const red = workgroupReduce(k, lanes, c, m.types, accs, m.combine);
 
-  k.if(land(eq(c.y, lit.u32(0)), lt(o, lit.u32(outputs))), () => {
+  k.if(land(eq(c.y, lit.u32(0)), lt(o, k.dim(outputs))), () => {
     if (spec.stage === 'partial') {
       const at = k.let('at', add(mulConst(o, split), part));
       out.store(at, red[0]!);
@@ -156,11 +169,18 @@ export const reduce: KernelGen<ReduceSpec> = (spec) => {
     }
     let v = red[0]!;
     if (argmax) v = convert('i32', red[1]!);
-    else if (spec.op === 'mean') v = spec.divisor === 0 ? lit.f32(NaN) : div(v, lit.f32(spec.divisor));
+    else if (spec.op === 'mean') v = meanOf(k, v, spec.divisor);
     out.store(o, fromCompute(v, out.value));
   });
   return k.finish();
 };
+
+/** sum / divisor; an empty mean is NaN (a symbolic divisor may be 0 at run time when a symbol's range holds 0). */
+function meanOf(k: KernelBuilder, sum: Expr, divisor: SizeDim): Expr {
+  if (typeof divisor === 'number') return divisor === 0 ? lit.f32(NaN) : div(sum, lit.f32(divisor));
+  const n = k.let('n', k.dim(divisor));
+  return select(eq(n, lit.u32(0)), lit.f32(NaN), div(sum, convert('f32', n)));
+}
 
 // ---- planning: the specs of a reduction (one step, or partial + combine) ---------------------------------------
 
@@ -172,6 +192,8 @@ export interface ReducePlanInput {
   readonly axes: readonly number[];
   /** The output as the kernel writes it (its dtype must be unpacked). */
   readonly output: TensorSpec;
+  /** The program's symbols, when input or output has symbolic dims (their specs from symbolicTensor). */
+  readonly dims?: DimContext;
 }
 
 /** Below this many workgroups a long reduction is split (when each lane would reduce at least MIN_PER_LANE). */
@@ -180,6 +202,7 @@ const MIN_PER_LANE = 32;
 
 /** One spec, or [partial, combine] for a split reduction (partials go through scratch). */
 export function planReduce(p: ReducePlanInput): ReduceSpec[] {
+  if (p.dims) return [planSymbolic(p, p.dims)];
   const view = reduceView(p.input.shape, p.axes);
   const outputs = numel(view.kept.map((d) => d.size));
   const count = numel(view.reduced.map((d) => d.size));
@@ -206,4 +229,27 @@ export function planReduce(p: ReducePlanInput): ReduceSpec[] {
       lanes: chooseLanes(outputs, split, true),
     },
   ];
+}
+
+/** The one 'full' step of a reduction with symbolic dims: lanes for the upper bounds, sizes from the uniform. */
+function planSymbolic(p: ReducePlanInput, dims: DimContext): ReduceSpec {
+  const view = reduceViewDims(p.input.dims ?? p.input.shape, p.axes);
+  const most = (d: SizeDim): number => dimMax(dims, d);
+  const count = dimProduct(view.reduced.map((d) => d.size));
+  return {
+    kernel: 'reduce',
+    target: { shaderF16: p.target.shaderF16 },
+    dims,
+    op: p.op,
+    selectLast: !!p.selectLast,
+    stage: 'full',
+    source: p.input.dtype,
+    input: p.input,
+    output: p.output,
+    kept: view.kept,
+    reduced: view.reduced,
+    split: 1,
+    divisor: count,
+    lanes: chooseLanes(most(dimProduct(view.kept.map((d) => d.size))), most(count), view.contiguous, most(view.run)),
+  };
 }

@@ -2,21 +2,23 @@
 // ConvTranspose to an implicit-GEMM (or direct) convolution kernel; Einsum to a strided batched matmul where the
 // equation is a plain contraction, else to a generic reduction kernel. Binding order is the generators': the
 // node's inputs in kernel order, then the output (epilogue operands, when a fusion pass adds them, come between).
-import { AttrReader, type Node, type TensorType, isStaticShape, lookupOp } from '../../ir/index.js';
+// MatMul, Gemm and Conv also take symbolic shapes: their kernels then bind the dims uniform first.
+import { AttrReader, type Dim, type Node, type TensorType, isStaticShape, lookupOp } from '../../ir/index.js';
 import { conv, convFlops, convSpec } from '../kernels/conv.js';
 import { convTransposeSpec } from '../kernels/conv-transpose.js';
 import { einsumLowering } from '../kernels/einsum.js';
-import type { TensorSpec } from '../kernels/lib/index.js';
+import { type TensorSpec, symbolicTensor } from '../kernels/lib/index.js';
 import type { Epilogue } from '../kernels/matmul-epilogue.js';
-import { type MatMulSpec, matMulFlops, matMulSpec, matmul } from '../kernels/matmul.js';
+import { type MatMulOperands, type MatMulSpec, matMulFlops, matMulSpec, matmul, symbolicMatMulSpec } from '../kernels/matmul.js';
+import type { DimContext } from '../wgsl/dims.js';
 import { type ArgRef, type Lowering, LoweringError, type LoweringContext, type NodeLowering } from './lowering.js';
 import { sparseMatMulSteps } from './sparse-lowerings.js';
 import { readsInPlace } from '../../passes/index.js';
 
-/** The static type of a value as a kernel tensor spec. */
+/** The static type of a value as a kernel tensor spec (MatMulInteger and Einsum take only these). */
 export function tensorSpec(cx: LoweringContext, value: string): TensorSpec {
   const t: TensorType = cx.typeOf(value);
-  if (!isStaticShape(t.shape)) throw new LoweringError(`%${value} has symbolic shape [${t.shape.join(',')}]; matmul and conv kernels need static shapes`);
+  if (!isStaticShape(t.shape)) throw new LoweringError(`%${value} has symbolic shape [${t.shape.join(',')}]; MatMulInteger and Einsum kernels need static shapes`);
   return { dtype: t.dtype, shape: [...t.shape] };
 }
 
@@ -27,8 +29,14 @@ function attrs(node: Node): AttrReader {
   return new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
 }
 
-function matMulStep(cx: LoweringContext, spec: MatMulSpec, args: ArgRef[]): Lowering {
-  return { kind: 'steps', steps: [{ kernel: cx.kernel(matmul, spec), args, flops: matMulFlops(spec) }] };
+function matMulStep(cx: LoweringContext, spec: MatMulSpec<Dim>, args: ArgRef[]): Lowering {
+  const dims: ArgRef[] = spec.dims ? [{ dims: true }] : [];
+  return { kind: 'steps', steps: [{ kernel: cx.kernel(matmul, spec), args: [...dims, ...args], flops: matMulFlops(spec) }] };
+}
+
+/** The symbols when any of `vs` has a symbolic shape (its kernel then sizes itself from the dims uniform). */
+function symbolicOf(cx: LoweringContext, vs: readonly (string | undefined)[]): DimContext | undefined {
+  return cx.dims && vs.some((v) => present(v) && !isStaticShape(cx.typeOf(v).shape)) ? cx.dims : undefined;
 }
 
 /** The fused epilogue's spec fields and bindings, when the scheduler planned one for this node. */
@@ -36,6 +44,28 @@ function epilogueOf(cx: LoweringContext, y: string): { output: string; spec: { e
   const e = cx.epilogue;
   if (!e) return { output: y, spec: {}, operands: [] };
   return { output: e.output, spec: { epilogue: e.ops }, operands: e.operands.map((value) => ({ value })) };
+}
+
+/** An epilogue whose operands are re-read as symbolic specs (in binding order: op by op, operand by operand). */
+function symbolicEpilogue(cx: LoweringContext, dims: DimContext, e: Epilogue | undefined): { epilogue?: Epilogue } {
+  if (!e) return {};
+  const values = [...(cx.epilogue?.operands ?? [])];
+  return { epilogue: e.map((op) => ({ ...op, operands: op.operands.map(() => symbolicTensor(cx.typeOf(values.shift()!), dims)) })) };
+}
+
+/** The spec of a MatMul or Gemm: static, or over symbolic shapes when any operand or the result has them. */
+function productSpec(cx: LoweringContext, o: Omit<MatMulOperands, 'a' | 'b' | 'out' | 'c'>, io: { a: string; b: string; out: string; c?: string; beta?: number }): MatMulSpec<Dim> {
+  const dims = symbolicOf(cx, [io.a, io.b, io.out, io.c, ...(cx.epilogue?.operands ?? [])]);
+  const spec = (v: string): TensorSpec => (dims ? symbolicTensor(cx.typeOf(v), dims) : tensorSpec(cx, v));
+  const operands: MatMulOperands = {
+    ...o,
+    a: spec(io.a),
+    b: spec(io.b),
+    out: spec(io.out),
+    ...(present(io.c) ? { c: { ...spec(io.c), beta: io.beta ?? 1 } } : {}),
+    ...(dims ? symbolicEpilogue(cx, dims, o.epilogue) : {}),
+  };
+  return dims ? symbolicMatMulSpec(cx.target, operands, dims) : matMulSpec(cx.target, operands);
 }
 
 /** The value a matmul operand binds: the operand, or the narrow tensor of a fused widening cast. */
@@ -57,7 +87,7 @@ const lowerMatMul: NodeLowering = (node, cx) => {
   if (sparse) return sparse;
   const [a, b] = (node.inputs as [string, string]).map((v) => operand(cx, v)) as [string, string];
   const epi = epilogueOf(cx, node.outputs[0]!);
-  const spec = matMulSpec(cx.target, { a: tensorSpec(cx, a), b: tensorSpec(cx, b), out: tensorSpec(cx, epi.output), ...epi.spec });
+  const spec = productSpec(cx, epi.spec, { a, b, out: epi.output });
   return matMulStep(cx, spec, [...values(a, b), ...epi.operands, ...values(epi.output)]);
 };
 
@@ -69,16 +99,11 @@ const lowerGemm: NodeLowering = (node, cx) => {
   const b = operand(cx, b0);
   const epi = epilogueOf(cx, node.outputs[0]!);
   const at = attrs(node);
-  const spec = matMulSpec(cx.target, {
-    a: tensorSpec(cx, a),
-    b: tensorSpec(cx, b),
-    out: tensorSpec(cx, epi.output),
-    ...epi.spec,
-    transA: at.int('transA') !== 0,
-    transB: at.int('transB') !== 0,
-    alpha: at.float('alpha'),
-    ...(present(c) ? { c: { ...tensorSpec(cx, c), beta: at.float('beta') } } : {}),
-  });
+  const spec = productSpec(
+    cx,
+    { ...epi.spec, transA: at.int('transA') !== 0, transB: at.int('transB') !== 0, alpha: at.float('alpha') },
+    { a, b, out: epi.output, ...(present(c) ? { c, beta: at.float('beta') } : {}) },
+  );
   return matMulStep(cx, spec, [...values(a, b, c), ...epi.operands, ...values(epi.output)]);
 };
 
@@ -115,9 +140,12 @@ const lowerConv =
   (node, cx) => {
     const [x, w, bias] = node.inputs as [string, string, string | undefined];
     const epi = epilogueOf(cx, node.outputs[0]!);
-    const io = { x: tensorSpec(cx, x), w: tensorSpec(cx, w), out: tensorSpec(cx, epi.output), ...(present(bias) ? { bias: tensorSpec(cx, bias) } : {}) };
-    const spec = transpose ? convTransposeSpec(cx.target, io, attrs(node), epi.spec) : convSpec(cx.target, io, attrs(node), epi.spec);
-    const args = [...values(x, w, bias), ...epi.operands, ...values(epi.output)];
+    const dims = symbolicOf(cx, [x, w, bias, epi.output, ...(cx.epilogue?.operands ?? [])]);
+    const spec1 = (v: string): TensorSpec => (dims ? symbolicTensor(cx.typeOf(v), dims) : tensorSpec(cx, v));
+    const io = { ...(dims ? { dims } : {}), x: spec1(x), w: spec1(w), out: spec1(epi.output), ...(present(bias) ? { bias: spec1(bias) } : {}) };
+    const extra = dims ? symbolicEpilogue(cx, dims, epi.spec.epilogue) : epi.spec;
+    const spec = transpose ? convTransposeSpec(cx.target, io, attrs(node), extra) : convSpec(cx.target, io, attrs(node), extra);
+    const args: ArgRef[] = [...(dims ? [{ dims: true } as const] : []), ...values(x, w, bias), ...epi.operands, ...values(epi.output)];
     return { kind: 'steps', steps: [{ kernel: cx.kernel(conv, spec), args, flops: convFlops(spec) }] };
   };
 

@@ -2,14 +2,17 @@
 // become gather-index kernels (kernels/gather-index.ts) with the index map worked out here, plus Resize, the
 // pools and the quantization ops, whose generators build their own specs. Slice and Pad ranges follow
 // ir/ops/slice.ts (restated here because the IR keeps them private); shapes come from the inferred types.
-import { type Node, AttrReader, lookupOp, numel, strides } from '../../ir/index.js';
+// A movement node with a symbolic dim (when the program has symbols) gets its map over dims: sizes, strides and
+// offsets are dim expressions the kernel reads from the dims uniform, so the one kernel serves every size.
+import { type Node, AttrReader, type Dim, dimAdd, dimMul, dimProduct, dimSub, isStaticShape, lookupOp, numel } from '../../ir/index.js';
 import type { Kernel } from '../kernel-spec.js';
 import { type AxisTerm, type GatherIndexSpec, MAX_SOURCES, type PadMode, type SourceMap, gatherIndex, simplifyGatherIndex } from '../kernels/gather-index.js';
-import type { TensorSpec } from '../kernels/lib/index.js';
+import { type TensorSpec, symbolicTensor } from '../kernels/lib/index.js';
 import { poolSpec, pool } from '../kernels/pool.js';
 import { type QuantizeSpec, quantize, quantizeRange, quantizeSpec, rangeGroups } from '../kernels/quantize.js';
 import { resize, resizeFlops, resizeSpec } from '../kernels/resize.js';
 import { storageLayout } from '../wgsl/accessor.js';
+import { type DimContext, dimMax } from '../wgsl/dims.js';
 import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
 
 const attrsOf = (node: Node): AttrReader => new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
@@ -23,33 +26,69 @@ function tensorOf(cx: LoweringContext, value: string): TensorSpec {
   return { dtype: t.dtype, shape };
 }
 
+/**
+ * How a movement node sees its tensors: static specs, or (when one of them has a symbolic dim and the program
+ * has symbols) specs sized for the upper bounds with the symbolic shape in `dims`.
+ */
+interface Movement {
+  readonly dims?: DimContext;
+  tensor(value: string): TensorSpec;
+}
+
+function movementOf(node: Node, cx: LoweringContext): Movement {
+  const symbolic = cx.dims && [...node.inputs, ...node.outputs].some((v) => v !== '' && !isStaticShape(cx.typeOf(v).shape));
+  if (!symbolic) return { tensor: (v) => tensorOf(cx, v) };
+  const dims = cx.dims!;
+  return { dims, tensor: (v) => symbolicTensor(cx.typeOf(v), dims) };
+}
+
+/** A tensor spec's shape as dims (the symbolic shape when it has one). */
+const dimsOf = (t: TensorSpec): readonly Dim[] => t.dims ?? t.shape;
+
+/** Row-major strides of a shape of dims (ir/shape.ts strides when static). */
+function dimStrides(shape: readonly Dim[]): Dim[] {
+  const out = new Array<Dim>(shape.length);
+  let s: Dim = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    out[i] = s;
+    s = dimMul(s, shape[i]!);
+  }
+  return out;
+}
+
 const normAxis = (a: number, rank: number): number => (a < 0 ? a + rank : a);
 const steps = (list: readonly (Step | undefined)[]): Lowering => ({ kind: 'steps', steps: list.filter((s): s is Step => s !== undefined) });
 const args = (...values: string[]): ArgRef[] => values.map((value) => ({ value }));
 
-type MapSpec = Omit<GatherIndexSpec, 'kernel' | 'target' | 'workgroupSize' | 'fill' | 'keep'> & Partial<Pick<GatherIndexSpec, 'fill' | 'keep'>>;
+type MapSpec = Omit<GatherIndexSpec, 'kernel' | 'target' | 'workgroupSize' | 'fill' | 'keep' | 'dims'> & Partial<Pick<GatherIndexSpec, 'fill' | 'keep'>>;
 
-/** A gather-index step writing `count` elements (none when the output is empty). */
-function moveStep(cx: LoweringContext, map: MapSpec, bound: ArgRef[]): Step | undefined {
-  const count = numel(map.shape);
+/** A gather-index step writing the map's elements (none when the output is always empty). */
+function moveStep(cx: LoweringContext, m: Movement, map: MapSpec, bound: ArgRef[]): Step | undefined {
+  // Symbolic maps are planned, and counted for `kiln inspect`, at the symbols' upper bounds.
+  const count = m.dims ? dimMax(m.dims, dimProduct(map.shape)) : numel(map.shape as number[]);
   if (count === 0) return undefined;
-  const spec: GatherIndexSpec = { kernel: 'gather-index', target: { shaderF16: cx.target.shaderF16 }, workgroupSize: 64, fill: 0, keep: false, ...map };
+  if (m.dims && storageLayout(map.output.dtype, 1, cx.target).lanes > 1)
+    throw new LoweringError(
+      `${map.output.dtype} values are packed several to a storage word${map.output.dtype === 'f16' ? ' on a target without shader-f16' : ''}, which a symbolic shape cannot split at run time`,
+    );
+  const spec: GatherIndexSpec = { kernel: 'gather-index', target: { shaderF16: cx.target.shaderF16 }, ...(m.dims ? { dims: m.dims } : {}), workgroupSize: 64, fill: 0, keep: false, ...map };
   const kernel: Kernel = cx.kernel(gatherIndex, simplifyGatherIndex(spec));
-  return { kernel, args: bound, flops: count };
+  return { kernel, args: m.dims ? [{ dims: true }, ...bound] : bound, flops: count };
 }
 
 /** A one-source map over the output's own shape. */
-function oneSource(cx: LoweringContext, node: Node, source: SourceMap, extra: Partial<MapSpec> = {}, out = node.outputs[0]!): Step | undefined {
-  const output = tensorOf(cx, out);
-  const input = tensorOf(cx, node.inputs[0]!);
-  return moveStep(cx, { output, inputs: [input], shape: output.shape, sources: [source], ...extra }, args(node.inputs[0]!, out));
+function oneSource(cx: LoweringContext, m: Movement, node: Node, source: SourceMap, extra: Partial<MapSpec> = {}, out = node.outputs[0]!): Step | undefined {
+  const output = m.tensor(out);
+  const input = m.tensor(node.inputs[0]!);
+  return moveStep(cx, m, { output, inputs: [input], shape: dimsOf(output), sources: [source], ...extra }, args(node.inputs[0]!, out));
 }
 
 const transpose: NodeLowering = (node, cx) => {
-  const x = tensorOf(cx, node.inputs[0]!).shape;
+  const m = movementOf(node, cx);
+  const x = dimsOf(m.tensor(node.inputs[0]!));
   const perm = attrsOf(node).optInts('perm') ?? x.map((_, i) => x.length - 1 - i);
-  const s = strides(x);
-  return steps([oneSource(cx, node, { base: 0, terms: perm.map((p) => s[p]!) })]);
+  const s = dimStrides(x);
+  return steps([oneSource(cx, m, node, { base: 0, terms: perm.map((p) => s[p]!) })]);
 };
 
 /** First index and count of start:end:step over a dim of size `dim`, clamped as ONNX does (ir/ops/slice.ts). */
@@ -60,81 +99,94 @@ function sliceRange(dim: number, start: number, end: number, step: number): numb
 }
 
 const slice: NodeLowering = (node, cx) => {
+  const m = movementOf(node, cx);
   const a = attrsOf(node);
-  const x = tensorOf(cx, node.inputs[0]!).shape;
-  const s = strides(x);
+  const x = dimsOf(m.tensor(node.inputs[0]!));
+  const s = dimStrides(x);
   const starts = a.ints('starts');
+  const ends = a.dims('ends');
   const axes = a.optInts('axes') ?? starts.map((_, i) => i);
   const stepsAttr = a.optInts('steps') ?? starts.map(() => 1);
-  const terms = [...s];
-  let base = 0;
+  const terms: Dim[] = [...s];
+  let base: Dim = 0;
   axes.forEach((ax, k) => {
     const axis = normAxis(ax, x.length);
-    const first = sliceRange(x[axis]!, starts[k]!, 0, stepsAttr[k]!);
-    base += first * s[axis]!;
-    terms[axis] = stepsAttr[k]! * s[axis]!;
+    const dim = x[axis]!;
+    // The symbolic forms the IR accepts (a static start >= 0, unit step, to the axis end or a symbolic end
+    // within a static axis) read from the start itself: nothing is clamped at run time.
+    const first = typeof dim === 'number' && typeof ends[k] === 'number' ? sliceRange(dim, starts[k]!, 0, stepsAttr[k]!) : starts[k]!;
+    base = dimAdd(base, dimMul(first, s[axis]!));
+    terms[axis] = dimMul(stepsAttr[k]!, s[axis]!);
   });
-  return steps([oneSource(cx, node, { base, terms })]);
+  return steps([oneSource(cx, m, node, { base, terms })]);
 };
 
 const expand: NodeLowering = (node, cx) => {
-  const x = tensorOf(cx, node.inputs[0]!).shape;
-  const out = tensorOf(cx, node.outputs[0]!).shape;
-  const s = strides(x);
+  const m = movementOf(node, cx);
+  const x = dimsOf(m.tensor(node.inputs[0]!));
+  const out = dimsOf(m.tensor(node.outputs[0]!));
+  const s = dimStrides(x);
   const pad = out.length - x.length;
-  return steps([oneSource(cx, node, { base: 0, terms: out.map((_, a) => (a < pad || x[a - pad] === 1 ? 0 : s[a - pad]!)) })]);
+  return steps([oneSource(cx, m, node, { base: 0, terms: out.map((_, a) => (a < pad || x[a - pad] === 1 ? 0 : s[a - pad]!)) })]);
 };
 
 const padLowering: NodeLowering = (node, cx) => {
+  const m = movementOf(node, cx);
   const a = attrsOf(node);
-  const x = tensorOf(cx, node.inputs[0]!).shape;
-  const s = strides(x);
+  const x = dimsOf(m.tensor(node.inputs[0]!));
+  const s = dimStrides(x);
   const pads = a.ints('pads');
   const axes = (a.optInts('axes') ?? x.map((_, i) => i)).map((ax) => normAxis(ax, x.length));
   const mode = a.string('mode') as PadMode;
-  let base = 0;
+  let base: Dim = 0;
   const terms: AxisTerm[] = [...s];
   axes.forEach((axis, k) => {
     const [begin, end] = [pads[k]!, pads[k + axes.length]!];
+    const dim = x[axis]!;
+    if (typeof dim !== 'number' && (begin !== 0 || end !== 0)) throw new LoweringError(`axis ${axis} is symbolic (${dim}) and padded; Pad needs a static size there`);
     const lo = Math.max(0, -begin);
-    if (begin <= 0 && end <= 0) base += lo * s[axis]!; // a crop: still affine
-    else terms[axis] = { pad: mode, lead: Math.max(0, begin), lo, kept: x[axis]! - lo - Math.max(0, -end), mult: s[axis]! };
+    if (begin <= 0 && end <= 0) base = dimAdd(base, dimMul(lo, s[axis]!)); // a crop: still affine
+    else terms[axis] = { pad: mode, lead: Math.max(0, begin), lo, kept: (dim as number) - lo - Math.max(0, -end), mult: s[axis]! };
   });
-  return steps([oneSource(cx, node, { base, terms }, { fill: mode === 'constant' ? a.float('value') : 0 })]);
+  return steps([oneSource(cx, m, node, { base, terms }, { fill: mode === 'constant' ? a.float('value') : 0 })]);
 };
 
 const gather: NodeLowering = (node, cx) => {
-  const data = tensorOf(cx, node.inputs[0]!);
-  const indices = tensorOf(cx, node.inputs[1]!);
-  const output = tensorOf(cx, node.outputs[0]!);
-  const axis = normAxis(attrsOf(node).int('axis'), data.shape.length);
-  const ds = strides(data.shape);
-  const is = strides(indices.shape);
-  const r = indices.shape.length;
+  const m = movementOf(node, cx);
+  const data = m.tensor(node.inputs[0]!);
+  const indices = m.tensor(node.inputs[1]!);
+  const output = m.tensor(node.outputs[0]!);
+  const [dd, id, od] = [dimsOf(data), dimsOf(indices), dimsOf(output)];
+  const axis = normAxis(attrsOf(node).int('axis'), dd.length);
+  const ds = dimStrides(dd);
+  const is = dimStrides(id);
+  const r = id.length;
   // Output axes: data's before `axis`, then the index tensor's, then data's after `axis`.
-  const terms = output.shape.map((_, o) => (o < axis ? ds[o]! : o < axis + r ? 0 : ds[o - r + 1]!));
-  const gatherTerms = output.shape.map((_, o) => (o >= axis && o < axis + r ? is[o - axis]! : 0));
-  const source: SourceMap = { base: 0, terms, gather: { len: data.shape[axis]!, mult: ds[axis]!, terms: gatherTerms } };
-  return steps([moveStep(cx, { output, inputs: [data], indices, shape: output.shape, sources: [source] }, args(node.inputs[0]!, node.inputs[1]!, node.outputs[0]!))]);
+  const terms = od.map((_, o) => (o < axis ? ds[o]! : o < axis + r ? 0 : ds[o - r + 1]!));
+  const gatherTerms = od.map((_, o) => (o >= axis && o < axis + r ? is[o - axis]! : 0));
+  const source: SourceMap = { base: 0, terms, gather: { len: dd[axis]!, mult: ds[axis]!, terms: gatherTerms } };
+  return steps([moveStep(cx, m, { output, inputs: [data], indices, shape: od, sources: [source] }, args(node.inputs[0]!, node.inputs[1]!, node.outputs[0]!))]);
 };
 
 const trilu: NodeLowering = (node, cx) => {
+  const m = movementOf(node, cx);
   const a = attrsOf(node);
-  const x = tensorOf(cx, node.inputs[0]!).shape;
+  const x = dimsOf(m.tensor(node.inputs[0]!));
   const r = x.length;
-  return steps([oneSource(cx, node, { base: 0, terms: strides(x) }, { mask: { row: r - 2, col: r - 1, upper: a.int('upper') === 1, k: a.int('k') } })]);
+  return steps([oneSource(cx, m, node, { base: 0, terms: dimStrides(x) }, { mask: { row: r - 2, col: r - 1, upper: a.int('upper') === 1, k: a.int('k') } })]);
 };
 
 const split: NodeLowering = (node, cx) => {
-  const x = tensorOf(cx, node.inputs[0]!).shape;
+  const m = movementOf(node, cx);
+  const x = dimsOf(m.tensor(node.inputs[0]!));
   const axis = normAxis(attrsOf(node).int('axis'), x.length);
-  const s = strides(x);
-  let at = 0;
+  const s = dimStrides(x);
+  let at: Dim = 0;
   return steps(
     node.outputs.map((out) => {
-      const base = at * s[axis]!;
-      at += tensorOf(cx, out).shape[axis]!;
-      return oneSource(cx, node, { base, terms: s }, {}, out);
+      const base = dimMul(at, s[axis]!);
+      at = dimAdd(at, dimsOf(m.tensor(out))[axis]!);
+      return oneSource(cx, m, node, { base, terms: s }, {}, out);
     }),
   );
 };
@@ -142,37 +194,42 @@ const split: NodeLowering = (node, cx) => {
 /**
  * Concat: one kernel reads up to 7 inputs, each covering its interval of the axis. More inputs take one dispatch
  * per group of 7: unpacked outputs iterate only the group's slab and place it; packed outputs rewrite whole words,
- * keeping the lanes other groups own.
+ * keeping the lanes other groups own. Intervals over a symbolic axis are dims, compared at run time.
  */
 const concat: NodeLowering = (node, cx) => {
-  const output = tensorOf(cx, node.outputs[0]!);
-  const axis = normAxis(attrsOf(node).int('axis'), output.shape.length);
-  const outer = numel(output.shape.slice(0, axis));
-  const inner = numel(output.shape.slice(axis + 1));
-  const len = output.shape[axis]!;
-  let at = 0;
+  const m = movementOf(node, cx);
+  const output = m.tensor(node.outputs[0]!);
+  const od = dimsOf(output);
+  const axis = normAxis(attrsOf(node).int('axis'), od.length);
+  const outer = dimProduct(od.slice(0, axis));
+  const inner = dimProduct(od.slice(axis + 1));
+  const len = od[axis]!;
+  let at: Dim = 0;
   const parts = node.inputs
     .map((value) => {
-      const t = tensorOf(cx, value);
+      const t = m.tensor(value);
       const from = at;
-      at += t.shape[axis]!;
+      at = dimAdd(at, dimsOf(t)[axis]!);
       return { value, t, from, to: at };
     })
-    .filter((p) => p.to > p.from);
+    .filter((p) => dimsOf(p.t)[axis] !== 0);
   const groups: (typeof parts)[] = [];
   for (let g = 0; g < parts.length; g += MAX_SOURCES) groups.push(parts.slice(g, g + MAX_SOURCES));
   const packed = storageLayout(output.dtype, numel(output.shape), cx.target).lanes > 1;
+  // -(from - offset) × inner as the static code always wrote it (a -0 included: it is part of the kernel hash).
+  const negOffset = (from: Dim, offset: Dim): Dim =>
+    typeof from === 'number' && typeof offset === 'number' && typeof inner === 'number' ? -(from - offset) * inner : dimMul(dimSub(offset, from), inner);
   return steps(
     groups.map((group) => {
       // Slab mode: iterate [outer, group's span, inner] and place it at the group's offset.
       const slab = groups.length > 1 && !packed;
       const offset = slab ? group[0]!.from : 0;
-      const span = slab ? group[group.length - 1]!.to - offset : len;
+      const span = slab ? dimSub(group[group.length - 1]!.to, offset) : len;
       const sources = group.map(
         (p): SourceMap => ({
-          base: -(p.from - offset) * inner,
-          terms: [(p.to - p.from) * inner, inner, 1],
-          covers: { axis: 1, from: p.from - offset, to: p.to - offset },
+          base: negOffset(p.from, offset),
+          terms: [dimMul(dimSub(p.to, p.from), inner), inner, 1],
+          covers: { axis: 1, from: dimSub(p.from, offset), to: dimSub(p.to, offset) },
         }),
       );
       const map: MapSpec = {
@@ -181,9 +238,9 @@ const concat: NodeLowering = (node, cx) => {
         shape: [outer, span, inner],
         sources,
         keep: groups.length > 1 && packed,
-        ...(slab ? { place: { base: offset * inner, terms: [len * inner, inner, 1] } } : {}),
+        ...(slab ? { place: { base: dimMul(offset, inner), terms: [dimMul(len, inner), inner, 1] } } : {}),
       };
-      return moveStep(cx, map, args(...group.map((p) => p.value), node.outputs[0]!));
+      return moveStep(cx, m, map, args(...group.map((p) => p.value), node.outputs[0]!));
     }),
   );
 };

@@ -10,11 +10,12 @@ import { batchNorm, batchNormSpec } from '../kernels/batch-norm.js';
 import { cumSum, cumSumSpec } from '../kernels/cumsum.js';
 import { elementwise, elementwiseSpec } from '../kernels/elementwise.js';
 import { layerNorm, layerNormSpec } from '../kernels/layer-norm.js';
-import { type TensorSpec, accDtype } from '../kernels/lib/index.js';
+import { type TensorSpec, accDtype, symbolicTensor } from '../kernels/lib/index.js';
 import { pool, poolSpec } from '../kernels/pool.js';
 import { type ReduceOp, planReduce, reduce } from '../kernels/reduce.js';
 import { softmax, softmaxSpec } from '../kernels/softmax.js';
 import { storageLayout } from '../wgsl/accessor.js';
+import type { DimContext } from '../wgsl/dims.js';
 import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
 
 function tensorSpec(t: TensorType, value: string): TensorSpec {
@@ -48,12 +49,47 @@ export function withOutput(node: Node, cx: LoweringContext, compute: (out: Tenso
   return { kind: 'steps', steps: [...compute(wide, scratch), pack] };
 }
 
+/**
+ * The program's symbols when one of the node's tensors has a symbolic dim (its kernel then reads sizes from the
+ * dims uniform), else undefined. Symbolic tensors must be unpacked: a packed word's lanes cannot be split between
+ * invocations by sizes known only at run time.
+ */
+function symbolicDims(node: Node, cx: LoweringContext): DimContext | undefined {
+  const values = [...node.inputs, ...node.outputs].filter((v) => v !== '');
+  if (!cx.dims || values.every((v) => isStaticShape(cx.typeOf(v).shape))) return undefined;
+  for (const v of values) {
+    const dtype = cx.typeOf(v).dtype;
+    if (storageLayout(dtype, 1, cx.target).lanes > 1)
+      throw new LoweringError(`%${v} is ${dtype}, packed several to a storage word${dtype === 'f16' ? ' on a target without shader-f16' : ''}, which a symbolic shape cannot split at run time; Cast it to f32 first`);
+  }
+  return cx.dims;
+}
+
+/** A value's spec: symbolic (shape at the upper bounds, dims from the graph) when `dims` is set, else static. */
+const specOf = (node: Node, cx: LoweringContext, i: number, dims: DimContext | undefined): TensorSpec =>
+  dims ? symbolicTensor(cx.typeOf(node.inputs[i]!), dims) : inputSpec(node, cx, i);
+
+/** withOutput for a kernel with symbolic dims: the output is unpacked (symbolicDims), so written directly. */
+function withSymbolicOutput(node: Node, cx: LoweringContext, dims: DimContext, compute: (out: TensorSpec, arg: ArgRef) => Step[]): Lowering {
+  const name = node.outputs[0]!;
+  return { kind: 'steps', steps: compute(symbolicTensor(cx.typeOf(name), dims), { value: name }) };
+}
+
+/** Work of a step over `t` for `kiln inspect`: symbolic shapes count at their upper bounds. */
+const countOf = (t: TensorSpec): number => numel(t.shape);
+
 /** A reduction of input 0 over `axes` (one kernel, or partial + combine through scratch for long rows). */
 function reduceSteps(node: Node, cx: LoweringContext, op: ReduceOp, axes: readonly number[], selectLast = false): Lowering {
-  const input = inputSpec(node, cx, 0);
-  const kind = dtypeInfo(input.dtype).kind;
+  const kind = dtypeInfo(cx.typeOf(node.inputs[0]!).dtype).kind;
   if (op === 'mean' && kind !== 'float')
-    throw new LoweringError(`${node.op} of ${input.dtype} has no WebGPU kernel (an exact integer mean needs 64-bit sums); Cast the input to f32 first`);
+    throw new LoweringError(`${node.op} of ${cx.typeOf(node.inputs[0]!).dtype} has no WebGPU kernel (an exact integer mean needs 64-bit sums); Cast the input to f32 first`);
+  const dims = symbolicDims(node, cx);
+  const input = specOf(node, cx, 0, dims);
+  if (dims)
+    return withSymbolicOutput(node, cx, dims, (output, arg) => {
+      const spec = planReduce({ target: cx.target, op, selectLast, input, axes, output, dims })[0]!;
+      return [{ kernel: cx.kernel(reduce, spec), args: [{ dims: true }, { value: node.inputs[0]! }, arg], flops: countOf(input) }];
+    });
   return withOutput(node, cx, (output, arg) => {
     const specs = planReduce({ target: cx.target, op, selectLast, input, axes, output });
     const argmax = op === 'argmax';
@@ -108,25 +144,32 @@ const lowerLpPool: NodeLowering = (node, cx) => {
 const lowerSoftmax =
   (log: boolean): NodeLowering =>
   (node, cx) => {
-    const input = inputSpec(node, cx, 0);
+    const dims = symbolicDims(node, cx);
+    const input = specOf(node, cx, 0, dims);
     const axis = resolveAxis(node.op, attrsOf(node).int('axis'), input.shape.length);
-    return withOutput(node, cx, (output, arg) => {
-      const spec = softmaxSpec(cx.target, log, input, axis, output);
-      return [{ kernel: cx.kernel(softmax, spec), args: [{ value: node.inputs[0]! }, arg], flops: 3 * numel(input.shape) }];
-    });
+    const compute = (output: TensorSpec, arg: ArgRef): Step[] => {
+      const spec = softmaxSpec(cx.target, log, input, axis, output, dims);
+      return [{ kernel: cx.kernel(softmax, spec), args: [...(dims ? [{ dims: true } as const] : []), { value: node.inputs[0]! }, arg], flops: 3 * countOf(input) }];
+    };
+    return dims ? withSymbolicOutput(node, cx, dims, compute) : withOutput(node, cx, compute);
   };
 
 const lowerLayerNorm: NodeLowering = (node, cx) => {
   const a = attrsOf(node);
-  const input = inputSpec(node, cx, 0);
+  const dims = symbolicDims(node, cx);
+  const input = specOf(node, cx, 0, dims);
   const axis = resolveAxis(node.op, a.int('axis'), input.shape.length);
+  const normalised = (input.dims ?? input.shape).slice(axis);
+  if (!isStaticShape(normalised))
+    throw new LoweringError(`LayerNormalization over symbolic axes [${normalised.join(',')}] has no kernel (only the leading axes may be symbolic); specialise those dims`);
   const hasBias = node.inputs.length > 2 && node.inputs[2] !== '';
-  const bias = hasBias ? inputSpec(node, cx, 2) : undefined;
-  return withOutput(node, cx, (output, arg) => {
-    const spec = layerNormSpec(cx.target, input, inputSpec(node, cx, 1), bias, output, axis, a.float('epsilon'));
+  const bias = hasBias ? specOf(node, cx, 2, dims) : undefined;
+  const compute = (output: TensorSpec, arg: ArgRef): Step[] => {
+    const spec = layerNormSpec(cx.target, input, specOf(node, cx, 1, dims), bias, output, axis, a.float('epsilon'), dims);
     const args = [node.inputs[0]!, node.inputs[1]!, ...(hasBias ? [node.inputs[2]!] : [])].map((value) => ({ value }));
-    return [{ kernel: cx.kernel(layerNorm, spec), args: [...args, arg], flops: 3 * numel(input.shape) }];
-  });
+    return [{ kernel: cx.kernel(layerNorm, spec), args: [...(dims ? [{ dims: true } as const] : []), ...args, arg], flops: 3 * countOf(input) }];
+  };
+  return dims ? withSymbolicOutput(node, cx, dims, compute) : withOutput(node, cx, compute);
 };
 
 const lowerBatchNorm: NodeLowering = (node, cx) => {

@@ -7,24 +7,27 @@ import type { Dim } from '../../ir/shape.js';
 import type { Expr } from './ast.js';
 import { div, lit, mod, mul, mulConst, sumU32 } from './dsl.js';
 
-interface Group {
+interface Group<D extends Dim> {
   /** The input varies along this group (false: it is broadcast). */
   readonly varies: boolean;
-  readonly size: number;
+  readonly size: D;
 }
 
-/** Merged axis groups of `outShape` seen from `inShape`; throws if `inShape` does not broadcast to `outShape`. */
-export function broadcastGroups(outShape: readonly number[], inShape: readonly number[]): Group[] {
+/**
+ * Merged axis groups of `outShape` seen from `inShape`; throws if `inShape` does not broadcast to `outShape`.
+ * Static shapes give static group sizes; symbolic ones give products of dims (ir/dim.ts).
+ */
+export function broadcastGroups<D extends Dim>(outShape: readonly D[], inShape: readonly D[]): Group<D>[] {
   if (inShape.length > outShape.length) throw new Error(`cannot broadcast [${inShape}] to [${outShape}]`);
   const pad = outShape.length - inShape.length;
-  const groups: { varies: boolean; size: number }[] = [];
+  const groups: { varies: boolean; size: D }[] = [];
   outShape.forEach((d, a) => {
     const src = a < pad ? 1 : inShape[a - pad]!;
     if (src !== d && src !== 1) throw new Error(`cannot broadcast [${inShape}] to [${outShape}] (axis ${a}: ${src} vs ${d})`);
     if (d === 1) return;
     const varies = src === d;
     const last = groups[groups.length - 1];
-    if (last && last.varies === varies) last.size *= d;
+    if (last && last.varies === varies) last.size = dimMul(last.size, d) as D;
     else groups.push({ varies, size: d });
   });
   return groups;
@@ -32,41 +35,15 @@ export function broadcastGroups(outShape: readonly number[], inShape: readonly n
 
 /** The input flat index (u32 expression) for output flat index `outFlat`, which must be < numel(outShape). */
 export function broadcastIndex(outShape: readonly number[], inShape: readonly number[], outFlat: Expr): Expr {
-  const groups = broadcastGroups(outShape, inShape);
-  const terms: Expr[] = [];
-  let outStride = 1;
-  let inStride = 1;
-  for (let g = groups.length - 1; g >= 0; g--) {
-    const { varies, size } = groups[g]!;
-    if (varies) {
-      let coord = outStride === 1 ? outFlat : div(outFlat, lit.u32(outStride));
-      // The outermost group needs no modulo: the output index is in range.
-      if (g > 0) coord = mod(coord, lit.u32(size));
-      terms.push(mulConst(coord, inStride));
-      inStride *= size;
-    }
-    outStride *= size;
-  }
-  return sumU32(terms.reverse());
+  return broadcastIndexDims(outShape, inShape, outFlat, (d) => lit.u32(d as number));
 }
 
 /**
- * broadcastIndex over shapes with symbolic dims: the same groups, with sizes and strides as dims that `dim` turns
- * into expressions (literals when static, reads of the dims uniform otherwise; see wgsl/dims.ts).
+ * broadcastIndex over shapes that may have symbolic dims: group sizes and strides are dims, which `dim` turns into
+ * expressions (literals when static, reads of the dims uniform otherwise; see wgsl/dims.ts).
  */
 export function broadcastIndexDims(outShape: readonly Dim[], inShape: readonly Dim[], outFlat: Expr, dim: (d: Dim) => Expr): Expr {
-  if (inShape.length > outShape.length) throw new Error(`cannot broadcast [${inShape}] to [${outShape}]`);
-  const pad = outShape.length - inShape.length;
-  const groups: { varies: boolean; size: Dim }[] = [];
-  outShape.forEach((d, a) => {
-    const src = a < pad ? 1 : inShape[a - pad]!;
-    if (src !== d && src !== 1) throw new Error(`cannot broadcast [${inShape}] to [${outShape}] (axis ${a}: ${src} vs ${d})`);
-    if (d === 1) return;
-    const varies = src === d;
-    const last = groups[groups.length - 1];
-    if (last && last.varies === varies) last.size = dimMul(last.size, d);
-    else groups.push({ varies, size: d });
-  });
+  const groups = broadcastGroups(outShape, inShape);
   const terms: Expr[] = [];
   let outStride: Dim = 1;
   let inStride: Dim = 1;
@@ -74,8 +51,9 @@ export function broadcastIndexDims(outShape: readonly Dim[], inShape: readonly D
     const { varies, size } = groups[g]!;
     if (varies) {
       let coord = outStride === 1 ? outFlat : div(outFlat, dim(outStride));
+      // The outermost group needs no modulo: the output index is in range.
       if (g > 0) coord = mod(coord, dim(size));
-      terms.push(inStride === 1 ? coord : mul(coord, dim(inStride)));
+      terms.push(typeof inStride === 'number' ? mulConst(coord, inStride) : mul(coord, dim(inStride)));
       inStride = dimMul(inStride, size);
     }
     outStride = dimMul(outStride, size);

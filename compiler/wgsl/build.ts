@@ -114,6 +114,23 @@ export class KernelBuilder {
     return this.let('gi', add(member(ident('gid'), 'x'), mul(member(ident('gid'), 'y'), lit.u32(MAX_WORKGROUPS_PER_DIM * this.workgroupSize))));
   }
 
+  /**
+   * workgroupIndex over a symbolic count of workgroups (the runtime sizes the dispatch per run). `padded`: the
+   * dispatch may hold workgroups past `groups` (two dimensions), which callers treat as idle.
+   */
+  workgroupIndexSym(groups: Dim): { readonly wg: Expr; readonly padded: boolean } {
+    if (typeof groups === 'number') return { wg: this.workgroupIndex(groups), padded: false };
+    const most = this.dimMax(groups);
+    const wid = this.builtinInput('workgroup_id');
+    if (most <= MAX_WORKGROUPS_PER_DIM) {
+      this.dispatch = [groups, 1, 1];
+      return { wg: this.let('wg', member(wid, 'x')), padded: false };
+    }
+    if (Math.ceil(most / MAX_WORKGROUPS_PER_DIM) > MAX_WORKGROUPS_PER_DIM) throw new Error(`problem of up to ${most} workgroups is too large for one dispatch`);
+    this.dispatch = [MAX_WORKGROUPS_PER_DIM, dimCeilDiv(groups, MAX_WORKGROUPS_PER_DIM), 1];
+    return { wg: this.let('wg', add(member(wid, 'x'), mul(member(wid, 'y'), lit.u32(MAX_WORKGROUPS_PER_DIM)))), padded: true };
+  }
+
   /** A tensor read by the kernel. */
   input(name: string, desc: TensorDesc): TensorAccessor {
     return this.tensor(name, desc, 'read');

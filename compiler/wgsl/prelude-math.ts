@@ -1,4 +1,4 @@
-// Prelude functions for the hyperbolic, activation and integer rows (see prelude.ts for how preludes are pulled
+// Prelude functions for erf/erfc (Gelu) and the hyperbolic, activation and integer rows (see prelude.ts for how preludes are pulled
 // in). log1p and expm1 keep relative precision near 0, which log(1 + x) and exp(x) - 1 lose (lavapipe's log is
 // itself off near 1: log(0.9999) came out 9e-4 off, relatively, so kiln_log is only used away from 1). Odd
 // functions return x itself for |x| < 2^-12, where their series' correction is below half an ulp, keeping -0 and
@@ -10,6 +10,33 @@ import { TRIG_PRELUDES } from './prelude-trig.js';
 const NAN = 'kiln_f32_from_bits(0x7fc00000u)';
 
 export const MATH_PRELUDES: readonly Prelude[] = [
+  // erfc with the Chebyshev fit of Numerical Recipes (erfcc): relative error < 1.2e-7 everywhere, so Gelu's far
+  // negative tail keeps its relative precision.
+  {
+    name: 'kiln_erfc',
+    deps: ['kiln_exp'],
+    f16: false,
+    text: `fn kiln_erfc(x: f32) -> f32 {
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let r = t * kiln_exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return select(r, 2.0 - r, x < 0.0);
+}`,
+  },
+  // erf to ~1e-7 absolute: its Taylor series below 0.5 (relative accuracy near 0), 1 - erfc above.
+  {
+    name: 'kiln_erf',
+    deps: ['kiln_erfc'],
+    f16: false,
+    text: `fn kiln_erf(x: f32) -> f32 {
+  if (abs(x) < 0.5) {
+    let s = x * x;
+    let p = 1.0 + s * (-0.3333333333333333 + s * (0.1 + s * (-0.023809523809523808 + s * (0.004629629629629629 + s * (-0.0007575757575757576 + s * 0.00010683760683760684)))));
+    return 1.1283791670955126 * x * p;
+  }
+  return sign(x) * (1.0 - kiln_erfc(abs(x)));
+}`,
+  },
   ...TRIG_PRELUDES,
   // log(1 + x): for -1/4 < x < 0.4 by 2 atanh(s) = 2(s + s^3/3 + ...) with s = x / (2 + x) (|s| < 1/6, so six terms
   // reach 1e-11), elsewhere by log(1 + x), whose rounding then costs under an ulp.

@@ -7,6 +7,7 @@ import { ALL_DTYPES, type DType, dtypeInfo, isDType, isFloat } from '../dtype.js
 import { type AttrReader, OpError } from '../op.js';
 import type { ElementwiseRow } from './elementwise.js';
 import { ACTIVATION_ROWS } from './elementwise-activations.js';
+import { BITCAST_ROWS } from './elementwise-bitcast.js';
 import { INT_ROWS, intPow } from './elementwise-int.js';
 import { MATH_ROWS, sigmoid } from './elementwise-math.js';
 import { ANY, FLOAT, NUMERIC, VARIADIC, row, rowWith } from './elementwise-rows.js';
@@ -170,4 +171,5 @@ export const ELEMENTWISE_OPS: readonly ElementwiseRow[] = [
   ...MATH_ROWS,
   ...ACTIVATION_ROWS,
   ...INT_ROWS,
+  ...BITCAST_ROWS,
 ];

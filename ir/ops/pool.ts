@@ -148,7 +148,7 @@ registerOp({
 });
 
 /** LpPool's p: a positive, finite exponent. */
-export function lpExponent(attrs: AttrReader): number {
+function lpExponent(attrs: AttrReader): number {
   const p = attrs.float('p');
   if (!(p > 0) || !Number.isFinite(p)) throw new OpError(`LpPool: p must be a positive number, got ${p}`);
   return p;

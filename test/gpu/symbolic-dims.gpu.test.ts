@@ -7,27 +7,9 @@ import { artifactFiles } from '../../compiler/emit/in-memory.js';
 import { type Graph, interpret, makeTensor, parseKir, toleranceExcess } from '../../ir/index.js';
 import { InputValidationError, Session } from '../../runtime/index.js';
 import { randomTensor } from './data.js';
+import { creations } from './creations.js';
 import { testGpu } from './harness.js';
 
-/** Counts the device's create* calls (pipelines, shader modules, bind groups, buffers) while `during` runs. */
-async function creations(device: GPUDevice, during: () => Promise<void>): Promise<number> {
-  const names = ['createComputePipeline', 'createComputePipelineAsync', 'createShaderModule', 'createBindGroup', 'createBuffer'] as const;
-  const dev = device as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const saved = names.map((n) => dev[n]!);
-  let count = 0;
-  names.forEach((n, i) => {
-    dev[n] = (...a: unknown[]) => {
-      count++;
-      return saved[i]!.apply(device, a);
-    };
-  });
-  try {
-    await during();
-  } finally {
-    names.forEach((n, i) => (dev[n] = saved[i]!));
-  }
-  return count;
-}
 
 async function expectSizes(g: Graph, sizes: readonly Record<string, readonly number[]>[]): Promise<void> {
   const gpu = await testGpu();

@@ -5,13 +5,15 @@
 // steps' uniform scalars (step-scalars.ts) and the one-invocation-per-storage-word store (store.ts).
 export { accDtype, castExpr, computeScalar, fromCompute, toCompute, toF32, wrapToDType } from './convert.js';
 export { isnan, mulConstF32, pick } from './float-ops.js';
-export { XYZW, divC, modC, unflatten } from './index-math.js';
+export { XYZW, dimSignParts, divC, modC, unflatten, unflattenDims } from './index-math.js';
+export { dimDivisible, dimMinus, divDim, modDim, mulDim, raggedDim, workgroupFlatDim } from './dim-math.js';
 export { clampedIndex, normalizedIndex } from './indices.js';
 export { forLoop } from './loops.js';
 export { stepLen, stepPos, stepScalar } from './step-scalars.js';
 export { storeEachElement } from './store.js';
 export { MAX_STORAGE_BINDINGS, type TensorSpec, ceilDiv, pow2ceil, staticTensor, symbolicTensor } from './tensor.js';
 export { type Dim, type ReduceView, radixOffset, reduceView } from './view.js';
+export { type DimGroup, type ReduceViewDims, radixOffsetDims, reduceViewDims } from './view-dims.js';
 export {
   type Combine,
   type LaneCoords,

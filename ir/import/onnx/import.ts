@@ -11,7 +11,7 @@ import '../../ops/index.js'; // registers the IR ops the rules emit
 import { dirname, resolve } from 'node:path';
 import { GraphBuilder } from '../../builder.js';
 import type { Graph } from '../../graph.js';
-import { type Dim, type SymbolBound, formatShape, isStaticShape } from '../../shape.js';
+import { type Dim, type SymbolBound, UNBOUNDED_SYMBOL, formatShape, isStaticShape } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import { formatType, tensorType } from '../../types.js';
 import { assertValid } from '../../verify.js';
@@ -22,7 +22,7 @@ import { type ExternalDataReader, externalDataReader } from './external-data.js'
 import { type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto, decodeModel } from './proto.js';
 import { MAX_OPSET, MIN_OPSET } from './rule.js';
 import { decodeSparse } from './sparse.js';
-import { resolveRule } from './table.js';
+import { mapsDomain, resolveRule } from './table.js';
 import { tensorFromProto } from './tensor-proto.js';
 import { ValueTable } from './values.js';
 import { protoNames, protoReads } from './subgraph.js';
@@ -68,7 +68,8 @@ const NATIVE_DTYPE: ReadonlyMap<number, string> = new Map<number, string>([
   [ONNX_DTYPE.UINT2, 'u2'],
 ]);
 
-export const DEFAULT_SYMBOL_BOUND: SymbolBound = { min: 1, max: 65536 };
+/** Bounds of a dim_param the user did not bound: 'any size' (compile narrows it to what fits, see fit-symbol-bounds). */
+export const DEFAULT_SYMBOL_BOUND: SymbolBound = UNBOUNDED_SYMBOL;
 
 /** Import an ONNX model given as bytes or a file path. Throws OnnxImportError (or OnnxUnsupportedError). */
 export function importOnnx(source: Uint8Array | string, options: OnnxImportOptions = {}): OnnxImportResult {
@@ -119,6 +120,8 @@ export interface NodeScope {
   readonly note: (msg: string) => void;
   /** For a region: what it is, e.g. "in the body of node 'loop' (Loop)", appended to the node in messages. */
   readonly within?: string;
+  /** The versions of the other domains the model imports (opset_import), for the domains kiln maps. */
+  readonly domains?: ReadonlyMap<string, number>;
 }
 
 /** Errors that already name the node they are about (one inside a region), so enclosing nodes add nothing. */
@@ -129,13 +132,17 @@ export function importNode(node: NodeProto, scope: NodeScope): void {
   const { opset, values } = scope;
   const domain = node.domain ?? '';
   const own = domain === '' || domain === 'ai.onnx';
-  const where = `${describeNode(node, own ? opset : 0)}${scope.within ? ` ${scope.within}` : ''}`;
+  // A preview domain's node resolves by that domain's version; the default opset still governs its subgraphs.
+  const version = own ? opset : mapsDomain(domain) ? scope.domains?.get(domain) : undefined;
+  const where = `${describeNode(node, version ?? 0)}${scope.within ? ` ${scope.within}` : ''}`;
   try {
     const op = node.op_type || invalid('node has no op_type');
-    if (!own) unsupported('domain', `op ${op} from domain '${domain}'; kiln imports only the default ONNX domain (ai.onnx, opsets ${MIN_OPSET} to ${MAX_OPSET})`);
-    if (opset < MIN_OPSET || opset > MAX_OPSET)
+    if (!own && !mapsDomain(domain)) unsupported('domain', `op ${op} from domain '${domain}'; kiln imports only the default ONNX domain (ai.onnx, opsets ${MIN_OPSET} to ${MAX_OPSET})`);
+    if (version === undefined)
+      return unsupported('domain', `op ${op} from domain '${domain}' ${scope.domains ? "needs the domain's version in the model's opset_import; add it there" : 'inside a subgraph; kiln maps it only in the main graph'}`);
+    if (own && (opset < MIN_OPSET || opset > MAX_OPSET))
       unsupported('opset', `op ${op} in domain ai.onnx opset ${opset}; kiln imports opsets ${MIN_OPSET} to ${MAX_OPSET} (convert the model with onnx.version_converter)`);
-    const rule = resolveRule(op, opset);
+    const rule = resolveRule(op, version, own ? '' : domain);
     const cx = new NodeContext(node, opset, values, scope.used, scope.note);
     for (let i = 0; i < node.input.length; i++)
       if (cx.has(i) && !values.defined(cx.input(i))) invalid(`input '${cx.input(i)}' is not defined by any earlier node, input or initializer`);
@@ -163,6 +170,7 @@ class Importer {
   private readonly builder: GraphBuilder;
   private readonly values: ValueTable;
   private readonly opset: number;
+  private readonly domains: ReadonlyMap<string, number>;
 
   constructor(
     model: ModelProto,
@@ -173,6 +181,7 @@ class Importer {
     this.graph = model.graph!;
     const imports = model.opset_import.filter((o) => !o.domain || o.domain === 'ai.onnx');
     this.opset = imports.length ? Math.max(...imports.map((o) => o.version ?? 0)) : 1;
+    this.domains = new Map(model.opset_import.filter((o) => o.domain && o.domain !== 'ai.onnx').map((o) => [o.domain!, o.version ?? 0]));
     this.builder = new GraphBuilder(this.graph.name || 'main');
     const reserved = new Set<string>();
     for (const v of [...this.graph.input, ...this.graph.output]) if (v.name) reserved.add(v.name);
@@ -190,7 +199,7 @@ class Importer {
     this.inputs(initialized);
     const used = new Set<string>(this.graph.output.map((o) => o.name ?? ''));
     for (const n of this.graph.node) for (const i of protoReads(n)) used.add(i);
-    for (const node of this.graph.node) importNode(node, { file: this.file, opset: this.opset, values: this.values, used, note: this.note });
+    for (const node of this.graph.node) importNode(node, { file: this.file, opset: this.opset, values: this.values, used, note: this.note, domains: this.domains });
     this.outputs();
     const graph = this.builder.build();
     assertValid(graph, 'the imported graph does not verify');

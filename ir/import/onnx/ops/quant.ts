@@ -6,6 +6,7 @@ import type { NodeContext } from '../context.js';
 import { ONNX_DTYPE, onnxDTypeName, runtimeDType } from '../dtypes.js';
 import { unsupported } from '../errors.js';
 import { type OpRule, direct, rules } from '../rule.js';
+import { QLINEAR_RULES } from './qlinear.js';
 
 function quantizeLinear(cx: NodeContext, attrsSince: number): void {
   const code = cx.attrs.int('output_dtype', 0) || ONNX_DTYPE.UINT8;
@@ -49,7 +50,17 @@ export const QUANT_RULES: OpRule[] = [
     [10, 12, (cx) => quantizeLinear(cx, 10)],
     [13, 18, (cx) => quantizeLinear(cx, 13)],
     [19, 20, (cx) => quantizeLinear(cx, 19)],
-    [21, undefined, (cx) => quantizeLinear(cx, 21)],
+    [21, 22, (cx) => quantizeLinear(cx, 21)],
+    // 23 lets y_scale have its own type and divides in it, or in the type `precision` names: kiln divides in x's
+    // type, so it takes the cases where those agree and refuses the others by name.
+    [23, undefined, (cx) => {
+      const x = cx.type(0).dtype;
+      const code = cx.attrs.int('precision', 0);
+      const precision = code ? runtimeDType(code, `QuantizeLinear precision ${onnxDTypeName(code)}`) : cx.type(1).dtype;
+      if (precision !== x)
+        unsupported('dtype', `QuantizeLinear divides in ${precision} (${code ? 'precision' : "y_scale's dtype"}) but x is ${x}; kiln divides in x's dtype: give y_scale x's dtype`);
+      quantizeLinear(cx, 21);
+    }],
   ),
   ...rules(
     'DequantizeLinear',
@@ -61,4 +72,5 @@ export const QUANT_RULES: OpRule[] = [
   ...rules('MatMulInteger', [10, undefined, direct()]),
   ...rules('Trilu', [14, undefined, trilu]),
   ...rules('Einsum', [12, undefined, direct()]),
+  ...QLINEAR_RULES,
 ];
