@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compileKernel } from '../../compiler/kernel-spec.js';
 import { elementwise, elementwiseSpec, hasElementwiseKernel } from '../../compiler/kernels/elementwise.js';
 import { type Attrs, type DType, GraphBuilder, type Tensor, dtypeInfo, makeTensor, tensorType, tensorsIdentical, toleranceExcess } from '../../ir/index.js';
+import { BITCAST_DTYPES } from '../../ir/ops/elementwise-bitcast.js';
 import { ELEMENTWISE_OPS } from '../../ir/ops/elementwise-table.js';
 import { type ValueOptions, arbBroadcastShapes, describeMismatch, oracle, randomTensor } from './data.js';
 import { runKernel, testGpu } from './harness.js';
@@ -54,6 +55,8 @@ function dtypesFor(kinds: readonly string[]): DType[] {
 function casesFor(row: (typeof ELEMENTWISE_OPS)[number]): Case[] {
   const arities = typeof row.arity === 'number' ? [row.arity] : [1, 3]; // variadic Min/Max
   if (row.name === 'Cast') return CAST_FROM.flatMap((dtype) => CAST_TO.map((to) => ({ op: 'Cast', attrs: { to }, dtype, arity: 1 })));
+  // BitCast reinterprets 32-bit words only (f32, i32, u32): every pair, NaN and infinity bit patterns included.
+  if (row.name === 'BitCast') return BITCAST_DTYPES.flatMap((dtype) => BITCAST_DTYPES.map((to) => ({ op: 'BitCast', attrs: { to }, dtype, arity: 1 })));
   const out: Case[] = [];
   for (const attrs of ATTR_VARIANTS[row.name] ?? [{}])
     for (const dtype of dtypesFor(row.kinds))

@@ -65,7 +65,7 @@ function mismatches(got: Tensor, want: Tensor, tol: { rtol: number; atol: number
  * single exact rounding of an exact result: bit-exact in every storage (Mul of two 16-bit floats is exact in f32,
  * so rounding it to the storage is the one rounding the interpreter does too).
  */
-export const EXACT_ANY = new Set(['Neg', 'Abs', 'Relu', 'Clip', 'Min', 'Max', 'Where', 'Floor', 'Ceil', 'Round', 'Cast', 'Equal', 'Less', 'Greater', 'Mul']);
+export const EXACT_ANY = new Set(['Neg', 'Abs', 'Relu', 'Clip', 'Min', 'Max', 'Where', 'Floor', 'Ceil', 'Round', 'Cast', 'BitCast', 'Equal', 'Less', 'Greater', 'Mul']);
 /** In f32 also the correctly rounded Add and Sub (for 16-bit storage they round twice, to f32 and then to 16 bits). */
 export const EXACT_F32 = new Set([...EXACT_ANY, 'Add', 'Sub']);
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { compileKernel } from '../../compiler/kernel-spec.js';
 import { elementwise, elementwiseSpec } from '../../compiler/kernels/elementwise.js';
 import { type Attrs, type DType, GraphBuilder, type Tensor, isFloat, makeTensor, tensorType } from '../../ir/index.js';
+import { BITCAST_DTYPES } from '../../ir/ops/elementwise-bitcast.js';
 import { ELEMENTWISE_OPS } from '../../ir/ops/elementwise-table.js';
 import { oracle } from './data.js';
 import { runKernel, testGpu } from './harness.js';
@@ -38,6 +39,8 @@ interface GridCase {
 const gridCases: GridCase[] = ELEMENTWISE_OPS.filter((r) => r.kinds.includes('float')).flatMap((row) =>
   STORAGES.flatMap((storage) => {
     if (row.name === 'Cast') return CAST_TO.map((to) => ({ op: 'Cast', attrs: { to }, arity: 1, storage }));
+    // BitCast reads 32-bit words only: the f32 specials reinterpreted as each 32-bit dtype.
+    if (row.name === 'BitCast') return storage.dtype === 'f32' && !storage.packed ? BITCAST_DTYPES.map((to) => ({ op: 'BitCast', attrs: { to }, arity: 1, storage })) : [];
     const arity = typeof row.arity === 'number' ? row.arity : 3; // variadic Min/Max: three operands
     return (ATTR_VARIANTS[row.name] ?? [{}]).map((attrs) => ({ op: row.name, attrs, arity, storage }));
   }),

@@ -177,6 +177,10 @@ export class NodeContext {
     const def = lookupOp(op);
     if (!def) return unsupported('op', `kiln has no ${op} op (yet), which ${this.op} maps to`);
     const problems = checkAttrs(def, attrs);
+    // A required attribute the model's node does not set either is the model's mistake, not the rule's.
+    for (const [name, spec] of Object.entries(def.attrs))
+      if (spec.required && attrs[name] === undefined && !this.attrs.has(name))
+        invalid(`${this.op} needs attribute '${name}' (${spec.kind}), which the node does not set`);
     if (problems.length) throw new Error(`the ${this.op} rule built bad ${op} attributes: ${problems.join('; ')}`);
     const reader = new AttrReader(op, def.attrs, attrs);
     const count = outputCount(def, reader, inputs.length);
