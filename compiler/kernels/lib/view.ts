@@ -3,6 +3,7 @@
 // (contiguous or not) is plain index math.
 import type { Expr } from '../../wgsl/ast.js';
 import { div, lit, mod, mulConst, sumU32 } from '../../wgsl/dsl.js';
+import { reduceViewDims } from './view-dims.js';
 
 /** A merged group of axes: how many elements it spans and its stride (in elements) in the tensor. */
 export interface Dim {
@@ -22,31 +23,8 @@ export interface ReduceView {
 }
 
 export function reduceView(shape: readonly number[], axes: readonly number[]): ReduceView {
-  const groups: { size: number; reduced: boolean }[] = [];
-  shape.forEach((d, a) => {
-    if (d === 1) return;
-    const reduced = axes.includes(a);
-    const last = groups[groups.length - 1];
-    if (last && last.reduced === reduced) last.size *= d;
-    else groups.push({ size: d, reduced });
-  });
-  let stride = 1;
-  const dims = groups
-    .reverse()
-    .map((g) => {
-      const dim = { ...g, stride };
-      stride *= g.size;
-      return dim;
-    })
-    .reverse();
-  const strip = ({ size, stride: s }: Dim): Dim => ({ size, stride: s });
-  const innermost = dims[dims.length - 1];
-  return {
-    kept: dims.filter((d) => !d.reduced).map(strip),
-    reduced: dims.filter((d) => d.reduced).map(strip),
-    contiguous: innermost?.reduced ?? true,
-    run: innermost && !innermost.reduced ? innermost.size : 1,
-  };
+  // The grouping lives once, in view-dims.ts; over static dims every size and stride it computes is a number.
+  return reduceViewDims(shape, axes) as ReduceView;
 }
 
 /** The memory offset (u32) of mixed-radix index `flat` over `dims` (flat < product of the sizes). */
