@@ -10,7 +10,10 @@ import {
   type Graph,
   TRANSPOSED,
   ROW_MAJOR,
+  UNBOUNDED_SYMBOL,
   type TiledCslParams,
+  dimProduct,
+  dimRange,
   encodeStored,
   makeTensor,
   numel,
@@ -36,7 +39,9 @@ export function tileParams(shaderF16: boolean): TiledCslParams {
 
 /** Rows of the activation a use multiplies: the product of the non-contracted dims of x. */
 export function rowsOf(g: Graph, x: string): number {
-  return numel((g.types.get(x)!.shape as number[]).slice(0, -1));
+  // A symbolic row count is costed (and reported) at its upper bound, the size memory is planned for.
+  const rows = dimProduct(g.types.get(x)!.shape.slice(0, -1));
+  return typeof rows === 'number' ? rows : dimRange(rows, (s) => g.symbols[s] ?? UNBOUNDED_SYMBOL)[1];
 }
 
 /** Every use of the constant `name` as a matmul weight, over all graphs of the program (by constant name). */

@@ -2,11 +2,16 @@
 // a constant of the same name. It uses the interpreter's own evaluateNode, so folding is bit-exact with running.
 // Results much larger than their inputs (Expand, Tile, ConstantOfShape-like blow-ups) are not folded: that would
 // trade a cheap kernel for megabytes of weights.
-import { type ConstantDecl, type Node, type Tensor, evaluateNode, hasRegions, isPlainStorage, isStaticShape, tensorType, updateGraph } from '../ir/index.js';
+import { type ConstantDecl, type Node, type Tensor, evaluateNode, hasRegions, isPlainStorage, isStaticShape, lookupOp, tensorType, updateGraph } from '../ir/index.js';
 import { EXACT, type Pass, bump } from './pass.js';
 
 /** Outputs up to this many elements always fold; above it only when no larger than the inputs. */
 const SMALL_RESULT = 4096;
+
+function hasSymbolicAttrs(node: Node): boolean {
+  const specs = lookupOp(node.op)?.attrs ?? {};
+  return Object.entries(node.attrs).some(([k, v]) => specs[k]?.kind === 'dims' && Array.isArray(v) && v.some((d) => typeof d === 'string'));
+}
 
 export const foldConstants: Pass = {
   name: 'fold-constants',
@@ -22,7 +27,8 @@ export const foldConstants: Pass = {
       const ins = node.inputs.map((i) => (i === '' ? undefined : known.get(i)));
       // A region op is left to control-flow (its regions may read values beyond its inputs).
       // A node whose result depends on symbols (x[:, :seq] of a constant) is only known at run time.
-      const symbolic = node.outputs.some((o) => !isStaticShape(g.types.get(o)?.shape ?? []));
+      // So does one whose attributes hold symbols (DimValues{values=[batch]}: a static shape, a run-time value).
+      const symbolic = node.outputs.some((o) => !isStaticShape(g.types.get(o)?.shape ?? [])) || hasSymbolicAttrs(node);
       const foldable = !hasRegions(node) && !symbolic && node.inputs.every((i, k) => i === '' || ins[k] !== undefined);
       if (!foldable) {
         nodes.push(node);

@@ -22,6 +22,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     ['an ONNX model, for adapters with shader-f16', `kiln compile ${MNIST}/model.onnx -o out/mnist-f16 --f16`],
     ['ONNX dynamic axes (dim_param) fixed at compile time', 'kiln compile ../shared/models/tiny-distilbert-sst2/model.onnx --dim batch=1 --dim sequence=6 -o out/distilbert'],
     [
+      'a batch the model fixed at 1, made symbolic: one artifact runs any batch in 1..16',
+      `kiln compile ${MNIST}/model.onnx --input-shape Input3=batch,1,28,28 --dim batch=1..16 -o out/mnist-batch`,
+    ],
+    [
       'a .kir graph whose params come from a safetensors checkpoint, matmul weights stored as f16',
       'kiln compile examples/burn-mnist/graph.kir --weights ../shared/models/burn-mnist-safetensors/mnist.safetensors --weights-dtype f16 -o out/burn',
     ],

@@ -12,6 +12,8 @@ import { type Output, loadKir } from './ir-commands.js';
 export interface LoadOptions {
   /** --dim: a size specialises a symbol, a range narrows its bounds and keeps it symbolic. */
   readonly dims: Record<string, number | SymbolBound>;
+  /** --input-shape (ONNX only): an input's dims replaced, a fixed one made symbolic. */
+  readonly inputShapes?: Record<string, (number | string)[]>;
   readonly weights?: string;
   readonly maxSeq?: string;
   readonly chunk?: string;
@@ -39,6 +41,7 @@ function findTokenizer(configPath: string, weights: string): Uint8Array | undefi
 export function loadProgram(path: string, opts: LoadOptions, io: Output): { program: Program; declared: ReadonlyMap<string, string> } {
   const ext = extname(path).toLowerCase();
   const declaredNone = new Map<string, string>();
+  if (ext !== '.onnx' && Object.keys(opts.inputShapes ?? {}).length) throw new UsageError(`--input-shape applies to ONNX models; ${basename(path)} declares its inputs itself (use --dim for its symbols)`);
   if (ext === '.kir') {
     let graph = bindSymbols(loadKir(path), opts.dims);
     if (opts.weights) {
@@ -52,7 +55,7 @@ export function loadProgram(path: string, opts: LoadOptions, io: Output): { prog
   if (ext === '.onnx') {
     requireFile(path);
     if (opts.weights) throw new UsageError(`--weights applies to .kir graphs and config.json; ${basename(path)} carries its own weights`);
-    const { graph, notes, declaredDtypes } = importOnnx(path, { symbols: opts.dims });
+    const { graph, notes, declaredDtypes } = importOnnx(path, { symbols: opts.dims, ...(opts.inputShapes ? { inputShapes: opts.inputShapes } : {}) });
     for (const n of notes) io.err(`note: ${n}`);
     return { program: { name: graph.name, entries: { run: { graph } } }, declared: declaredDtypes };
   }

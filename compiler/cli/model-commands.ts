@@ -19,6 +19,7 @@ import { compileProgress, createProgress, loadProgress, writeProgress } from './
 export interface CompileCommandOptions {
   f16?: boolean;
   dim?: string[];
+  inputShape?: string[];
   weights?: string;
   maxSeq?: string;
   chunk?: string;
@@ -81,6 +82,20 @@ function parseDims(items: readonly string[]): Record<string, number | SymbolBoun
   return out;
 }
 
+/** `--input-shape name=d0,d1,...`: each dim a size or a symbol name. */
+function parseInputShapes(items: readonly string[]): Record<string, (number | string)[]> {
+  const out: Record<string, (number | string)[]> = {};
+  for (const [name, value] of parseAssignments(items, '--input-shape')) {
+    out[name] = value.split(',').map((d) => {
+      const t = d.trim();
+      if (/^\d+$/.test(t)) return Number(t);
+      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(t)) return t;
+      throw new UsageError(`--input-shape ${name}=${value}: each dim is a size or a symbol name (letters, digits, _), got '${t}'`);
+    });
+  }
+  return out;
+}
+
 export async function compileCommand(path: string, opts: CompileCommandOptions, io: Output): Promise<number> {
   const weightsDtype = opts.weightsDtype ?? 'f32';
   if (weightsDtype !== 'f32' && weightsDtype !== 'f16') throw new UsageError(`--weights-dtype ${weightsDtype}: expected f32 or f16`);
@@ -98,7 +113,7 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
   inspectOutputFolder(output);
   const limits = parseLimits(opts.limit ?? []);
   const dumpAfter = parseDumpAfter(opts.dumpIrAfter);
-  const { program, declared } = loadProgram(path, { ...opts, dims: parseDims(opts.dim ?? []) }, io);
+  const { program, declared } = loadProgram(path, { ...opts, dims: parseDims(opts.dim ?? []), inputShapes: parseInputShapes(opts.inputShape ?? []) }, io);
   const { compileProgram } = await import('../compile.js');
   const { writeArtifact } = await import('../emit/write.js');
   const profile = await deviceProfile(opts.deviceProfile, io);

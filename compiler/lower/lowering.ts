@@ -1,7 +1,7 @@
 // How one IR node becomes GPU work. A lowering either aliases its output to an input's memory (Reshape and
 // friends move no data) or returns kernel steps: a kernel (deduplicated by the structural hash of its spec) plus,
 // for each of the kernel's bindings in order, which value or scratch buffer it binds.
-import type { Node, Tensor, TensorType } from '../../ir/index.js';
+import { AttrReader, type Node, type Tensor, type TensorType, lookupOp } from '../../ir/index.js';
 import type { DeviceProfile } from '../../passes/index.js';
 import type { SparseChoice, SparseKernelOverride } from './sparse-lowerings.js';
 import type { Kernel, KernelGen, KernelSpecBase } from '../kernel-spec.js';
@@ -75,3 +75,6 @@ export type NodeLowering = (node: Node, cx: LoweringContext) => Lowering;
 export class LoweringError extends Error {
   override name = 'LoweringError';
 }
+
+/** A node's attributes read through its op's declared attribute specs (defaults filled in). */
+export const attrsOf = (node: Node): AttrReader => new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);

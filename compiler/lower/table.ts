@@ -13,6 +13,7 @@ import { STORAGE_LOWERINGS } from './storage-lowerings.js';
 import { SAMPLING_LOWERINGS } from './sampling-lowerings.js';
 import { INDEXING_LOWERINGS } from './indexing-lowerings.js';
 import { LINEAR_ATTENTION_LOWERINGS } from './linear-attention-lowerings.js';
+import { DIM_LOWERINGS } from './dim-lowerings.js';
 
 const aliasOfFirstInput: NodeLowering = (node) => ({ kind: 'alias', of: node.inputs[0]! });
 
@@ -49,4 +50,5 @@ export const LOWERINGS: Readonly<Record<string, NodeLowering>> = {
   ...SAMPLING_LOWERINGS,
   ...INDEXING_LOWERINGS,
   ...LINEAR_ATTENTION_LOWERINGS,
+  ...DIM_LOWERINGS,
 };

@@ -24,3 +24,4 @@ import './col2im.js';
 import './deform-conv.js';
 import './indexing.js';
 import './linear-attention.js';
+import './dim-values.js';

@@ -42,6 +42,12 @@ export interface OnnxImportOptions {
    * become constants, as initializers do, and leave the graph's inputs. int64 values may be given as i64.
    */
   readonly inputValues?: Readonly<Record<string, Tensor>>;
+  /**
+   * Per graph input, dims that replace the declared ones: a number fixes a symbolic dim, a name makes a dim
+   * symbolic. A model exported with a fixed batch (mnist-8's [1,1,28,28]) gets a symbolic batch this way; a
+   * constant Reshape target that fixed that batch follows the symbol (see `promoted` in values.ts).
+   */
+  readonly inputShapes?: Readonly<Record<string, readonly (number | string)[]>>;
 }
 
 export interface OnnxImportResult {
@@ -224,7 +230,9 @@ class Importer {
   }
 
   private inputs(initialized: ReadonlySet<string>): void {
-    const names = new Set(this.graph.input.map((i) => i.name));
+    const names = new Set(this.graph.input.map((i) => i.name ?? ''));
+    for (const k of Object.keys(this.options.inputShapes ?? {}))
+      if (!names.has(k) || initialized.has(k)) invalid(`--input-shape names '${k}', which is not a graph input of the model (inputs: ${[...names].filter((n) => n && !initialized.has(n)).join(', ')})`);
     for (const k of Object.keys(this.options.inputValues ?? {}))
       if (!names.has(k) || initialized.has(k)) invalid(`inputValues names '${k}', which is not a graph input of the model`);
     for (const vi of this.graph.input) {
@@ -248,11 +256,36 @@ class Importer {
       const what = `input '${name}'`;
       const dtype = runtimeDType(tt!.elem_type ?? 0, what, (m) => this.note(m + RANGE_CHECKED(tt!.elem_type)));
       if (!tt!.shape) unsupported('dynamic', `${what} has no shape (kiln needs at least the rank of every input)`);
-      const shape = tt!.shape!.dim.map((d, i) => this.dim(d.dim_value, d.dim_param, `${name}_dim${i}`));
+      const shape = this.inputShape(name, tt!.shape!.dim);
       this.builder.input(name, tensorType(dtype, shape));
       this.values.claim(name);
       if (dtype !== NATIVE_DTYPE.get(tt!.elem_type ?? 0)) this.declared.set(name, onnxDTypeName(tt!.elem_type ?? 0));
     }
+  }
+
+  /** An input's dims as declared, or as the inputShapes option overrides them (promotions recorded). */
+  private inputShape(name: string, declared: readonly { dim_value?: number; dim_param?: string }[]): Dim[] {
+    const given = this.options.inputShapes?.[name];
+    if (!given) return declared.map((d, i) => this.dim(d.dim_value, d.dim_param, `${name}_dim${i}`));
+    const shown = `[${declared.map((d) => d.dim_param || (d.dim_value ?? '?')).join(',')}]`;
+    if (given.length !== declared.length) invalid(`--input-shape gives input '${name}' ${given.length} dims, but the model declares ${declared.length}: ${shown}`);
+    return given.map((g, i) => {
+      const d = declared[i]!;
+      // The model's own size, when it fixed one (a dim_param, or no value at all, is symbolic).
+      const was = !d.dim_param && d.dim_value !== undefined ? d.dim_value : undefined;
+      if (typeof g === 'number') {
+        if (!Number.isSafeInteger(g) || g < 0) invalid(`--input-shape ${name}: dim ${i} must be a size or a name, got ${g}`);
+        if (was !== undefined && was !== g)
+          invalid(`--input-shape ${name}: dim ${i} is ${was} in the model; only a symbolic dim can be fixed, or a fixed one made symbolic (give a name)`);
+        return g;
+      }
+      const dim = this.dim(undefined, g, g);
+      if (was !== undefined && typeof dim === 'string') {
+        this.values.promoted.set(dim, was);
+        this.note(`input '${name}' dim ${i} (${was} in the model) is the symbol ${dim}`);
+      }
+      return dim;
+    });
   }
 
   /** A graph input dim: static, or a symbol (declared once, or bound to a size by the options). */

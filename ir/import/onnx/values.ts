@@ -15,6 +15,11 @@ export class ValueTable {
   private readonly consts = new Map<string, Tensor>();
   /** Shape arithmetic over symbolic dims (sym-fold.ts): known at import time up to the symbols' values. */
   private readonly syms = new Map<string, SymTensor>();
+  /**
+   * Symbols the user put where the model had a fixed size (--input-shape), with that size: a constant shape that
+   * baked the old size in (Reshape to [1,256]) follows the symbol instead.
+   */
+  readonly promoted = new Map<string, number>();
   private readonly aliases = new Map<string, string>();
   private readonly materialized = new Set<string>();
   private readonly taken = new Set<string>();
@@ -55,7 +60,7 @@ export class ValueTable {
     const s = this.syms.get(this.resolve(name));
     if (s) return s;
     const c = this.constOf(name);
-    return c && c.shape.length <= 1 && /^[iu]\d+$/.test(c.dtype) && c.data.length <= 64 ? symOfTensor(c) : undefined;
+    return c && c.shape.length <= 1 && /^([iu]\d+|f16|f32|f64)$/.test(c.dtype) && c.data.length <= 64 ? symOfTensor(c) : undefined;
   }
 
   isSym(name: string): boolean {
@@ -100,8 +105,29 @@ export class ValueTable {
     const r = this.resolve(name);
     const sym = this.syms.get(r);
     if (sym) {
-      const symbols = [...new Set(sym.dims.filter((d) => typeof d === 'string'))].join(', ');
-      return unsupported('dynamic', `'${r}' = [${sym.dims.join(',')}] is computed from symbolic dims and used as data; kiln folds shape arithmetic only (bind ${symbols} with --dim)`);
+      // Shape arithmetic used as data (a comparison feeding If, a size multiplied into values): its run-time value.
+      if (!this.materialized.has(r)) {
+        const float = /^(f16|f32|f64)$/.test(sym.dtype);
+        if ((!/^[iu]\d+$/.test(sym.dtype) && !float) || sym.shape.length > 1) {
+          const symbols = [...new Set(sym.dims.filter((d) => typeof d === 'string'))].join(', ');
+          return unsupported('dynamic', `'${r}' = [${sym.dims.join(',')}] (${sym.dtype}) is computed from symbolic dims and used as data, which kiln supports for integer scalars and vectors only (bind ${symbols} with --dim)`);
+        }
+        // A float one (sym-fold's exact float arithmetic) is its integer numerators, cast, over its denominators.
+        const ints = float ? this.tmp(`${r}__dims`) : r;
+        this.builder.node('DimValues', [], { values: sym.dims, scalar: sym.shape.length === 0 ? 1 : 0 }, { names: [ints] });
+        if (float) {
+          const cast = sym.den ? this.tmp(`${r}__num`) : r;
+          this.builder.node('Cast', [ints], { to: sym.dtype }, { names: [cast] });
+          if (sym.den) {
+            const den = this.tmp(`${r}__den`);
+            this.builder.declareConstant({ name: den, type: tensorType(sym.dtype as TensorType['dtype'], sym.shape), value: makeTensor(sym.dtype as TensorType['dtype'], sym.shape, sym.den) });
+            this.builder.node('Div', [cast, den], {}, { names: [r] });
+          }
+        }
+        this.materialized.add(r);
+        this.taken.add(r);
+      }
+      return r;
     }
     const c = this.consts.get(r);
     if (!c || this.materialized.has(r)) return r;

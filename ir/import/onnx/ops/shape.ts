@@ -2,8 +2,8 @@
 // Expand{shape}, Squeeze/Unsqueeze{axes}) and must be known at import time; Shape, Size, ConstantOfShape, Range
 // and Constant produce known values outright (from static dims or known inputs), which later rules fold into
 // their attributes.
-import { dimProduct } from '../../../dim.js';
-import { type Dim, isStaticDim } from '../../../shape.js';
+import { dimProduct, dimRange, dimSub } from '../../../dim.js';
+import { type Dim, UNBOUNDED_SYMBOL, isStaticDim } from '../../../shape.js';
 import { type Tensor, makeTensor } from '../../../tensor.js';
 import type { NodeContext } from '../context.js';
 import { invalid, unsupported } from '../errors.js';
@@ -17,8 +17,15 @@ const clampDim = (d: Dim): Dim => (typeof d === 'number' ? clampI32(d) : d);
 const i64 = (values: readonly number[], shape: readonly number[] = [values.length]): Tensor => makeTensor('i64', shape, values);
 
 function reshape(cx: NodeContext, allowZero: boolean): void {
-  const shape = cx.constDims(1, 'shape') ?? invalid('Reshape needs its shape input');
-  cx.emitOutputs('Reshape', [cx.input(0)], { shape: shape.map(clampDim), ...(allowZero ? { allowzero: 1 } : {}) });
+  const shape: Dim[] = (cx.constDims(1, 'shape') ?? invalid('Reshape needs its shape input')).map(clampDim);
+  // A leading size the model fixed (its batch, exported as 1) where the user made that dim symbolic: a static
+  // target cannot hold a symbolic element count, so the entry follows the symbol, as the exporter would have it.
+  const lead = cx.type(0).shape[0];
+  if (typeof lead === 'string' && !shape.some((d) => typeof d === 'string') && cx.values.promoted.get(lead) === shape[0]) {
+    cx.note(`Reshape target [${shape.join(',')}] takes the symbol ${lead} in place of its leading ${shape[0]}`);
+    shape[0] = lead;
+  }
+  cx.emitOutputs('Reshape', [cx.input(0)], { shape, ...(allowZero ? { allowzero: 1 } : {}) });
 }
 
 /** Squeeze/Unsqueeze axes: an attribute before opset 13, an input from 13. */
@@ -63,7 +70,27 @@ function constantOfShape(cx: NodeContext): void {
   cx.setConst(0, makeTensor(fill.dtype, shape, () => fill.data[0]!));
 }
 
+/** Range(start, limit, delta) with a limit computed from symbolic dims: its length is a dim, its values data. */
+function symbolicRange(cx: NodeContext, limit: Dim): boolean {
+  const [start, delta] = [cx.constant(0), cx.constant(2)];
+  if (!start || !delta || start.data.length !== 1 || delta.data.length !== 1) return false;
+  const [s, d] = [start.data[0]!, delta.data[0]!];
+  const dtype = start.dtype === 'f32' ? 'f32' : /^i(8|16|32|64)$/.test(start.dtype) ? 'i32' : undefined;
+  // Length max(ceil((limit - start) / delta), 0) is the dim limit - start when counting up by 1 from a start no
+  // larger than the limit at every size (symbols are at least 1).
+  if (!dtype || d !== 1 || !Number.isInteger(s) || s < 0) return false;
+  const count = dimSub(limit, s);
+  if (dimRange(count, () => UNBOUNDED_SYMBOL)[0] < 0) return false;
+  cx.emitOutputs('Arange', [], { count: [count], start: s, delta: d, dtype });
+  return true;
+}
+
 function range(cx: NodeContext): void {
+  const limitSym = cx.has(1) && cx.values.isSym(cx.input(1)) ? cx.values.symOf(cx.input(1)) : undefined;
+  if (limitSym && limitSym.dims.length === 1 && typeof limitSym.dims[0] === 'string') {
+    if (symbolicRange(cx, limitSym.dims[0])) return;
+    unsupported('dynamic', `Range with limit ${limitSym.dims[0]} (computed from symbolic dims) needs a known start and a delta of 1 counting up from a start >= 0; bind the symbols with --dim`);
+  }
   (['start', 'limit', 'delta'] as const).forEach((what, i) => requireKnown(cx, i, what));
   const start = cx.requireConst(0, 'start');
   const [s, limit, delta] = (['start', 'limit', 'delta'] as const).map((what, i) => cx.constScalar(i, what) ?? invalid(`Range needs its ${what} input (input ${i})`));
