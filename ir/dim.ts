@@ -102,15 +102,30 @@ function constantOf(p: Poly): number | undefined {
   return p.size === 1 && p.has('') ? p.get('')! : undefined;
 }
 
-/** p // c: exact when c divides every coefficient, else a new atom (constant part kept inside). */
+/**
+ * p // c in one canonical form, so that equal sizes reached by different routes print equal: terms whose
+ * coefficients c divides come out of the division (floor((c*A + B)/c) = A + floor(B/c) for integer A), and the
+ * constant inside is reduced to 0..c-1 (floor((B + k)/c) = floor((B + k mod c)/c) + floor(k/c)). What is left
+ * becomes an atom: ((h-2)//2)+1 and (h//2) are the same atom (h//2).
+ */
 function floorDivPoly(p: Poly, c: number): Poly {
   if (c === 1) return p;
   const k = constantOf(p);
   if (k !== undefined) return constPoly(Math.floor(k / c));
-  if ([...p.values()].every((v) => v % c === 0)) return scalePoly(p, 1 / c);
+  const outside: Poly = new Map();
+  const inside: Poly = new Map();
+  for (const [key, v] of p) {
+    if (key === '') {
+      const q = Math.floor(v / c);
+      if (q !== 0) outside.set('', q);
+      if (v - q * c !== 0) inside.set('', v - q * c);
+    } else if (v % c === 0) outside.set(key, v / c);
+    else inside.set(key, v);
+  }
+  if (constantOf(inside) !== undefined) return addPoly(outside, constPoly(Math.floor(constantOf(inside)! / c)));
   // Self-delimiting, so that 2*(a//2) and -(a//2) read back as printed: (a//2), ((a+1)//2).
-  const inner = formatPoly(p);
-  return atomPoly(ATOM_RE.test(inner) ? `(${inner}//${c})` : `((${inner})//${c})`);
+  const inner = formatPoly(inside);
+  return addPoly(outside, atomPoly(ATOM_RE.test(inner) ? `(${inner}//${c})` : `((${inner})//${c})`));
 }
 
 /** a / b when it divides exactly as polynomials (b a constant or a single monomial); undefined otherwise. */

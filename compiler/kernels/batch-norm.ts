@@ -2,7 +2,8 @@
 // element, channels on axis 1 of X = (N, C, D1, ...). Computed in f32 as the interpreter does it, (x - mean) * k + B
 // with k = scale / sqrt(var + epsilon): not folded into x * k + (B - mean * k), which cancels badly when x is close
 // to a large mean.
-import { numel } from '../../ir/shape.js';
+import { dimProduct } from '../../ir/dim.js';
+import type { DimContext } from '../wgsl/dims.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
@@ -17,24 +18,29 @@ export interface BatchNormSpec extends KernelSpecBase {
   readonly output: TensorSpec;
   readonly epsilon: number;
   readonly workgroupSize: number;
+  /** Set when X has symbolic dims (batch, spatial): sizes come from the dims uniform. */
+  readonly dims?: DimContext;
 }
 
-export function batchNormSpec(target: Target, input: TensorSpec, params: TensorSpec, output: TensorSpec, epsilon: number): BatchNormSpec {
-  return { kernel: 'batch-norm', target: { shaderF16: target.shaderF16 }, input, params, output, epsilon, workgroupSize: 256 };
+export function batchNormSpec(target: Target, input: TensorSpec, params: TensorSpec, output: TensorSpec, epsilon: number, dims?: DimContext): BatchNormSpec {
+  return { kernel: 'batch-norm', target: { shaderF16: target.shaderF16 }, input, params, output, epsilon, workgroupSize: 256, ...(dims ? { dims } : {}) };
 }
 
 export const batchNorm: KernelGen<BatchNormSpec> = (spec) => {
-  const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize });
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize, ...(spec.dims ? { dims: spec.dims } : {}) });
+  if (spec.dims) k.bindDims();
   const x = k.input('x', spec.input);
   const [scale, bias, mean, variance] = (['scale', 'bias', 'mean', 'variance'] as const).map((n) => k.input(n, spec.params)) as [typeof x, typeof x, typeof x, typeof x];
   const y = k.output('y', spec.output);
-  const channels = spec.input.shape[1]!;
-  const inner = numel(spec.input.shape.slice(2));
-  const count = numel(spec.input.shape);
-  const i = k.globalIndex(count);
-  k.if(lt(i, lit.u32(count)), () => {
-    let ch: Expr = inner === 1 ? i : div(i, lit.u32(inner));
-    if (count > channels * inner) ch = mod(ch, lit.u32(channels));
+  const shape = spec.input.dims ?? spec.input.shape;
+  const channels = shape[1]!;
+  const inner = dimProduct(shape.slice(2));
+  const count = dimProduct(shape);
+  const i = spec.dims ? k.globalIndexDim(count) : k.globalIndex(count as number);
+  k.if(lt(i, k.dim(count)), () => {
+    let ch: Expr = inner === 1 ? i : div(i, k.dim(inner));
+    // Past one image the channel wraps; a batch that is always 1 never does.
+    if (shape[0] !== 1) ch = mod(ch, k.dim(channels));
     const c = k.let('c', ch);
     const p = (t: typeof x): Expr => toCompute(t.load(c), t.value);
     const kk = k.let('k', div(p(scale), builtin('sqrt', add(p(variance), lit.f32(spec.epsilon)))));

@@ -7,11 +7,14 @@
 //   * direct: one invocation per output element, looping over its group's channels and the taps: depthwise
 //     convolutions (one channel per group) and convs with few filters per group, where GEMM tiles would idle.
 // Bias and epilogue ops (matmul-epilogue.ts) are applied before the store. The batch may be symbolic (read from
-// the dims uniform): it only scales the dispatch, so channels and spatial dims stay baked in.
-import { dimMul, dimProduct } from '../../ir/dim.js';
+// the dims uniform): it only scales the dispatch. So may a Conv's spatial dims (not a ConvTranspose's): sizes,
+// strides of the planes and auto_pad SAME's pads are then read from the uniform too, every window bound is checked
+// at run time where some size in range may cross it, and the GEMM's N (output pixels) is ragged. Channels, filters
+// and the kernel stay baked in.
+import { dimMul, dimProduct, dimRange, dimSub } from '../../ir/dim.js';
 import type { Attrs } from '../../ir/graph.js';
 import { AttrReader, lookupOp } from '../../ir/op.js';
-import { resolveWindow } from '../../ir/ops/shape-util.js';
+import { checkWindowFits, resolveWindow } from '../../ir/ops/shape-util.js';
 import { type Dim, numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { TensorAccessor } from '../wgsl/accessor.js';
@@ -19,7 +22,7 @@ import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import type { DimContext } from '../wgsl/dims.js';
 import { T, add, builtin, convert, div, eq, ge, index, land, lit, lt, mod, mul, mulConst, sub, sumU32 } from '../wgsl/dsl.js';
-import { MAX_STORAGE_BINDINGS, type TensorSpec, divC, fromCompute, modC, toCompute, unflatten } from './lib/index.js';
+import { MAX_STORAGE_BINDINGS, type TensorSpec, divC, divDim, fromCompute, modC, modDim, mulDim, toCompute, unflatten, unflattenDims } from './lib/index.js';
 import { type Epilogue, declareEpilogue, epilogueBindings } from './matmul-epilogue.js';
 import { type GemmProblem, type TileConfig, emitTiledGemm, tileThreads } from './matmul-tiled.js';
 
@@ -27,7 +30,7 @@ export type ConvPath = ({ readonly kind: 'gemm' } & TileConfig) | { readonly kin
 
 export interface ConvSpec extends KernelSpecBase {
   readonly kernel: 'conv';
-  /** Present when the batch is symbolic (x and out carry `dims`): the kernel binds the dims uniform first. */
+  /** Present when the batch or (Conv) spatial dims are symbolic (x and out carry `dims`): the kernel binds the dims uniform first. */
   readonly dims?: DimContext;
   /** ConvTranspose: W is [C, M/group, ...kernel] and each input element scatters into the output. */
   readonly transpose: boolean;
@@ -41,8 +44,11 @@ export interface ConvSpec extends KernelSpecBase {
   readonly group: number;
   readonly strides: readonly number[];
   readonly dilations: readonly number[];
-  /** Padding at the start of each spatial dim (for ConvTranspose: how far the full result is cropped). */
-  readonly padBegin: readonly number[];
+  /**
+   * Padding at the start of each spatial dim (for ConvTranspose: how far the full result is cropped); symbolic
+   * only for auto_pad SAME over a symbolic spatial dim.
+   */
+  readonly padBegin: readonly Dim[];
   readonly epilogue?: Epilogue;
   readonly path: ConvPath;
 }
@@ -81,6 +87,13 @@ export function convGeometry(s: ConvSpec) {
   };
 }
 
+/** The spatial sizes as dims (symbolic where the spec's tensors are), and the plane and pixel counts. */
+function convDims(s: ConvSpec) {
+  const inSize = (s.x.dims ?? s.x.shape).slice(2);
+  const outSize = (s.out.dims ?? s.out.shape).slice(2);
+  return { inSize, outSize, plane: dimProduct(inSize), pixels: dimProduct(outSize) };
+}
+
 /** Multiply-adds x 2: per output element (Conv) or per input element (ConvTranspose), its group's channels x taps. */
 export const convFlops = (s: ConvSpec): number => {
   const g = convGeometry(s);
@@ -91,10 +104,11 @@ export const convFlops = (s: ConvSpec): number => {
  * The input position that output coords `o` read through kernel tap `t` (per spatial dim, u32): its flat index
  * in the input plane (clamped into range) and whether it exists (undefined: always).
  */
-function inputPosition(s: ConvSpec, o: readonly Expr[], t: readonly Expr[]): { index: Expr; valid?: Expr } {
+function inputPosition(k: KernelBuilder, s: ConvSpec, o: readonly Expr[], t: readonly Expr[]): { index: Expr; valid?: Expr } {
   const g = convGeometry(s);
+  const { inSize, outSize } = convDims(s);
   const conds: Expr[] = [];
-  const coords = g.inSize.map((size, d) => {
+  const coords = inSize.map((size, d) => {
     const stride = s.strides[d]!;
     const dil = s.dilations[d]!;
     const pad = s.padBegin[d]!;
@@ -104,12 +118,24 @@ function inputPosition(s: ConvSpec, o: readonly Expr[], t: readonly Expr[]): { i
       // i = o*stride + t*dil - pad; it can only leave [0, size) through the pads.
       let i: Expr = convert('i32', mulConst(o[d]!, stride));
       if (tap) i = add(i, tap);
-      if (pad !== 0) i = sub(i, i32(pad));
-      const hi = (g.outSize[d]! - 1) * stride + (g.kernel[d]! - 1) * dil - pad;
-      if (pad > 0) conds.push(ge(i, i32(0)));
-      if (hi >= size) conds.push(lt(i, i32(size)));
-      return pad > 0 || hi >= size ? builtin('clamp', i, i32(0), i32(size - 1)) : i;
+      if (pad !== 0) i = sub(i, typeof pad === 'number' ? i32(pad) : convert('i32', k.dim(pad)));
+      const out = outSize[d]!;
+      if (typeof size === 'number' && typeof out === 'number' && typeof pad === 'number') {
+        const hi = (out - 1) * stride + (g.kernel[d]! - 1) * dil - pad;
+        if (pad > 0) conds.push(ge(i, i32(0)));
+        if (hi >= size) conds.push(lt(i, i32(size)));
+        return pad > 0 || hi >= size ? builtin('clamp', i, i32(0), i32(size - 1)) : i;
+      }
+      // Over symbolic sizes: check each bound that some size in range may cross (the last tap's position minus
+      // the size, at its greatest).
+      const low = typeof pad !== 'number' || pad > 0;
+      const high = k.dimMax(dimSub(dimSub(dimMul(dimSub(out, 1), stride), pad), size)) + (g.kernel[d]! - 1) * dil >= 0;
+      const n = typeof size === 'number' ? i32(size) : convert('i32', k.dim(size));
+      if (low) conds.push(ge(i, i32(0)));
+      if (high) conds.push(lt(i, n));
+      return low || high ? builtin('clamp', i, i32(0), sub(n, i32(1))) : i;
     }
+    if (typeof size !== 'number' || typeof pad !== 'number') throw new Error('ConvTranspose over symbolic spatial dims');
     // Transposed: input i reaches o = i*stride + t*dil - pad, so i = (o + pad - t*dil) / stride when divisible.
     let num: Expr = convert('i32', o[d]!);
     if (pad !== 0) num = add(num, i32(pad));
@@ -120,11 +146,11 @@ function inputPosition(s: ConvSpec, o: readonly Expr[], t: readonly Expr[]): { i
     conds.push(lt(i, i32(size)));
     return builtin('clamp', i, i32(0), i32(size - 1));
   });
-  let stride = 1;
+  let stride: Dim = 1;
   const terms: Expr[] = [];
   for (let d = coords.length - 1; d >= 0; d--) {
-    terms.unshift(mulConst(convert('u32', coords[d]!), stride));
-    stride *= g.inSize[d]!;
+    terms.unshift(mulDim(k, convert('u32', coords[d]!), stride));
+    stride = dimMul(stride, inSize[d]!);
   }
   const index = sumU32(terms);
   return conds.length ? { index, valid: conds.reduce(land) } : { index };
@@ -145,6 +171,7 @@ function weightIndex(s: ConvSpec, g: Expr, m: Expr, c: Expr, t: Expr): Expr {
 
 export const conv: KernelGen<ConvSpec> = (spec) => {
   const geo = convGeometry(spec);
+  const sizes = convDims(spec);
   const threads = spec.path.kind === 'gemm' ? tileThreads(spec.path) : spec.path.workgroupSize;
   const k = new KernelBuilder({ target: spec.target, workgroupSize: threads, ...(spec.dims ? { dims: spec.dims } : {}) });
   if (spec.dims) k.bindDims();
@@ -170,19 +197,19 @@ export const conv: KernelGen<ConvSpec> = (spec) => {
     const total = dimProduct(spec.out.dims ?? spec.out.shape);
     const i = k.globalIndexDim(total);
     k.if(lt(i, k.dim(total)), () => {
-      const p = k.let('p', modC(i, geo.pixels));
-      const mf = k.let('mf', modC(divC(i, geo.pixels), geo.filters));
-      const n = k.let('n', divC(i, geo.pixels * geo.filters));
+      const p = k.let('p', modDim(k, i, sizes.pixels));
+      const mf = k.let('mf', modC(divDim(k, i, sizes.pixels), geo.filters));
+      const n = k.let('n', divDim(k, i, dimMul(sizes.pixels, geo.filters)));
       const g = k.let('g', divC(mf, geo.mg));
       const m = k.let('m', modC(mf, geo.mg));
-      const o = unflatten(p, geo.outSize).map((e, d) => k.let(`o${d}`, e));
+      const o = unflattenDims(p, sizes.outSize, (d) => k.dim(d)).map((e, d) => k.let(`o${d}`, e));
       const acc = k.var('acc', T.f32, lit.f32(0));
-      const xBase = k.let('xb', mulConst(sumU32([mulConst(n, geo.channels), mulConst(g, geo.cg)]), geo.plane));
+      const xBase = k.let('xb', mulDim(k, sumU32([mulConst(n, geo.channels), mulConst(g, geo.cg)]), sizes.plane));
       k.for('c', u(0), u(geo.cg), (c) => {
         const tap = (t: Expr): void => {
-          const pos = inputPosition(spec, o, tapCoords(spec, t));
+          const pos = inputPosition(k, spec, o, tapCoords(spec, t));
           const mac = (): void =>
-            k.compound('+=', acc, mul(load(X, sumU32([xBase, mulConst(c, geo.plane), pos.index])), loadW(weightIndex(spec, g, m, c, t))));
+            k.compound('+=', acc, mul(load(X, sumU32([xBase, mulDim(k, c, sizes.plane), pos.index])), loadW(weightIndex(spec, g, m, c, t))));
           if (pos.valid) k.if(pos.valid, mac);
           else mac();
         };
@@ -200,7 +227,7 @@ export const conv: KernelGen<ConvSpec> = (spec) => {
   const bases = { w: u(0) as Expr, x: u(0) as Expr, out: u(0) as Expr, g: u(0) as Expr };
   const problem: GemmProblem = {
     m: geo.mg,
-    n: geo.pixels,
+    n: sizes.pixels,
     k: geo.cg * geo.taps,
     batch: dimMul(batch, spec.group),
     compute: 'f32',
@@ -209,8 +236,8 @@ export const conv: KernelGen<ConvSpec> = (spec) => {
     setupBatch(b) {
       const g = (bases.g = k.let('g', modC(b, spec.group)));
       const n = k.let('n', divC(b, spec.group));
-      bases.x = k.let('x_base', mulConst(sumU32([mulConst(n, geo.channels), mulConst(g, geo.cg)]), geo.plane));
-      bases.out = k.let('out_base', mulConst(sumU32([mulConst(n, geo.filters), mulConst(g, geo.mg)]), geo.pixels));
+      bases.x = k.let('x_base', mulDim(k, sumU32([mulConst(n, geo.channels), mulConst(g, geo.cg)]), sizes.plane));
+      bases.out = k.let('out_base', mulDim(k, sumU32([mulConst(n, geo.filters), mulConst(g, geo.mg)]), sizes.pixels));
     },
     loadA(m, kk) {
       const c = divC(kk, geo.taps);
@@ -220,12 +247,12 @@ export const conv: KernelGen<ConvSpec> = (spec) => {
     ...(Wv ? { vecA: { along: 'col' as const, load: (m: Expr, kk: Expr) => index(Wv, div(sumU32([mulConst(sumU32([mulConst(bases.g, geo.mg), m]), geo.cg * geo.taps), kk]), u(4))) } } : {}),
     loadB(kk, p) {
       const c = divC(kk, geo.taps);
-      const pos = inputPosition(spec, unflatten(p, geo.outSize), tapCoords(spec, modC(kk, geo.taps)));
-      const value = load(X, sumU32([bases.x, mulConst(c, geo.plane), pos.index]));
+      const pos = inputPosition(k, spec, unflattenDims(p, sizes.outSize, (d) => k.dim(d)), tapCoords(spec, modC(kk, geo.taps)));
+      const value = load(X, sumU32([bases.x, mulDim(k, c, sizes.plane), pos.index]));
       return pos.valid ? { value, valid: pos.valid } : { value };
     },
     store(m, p, acc) {
-      const flat = k.let('o', sumU32([bases.out, mulConst(m, geo.pixels), p]));
+      const flat = k.let('o', sumU32([bases.out, mulDim(k, m, sizes.pixels), p]));
       finish(flat, sumU32([mulConst(bases.g, geo.mg), m]), acc);
     },
   };
@@ -246,11 +273,12 @@ export function chooseConvPath(filtersPerGroup: number, pixels: number, reductio
 export function convSpecFrom(
   target: Target,
   io: ConvIO,
-  g: { transpose: boolean; group: number; strides: readonly number[]; dilations: readonly number[]; padBegin: readonly number[] },
+  g: { transpose: boolean; group: number; strides: readonly number[]; dilations: readonly number[]; padBegin: readonly Dim[] },
   extra: { epilogue?: Epilogue; path?: ConvPath } = {},
 ): ConvSpec {
   const bindings = 3 + (io.bias ? 1 : 0) + epilogueBindings(extra.epilogue);
-  const fixed = [io.x.dims?.slice(1), io.out.dims?.slice(1), io.w.dims, io.bias?.dims].flatMap((d) => d ?? []);
+  // A Conv's spatial dims may be symbolic; a ConvTranspose's may not (nor anyone's channels or weights).
+  const fixed = [io.x.dims?.slice(1, g.transpose ? undefined : 2), io.out.dims?.slice(1, g.transpose ? undefined : 2), io.w.dims, io.bias?.dims].flatMap((d) => d ?? []);
   if (fixed.some((d) => typeof d !== 'number')) throw new Error(`convolution with symbolic channel or spatial dims (x [${io.x.dims}], out [${io.out.dims}]); kernels need static shapes except the batch`);
   if (bindings > MAX_STORAGE_BINDINGS) throw new Error(`conv with ${bindings} storage bindings exceeds the limit of ${MAX_STORAGE_BINDINGS}`);
   if (io.x.dtype === 'f16' && !target.shaderF16) throw new Error('f16 convolution needs the shader-f16 feature in the target');
@@ -280,7 +308,10 @@ export function convSpecFrom(
 
 /** The spec of a Conv node: auto_pad, pads, strides and dilations resolved exactly as the IR op does. */
 export function convSpec(target: Target, io: ConvIO, attrs: AttrReader, extra: { epilogue?: Epilogue; path?: ConvPath } = {}): ConvSpec {
-  const win = resolveWindow('Conv', attrs, io.x.shape.slice(2), io.w.shape.slice(2), false);
+  const inSize = (io.x.dims ?? io.x.shape).slice(2);
+  const win = resolveWindow('Conv', attrs, inSize, io.w.shape.slice(2), false);
+  const bounds = io.dims?.bounds;
+  if (bounds) checkWindowFits('Conv', attrs, win, inSize, (d) => dimRange(d, (s) => bounds[s]!)[0]);
   const n = win.kernel.length;
   return convSpecFrom(target, io, { transpose: false, group: attrs.int('group'), strides: win.strides, dilations: win.dilations, padBegin: win.pads.slice(0, n) }, extra);
 }

@@ -2,13 +2,19 @@
 // tx lines (the other axes, merged as in lib/view.ts); its ty lanes walk a line in chunks of ty elements, scan
 // each chunk in workgroup memory (Hillis-Steele, barriers between levels) and carry the chunk's total into the
 // next one. Floats combine in f32; integers in i32/u32, wrapping as the interpreter's wrap does.
-import { numel } from '../../ir/shape.js';
+// With symbolic dims (spec.dims) the line count, line length and strides come from the dims uniform: lanes are
+// chosen for the upper bounds, and the chunk loop runs to the run-time length (a uniform bound, so the barriers
+// inside stay in uniform control flow).
+import { dimCeilDiv, dimProduct } from '../../ir/dim.js';
+import { type Dim as SizeDim, numel } from '../../ir/shape.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr, Scalar } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
+import { type DimContext, dimMax } from '../wgsl/dims.js';
 import { add, ge, gt, index, land, lit, lt, mul, mulConst, shl, sub, sumU32 } from '../wgsl/dsl.js';
 import {
   type Dim,
+  type DimGroup,
   type Lanes,
   type TensorSpec,
   accDtype,
@@ -17,16 +23,23 @@ import {
   forLoop,
   fromCompute,
   laneCoords,
+  dimMinus,
   laneStep,
+  mulDim,
   opaque,
   radixOffset,
+  radixOffsetDims,
   reduceView,
+  reduceViewDims,
   rowSlot,
   toCompute,
+  workgroupFlatDim,
 } from './lib/index.js';
 
 export interface CumSumSpec extends KernelSpecBase {
   readonly kernel: 'cumsum';
+  /** The program's symbols, when a tensor has symbolic dims (tensor specs from symbolicTensor). */
+  readonly dims?: DimContext;
   /** Running sums or running products. */
   readonly op: 'sum' | 'prod';
   readonly input: TensorSpec;
@@ -35,9 +48,9 @@ export interface CumSumSpec extends KernelSpecBase {
   readonly exclusive: boolean;
   readonly reverse: boolean;
   /** The lines: every axis but the scanned one, merged. */
-  readonly kept: readonly Dim[];
-  readonly len: number;
-  readonly stride: number;
+  readonly kept: readonly (Dim | DimGroup)[];
+  readonly len: SizeDim;
+  readonly stride: SizeDim;
   readonly lanes: Lanes;
 }
 
@@ -49,7 +62,27 @@ export function cumSumSpec(
   output: TensorSpec,
   exclusive: boolean,
   reverse: boolean,
+  dims?: DimContext,
 ): CumSumSpec {
+  if (dims) {
+    const shape = input.dims ?? input.shape;
+    const sym = reduceViewDims(shape, [axis]);
+    const most = (d: SizeDim): number => dimMax(dims, d);
+    return {
+      kernel: 'cumsum',
+      target: { shaderF16: target.shaderF16 },
+      dims,
+      op,
+      input,
+      output,
+      exclusive,
+      reverse,
+      kept: sym.kept,
+      len: shape[axis]!,
+      stride: sym.reduced[0]?.stride ?? 1,
+      lanes: chooseLanes(most(dimProduct(sym.kept.map((d) => d.size))), most(shape[axis]!), sym.contiguous, most(sym.run)),
+    };
+  }
   const view = reduceView(input.shape, [axis]);
   const len = input.shape[axis]!;
   const lines = numel(view.kept.map((d) => d.size));
@@ -70,7 +103,8 @@ export function cumSumSpec(
 
 export const cumSum: KernelGen<CumSumSpec> = (spec) => {
   const { lanes, len } = spec;
-  const k = new KernelBuilder({ target: spec.target, workgroupSize: lanes.tx * lanes.ty });
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: lanes.tx * lanes.ty, ...(spec.dims ? { dims: spec.dims } : {}) });
+  if (spec.dims) k.bindDims();
   const x = k.input('x', spec.input);
   const y = k.output('y', spec.output);
   const acc: Scalar = accDtype(spec.input.dtype);
@@ -78,12 +112,15 @@ export const cumSum: KernelGen<CumSumSpec> = (spec) => {
   // The neutral element and the combining step.
   const zero = lit.of(acc, spec.op === 'prod' ? 1 : 0);
   const combine = spec.op === 'prod' ? mul : add;
-  const lines = len === 0 ? 0 : numel(spec.kept.map((d) => d.size));
-  const wg = k.workgroupIndex(ceilDiv(lines, lanes.tx));
+  // Static specs print exactly as before symbolic dims existed; symbolic ones read sizes from the dims uniform.
+  const sym = spec.dims !== undefined;
+  const lines = len === 0 ? 0 : sym ? dimProduct(spec.kept.map((d) => d.size)) : numel(spec.kept.map((d) => d.size as number));
+  // A symbolic count's padding workgroups (2-D dispatch) leave at once: a uniform exit, before any barrier.
+  const wg = sym ? workgroupFlatDim(k, dimCeilDiv(lines, lanes.tx)) : k.workgroupIndex(ceilDiv(lines as number, lanes.tx));
   const c = laneCoords(k, lanes);
   const line = k.let('line', sumU32([mulConst(wg, lanes.tx), c.x]));
-  const valid = lt(line, lit.u32(lines));
-  const base = k.let('base', radixOffset(line, spec.kept));
+  const valid = lt(line, k.dim(lines));
+  const base = k.let('base', sym ? radixOffsetDims(k, line, spec.kept) : radixOffset(line, spec.kept as Dim[]));
   // Two halves, ping-ponged: each scan level reads one and writes the other, so one barrier per level.
   const size = lanes.tx * lanes.ty;
   const sh = k.workgroupArray('sh', type, 2 * size);
@@ -96,12 +133,13 @@ export const cumSum: KernelGen<CumSumSpec> = (spec) => {
   k.for(
     'chunk',
     lit.u32(0),
-    opaque(c, len),
+    typeof len === 'number' ? opaque(c, len) : k.dim(len),
     (chunk) => {
       const p = k.let('p', add(chunk, c.y));
-      const inRange = land(valid, lt(p, lit.u32(len)));
-      const pos = spec.reverse ? sub(lit.u32(len - 1), p) : p;
-      const at = k.let('at', add(base, mulConst(pos, spec.stride)));
+      const inRange = land(valid, lt(p, k.dim(len)));
+      // Past the line's end (masked by inRange) a reversed position wraps; it is never loaded or stored.
+      const pos = spec.reverse ? sub(dimMinus(k, len, 1), p) : p;
+      const at = k.let('at', add(base, sym ? mulDim(k, pos, spec.stride) : mulConst(pos, spec.stride as number)));
       const v = k.var('v', type, zero);
       k.if(inRange, () => k.assign(v, toCompute(x.load(at), x.value)));
       const half = k.var('half', { kind: 'scalar', scalar: 'u32' }, lit.u32(0));

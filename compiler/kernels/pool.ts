@@ -5,17 +5,23 @@
 // is the prelude's kiln_max, the reference's Math.max, so -0 < +0 whatever the order of the taps);
 // count_include_pad counts pad cells but not the cells past the end padding a ceil_mode window can reach; LpPool
 // sums |x|^p over the taps inside the input and takes the p-th root (p = 1 and 2 without pow).
-import { AttrReader, type Node, type TensorType, lookupOp } from '../../ir/index.js';
-import { resolveWindow } from '../../ir/ops/shape-util.js';
-import { numel, strides } from '../../ir/shape.js';
+// Batch, channels and spatial dims may be symbolic: sizes, plane strides and auto_pad SAME's pads are then read
+// from the dims uniform, the dispatch covers the run-time output, and each tap's bounds are checked wherever some
+// size in range may cross them.
+import { dimAdd, dimMul, dimProduct, dimRange, dimSub } from '../../ir/dim.js';
+import { AttrReader, type Dim, type Node, type TensorType, isStaticShape, lookupOp } from '../../ir/index.js';
+import { checkWindowFits, resolveWindow } from '../../ir/ops/shape-util.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { T, add, builtin, call, convert, div, eq, ge, land, lit, lt, mod, mul, mulConst, select, sub, sumU32 } from '../wgsl/dsl.js';
-import { type TensorSpec, fromCompute, staticTensor, storeEachElement, toCompute } from './lib/index.js';
+import type { DimContext } from '../wgsl/dims.js';
+import { type TensorSpec, fromCompute, mulDim, staticTensor, storeEachElement, symbolicTensor, toCompute } from './lib/index.js';
 
 export interface PoolSpec extends KernelSpecBase {
   readonly kernel: 'pool';
+  /** Present when X or Y has symbolic dims (they carry `dims`): the kernel binds the dims uniform first. */
+  readonly dims?: DimContext;
   readonly op: 'max' | 'average' | 'lp';
   /** LpPool's exponent (1 otherwise). */
   readonly p: number;
@@ -24,21 +30,27 @@ export interface PoolSpec extends KernelSpecBase {
   readonly kernelShape: readonly number[];
   readonly strides: readonly number[];
   readonly dilations: readonly number[];
-  /** All begin pads, then all end pads. */
-  readonly pads: readonly number[];
+  /** All begin pads, then all end pads; symbolic only for auto_pad SAME over a symbolic spatial dim. */
+  readonly pads: readonly Dim[];
   readonly countIncludePad: boolean;
   readonly workgroupSize: number;
 }
 
-export function poolSpec(node: Node, typeOf: (value: string) => TensorType, target: Target, workgroupSize = 64): PoolSpec {
+/** The spec of a MaxPool, AveragePool or LpPool node; `dims`: the program's symbols, when it has any. */
+export function poolSpec(node: Node, typeOf: (value: string) => TensorType, target: Target, workgroupSize = 64, dims?: DimContext): PoolSpec {
   const attrs = new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
-  const input = staticTensor(typeOf(node.inputs[0]!), `%${node.inputs[0]}`, 'pool kernels');
-  const output = staticTensor(typeOf(node.outputs[0]!), `%${node.outputs[0]}`, 'pool kernels');
+  const [x, y] = [typeOf(node.inputs[0]!), typeOf(node.outputs[0]!)];
+  const symbolic = dims && !(isStaticShape(x.shape) && isStaticShape(y.shape)) ? dims : undefined;
+  const input = symbolic ? symbolicTensor(x, symbolic) : staticTensor(x, `%${node.inputs[0]}`, 'pool kernels');
+  const output = symbolic ? symbolicTensor(y, symbolic) : staticTensor(y, `%${node.outputs[0]}`, 'pool kernels');
   const kernelShape = attrs.ints('kernel_shape');
-  const w = resolveWindow(node.op, attrs, input.shape.slice(2), kernelShape, attrs.int('ceil_mode') === 1);
+  const inSize = (input.dims ?? input.shape).slice(2);
+  const w = resolveWindow(node.op, attrs, inSize, kernelShape, attrs.int('ceil_mode') === 1);
+  if (symbolic) checkWindowFits(node.op, attrs, w, inSize, (d) => dimRange(d, (s) => symbolic.bounds[s]!)[0]);
   return {
     kernel: 'pool',
     target: { shaderF16: target.shaderF16 },
+    ...(symbolic ? { dims: symbolic } : {}),
     op: node.op === 'MaxPool' ? 'max' : node.op === 'LpPool' ? 'lp' : 'average',
     p: node.op === 'LpPool' ? attrs.float('p') : 1,
     input,
@@ -68,21 +80,35 @@ function lpRoot(p: number, sum: Expr): Expr {
   return call('kiln_pow', sum, lit.f32(1 / p));
 }
 
+/** Row-major strides of dims that may be symbolic (numbers when every dim after is). */
+function dimStrides(shape: readonly Dim[]): Dim[] {
+  const out: Dim[] = [];
+  let acc: Dim = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = acc;
+    acc = dimMul(acc, shape[d]!);
+  }
+  return out;
+}
+
 export const pool: KernelGen<PoolSpec> = (spec) => {
-  const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize });
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: spec.workgroupSize, ...(spec.dims ? { dims: spec.dims } : {}) });
+  if (spec.dims) k.bindDims();
   const x = k.input('x', spec.input);
   const out = k.output('y', spec.output);
-  const inSize = spec.input.shape.slice(2);
-  const outSize = spec.output.shape.slice(2);
+  const inSize = (spec.input.dims ?? spec.input.shape).slice(2);
+  const outSize = (spec.output.dims ?? spec.output.shape).slice(2);
   const n = inSize.length;
-  const inStrides = strides(inSize);
-  const outStrides = strides(outSize);
-  const plane = numel(inSize);
-  const outPlane = numel(outSize);
+  const inStrides = dimStrides(inSize);
+  const outStrides = dimStrides(outSize);
+  const plane = dimProduct(inSize);
+  const outPlane = dimProduct(outSize);
+  /** A dim as an i32 expression. */
+  const i32Dim = (d: Dim): Expr => (typeof d === 'number' ? lit.i32(d) : convert('i32', k.dim(d)));
 
   const valueAt = (flat: Expr): Expr => {
-    const base = k.let('base', mulConst(div(flat, u(outPlane)), plane));
-    const p = outPlane === 1 ? u(0) : k.let('p', mod(flat, u(outPlane)));
+    const base = k.let('base', mulDim(k, div(flat, k.dim(outPlane)), plane));
+    const p = outPlane === 1 ? u(0) : k.let('p', mod(flat, k.dim(outPlane)));
     const acc = k.var('acc', T.f32, lit.f32(spec.op === 'max' ? -Infinity : 0));
     const count = spec.op === 'average' ? k.var('count', T.u32, u(0)) : undefined;
     // One loop per spatial dim; each level knows its coordinate x_d and whether it is inside the input, inside
@@ -110,15 +136,19 @@ export const pool: KernelGen<PoolSpec> = (spec) => {
         else k.if(inside, read);
         return;
       }
-      const o = outPlane === 1 ? u(0) : mod(div(p, u(outStrides[d]!)), u(outSize[d]!));
-      const start = k.let(`o${d}`, sub(convert('i32', mulConst(o, spec.strides[d]!)), lit.i32(spec.pads[d]!)));
+      const o = outPlane === 1 ? u(0) : mod(div(p, k.dim(outStrides[d]!)), k.dim(outSize[d]!));
+      const start = k.let(`o${d}`, sub(convert('i32', mulConst(o, spec.strides[d]!)), i32Dim(spec.pads[d]!)));
       k.for(`t${d}`, u(0), u(spec.kernelShape[d]!), (t) => {
         const xd = k.let(`x${d}`, add(start, convert('i32', mulConst(t, spec.dilations[d]!))));
-        // Whether the tap is inside the input (known at compile time when the window never leaves it).
-        const mayLeave = spec.pads[d]! > 0 || spec.pads[d + n]! > 0 || (outSize[d]! - 1) * spec.strides[d]! + (spec.kernelShape[d]! - 1) * spec.dilations[d]! >= inSize[d]!;
-        const inside = land(ge(xd, lit.i32(0)), lt(xd, lit.i32(inSize[d]!)));
-        const notPast = lt(xd, lit.i32(inSize[d]! + spec.pads[d + n]!));
-        level(d + 1, mayLeave ? [...valid, inside] : valid, mayLeave ? [...counted, notPast] : counted, [...offsets, mulConst(convert('u32', xd), inStrides[d]!)]);
+        // Whether the tap may leave the input (known at compile time when the window never does; over symbolic
+        // sizes, whether it may for some size in range).
+        const [padBegin, padEnd] = [spec.pads[d]!, spec.pads[d + n]!];
+        const lastTap = (spec.kernelShape[d]! - 1) * spec.dilations[d]!;
+        const mayLeave =
+          typeof padBegin !== 'number' || typeof padEnd !== 'number' || padBegin > 0 || padEnd > 0 || k.dimMax(dimSub(dimMul(dimSub(outSize[d]!, 1), spec.strides[d]!), inSize[d]!)) + lastTap >= 0;
+        const inside = land(ge(xd, lit.i32(0)), lt(xd, i32Dim(inSize[d]!)));
+        const notPast = lt(xd, i32Dim(dimAdd(inSize[d]!, padEnd)));
+        level(d + 1, mayLeave ? [...valid, inside] : valid, mayLeave ? [...counted, notPast] : counted, [...offsets, mulDim(k, convert('u32', xd), inStrides[d]!)]);
       });
     };
     level(0, [], [], []);

@@ -246,16 +246,16 @@ const concat: NodeLowering = (node, cx) => {
 };
 
 const lowerResize: NodeLowering = (node, cx) => {
-  const spec = resizeSpec(node, cx.typeOf, cx.target);
+  const spec = resizeSpec(node, cx.typeOf, cx.target, 64, cx.dims);
   if (numel(spec.output.shape) === 0) return steps([]);
-  return steps([{ kernel: cx.kernel(resize, spec), args: args(node.inputs[0]!, node.outputs[0]!), flops: resizeFlops(spec) }]);
+  return steps([{ kernel: cx.kernel(resize, spec), args: [...(spec.dims ? [{ dims: true } as const] : []), ...args(node.inputs[0]!, node.outputs[0]!)], flops: resizeFlops(spec) }]);
 };
 
 const lowerPool: NodeLowering = (node, cx) => {
-  const spec = poolSpec(node, cx.typeOf, cx.target);
+  const spec = poolSpec(node, cx.typeOf, cx.target, 64, cx.dims);
   const outputs = numel(spec.output.shape);
   if (outputs === 0) return steps([]);
-  return steps([{ kernel: cx.kernel(pool, spec), args: args(node.inputs[0]!, node.outputs[0]!), flops: outputs * numel(spec.kernelShape) }]);
+  return steps([{ kernel: cx.kernel(pool, spec), args: [...(spec.dims ? [{ dims: true } as const] : []), ...args(node.inputs[0]!, node.outputs[0]!)], flops: outputs * numel(spec.kernelShape) }]);
 };
 
 const lowerQuantize: NodeLowering = (node, cx) => {

@@ -134,11 +134,11 @@ const lowerGlobalAveragePool: NodeLowering = (node, cx) => {
 
 /** LpPool: the pool kernel (shared with MaxPool and AveragePool) in its Lp mode. */
 const lowerLpPool: NodeLowering = (node, cx) => {
-  const spec = poolSpec(node, cx.typeOf, cx.target);
+  const spec = poolSpec(node, cx.typeOf, cx.target, 64, cx.dims);
   const outputs = numel(spec.output.shape);
   if (outputs === 0) return { kind: 'steps', steps: [] };
   const flops = outputs * numel(spec.kernelShape) * 2;
-  return { kind: 'steps', steps: [{ kernel: cx.kernel(pool, spec), args: [{ value: node.inputs[0]! }, { value: node.outputs[0]! }], flops }] };
+  return { kind: 'steps', steps: [{ kernel: cx.kernel(pool, spec), args: [...(spec.dims ? [{ dims: true } as const] : []), { value: node.inputs[0]! }, { value: node.outputs[0]! }], flops }] };
 };
 
 const lowerSoftmax =
@@ -175,22 +175,26 @@ const lowerLayerNorm: NodeLowering = (node, cx) => {
 const lowerBatchNorm: NodeLowering = (node, cx) => {
   const a = attrsOf(node);
   if (flagAttr(node.op, a, 'training_mode')) throw new LoweringError('training-mode BatchNormalization has no kernel; export the model in eval mode');
-  const input = inputSpec(node, cx, 0);
-  return withOutput(node, cx, (output, arg) => {
-    const spec = batchNormSpec(cx.target, input, inputSpec(node, cx, 1), output, a.float('epsilon'));
-    return [{ kernel: cx.kernel(batchNorm, spec), args: [...node.inputs.map((value) => ({ value })), arg], flops: numel(input.shape) }];
-  });
+  const dims = symbolicDims(node, cx);
+  const input = specOf(node, cx, 0, dims);
+  const compute = (output: TensorSpec, arg: ArgRef): Step[] => {
+    const spec = batchNormSpec(cx.target, input, specOf(node, cx, 1, dims), output, a.float('epsilon'), dims);
+    return [{ kernel: cx.kernel(batchNorm, spec), args: [...(dims ? [{ dims: true } as const] : []), ...node.inputs.map((value) => ({ value })), arg], flops: countOf(input) }];
+  };
+  return dims ? withSymbolicOutput(node, cx, dims, compute) : withOutput(node, cx, compute);
 };
 
 const lowerCumSum: NodeLowering = (node, cx) => {
   const a = attrsOf(node);
-  const input = inputSpec(node, cx, 0);
+  const dims = symbolicDims(node, cx);
+  const input = specOf(node, cx, 0, dims);
   const axis = resolveAxis(node.op, a.int('axis'), input.shape.length);
-  return withOutput(node, cx, (output, arg) => {
+  const compute = (output: TensorSpec, arg: ArgRef): Step[] => {
     const op = node.op === 'CumProd' ? 'prod' : 'sum';
-    const spec = cumSumSpec(cx.target, op, input, axis, output, flagAttr(node.op, a, 'exclusive'), flagAttr(node.op, a, 'reverse'));
-    return [{ kernel: cx.kernel(cumSum, spec), args: [{ value: node.inputs[0]! }, arg], flops: numel(input.shape) }];
-  });
+    const spec = cumSumSpec(cx.target, op, input, axis, output, flagAttr(node.op, a, 'exclusive'), flagAttr(node.op, a, 'reverse'), dims);
+    return [{ kernel: cx.kernel(cumSum, spec), args: [...(dims ? [{ dims: true } as const] : []), { value: node.inputs[0]! }, arg], flops: countOf(input) }];
+  };
+  return dims ? withSymbolicOutput(node, cx, dims, compute) : withOutput(node, cx, compute);
 };
 
 export const REDUCE_LOWERINGS: Record<string, NodeLowering> = {

@@ -1,14 +1,15 @@
 // Convolution as ONNX defines it (cross-correlation, no kernel flip): X [N, C, ...spatial] with
 // W [M, C/group, ...kernel] and an optional bias B [M]. Written for any number of spatial dims, 2-D being
-// the case that matters; channels split into `group` independent groups (group = C is depthwise).
+// the case that matters; channels split into `group` independent groups (group = C is depthwise). Batch and
+// spatial dims may be symbolic (the output sizes are then dim expressions); channels and W must be static.
 import { type AttrReader, OpError, registerOp } from '../op.js';
-import { formatShape, numel } from '../shape.js';
+import { type Dim, formatShape, numel } from '../shape.js';
 import { type Tensor, makeTensor } from '../tensor.js';
 import { type TensorType, tensorType } from '../types.js';
 import { checkInputs } from './common.js';
 import {
   type Window,
-  featureMap,
+  featureMapDims,
   requireFloat,
   requireSameDType,
   requireStatic,
@@ -21,8 +22,8 @@ interface ConvGeometry {
   readonly channels: number;
   readonly filters: number;
   readonly group: number;
-  readonly inSize: readonly number[];
-  readonly window: Window;
+  /** Over symbolic spatial dims of X, the output sizes are dims over the same symbols. */
+  readonly window: Window<Dim>;
 }
 
 /** Check X, W and B against each other and the attributes; the result drives both infer and reference. */
@@ -30,7 +31,7 @@ function convGeometry(x: TensorType, w: TensorType, b: TensorType | undefined, a
   requireFloat('Conv', x, 'X');
   requireSameDType('Conv', x, 'X', w, 'W');
   if (b) requireSameDType('Conv', x, 'X', b, 'B');
-  const { channels, spatial } = featureMap('Conv', x);
+  const { channels, spatial } = featureMapDims('Conv', x);
   if (w.shape.length !== x.shape.length)
     throw new OpError(`Conv: W must be [M, C/group, ...kernel] with the rank of X ${formatShape(x.shape)}, got ${formatShape(w.shape)}`);
   const [filters, groupChannels, ...kernel] = requireStatic('Conv', w.shape, 'W');
@@ -47,8 +48,7 @@ function convGeometry(x: TensorType, w: TensorType, b: TensorType | undefined, a
     throw new OpError(`Conv: kernel_shape ${formatShape(kernelShape)} disagrees with W ${formatShape(w.shape)}`);
   if (b && formatShape(b.shape) !== formatShape([filters!]))
     throw new OpError(`Conv: B must be [${filters}] (one bias per filter), got ${formatShape(b.shape)}`);
-  const window = resolveWindow('Conv', attrs, spatial, kernel, false);
-  return { channels, filters: filters!, group, inSize: spatial, window };
+  return { channels, filters: filters!, group, window: resolveWindow('Conv', attrs, spatial, kernel, false) };
 }
 
 registerOp({
@@ -72,10 +72,13 @@ registerOp({
     const [x, w, b] = inputs as [Tensor, Tensor, Tensor | undefined];
     const g = convGeometry(typeOfTensor(x), typeOfTensor(w), b && typeOfTensor(b), attrs);
     const batch = x.shape[0]!;
-    const plane = numel(g.inSize);
-    const outPlane = numel(g.window.outSize);
-    const taps = numel(g.window.kernel);
-    const offsets = windowOffsets(g.window, g.inSize);
+    const inSize = x.shape.slice(2);
+    // A concrete tensor's spatial dims are numbers, so the window's are too.
+    const window = g.window as Window;
+    const plane = numel(inSize);
+    const outPlane = numel(window.outSize);
+    const taps = numel(window.kernel);
+    const offsets = windowOffsets(window, inSize);
     const groupChannels = g.channels / g.group;
     const groupFilters = g.filters / g.group;
     const out = new Float64Array(batch * g.filters * outPlane);
@@ -95,6 +98,6 @@ registerOp({
           out[(n * g.filters + m) * outPlane + p] = acc;
         }
       }
-    return [makeTensor(x.dtype, [batch, g.filters, ...g.window.outSize], out)];
+    return [makeTensor(x.dtype, [batch, g.filters, ...window.outSize], out)];
   },
 });

@@ -1,32 +1,42 @@
 // Pooling over the spatial dims of X [N, C, ...spatial], each channel on its own. The window geometry
-// (auto_pad, pads, strides, dilations, ceil_mode) is shared with Conv through resolveWindow.
+// (auto_pad, pads, strides, dilations, ceil_mode) is shared with Conv through resolveWindow; over symbolic
+// spatial dims the output sizes are dim expressions.
 //
 // MaxPool has only its values output: ONNX's optional second output, Indices, is not supported, so a node
 // must name exactly one output. storage_order only affects Indices; it is accepted (0 or 1) and ignored.
 // LpPool is (sum of |x|^p over the window)^(1/p); padding adds nothing to the sum.
 import { type AttrReader, OpError, registerOp } from '../op.js';
-import { numel } from '../shape.js';
+import { type Dim, numel } from '../shape.js';
 import { type Tensor, makeTensor } from '../tensor.js';
 import { type TensorType, tensorType } from '../types.js';
 import { checkInputs, flagAttr } from './common.js';
 import {
   TAP_PAST_PADDING,
   type Window,
-  featureMap,
+  featureMapDims,
   requireFloat,
   resolveWindow,
   typeOfTensor,
   windowOffsets,
 } from './shape-util.js';
 
-function poolWindow(op: string, x: TensorType, attrs: AttrReader): { inSize: number[]; window: Window } {
+/** The window over X's spatial dims, which may be symbolic (its output sizes are then dims too). */
+function poolWindowDims(op: string, x: TensorType, attrs: AttrReader): Window<Dim> {
   requireFloat(op, x, 'X');
-  const { spatial } = featureMap(op, x);
+  const { spatial } = featureMapDims(op, x);
   const kernel = attrs.ints('kernel_shape');
   if (kernel.length !== spatial.length || kernel.some((k) => k < 1))
     throw new OpError(`${op}: kernel_shape must have ${spatial.length} entries >= 1 (one per spatial dim), got [${kernel.join(',')}]`);
-  return { inSize: spatial, window: resolveWindow(op, attrs, spatial, kernel, flagAttr(op, attrs, 'ceil_mode')) };
+  return resolveWindow(op, attrs, spatial, kernel, flagAttr(op, attrs, 'ceil_mode'));
 }
+
+/** The window over a concrete tensor's spatial dims (all numbers, so the window's are too), for reference(). */
+function poolWindow(op: string, x: Tensor, attrs: AttrReader): { inSize: number[]; window: Window } {
+  return { inSize: x.shape.slice(2), window: poolWindowDims(op, typeOfTensor(x), attrs) as Window };
+}
+
+const pooledType = (op: string, x: TensorType, attrs: AttrReader): TensorType =>
+  tensorType(x.dtype, [x.shape[0]!, x.shape[1]!, ...poolWindowDims(op, x, attrs).outSize]);
 
 /**
  * Run `reduce` over every window of every (n, c) plane of x. It receives the window's tap offsets (into the
@@ -67,12 +77,11 @@ registerOp({
   infer(inputs, attrs) {
     const [x] = checkInputs('MaxPool', inputs, 1) as [TensorType];
     flagAttr('MaxPool', attrs, 'storage_order');
-    const { window } = poolWindow('MaxPool', x, attrs);
-    return [tensorType(x.dtype, [x.shape[0]!, x.shape[1]!, ...window.outSize])];
+    return [pooledType('MaxPool', x, attrs)];
   },
   reference(inputs, attrs) {
     const x = inputs[0]!;
-    const { inSize, window } = poolWindow('MaxPool', typeOfTensor(x), attrs);
+    const { inSize, window } = poolWindow('MaxPool', x, attrs);
     // Padding never wins (it counts as -inf); a NaN in the window wins, as in PyTorch. Math.max, as ReduceMax
     // and Max use: -0 < +0, so a window holding both gives +0 whatever their order.
     return [
@@ -97,12 +106,11 @@ registerOp({
   infer(inputs, attrs) {
     const [x] = checkInputs('AveragePool', inputs, 1) as [TensorType];
     flagAttr('AveragePool', attrs, 'count_include_pad');
-    const { window } = poolWindow('AveragePool', x, attrs);
-    return [tensorType(x.dtype, [x.shape[0]!, x.shape[1]!, ...window.outSize])];
+    return [pooledType('AveragePool', x, attrs)];
   },
   reference(inputs, attrs) {
     const x = inputs[0]!;
-    const { inSize, window } = poolWindow('AveragePool', typeOfTensor(x), attrs);
+    const { inSize, window } = poolWindow('AveragePool', x, attrs);
     const includePad = flagAttr('AveragePool', attrs, 'count_include_pad');
     // With count_include_pad the divisor counts pad cells but, as in PyTorch, not the cells past the end
     // padding that a ceil_mode window can reach.
@@ -130,13 +138,12 @@ registerOp({
   infer(inputs, attrs) {
     const [x] = checkInputs('LpPool', inputs, 1) as [TensorType];
     lpExponent(attrs);
-    const { window } = poolWindow('LpPool', x, attrs);
-    return [tensorType(x.dtype, [x.shape[0]!, x.shape[1]!, ...window.outSize])];
+    return [pooledType('LpPool', x, attrs)];
   },
   reference(inputs, attrs) {
     const x = inputs[0]!;
     const p = lpExponent(attrs);
-    const { inSize, window } = poolWindow('LpPool', typeOfTensor(x), attrs);
+    const { inSize, window } = poolWindow('LpPool', x, attrs);
     return [
       poolPlanes(x, inSize, window, (base, taps) => {
         let sum = 0;

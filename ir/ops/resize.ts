@@ -43,15 +43,18 @@ interface AxisPlan {
 
 interface ResizePlan {
   readonly outShape: Dim[];
-  /** Per axis, its plan, or undefined for an axis that is copied through. */
-  readonly axes: readonly (AxisPlan | undefined)[];
+  /**
+   * Per axis, its plan, or undefined for an axis that is copied through; 'symbolic' for a resized axis whose in
+   * or out size is symbolic (shape inference only: the interpreter plans it once the symbols have values).
+   */
+  readonly axes: readonly (AxisPlan | 'symbolic' | undefined)[];
 }
 
 /** An attribute with one value per dim, or one per `axes` entry, spread to one per dim (undefined elsewhere). */
-function perDim(name: string, values: readonly number[], axes: readonly number[] | undefined, rank: number): (number | undefined)[] {
+function perDim<T extends Dim>(name: string, values: readonly T[], axes: readonly number[] | undefined, rank: number): (T | undefined)[] {
   if (values.length === rank) return [...values];
   if (axes && values.length === axes.length) {
-    const out = new Array<number | undefined>(rank).fill(undefined);
+    const out = new Array<T | undefined>(rank).fill(undefined);
     axes.forEach((a, i) => (out[a] = values[i]));
     return out;
   }
@@ -74,7 +77,7 @@ function resizePlan(x: Shape, attrs: AttrReader): ResizePlan {
   const axes = axesAttr?.map((a) => resolveAxis('Resize', a, rank, 'axes entry'));
   const dup = axes?.find((a, i) => axes.indexOf(a) !== i);
   if (dup !== undefined) throw new OpError(`Resize: axes [${axesAttr!.join(',')}] names axis ${dup} twice`);
-  const sizes = perDim('sizes', attrs.ints('sizes'), axes, rank);
+  const sizes = perDim('sizes', attrs.dims('sizes'), axes, rank);
   const scales = attrs.has('scales') ? perDim('scales', attrs.floats('scales'), axes, rank) : undefined;
   // roi lists all starts, then all ends; an axis it does not cover keeps the whole range [0, 1].
   let roi: [number, number][] = x.map(() => [0, 1]);
@@ -86,7 +89,7 @@ function resizePlan(x: Shape, attrs: AttrReader): ResizePlan {
     roi = roi.map(([s, e], d) => [starts[d] ?? s, ends[d] ?? e]);
   }
   const outShape: Dim[] = [];
-  const plans = x.map((inSize, d) => {
+  const plans = x.map((inSize, d): AxisPlan | 'symbolic' | undefined => {
     const resized = axes ? axes.includes(d) : true;
     const scale = scales?.[d];
     if (!resized && scale !== undefined && scale !== 1)
@@ -100,14 +103,14 @@ function resizePlan(x: Shape, attrs: AttrReader): ResizePlan {
       return undefined;
     }
     const outSize = sizes[d]!;
-    if (typeof inSize !== 'number')
-      throw new OpError(`Resize needs static shape: axis ${d} of X ${formatShape(x)} is resized but symbolic`);
-    if (!Number.isInteger(outSize) || outSize < 0)
+    if (typeof outSize === 'number' && (!Number.isInteger(outSize) || outSize < 0))
       throw new OpError(`Resize: sizes entry for axis ${d} must be a whole number >= 0, got ${outSize}`);
-    if (inSize === 0 && outSize > 0)
-      throw new OpError(`Resize: axis ${d} of X ${formatShape(x)} is empty; there is nothing to resize to ${outSize}`);
     if (scale !== undefined && !(scale > 0)) throw new OpError(`Resize: scales entry for axis ${d} must be > 0, got ${scale}`);
     outShape.push(outSize);
+    // A symbolic in or out size: the interpreter plans the axis per run, with the symbols bound.
+    if (typeof inSize !== 'number' || typeof outSize !== 'number') return 'symbolic';
+    if (inSize === 0 && outSize > 0)
+      throw new OpError(`Resize: axis ${d} of X ${formatShape(x)} is empty; there is nothing to resize to ${outSize}`);
     return { inSize, outSize, scale: scale ?? outSize / inSize, roi: roi[d]! };
   });
   return { outShape, axes: plans };
@@ -191,6 +194,18 @@ function coefficients(attrs: AttrReader): Coefficients {
   return (ratio) => ({ first: 0, weights: up(ratio) ? [0, 1] : [1, 0] });
 }
 
+/**
+ * A coordinate within float64 rounding of a multiple of 1/2 is taken as that multiple. Coordinates are rationals
+ * (sizes or scales over sizes); where the exact one is an integer or a half (an exact hit, or a tie between two
+ * nearest taps), float64 can land a hair either side and flip the nearest tap. Snapping decides such points as
+ * the exact rational does, which is what the symbolic-size kernels compute in integers (compiler/kernels/
+ * resize-coords.ts); a coordinate that is not such a point lies far further than 1e-9 from one.
+ */
+function snapHalf(at: number): number {
+  const half = Math.round(at * 2) / 2;
+  return Math.abs(at - half) <= 1e-9 * Math.max(1, Math.abs(at)) ? half : at;
+}
+
 /** Taps of one output coordinate: clamped input indices with their weights, or undefined to extrapolate. */
 interface Taps {
   readonly index: number[];
@@ -202,8 +217,9 @@ function axisTaps(p: AxisPlan, attrs: AttrReader): (Taps | undefined)[] {
   const coeffs = coefficients(attrs);
   const exclude = flagAttr('Resize', attrs, 'exclude_outside');
   return Array.from({ length: p.outSize }, (_, x) => {
-    const at = sourceCoordinate(transform, p, x);
-    if (at === undefined) return undefined;
+    const raw = sourceCoordinate(transform, p, x);
+    if (raw === undefined) return undefined;
+    const at = snapHalf(raw);
     // base is the tap at or left of `at`, strictly left on an exact hit, so that ratio lies in (0, 1].
     const base = Math.ceil(at) - 1;
     const { first, weights } = coeffs(at - base, p.scale);
@@ -253,7 +269,7 @@ registerOp({
     antialias: { kind: 'int', default: 0 },
     keep_aspect_ratio_policy: { kind: 'string', default: 'stretch' },
     axes: { kind: 'ints' },
-    sizes: { kind: 'ints', required: true },
+    sizes: { kind: 'dims', required: true },
     scales: { kind: 'floats' },
     roi: { kind: 'floats' },
   },
@@ -274,6 +290,7 @@ registerOp({
     for (let d = shape.length - 1; d >= 0; d--) {
       const p = plan.axes[d];
       if (!p) continue;
+      if (p === 'symbolic') throw new OpError('Resize: the reference needs the symbols bound (static shapes)');
       const taps = axisTaps(p, attrs);
       data = resampleAxis(data, shape, d, taps);
       shape[d] = p.outSize;

@@ -1,6 +1,7 @@
 // Shape plumbing for the shape-heavy op families (matmul, conv, pool, movement): dtype and static-shape checks,
 // arithmetic on possibly symbolic dims, the sliding-window geometry that Conv and pooling share, and coordinate
 // iteration for reference implementations. Generic arity/axis/broadcast helpers live in common.ts.
+import { dimAdd, dimCeilDiv, dimFloorDiv, dimMul, dimSub } from '../dim.js';
 import { type DType, isFloat } from '../dtype.js';
 import { type AttrReader, OpError } from '../op.js';
 import { type Dim, type Shape, formatShape, isStaticShape, numel, strides as rowMajorStrides } from '../shape.js';
@@ -24,13 +25,19 @@ export function requireStatic(op: string, shape: Shape, what: string): number[] 
   return [...shape];
 }
 
-/** An image-like operand [N, C, ...spatial]: batch and channels may be symbolic, spatial dims must be static. */
-export function featureMap(op: string, x: TensorType, name = 'X'): { batch: Dim; channels: Dim; spatial: number[] } {
+/** An image-like operand [N, C, ...spatial] whose dims may all be symbolic (Conv and pooling take those). */
+export function featureMapDims(op: string, x: TensorType, name = 'X'): { batch: Dim; channels: Dim; spatial: Dim[] } {
   if (x.shape.length < 3)
     throw new OpError(`${op}: ${name} must be [N, C, ...spatial] with at least one spatial dim, got ${formatShape(x.shape)}`);
   const [batch, channels, ...spatial] = x.shape;
+  return { batch: batch!, channels: channels!, spatial };
+}
+
+/** An image-like operand [N, C, ...spatial]: batch and channels may be symbolic, spatial dims must be static. */
+export function featureMap(op: string, x: TensorType, name = 'X'): { batch: Dim; channels: Dim; spatial: number[] } {
+  const { batch, channels, spatial } = featureMapDims(op, x, name);
   if (!isStaticShape(spatial)) throw new OpError(`${op} needs static shape: spatial dims of ${name} ${formatShape(x.shape)} are symbolic`);
-  return { batch: batch!, channels: channels!, spatial: [...spatial] };
+  return { batch, channels, spatial: [...spatial] };
 }
 
 /** The type of a concrete tensor, for re-running shape checks inside reference(). */
@@ -42,14 +49,17 @@ export const typeOfTensor = (t: Tensor): TensorType => tensorType(t.dtype, t.sha
 export const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
 export type AutoPad = (typeof AUTO_PADS)[number];
 
-/** Geometry of a window sliding over the spatial dims; each array has one entry per spatial dim. */
-export interface Window {
+/**
+ * Geometry of a window sliding over the spatial dims; each array has one entry per spatial dim. Over symbolic
+ * input sizes (Window<Dim>) the output sizes, and the pads auto_pad SAME derives from them, are dims too.
+ */
+export interface Window<D extends Dim = number> {
   readonly kernel: readonly number[];
   readonly strides: readonly number[];
   readonly dilations: readonly number[];
   /** ONNX order: all begin pads, then all end pads ([top, left, bottom, right] in 2-D). */
-  readonly pads: readonly number[];
-  readonly outSize: readonly number[];
+  readonly pads: readonly D[];
+  readonly outSize: readonly D[];
 }
 
 /** A per-spatial-dim ints attribute of the expected length, each entry at least `min`; `fill` when absent. */
@@ -75,15 +85,19 @@ const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
  * Resolve auto_pad, pads, strides and dilations into the window geometry and output size, following ONNX.
  * With explicit pads, ceil_mode may add one more window, but (as in ONNX 19+ and PyTorch) never one that
  * would start inside the end padding; ONNX's auto_pad output sizes do not depend on ceil_mode. The SAME
- * modes put the odd pad cell at the end (UPPER) or the beginning (LOWER).
+ * modes put the odd pad cell at the end (UPPER) or the beginning (LOWER). A symbolic input size gives the
+ * same values as dims (symbolicExtent); whether its window fits is checked against the symbol's bounds by
+ * checkWindowFits, since inference does not know them.
  */
+export function resolveWindow(op: string, attrs: AttrReader, inSize: readonly number[], kernel: readonly number[], ceilMode: boolean): Window;
+export function resolveWindow(op: string, attrs: AttrReader, inSize: readonly Dim[], kernel: readonly number[], ceilMode: boolean): Window<Dim>;
 export function resolveWindow(
   op: string,
   attrs: AttrReader,
-  inSize: readonly number[],
+  inSize: readonly Dim[],
   kernel: readonly number[],
   ceilMode: boolean,
-): Window {
+): Window<Dim> {
   const n = inSize.length;
   const autoPad = readAutoPad(op, attrs);
   const strides = spatialInts(op, attrs, 'strides', n, 1, 1);
@@ -92,16 +106,23 @@ export function resolveWindow(
   // Exporters often write pads=[0,...] next to an auto_pad; only real pads conflict with it.
   if (autoPad !== 'NOTSET' && explicitPads.some((p) => p !== 0))
     throw new OpError(`${op}: pads [${explicitPads.join(',')}] cannot be combined with auto_pad=${autoPad}`);
-  const pads = new Array<number>(2 * n).fill(0);
-  const outSize: number[] = [];
+  const pads = new Array<Dim>(2 * n).fill(0);
+  const outSize: Dim[] = [];
   for (let i = 0; i < n; i++) {
     const dilatedKernel = dilations[i]! * (kernel[i]! - 1) + 1;
     const s = strides[i]!;
+    const size = inSize[i]!;
+    if (typeof size !== 'number') {
+      const e = symbolicExtent(size, s, dilatedKernel, autoPad, [explicitPads[i]!, explicitPads[i + n]!], ceilMode);
+      [pads[i], pads[i + n]] = e.pads;
+      outSize.push(e.out);
+      continue;
+    }
     if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      const out = ceilDiv(inSize[i]!, s);
-      const total = Math.max(0, (out - 1) * s + dilatedKernel - inSize[i]!);
+      const out = ceilDiv(size, s);
+      const total = Math.max(0, (out - 1) * s + dilatedKernel - size);
       pads[i] = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
-      pads[i + n] = total - pads[i]!;
+      pads[i + n] = total - (pads[i] as number);
       outSize.push(out);
       continue;
     }
@@ -109,18 +130,63 @@ export function resolveWindow(
       pads[i] = explicitPads[i]!;
       pads[i + n] = explicitPads[i + n]!;
     }
-    const span = inSize[i]! + pads[i]! + pads[i + n]! - dilatedKernel;
+    const [pb, pe] = [pads[i] as number, pads[i + n] as number];
+    const span = size + pb + pe - dilatedKernel;
     if (span < 0)
       throw new OpError(
-        `${op}: window does not fit along spatial dim ${i}: input ${inSize[i]} + pads ${pads[i]}+${pads[i + n]} ` +
+        `${op}: window does not fit along spatial dim ${i}: input ${size} + pads ${pb}+${pe} ` +
           `is smaller than the dilated kernel ${dilatedKernel}`,
       );
     const roundUp = ceilMode && autoPad === 'NOTSET';
     let out = (roundUp ? ceilDiv(span, s) : Math.floor(span / s)) + 1;
-    if (roundUp && (out - 1) * s >= inSize[i]! + pads[i]!) out--;
+    if (roundUp && (out - 1) * s >= size + pb) out--;
     outSize.push(out);
   }
   return { kernel: [...kernel], strides, dilations, pads, outSize };
+}
+
+/**
+ * resolveWindow's arithmetic along one symbolic spatial dim, exact for every size: the static rules rewritten
+ * in floor divisions. SAME: out = ceil(H/s) and the total pad max(0, v) with v = (out-1)*s + dk - H; as
+ * out*s - H lies in [0, s-1], v >= dk - s, so no clamp is needed when dk >= s, the pad is 0 when dk = 1, and
+ * otherwise (v in [dk-s, dk-1]) max(0, v) = v * ((v+s)//s). ceil_mode with pads: c = ceil(span/s) and the
+ * static rule drops window c+1 when c*s >= H + pb, i.e. when r = c*s - span reaches m = dk - pe; r lies in
+ * [0, s-1], so that is always (m <= 0), never (m >= s), or else the count ceil((H+pb)/s).
+ */
+function symbolicExtent(size: string, s: number, dk: number, autoPad: AutoPad, explicit: [number, number], ceilMode: boolean): { out: Dim; pads: [Dim, Dim] } {
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const out = dimCeilDiv(size, s);
+    const v = dimSub(dimAdd(dimMul(dimSub(out, 1), s), dk), size);
+    const total = dk >= s ? v : dk === 1 ? 0 : dimMul(v, dimFloorDiv(dimAdd(v, s), s));
+    const begin = autoPad === 'SAME_UPPER' ? dimFloorDiv(total, 2) : dimCeilDiv(total, 2);
+    return { out, pads: [begin, dimSub(total, begin)] };
+  }
+  const [pb, pe] = autoPad === 'NOTSET' ? explicit : [0, 0];
+  const span = dimAdd(size, pb + pe - dk);
+  if (!(ceilMode && autoPad === 'NOTSET')) return { out: dimAdd(dimFloorDiv(span, s), 1), pads: [pb, pe] };
+  const m = dk - pe;
+  const c = dimCeilDiv(span, s);
+  return { out: m <= 0 ? c : m >= s ? dimAdd(c, 1) : dimCeilDiv(dimAdd(size, pb), s), pads: [pb, pe] };
+}
+
+/**
+ * The check resolveWindow makes on a static size, for symbolic ones over their bounds: the window must fit
+ * the smallest input (`least` gives a dim's least value). auto_pad SAME windows always fit.
+ */
+export function checkWindowFits(op: string, attrs: AttrReader, win: Window<Dim>, inSize: readonly Dim[], least: (d: Dim) => number): void {
+  const n = inSize.length;
+  if (attrs.string('auto_pad').startsWith('SAME')) return;
+  inSize.forEach((size, i) => {
+    if (typeof size === 'number') return;
+    const dk = win.dilations[i]! * (win.kernel[i]! - 1) + 1;
+    const pads = (win.pads[i] as number) + (win.pads[i + n] as number);
+    const smallest = least(size);
+    if (smallest + pads < dk)
+      throw new OpError(
+        `${op}: window does not fit along spatial dim ${i} when ${size} = ${smallest}: pads ${pads} and the dilated kernel ${dk} ` +
+          `need ${size} >= ${dk - pads}; raise its lower bound or specialise it (--dim ${size}=<size>)`,
+      );
+  });
 }
 
 /** Marks a window tap that reads padding. */

@@ -4,7 +4,7 @@
 // the seq-major twin on transposed data and its outputs are transposed back: the oracle stays independent of kiln.
 import { makeTensor, type Tensor } from '../../ir/tensor.js';
 import { seededRandom } from '../../runtime/random.js';
-import { DT, attrFloat, attrFloats, attrInt, attrString, encodeModel, model, node, valueInfo } from './onnx-build.js';
+import { DT, attrFloat, attrFloats, attrInt, attrInts, attrString, encodeModel, model, node, valueInfo } from './onnx-build.js';
 import { requireOrt } from './ort.js';
 
 export type RnnOp = 'LSTM' | 'GRU' | 'RNN';
@@ -144,8 +144,31 @@ const protoOf = (name: string, t: Tensor): Record<string, unknown> =>
     ? { name, data_type: DT.INT32, dims: [...t.shape], int32_data: [...t.data] }
     : { name, data_type: DT.FLOAT, dims: [...t.shape], float_data: [...t.data] };
 
-/** The case as a one-node ONNX model; `layout` overrides the case's (onnxruntime's seq-major twin). */
-export function rnnModel(c: RnnCase, data: RnnData, layout: 0 | 1 = c.layout): Uint8Array {
+/** Names (dim_param) for the sequence and batch dims of the graph inputs, as models exported with dynamic axes have. */
+export interface RnnDimNames {
+  readonly seq?: string;
+  readonly batch?: string;
+}
+
+/** Input `n`'s declared dims in `layout`, with the named dims as dim_params. */
+function declaredDims(n: (typeof INPUT_ORDER)[number], shape: readonly number[], layout: 0 | 1, names: RnnDimNames): (number | string)[] {
+  const dims: (number | string)[] = [...shape];
+  const name = (axis: number, to: string | undefined): void => {
+    if (to !== undefined) dims[axis] = to;
+  };
+  if (n === 'X') {
+    name(layout, names.seq);
+    name(1 - layout, names.batch);
+  } else if (n === 'initial_h' || n === 'initial_c') name(layout ? 0 : 1, names.batch);
+  else if (n === 'sequence_lens') name(0, names.batch);
+  return dims;
+}
+
+/**
+ * The case as a one-node ONNX model; `layout` overrides the case's (onnxruntime's seq-major twin); `names` makes
+ * the sequence and batch dims of the graph inputs symbolic.
+ */
+export function rnnModel(c: RnnCase, data: RnnData, layout: 0 | 1 = c.layout, names: RnnDimNames = {}): Uint8Array {
   const present = INPUT_ORDER.filter((n) => data[n] !== undefined);
   const nodeInputs = INPUT_ORDER.map((n) => (data[n] ? n : ''));
   while (nodeInputs[nodeInputs.length - 1] === '') nodeInputs.pop();
@@ -163,7 +186,7 @@ export function rnnModel(c: RnnCase, data: RnnData, layout: 0 | 1 = c.layout): U
     model({
       opset: c.opset,
       nodes: [node(c.op, nodeInputs, outputs, attrs, { name: `${c.op.toLowerCase()}_node` })],
-      inputs: present.filter((n) => atRunTime(c, n)).map((n) => valueInfo(n, onnxOf(reshaped[n]!), reshaped[n]!.shape)),
+      inputs: present.filter((n) => atRunTime(c, n)).map((n) => valueInfo(n, onnxOf(reshaped[n]!), declaredDims(n, reshaped[n]!.shape, layout, names))),
       outputs: c.outputs.map((o) => valueInfo(o, DT.FLOAT)),
       initializers: present.filter((n) => !atRunTime(c, n)).map((n) => protoOf(n, reshaped[n]!)),
     }),
@@ -232,4 +255,127 @@ export function mismatch(got: Tensor | undefined, want: Tensor, rtol: number, at
     if (e > excess) [worst, excess] = [i, e];
   }
   return worst < 0 ? undefined : `element ${worst} of ${want.data.length}: got ${got.data[worst]}, want ${want.data[worst]}`;
+}
+
+/**
+ * A stack of recurrent layers as exporters write it (PyTorch's nn.LSTM/GRU with num_layers > 1): the initial
+ * states one graph input [layers * dirs, batch, hidden] that each layer Slices its block from, a Transpose and
+ * Reshape turning a layer's Y into the next layer's X (its directions side by side), and the final states of all
+ * layers Concatenated. Batch and sequence may be names (dim_param), as in models exported with dynamic axes.
+ */
+export interface RnnStack {
+  readonly op: RnnOp;
+  readonly opset: number;
+  readonly layers: number;
+  readonly input: number;
+  readonly hidden: number;
+  readonly direction: 'forward' | 'reverse' | 'bidirectional';
+  readonly layout: 0 | 1;
+  readonly seq: number | string;
+  readonly batch: number | string;
+  /** initial_h (and initial_c for LSTM) as graph inputs; absent: the layers start from zeros. */
+  readonly initialStates: boolean;
+  /** sequence_lens as a graph input [batch], shared by every layer. */
+  readonly seqLens: boolean;
+  readonly seed: number;
+}
+
+/** The stack as an ONNX model with inputs X, [h0, c0], [lens] and outputs Y (last layer), Y_h, [Y_c] (all layers). */
+export function rnnStackModel(s: RnnStack): Uint8Array {
+  const r = seededRandom(s.seed);
+  const dirs = s.direction === 'bidirectional' ? 2 : 1;
+  const g = GATES[s.op] * s.hidden;
+  const weights = (name: string, dims: number[], scale: number): Record<string, unknown> =>
+    protoOf(name, makeTensor('f32', dims, () => Math.fround((r() * 2 - 1) * scale)));
+  const i64 = (name: string, values: number[]): Record<string, unknown> => ({ name, data_type: DT.INT64, dims: [values.length], int64_data: values });
+  const state = s.layout ? [s.batch, s.layers * dirs, s.hidden] : [s.layers * dirs, s.batch, s.hidden];
+  const stateAxis = s.layout;
+  const lstm = s.op === 'LSTM';
+  const nodes: Record<string, unknown>[] = [];
+  const inits: Record<string, unknown>[] = [i64('flat', [0, 0, -1]), ...(s.initialStates && s.opset >= 10 ? [i64('state_axis', [stateAxis])] : [])];
+  let x = 'X';
+  let width = s.input;
+  const finals: { h: string[]; c: string[] } = { h: [], c: [] };
+  for (let l = 0; l < s.layers; l++) {
+    inits.push(weights(`W${l}`, [dirs, g, width], 1.2 / Math.sqrt(width)), weights(`R${l}`, [dirs, g, s.hidden], 1.2 / Math.sqrt(s.hidden)), weights(`B${l}`, [dirs, 2 * g], 0.5));
+    const ins = [x, `W${l}`, `R${l}`, `B${l}`, s.seqLens ? 'lens' : '', '', ''];
+    if (s.initialStates) {
+      // Slice takes its range as attributes before opset 10, as inputs from 10.
+      const slice = (from: string, to: string): Record<string, unknown> =>
+        s.opset < 10
+          ? node('Slice', [from], [to], { starts: attrInts([l * dirs]), ends: attrInts([(l + 1) * dirs]), axes: attrInts([stateAxis]) })
+          : node('Slice', [from, `from${l}`, `to${l}`, 'state_axis'], [to]);
+      if (s.opset >= 10) inits.push(i64(`from${l}`, [l * dirs]), i64(`to${l}`, [(l + 1) * dirs]));
+      ins[5] = `h0_${l}`;
+      nodes.push(slice('h0', `h0_${l}`));
+      if (lstm) {
+        ins[6] = `c0_${l}`;
+        nodes.push(slice('c0', `c0_${l}`));
+      }
+    }
+    while (ins[ins.length - 1] === '') ins.pop();
+    const attrs: Record<string, Record<string, unknown>> = { hidden_size: attrInt(s.hidden), direction: attrString(s.direction) };
+    if (s.opset >= 14) attrs.layout = attrInt(s.layout);
+    const outs = [`Y${l}`, `Yh${l}`, ...(lstm ? [`Yc${l}`] : [])];
+    nodes.push(node(s.op, ins, outs, attrs, { name: `${s.op.toLowerCase()}_${l}` }));
+    finals.h.push(`Yh${l}`);
+    if (lstm) finals.c.push(`Yc${l}`);
+    // Y is [seq, dirs, batch, hidden] (layout 1: [batch, seq, dirs, hidden]); the next layer reads its directions side by side.
+    const yOut = l === s.layers - 1 ? 'Y' : `X${l + 1}`;
+    if (s.layout) nodes.push(node('Reshape', [`Y${l}`, 'flat'], [yOut]));
+    else {
+      nodes.push(node('Transpose', [`Y${l}`], [`Yt${l}`], { perm: attrInts([0, 2, 1, 3]) }));
+      nodes.push(node('Reshape', [`Yt${l}`, 'flat'], [yOut]));
+    }
+    x = yOut;
+    width = dirs * s.hidden;
+  }
+  nodes.push(node('Concat', finals.h, ['Y_h'], { axis: attrInt(stateAxis) }));
+  if (lstm) nodes.push(node('Concat', finals.c, ['Y_c'], { axis: attrInt(stateAxis) }));
+  const inputs = [valueInfo('X', DT.FLOAT, s.layout ? [s.batch, s.seq, s.input] : [s.seq, s.batch, s.input])];
+  if (s.initialStates) inputs.push(valueInfo('h0', DT.FLOAT, state), ...(lstm ? [valueInfo('c0', DT.FLOAT, state)] : []));
+  if (s.seqLens) inputs.push(valueInfo('lens', DT.INT32, [s.batch]));
+  return encodeModel(
+    model({
+      opset: s.opset,
+      nodes,
+      inputs,
+      outputs: ['Y', 'Y_h', ...(lstm ? ['Y_c'] : [])].map((o) => valueInfo(o, DT.FLOAT)),
+      initializers: inits,
+    }),
+  );
+}
+
+/**
+ * Inputs for the stack at a concrete size (the seed fixed per size); `lens` when the stack takes sequence_lens,
+ * each row's length in 1..seq (the first row the full length).
+ */
+export function rnnStackInputs(s: RnnStack, seq: number, batch: number, seed: number): Record<string, Tensor> {
+  const r = seededRandom(seed);
+  const dirs = s.direction === 'bidirectional' ? 2 : 1;
+  const f32 = (shape: number[], scale: number): Tensor => makeTensor('f32', shape, () => Math.fround((r() * 2 - 1) * scale));
+  const state = s.layout ? [batch, s.layers * dirs, s.hidden] : [s.layers * dirs, batch, s.hidden];
+  const out: Record<string, Tensor> = { X: f32(s.layout ? [batch, seq, s.input] : [seq, batch, s.input], 2) };
+  if (s.initialStates) {
+    out.h0 = f32(state, 1);
+    if (s.op === 'LSTM') out.c0 = f32(state, 1);
+  }
+  if (s.seqLens) out.lens = makeTensor('i32', [batch], (b) => (b === 0 ? seq : 1 + Math.floor(r() * seq)));
+  return out;
+}
+
+/** What onnxruntime's CPU provider computes for the stack (seq-major stacks only: it runs no layout 1). */
+export async function ortStackOutputs(s: RnnStack, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  if (s.layout) throw new Error('onnxruntime runs no batch-major (layout 1) recurrent op');
+  const ort = requireOrt();
+  const session = await ort.InferenceSession.create(rnnStackModel(s), { executionProviders: ['cpu'], logSeverityLevel: 3 });
+  const feeds = Object.fromEntries(
+    Object.entries(inputs).map(([k, t]) => [
+      k,
+      t.dtype === 'i32' ? new ort.Tensor('int32', Int32Array.from(t.data), [...t.shape]) : new ort.Tensor('float32', Float32Array.from(t.data), [...t.shape]),
+    ]),
+  );
+  const out = await session.run(feeds);
+  await session.release();
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, makeTensor('f32', v.dims as number[], v.data as Float32Array)]));
 }

@@ -58,3 +58,42 @@ describe.runIf(haveShared())('tiny-distilbert with symbolic batch and sequence o
     }
   }, 600_000);
 });
+
+// mnist-8 was exported with a fixed batch ([1,1,28,28], and a Reshape to the constant [1,256]). --input-shape
+// makes the batch symbolic; the constant Reshape follows the symbol. One artifact then runs any batch in 1..16.
+describe.runIf(haveShared())('mnist-8 with its batch made symbolic on the adapter', () => {
+  const dir = haveShared() ? join(sharedDir()!, 'models', 'mnist-8') : '';
+
+  it('one artifact runs batch 1, 4 (the four reference digits) and 16, each row as the reference says, creating nothing per run', async () => {
+    const gpu = await testGpu();
+    const { graph, notes } = importOnnx(join(dir, 'model.onnx'), { inputShapes: { Input3: ['batch', 1, 28, 28] }, symbols: { batch: { min: 1, max: 16 } } });
+    expect(notes.some((n) => n.includes('takes the symbol batch'))).toBe(true);
+    const artifact = compileGraph(graph, { source: 'mnist-8', target: { shaderF16: false } });
+    expect(artifact.manifest.symbols).toEqual([{ name: 'batch', min: 1, max: 16 }]);
+    const refs = [0, 1, 2, 3].map((k) => join(dir, 'reference', `test_data_set_${k}`));
+    const digits = refs.map((r) => readTensorProtoFile(join(r, 'input_0.pb')));
+    const want = refs.map((r) => readRawTensorProto(join(r, 'output_0.pb')));
+    const session = await Session.load(artifactFiles(artifact, 'memory:mnist-batch'), { device: gpu.acquired });
+    try {
+      for (const batch of [1, 4, 16]) {
+        // Row r is reference digit r % 4, so every row has an ORT output to match.
+        const x = makeTensor('f32', [batch, 1, 28, 28], (i) => digits[Math.floor(i / 784) % 4]!.data[i % 784]!);
+        let got: Awaited<ReturnType<Session['run']>> = {};
+        const made = await creations(session.device, async () => {
+          got = await session.run({ Input3: { data: Float32Array.from(x.data), shape: x.shape } });
+        });
+        expect(made, `objects created by run() at batch ${batch}`).toBe(0);
+        const out = got.Plus214_Output_0!;
+        expect(out.shape).toEqual([batch, 10]);
+        const logits = makeTensor('f32', [batch, 10], Float64Array.from(out.data));
+        expect(toleranceExcess(logits, interpret(graph, { Input3: x }).Plus214_Output_0!, 1e-4, 1e-4), `batch ${batch} vs interpreter`).toBe(0);
+        for (let r = 0; r < batch; r++) {
+          const row = makeTensor('f32', [1, 10], Float64Array.from(out.data.slice(r * 10, r * 10 + 10)));
+          expect(compareValues(row, want[r % 4]!, 1e-3, 1e-4), `batch ${batch} row ${r}`).toBeUndefined();
+        }
+      }
+    } finally {
+      session.dispose();
+    }
+  }, 600_000);
+});

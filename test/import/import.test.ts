@@ -137,7 +137,7 @@ describe('graph interface', () => {
     expect(importOnnx(bytes, { symbols: { n: 5 } }).graph.nodes[0]!.attrs).toEqual({ shape: [5, 3] });
   });
 
-  it('refuses shape arithmetic used as data, naming the node and the symbols to bind', () => {
+  it('shape arithmetic used as data becomes its run-time value (DimValues), evaluated per size', () => {
     const bytes = encodeModel(
       model({
         nodes: [node('Shape', ['x'], ['s']), node('Cast', ['s'], ['f'], { to: attrInt(DT.FLOAT) }), node('Mul', ['x', 'f'], ['y'])],
@@ -145,7 +145,12 @@ describe('graph interface', () => {
         outputs: [valueInfo('y', DT.FLOAT, ['n', 2])],
       }),
     );
-    expect(unsupportedError(bytes).message).toMatch(/node \(Cast, opset 17, outputs 'f'\): .*computed from symbolic dims and used as data.*bind n with --dim/);
+    const { graph } = importOnnx(bytes);
+    expect(graph.nodes.map((n) => n.op)).toEqual(['DimValues', 'Cast', 'Mul']);
+    for (const n of [1, 3]) {
+      const x = makeTensor('f32', [n, 2], (i) => i + 1);
+      expect(Array.from(interpret(graph, { x }).y!.data)).toEqual(Array.from(x.data, (v, i) => v * (i % 2 === 0 ? n : 2)));
+    }
   });
 });
 

@@ -54,11 +54,9 @@ describe('pool inference', () => {
     expect(poolShape('AveragePool', [1, 1, 5, 6], { ...base, auto_pad: 'VALID', ceil_mode: 1 })).toEqual([1, 1, 2, 2]);
   });
 
-  it('allows symbolic batch and channel dims, not spatial ones', () => {
+  it('allows symbolic batch, channel and spatial dims (symbolic-window.test.ts checks the expressions)', () => {
     expect(poolShape('MaxPool', ['n', 'c', 4, 4], { kernel_shape: [2, 2] })).toEqual(['n', 'c', 3, 3]);
-    expect(() => poolShape('MaxPool', ['n', 3, 'h', 4], { kernel_shape: [2, 2] })).toThrow(
-      'MaxPool needs static shape: spatial dims of X [n,3,h,4] are symbolic',
-    );
+    expect(poolShape('MaxPool', ['n', 3, 'h', 4], { kernel_shape: [2, 2] })).toEqual(['n', 3, 'h-1', 3]);
     expect(poolShape('GlobalAveragePool', ['n', 3, 'h', 'w'])).toEqual(['n', 3, 1, 1]);
   });
 

@@ -50,8 +50,13 @@ describe('Resize inference', () => {
     expect(infer(['n', 3, 4, 4], { sizes: [1, 3, 8, 8], scales: [1, 1, 2, 2] }).shape).toEqual(['n', 3, 8, 8]);
   });
 
+  it('resizes symbolic dims to the sizes given as dims', () => {
+    expect(infer([1, 'w'], { sizes: [1, 8] }).shape).toEqual([1, 8]);
+    expect(infer(['n', 3, 'h', 'w'], { sizes: ['n', 3, '2*h', '((3*w)//2)'], scales: [1, 1, 2, 1.5] }).shape).toEqual(['n', 3, '2*h', '((3*w)//2)']);
+  });
+
   it('names what is wrong', () => {
-    expect(() => infer([1, 4], {})).toThrow("Resize: missing required attribute 'sizes' (ints)");
+    expect(() => infer([1, 4], {})).toThrow("Resize: missing required attribute 'sizes' (dims)");
     expect(() => infer([1, 4], { sizes: [8] })).toThrow('Resize: sizes must have 2 (one per dim) entries, got [8]');
     expect(() => infer([1, 4], { sizes: [8, 8, 8], axes: [1] })).toThrow('Resize: sizes must have 2 (one per dim) or 1 (one per axes entry) entries');
     expect(() => infer([1, 4], { sizes: [1, 8], mode: 'bilinear' })).toThrow("Resize: mode must be one of nearest, linear, cubic, got 'bilinear'");
@@ -69,7 +74,6 @@ describe('Resize inference', () => {
     expect(() => infer([1, 4], { sizes: [1, 8], scales: [1, 0] })).toThrow('Resize: scales entry for axis 1 must be > 0, got 0');
     expect(() => infer([1, 4], { sizes: [1, -2] })).toThrow('Resize: sizes entry for axis 1 must be a whole number >= 0, got -2');
     expect(() => infer([1, 0], { sizes: [1, 3] })).toThrow('Resize: axis 1 of X [1,0] is empty; there is nothing to resize to 3');
-    expect(() => infer([1, 'w'], { sizes: [1, 8] })).toThrow('Resize needs static shape: axis 1 of X [1,w] is resized but symbolic');
     expect(() => infer([1, 4], { sizes: [1, 8], roi: [0, 0, 1] })).toThrow('Resize: roi must list a start and an end per axis');
     expect(() => infer([4], { sizes: [8] }, 'bool')).toThrow('Resize needs a float or int input, got bool');
   });

@@ -23,6 +23,7 @@ export class ValueTable {
   private readonly aliases = new Map<string, string>();
   private readonly materialized = new Set<string>();
   private readonly taken = new Set<string>();
+  private readonly nextSuffix = new Map<string, number>();
 
   constructor(
     readonly builder: GraphBuilder,
@@ -91,8 +92,11 @@ export class ValueTable {
 
   /** A fresh name for an intermediate value, derived from `base` and clashing with no ONNX name. */
   tmp(base: string): string {
-    let n = base;
-    for (let k = 1; this.reserved.has(n) || this.taken.has(n) || this.consts.has(n); k++) n = `${base}_${k}`;
+    // The next free suffix per base, so unrolling thousands of steps stays linear (names are never released).
+    let k = this.nextSuffix.get(base) ?? 0;
+    let n = k === 0 ? base : `${base}_${k}`;
+    while (this.reserved.has(n) || this.taken.has(n) || this.consts.has(n)) n = `${base}_${++k}`;
+    this.nextSuffix.set(base, k + 1);
     this.taken.add(n);
     return n;
   }

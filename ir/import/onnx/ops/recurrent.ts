@@ -1,15 +1,13 @@
 // The recurrent ops LSTM, GRU and RNN, unrolled at import into ops kiln already compiles: one MatMul projects the
 // input of every step and both directions at once (biases folded in), then each step is a MatMul with the
 // recurrence weights (the projected input added in its epilogue), gate Slices and an elementwise chain that fusion
-// merges into a kernel or two. The sequence length must therefore be static. sequence_lens masks each step with a
-// Where: past its length a batch row keeps its state and outputs 0, so Y_h/Y_c hold the last valid step, and a
-// reverse pass effectively starts at the row's own last step. Activations the IR lacks (HardSigmoid, Elu, ...) are
-// spelled out exactly in basic elementwise ops.
+// merges into a kernel or two. sequence_lens masks each step with a Where: past its length a batch row keeps its
+// state and outputs 0, so Y_h/Y_c hold the last valid step, and a reverse pass effectively starts at the row's own
+// last step; a row of length 0 yields Y_h = Y_c = 0, as onnxruntime does. Activations the IR lacks (HardSigmoid,
+// Elu, ...) are spelled out exactly in basic elementwise ops (which ones, and their alpha/beta: recurrent-activations.ts).
 //
-// Two choices where runtimes disagree: activation_alpha/beta are consumed in order by the activations that take
-// them (the spec's wording, and onnxruntime's LSTM/GRU; its RNN indexes them by direction), and a missing value is
-// the default of the ONNX op of that name (onnxruntime uses 0 for Affine, ThresholdedRelu and ScaledTanh; the
-// spec gives ScaledTanh none, so kiln asks for it). A row of length 0 yields Y_h = Y_c = 0, as onnxruntime does.
+// A symbolic batch needs nothing special (every op emitted takes one); a symbolic sequence length is unrolled to
+// its upper bound and each step masked by the run-time length (recurrent-length.ts).
 import type { DType } from '../../../dtype.js';
 import type { Attrs } from '../../../graph.js';
 import { type Dim, isStaticDim } from '../../../shape.js';
@@ -17,53 +15,13 @@ import { makeTensor, scalarTensor } from '../../../tensor.js';
 import type { NodeContext } from '../context.js';
 import { invalid, unsupported } from '../errors.js';
 import { type OpRule, rules } from '../rule.js';
+import { type Activation, activations } from './recurrent-activations.js';
+import { runTimeLength, symbolicSteps } from './recurrent-length.js';
 
-type Cell = 'LSTM' | 'GRU' | 'RNN';
+export type Cell = 'LSTM' | 'GRU' | 'RNN';
 
-/** Gates per cell (the row blocks of W and R), and the activations each direction lists. */
+/** Gates per cell (the row blocks of W and R). */
 const GATES: Record<Cell, number> = { LSTM: 4, GRU: 3, RNN: 1 };
-const DEFAULT_ACTIVATIONS: Record<Cell, readonly string[]> = { LSTM: ['Sigmoid', 'Tanh', 'Tanh'], GRU: ['Sigmoid', 'Tanh'], RNN: ['Tanh'] };
-
-/** alpha/beta an activation takes, each with its ONNX op's default (null: the spec gives none). */
-const ACTIVATION_PARAMS: Record<string, { alpha?: number | null; beta?: number | null }> = {
-  relu: {}, tanh: {}, sigmoid: {}, softsign: {}, softplus: {},
-  affine: { alpha: 1, beta: 0 }, leakyrelu: { alpha: 0.01 }, thresholdedrelu: { alpha: 1 },
-  scaledtanh: { alpha: null, beta: null }, hardsigmoid: { alpha: 0.2, beta: 0.5 }, elu: { alpha: 1 },
-};
-
-interface Activation {
-  readonly name: string;
-  readonly alpha: number;
-  readonly beta: number;
-}
-
-/** The node's activations, per direction, with alpha/beta resolved. */
-function activations(cx: NodeContext, cell: Cell, dirs: number): Activation[][] {
-  const per = DEFAULT_ACTIVATIONS[cell].length;
-  let names = cx.attrs.strings('activations') ?? Array.from({ length: dirs }, () => DEFAULT_ACTIVATIONS[cell]).flat();
-  // RNN's schema default lists Tanh twice, which a one-direction node inherits.
-  if (cell === 'RNN' && dirs === 1 && names.length === 2) names = names.slice(0, 1);
-  if (names.length !== per * dirs)
-    invalid(`${cx.op} with ${dirs} direction(s) needs ${per * dirs} activations, got ${names.length} [${names.join(', ')}]`);
-  const alphas = cx.attrs.floats('activation_alpha') ?? [];
-  const betas = cx.attrs.floats('activation_beta') ?? [];
-  let a = 0;
-  let b = 0;
-  const resolved = names.map((given): Activation => {
-    const name = given.toLowerCase();
-    const params = ACTIVATION_PARAMS[name];
-    if (!params) return invalid(`${cx.op} activation '${given}' is not one the spec allows (${Object.keys(ACTIVATION_PARAMS).join(', ')}, in any case)`);
-    const take = (list: number[], at: number, dflt: number | null | undefined, what: string): number => {
-      if (at < list.length) return list[at]!;
-      if (dflt === null) return invalid(`${cx.op} activation ${given} needs ${what} (it has no default); add it to activation_${what}`);
-      return dflt ?? 0;
-    };
-    const alpha = params.alpha === undefined ? 0 : take(alphas, a++, params.alpha, 'alpha');
-    const beta = params.beta === undefined ? 0 : take(betas, b++, params.beta, 'beta');
-    return { name, alpha, beta };
-  });
-  return Array.from({ length: dirs }, (_, d) => resolved.slice(d * per, (d + 1) * per));
-}
 
 /** Builds the unrolled graph of one node. */
 class Unroller {
@@ -141,9 +99,13 @@ class Unroller {
 }
 
 /** What the node asks for, checked. */
-interface Config {
+export interface Config {
   readonly cell: Cell;
+  /** Steps unrolled: the sequence length, or its upper bound when symbolic. */
   readonly seq: number;
+  /** X's sequence length: seq when static; a symbolic one lies in seqMin..seq at run time. */
+  readonly seqDim: Dim;
+  readonly seqMin: number;
   readonly hidden: number;
   /** Gate rows of W and R: gates * hidden. */
   readonly gh: number;
@@ -169,12 +131,7 @@ function configure(cx: NodeContext, cell: Cell, hasLayout: boolean): Config {
   if (x.length !== 3) invalid(`${cx.op} X must be 3-D ([seq, batch, input], or [batch, seq, input] with layout 1), got [${x.join(',')}]`);
   const seqAxis = layout;
   const dim = x[seqAxis]!;
-  const seq = isStaticDim(dim)
-    ? dim
-    : unsupported(
-        'dynamic',
-        `${cx.op} is unrolled at compile time, but the sequence length of '${cx.input(0)}' [${x.join(',')}] is symbolic ('${dim}'); set --dim ${dim}=<size> (the importer's symbols option)`,
-      );
+  const [seqMin, seq] = isStaticDim(dim) ? [dim, dim] : symbolicSteps(cx, dim);
   if (seq === 0) unsupported('ir', `${cx.op} over an empty sequence ('${cx.input(0)}' [${x.join(',')}])`);
   const r = cx.type(2).shape;
   const hidden = cx.attrs.int('hidden_size') ?? (isStaticDim(r[2]!) ? (r[2] as number) : invalid(`${cx.op} needs hidden_size, or a static R`));
@@ -192,6 +149,9 @@ function configure(cx: NodeContext, cell: Cell, hasLayout: boolean): Config {
   expect(2, 'R', [dirs, gh, hidden]);
   expect(3, 'B', [dirs, 2 * gh]);
   expect(4, 'sequence_lens', [batch]);
+  // Known lengths fix the batch: the steps no row reaches emit zeros of that many rows.
+  if (cx.constant(4) && !isStaticDim(batch))
+    unsupported('dynamic', `${cx.op} sequence_lens '${cx.input(4)}' is a constant of ${cx.type(4).shape[0]} rows but the batch of '${cx.input(0)}' is symbolic ('${batch}'); set --dim ${batch}=${cx.type(4).shape[0]}`);
   expect(5, 'initial_h', state);
   if (cell === 'LSTM') {
     expect(6, 'initial_c', state);
@@ -202,11 +162,14 @@ function configure(cx: NodeContext, cell: Cell, hasLayout: boolean): Config {
   const linearBeforeReset = cell === 'GRU' && cx.attrs.int('linear_before_reset', 0) !== 0;
   const inputForget = cell === 'LSTM' && cx.attrs.int('input_forget', 0) !== 0;
   const acts = activations(cx, cell, dirs);
-  return { cell, seq, hidden, gh, dirs, reverseOnly: direction === 'reverse', seqAxis, dirAxis: layout, acts, clip, linearBeforeReset, inputForget };
+  return { cell, seq, seqDim: dim, seqMin, hidden, gh, dirs, reverseOnly: direction === 'reverse', seqAxis, dirAxis: layout, acts, clip, linearBeforeReset, inputForget };
 }
 
-/** Per step, whether each batch row is still inside its sequence. */
-type StepMask = { kind: 'all' } | { kind: 'none' } | { kind: 'some'; mask: string };
+/**
+ * Per step, whether each batch row is still inside its sequence. `rows` is false for a mask of the whole batch
+ * (a step past a symbolic length), whose Y rows are sliced away rather than zeroed.
+ */
+type StepMask = { kind: 'all' } | { kind: 'none' } | { kind: 'some'; mask: string; rows: boolean };
 
 /** The inputs of one step of one direction. */
 interface Step {
@@ -228,14 +191,15 @@ function recurrent(cell: Cell, hasLayout: boolean): (cx: NodeContext) => void {
     // One projection for all steps and directions: X @ [W_0^T | W_1^T] + (Wb + Rb). GRU's Rbh stays out with
     // linear_before_reset, where it sits inside r * (...).
     const wT = u.emit('Reshape', [u.emit('Transpose', [cx.input(1)], { perm: [2, 0, 1] })], { shape: [-1, dirs * gh] });
-    let xw = u.emit('MatMul', [cx.input(0), wT]);
+    const seqLen = isStaticDim(cfg.seqDim) ? undefined : runTimeLength(cx, u.emit, cfg);
+    let xw = u.emit('MatMul', [seqLen ? seqLen.x : cx.input(0), wT]);
     if (cx.has(3)) {
       const wb = u.cols(cx.input(3), 0, gh);
       let rb = u.cols(cx.input(3), gh, 2 * gh);
       if (cfg.linearBeforeReset) rb = u.emit('Concat', [u.cols(rb, 0, 2 * hidden), u.zeros([dirs, hidden])], { axis: 1 });
       xw = u.add(xw, u.emit('Reshape', [u.add(wb, rb)], { shape: [dirs * gh] }));
     }
-    const masks = stepMasks(cx, u, cfg);
+    const masks = stepMasks(cx, u, cfg, seqLen?.value);
     const ys: string[][] = [];
     const finals: Final[] = [];
     for (let d = 0; d < dirs; d++) {
@@ -258,7 +222,7 @@ function recurrent(cell: Cell, hasLayout: boolean): (cx: NodeContext) => void {
         // Holding the new state right away leaves it one reader, so it fuses into the Where.
         const held = hold(next.h, h);
         // Past its length a row outputs 0 (a state that did not exist before is 0 there already).
-        out[t] = mask.kind === 'all' || h === undefined ? held : u.emit('Where', [mask.mask, held, u.scalar(0)]);
+        out[t] = mask.kind === 'all' || !mask.rows || h === undefined ? held : u.emit('Where', [mask.mask, held, u.scalar(0)]);
         h = held;
         c = next.c;
       }
@@ -332,10 +296,18 @@ const CELLS: Record<Cell, (cx: NodeContext, u: Unroller, cfg: Config, d: number)
 
 /**
  * The mask of step t, from sequence_lens: none given, or known and covering the step, needs no mask; known
- * lengths give a constant one; lengths given at run time compare against t in a small kernel per step.
+ * lengths give a constant one; lengths given at run time compare against t in a small kernel per step. Without
+ * sequence_lens, a symbolic length (`length`, its run-time value) masks the steps it may not reach; with them, the
+ * rows' lengths (at most the sequence's, as the spec requires) mask those steps already.
  */
-function stepMasks(cx: NodeContext, u: Unroller, cfg: Config): (t: number) => StepMask {
-  if (!cx.has(4)) return () => ({ kind: 'all' });
+function stepMasks(cx: NodeContext, u: Unroller, cfg: Config, length: string | undefined): (t: number) => StepMask {
+  // Both directions visit every step: one mask each.
+  const cache = new Map<number, StepMask>();
+  const cached = (maskOf: (t: number) => StepMask) => (t: number) => cache.get(t) ?? (cache.set(t, maskOf(t)), cache.get(t)!);
+  if (!cx.has(4)) {
+    if (length === undefined) return () => ({ kind: 'all' });
+    return cached((t) => (t < cfg.seqMin ? { kind: 'all' } : { kind: 'some', mask: u.emit('Less', [cx.newConst(scalarTensor('i32', t), `t${t}`), length]), rows: false }));
+  }
   const known = cx.constant(4);
   if (known && [...known.data].some((l) => l < 0 || l > cfg.seq))
     invalid(`${cx.op} sequence_lens [${[...known.data].join(',')}] must lie in 0..${cfg.seq}`);
@@ -346,11 +318,9 @@ function stepMasks(cx: NodeContext, u: Unroller, cfg: Config): (t: number) => St
       if (active === known.data.length) return { kind: 'all' };
       if (active === 0) return { kind: 'none' };
     }
-    return { kind: 'some', mask: u.emit('Less', [cx.newConst(scalarTensor(cx.type(4).dtype, t), `t${t}`), lens]) };
+    return { kind: 'some', mask: u.emit('Less', [cx.newConst(scalarTensor(cx.type(4).dtype, t), `t${t}`), lens]), rows: true };
   };
-  // Both directions visit every step: one mask each.
-  const cache = new Map<number, StepMask>();
-  return (t) => cache.get(t) ?? (cache.set(t, maskOf(t)), cache.get(t)!);
+  return cached(maskOf);
 }
 
 interface Final {
@@ -363,10 +333,13 @@ function emitOutputs(cx: NodeContext, u: Unroller, cfg: Config, ys: string[][], 
   const cat = (parts: string[], axis: number, output?: string): string => u.emit('Concat', parts, { axis }, output);
   const last = (k: number): string | undefined => (cfg.dirs === 1 ? cx.output(k) : undefined);
   if (cx.used(0)) {
-    // [seq, dirs, batch, hidden], or [batch, seq, dirs, hidden] with layout 1.
+    // [seq, dirs, batch, hidden], or [batch, seq, dirs, hidden] with layout 1; a symbolic length slices the
+    // unrolled steps back to [0, seq).
     const [stepAxis, dirAxis] = [cfg.seqAxis, cfg.seqAxis + 1];
-    const perDir = ys.map((steps) => cat(steps.map((y) => u.emit('Unsqueeze', [y], { axes: [stepAxis, dirAxis] })), stepAxis, last(0)));
-    if (cfg.dirs === 2) cat(perDir, dirAxis, cx.output(0));
+    const cut = !isStaticDim(cfg.seqDim);
+    const perDir = ys.map((steps) => cat(steps.map((y) => u.emit('Unsqueeze', [y], { axes: [stepAxis, dirAxis] })), stepAxis, cut ? undefined : last(0)));
+    const y = cfg.dirs === 2 ? cat(perDir, dirAxis, cut ? undefined : cx.output(0)) : perDir[0]!;
+    if (cut) u.emit('Slice', [y], { starts: [0], ends: [cfg.seqDim], axes: [stepAxis] }, cx.output(0));
   }
   const known = cx.constant(4);
   const mayBeEmpty = cx.has(4) && !(known && [...known.data].every((l) => l > 0));

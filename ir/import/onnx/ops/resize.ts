@@ -5,42 +5,76 @@
 //   Upsample 7-8 (scales attribute), 9 (scales input); Resize 10 (X, scales), 11-12 (X, roi, scales, sizes?),
 //   13-17 (roi and scales optional), 18 (antialias, axes, keep_aspect_ratio_policy), 19+ (half_pixel_symmetric).
 // Upsample and Resize-10 sample as ONNX's Upsample does: asymmetric coordinates, nearest rounding down.
+// Symbolic input dims: `sizes` may be shape arithmetic folded over them (sym-fold.ts: PyTorch's Shape -> Mul ->
+// Cast -> Concat), kept as dims; a constant scale p/2^k on a symbolic axis gives floor(in * p / 2^k) as a dim;
+// scales computed as Cast(sizes) / Cast(Shape(x)) fold to numbers when they divide exactly.
+import { dimFloorDiv, dimMul } from '../../../dim.js';
 import type { Attrs } from '../../../graph.js';
+import type { Dim } from '../../../shape.js';
 import type { NodeContext } from '../context.js';
 import { invalid, unsupported } from '../errors.js';
 import { type OpRule, defined, passAttrs, rules } from '../rule.js';
 
 interface SizeSource {
   readonly scales?: readonly number[];
-  readonly sizes?: readonly number[];
+  readonly sizes?: readonly Dim[];
   readonly roi?: readonly number[];
 }
 
-/** Known floats of an optional input; an empty tensor counts as absent (ONNX 11 passes '' or []). */
+/**
+ * Known floats of an optional input; an empty tensor counts as absent (ONNX 11 passes '' or []). Float shape
+ * arithmetic that folded to numbers (sym-fold.ts) counts as known.
+ */
 function optionalFloats(cx: NodeContext, i: number, what: string): number[] | undefined {
+  const sym = cx.has(i) && cx.values.isSym(cx.input(i)) ? cx.values.symOf(cx.input(i)) : undefined;
+  if (sym && sym.dims.every((d) => typeof d === 'number'))
+    return sym.dims.map((d, k) => (d as number) / (sym.den?.[k] ?? 1));
   const v = cx.constValues(i, what);
   return v && v.length ? v : undefined;
 }
 
+/** Integer sizes, or dims computed from symbolic shapes; an empty tensor counts as absent. */
+function optionalDims(cx: NodeContext, i: number, what: string): Dim[] | undefined {
+  const v = cx.has(i) && cx.values.isSym(cx.input(i)) ? cx.constDims(i, what) : cx.constValues(i, what);
+  return v && v.length ? v : undefined;
+}
+
+/** floor(in * scale) for a symbolic in size: exact when scale is p / 2^k with k <= 10 (what f32 scales are). */
+function scaledDim(cx: NodeContext, axis: number, inSize: Dim, scale: number): Dim {
+  for (let q = 1; q <= 1024; q *= 2)
+    if (Number.isSafeInteger(scale * q) && scale * q > 0) return dimFloorDiv(dimMul(inSize, scale * q), q);
+  return unsupported('dynamic', `Resize scale ${scale} of axis ${axis} of '${cx.input(0)}', which is symbolic (${inSize}): kiln needs a scale that is a multiple of 1/1024 there, or specialise the dim`);
+}
+
 /** Output sizes (and the scales used for coordinates) per resized axis, following onnx/reference op_resize.py. */
-function outputSizes(cx: NodeContext, axes: readonly number[], src: SizeSource, policy: string): { sizes: number[]; scales?: number[] } {
+function outputSizes(cx: NodeContext, axes: readonly number[], src: SizeSource, policy: string): { sizes: Dim[]; scales?: number[] } {
   const shape = cx.type(0).shape;
   const inSize = axes.map((a) => shape[a]!);
   const staticIn = (k: number): number => {
     const d = inSize[k]!;
-    if (typeof d !== 'number') return unsupported('dynamic', `Resize of axis ${axes[k]} of '${cx.input(0)}' [${shape.join(',')}], which is symbolic`);
+    if (typeof d !== 'number')
+      return unsupported('dynamic', `Resize keep_aspect_ratio_policy '${policy}' of '${cx.input(0)}' [${shape.join(',')}], whose axis ${axes[k]} is symbolic (specialise it)`);
     return d;
   };
   if (src.sizes) {
     if (src.sizes.length !== axes.length) invalid(`Resize sizes [${src.sizes.join(',')}] must have ${axes.length} entries`);
     if (policy === 'stretch') return { sizes: [...src.sizes] };
-    const ratios = src.sizes.map((s, k) => s / staticIn(k));
+    const given = src.sizes.map((s, k) => {
+      if (typeof s !== 'number')
+        return unsupported('dynamic', `Resize keep_aspect_ratio_policy '${policy}' with sizes [${src.sizes!.join(',')}] computed from symbolic dims (specialise them)`);
+      return s;
+    });
+    const ratios = given.map((s, k) => s / staticIn(k));
     const scale = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
     return { sizes: axes.map((_, k) => Math.floor(scale * staticIn(k) + 0.5)), scales: axes.map(() => scale) };
   }
   if (!src.scales) return invalid('Resize needs scales or sizes');
   if (src.scales.length !== axes.length) invalid(`Resize scales [${src.scales.join(',')}] must have ${axes.length} entries`);
-  const sizes = src.scales.map((s, k) => (s === 1 && typeof inSize[k] !== 'number' ? 1 : Math.floor(s * staticIn(k))));
+  const sizes = src.scales.map((s, k): Dim => {
+    const d = inSize[k]!;
+    if (typeof d === 'number') return Math.floor(s * d);
+    return s === 1 ? d : scaledDim(cx, axes[k]!, d, s);
+  });
   return { sizes, scales: [...src.scales] };
 }
 
@@ -65,7 +99,7 @@ function upsampleLike(cx: NodeContext, scales: readonly number[] | undefined): v
 function resize(cx: NodeContext): void {
   const attrs = passAttrs(cx, 'Resize');
   const scales = optionalFloats(cx, 2, 'scales');
-  const sizes = optionalFloats(cx, 3, 'sizes');
+  const sizes = optionalDims(cx, 3, 'sizes');
   if (scales && sizes) invalid('Resize takes scales or sizes, not both');
   const mode = attrs.coordinate_transformation_mode ?? 'half_pixel';
   const roi = mode === 'tf_crop_and_resize' ? optionalFloats(cx, 1, 'roi') : undefined;
