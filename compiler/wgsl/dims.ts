@@ -37,12 +37,20 @@ export function dimExpr(ctx: DimContext, buffer: Expr, d: Dim): Expr {
   const terms = dimTerms(d);
   if (terms.length === 1 && terms[0]!.coef === 1 && terms[0]!.atoms.length === 1 && typeof terms[0]!.atoms[0] === 'string')
     return symbolValue(ctx, buffer, terms[0]!.atoms[0]);
+  // WGSL's i32 division truncates; a floor-division atom whose inside can go negative within the bounds (canonical
+  // forms move terms out: (2*w-h+5)//2 is w + ((5-h)//2)) is shifted by a multiple of the divisor first.
+  const floorDiv = (of: Dim, by: number): Expr => {
+    const [lo] = dimRange(of, (s) => ctx.bounds[s] ?? { min: 0, max: 0 });
+    if (lo >= 0) return div(asI32(of), lit.i32(by));
+    const shift = Math.ceil(-lo / by);
+    return sub(div(add(asI32(of), lit.i32(shift * by)), lit.i32(by)), lit.i32(shift));
+  };
   const asI32 = (x: Dim): Expr => {
     let sum: Expr | undefined;
     for (const t of dimTerms(x)) {
       let e: Expr = lit.i32(Math.abs(t.coef));
       for (const a of t.atoms) {
-        const v = typeof a === 'string' ? convert('i32', symbolValue(ctx, buffer, a)) : div(asI32(a.of), lit.i32(a.by));
+        const v = typeof a === 'string' ? convert('i32', symbolValue(ctx, buffer, a)) : floorDiv(a.of, a.by);
         e = Math.abs(t.coef) === 1 && e.kind === 'lit' ? v : mul(e, v);
       }
       sum = sum === undefined ? (t.coef < 0 ? sub(lit.i32(0), e) : e) : t.coef < 0 ? sub(sum, e) : add(sum, e);
