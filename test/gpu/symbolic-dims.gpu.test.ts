@@ -4,38 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
 import { artifactFiles } from '../../compiler/emit/in-memory.js';
-import { type Graph, interpret, makeTensor, parseKir, toleranceExcess } from '../../ir/index.js';
+import { type Graph, parseKir } from '../../ir/index.js';
 import { InputValidationError, Session } from '../../runtime/index.js';
 import { randomTensor } from './data.js';
-import { creations } from './creations.js';
 import { testGpu } from './harness.js';
+import { casesOf, expectGraphRuns } from './symbolic-run.js';
 
 
 async function expectSizes(g: Graph, sizes: readonly Record<string, readonly number[]>[]): Promise<void> {
-  const gpu = await testGpu();
-  const artifact = compileGraph(g, { source: 'test', target: { shaderF16: false } });
-  expect(artifact.manifest.symbols?.map((s) => s.name)).toEqual(Object.keys(g.symbols).sort());
-  const session = await Session.load(artifactFiles(artifact, 'memory:sym'), { device: gpu.acquired });
-  try {
-    let seed = 1;
-    for (const shapes of sizes) {
-      const inputs = Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, randomTensor('f32', shape, seed++)]));
-      const want = interpret(g, inputs);
-      let got: Awaited<ReturnType<Session['run']>> = {};
-      const made = await creations(session.device, async () => {
-        got = await session.run(Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, { data: t.data, shape: t.shape }])));
-      });
-      expect(made, `objects created by run() at ${JSON.stringify(shapes)}`).toBe(0);
-      for (const [name, w] of Object.entries(want)) {
-        const o = got[name]!;
-        expect(o.shape).toEqual(w.shape);
-        const excess = toleranceExcess(makeTensor(w.dtype, o.shape, Float64Array.from(o.data)), w, 1e-6, 1e-6);
-        expect(excess, `${name} at ${JSON.stringify(shapes)}`).toBe(0);
-      }
-    }
-  } finally {
-    session.dispose();
-  }
+  await expectGraphRuns(g, casesOf(sizes, (_, shape, seed) => randomTensor('f32', shape, seed)), { name: 'sym', tolerance: () => [1e-6, 1e-6] });
 }
 
 describe('symbolic dims on the adapter', () => {

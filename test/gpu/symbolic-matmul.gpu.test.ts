@@ -5,15 +5,12 @@
 // bounds, Conv and ConvTranspose with a symbolic batch on both paths, and the clear refusals that remain.
 import { describe, expect, it } from 'vitest';
 import { type Artifact, compileGraph } from '../../compiler/compile.js';
-import { artifactFiles } from '../../compiler/emit/in-memory.js';
-import { type Graph, interpret, makeTensor, parseKir, toleranceExcess } from '../../ir/index.js';
-import { Session } from '../../runtime/index.js';
+import { type Graph, parseKir } from '../../ir/index.js';
 import { randomTensor } from './data.js';
-import { creations } from './creations.js';
-import { testGpu } from './harness.js';
+import { casesOf, expectGraphRuns } from './symbolic-run.js';
 
 
-let seed = 1;
+const seed = { next: 1 };
 
 /**
  * Compile `g` once and run it at each set of input shapes against the interpreter (rtol 1e-4, atol 1e-5 on
@@ -21,30 +18,12 @@ let seed = 1;
  * `check`: further assertions on the artifact.
  */
 async function expectSizes(g: Graph, sizes: readonly Record<string, readonly number[]>[], kernels?: number, check?: (a: Artifact) => void): Promise<void> {
-  const gpu = await testGpu();
-  const artifact = compileGraph(g, { source: 'test', target: { shaderF16: false } });
-  if (kernels !== undefined) expect(artifact.manifest.kernels.length, 'kernels in the program').toBe(kernels);
-  check?.(artifact);
-  const session = await Session.load(artifactFiles(artifact, 'memory:sym-mm'), { device: gpu.acquired });
-  try {
-    for (const shapes of sizes) {
-      const inputs = Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, randomTensor('f32', shape, seed++, { range: 1, edges: 0 })]));
-      const want = interpret(g, inputs);
-      let got: Awaited<ReturnType<Session['run']>> = {};
-      const made = await creations(session.device, async () => {
-        got = await session.run(Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, { data: t.data, shape: t.shape }])));
-      });
-      expect(made, `objects created by run() at ${JSON.stringify(shapes)}`).toBe(0);
-      for (const [name, w] of Object.entries(want)) {
-        const o = got[name]!;
-        expect(o.shape, `${name} at ${JSON.stringify(shapes)}`).toEqual(w.shape);
-        const excess = toleranceExcess(makeTensor(w.dtype, o.shape, Float64Array.from(o.data)), w, 1e-4, 1e-5);
-        expect(excess, `${name} at ${JSON.stringify(shapes)}`).toBe(0);
-      }
-    }
-  } finally {
-    session.dispose();
-  }
+  const cases = casesOf(sizes, (_, shape, s) => randomTensor('f32', shape, s, { range: 1, edges: 0 }), seed);
+  const checks = (a: Artifact) => {
+    if (kernels !== undefined) expect(a.manifest.kernels.length, 'kernels in the program').toBe(kernels);
+    check?.(a);
+  };
+  await expectGraphRuns(g, cases, { name: 'sym-mm', tolerance: () => [1e-4, 1e-5], check: checks });
 }
 
 describe('MatMul with symbolic dims', () => {

@@ -6,12 +6,9 @@
 // concat intervals that move at run time, and a dispatch large enough to need two dimensions.
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
-import { artifactFiles } from '../../compiler/emit/in-memory.js';
-import { type DType, type Graph, type Tensor, interpret, makeTensor, parseKir, toleranceExcess } from '../../ir/index.js';
-import { Session } from '../../runtime/index.js';
+import { type DType, type Graph, type Tensor, makeTensor, parseKir } from '../../ir/index.js';
 import { randomTensor, rng } from './data.js';
-import { creations } from './creations.js';
-import { testGpu } from './harness.js';
+import { casesOf, expectGraphRuns } from './symbolic-run.js';
 
 /** An input's value at a size: from its shape, a seed for its contents, and every input's shape at that size. */
 type Feed = (shape: readonly number[], seed: number, shapes: Readonly<Record<string, readonly number[]>>) => Tensor;
@@ -33,30 +30,8 @@ const indices =
  * (f32 by default). Every output must equal the interpreter's exactly.
  */
 async function expectSizes(g: Graph, feeds: Readonly<Record<string, Feed>>, sizes: readonly Record<string, readonly number[]>[]): Promise<void> {
-  const gpu = await testGpu();
-  const artifact = compileGraph(g, { source: 'test', target: { shaderF16: false } });
-  expect(artifact.manifest.symbols?.map((s) => s.name)).toEqual(Object.keys(g.symbols).sort());
-  const session = await Session.load(artifactFiles(artifact, 'memory:sym-move'), { device: gpu.acquired });
-  try {
-    let seed = 1;
-    for (const shapes of sizes) {
-      const inputs = Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, (feeds[name] ?? random('f32'))(shape, seed++, shapes)]));
-      const want = interpret(g, inputs);
-      let got: Awaited<ReturnType<Session['run']>> = {};
-      const made = await creations(session.device, async () => {
-        got = await session.run(Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, { data: t.data, shape: t.shape }])));
-      });
-      expect(made, `objects created by run() at ${JSON.stringify(shapes)}`).toBe(0);
-      for (const [name, w] of Object.entries(want)) {
-        const o = got[name]!;
-        expect(o.shape, `${name} at ${JSON.stringify(shapes)}`).toEqual(w.shape);
-        const excess = toleranceExcess(makeTensor(w.dtype, o.shape, Float64Array.from(o.data)), w, 0, 0);
-        expect(excess, `${name} at ${JSON.stringify(shapes)}`).toBe(0);
-      }
-    }
-  } finally {
-    session.dispose();
-  }
+  const cases = casesOf(sizes, (name, shape, seed, shapes) => (feeds[name] ?? random('f32'))(shape, seed, shapes));
+  await expectGraphRuns(g, cases, { name: 'sym-move', tolerance: () => [0, 0] });
 }
 
 describe('movement kernels with symbolic dims on the adapter', () => {

@@ -7,12 +7,9 @@
 // interpreter); integer results exact.
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
-import { artifactFiles } from '../../compiler/emit/in-memory.js';
-import { type DType, type Graph, type Tensor, interpret, makeTensor, parseKir, toleranceExcess } from '../../ir/index.js';
-import { Session } from '../../runtime/index.js';
+import { type DType, type Graph, parseKir } from '../../ir/index.js';
 import { randomTensor } from './data.js';
-import { creations } from './creations.js';
-import { testGpu } from './harness.js';
+import { casesOf, expectGraphRuns } from './symbolic-run.js';
 
 
 /**
@@ -20,34 +17,9 @@ import { testGpu } from './harness.js';
  * outputs within rtol 1e-4, atol 1e-5 of the interpreter, integer outputs exact.
  */
 async function expectSizes(g: Graph, sizes: readonly Record<string, readonly number[]>[]): Promise<void> {
-  const gpu = await testGpu();
-  const artifact = compileGraph(g, { source: 'test', target: { shaderF16: false } });
-  expect(artifact.manifest.symbols?.map((s) => s.name)).toEqual(Object.keys(g.symbols).sort());
-  const session = await Session.load(artifactFiles(artifact, 'memory:sym-reduce'), { device: gpu.acquired });
   const dtypeOf = (name: string): DType => g.types.get(name)!.dtype;
-  try {
-    let seed = 1;
-    for (const shapes of sizes) {
-      const inputs: Record<string, Tensor> = Object.fromEntries(
-        Object.entries(shapes).map(([name, shape]) => [name, randomTensor(dtypeOf(name), shape, seed++, { edges: 0 })]),
-      );
-      const want = interpret(g, inputs);
-      let got: Awaited<ReturnType<Session['run']>> = {};
-      const made = await creations(session.device, async () => {
-        got = await session.run(Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, { data: t.data, shape: t.shape }])));
-      });
-      expect(made, `objects created by run() at ${JSON.stringify(shapes)}`).toBe(0);
-      for (const [name, w] of Object.entries(want)) {
-        const o = got[name]!;
-        expect(o.shape, `${name} at ${JSON.stringify(shapes)}`).toEqual(w.shape);
-        const [rtol, atol] = w.dtype === 'f32' ? [1e-4, 1e-5] : [0, 0];
-        const excess = toleranceExcess(makeTensor(w.dtype, o.shape, Float64Array.from(o.data as ArrayLike<number>)), w, rtol, atol);
-        expect(excess, `${name} at ${JSON.stringify(shapes)}`).toBe(0);
-      }
-    }
-  } finally {
-    session.dispose();
-  }
+  const cases = casesOf(sizes, (name, shape, seed) => randomTensor(dtypeOf(name), shape, seed, { edges: 0 }));
+  await expectGraphRuns(g, cases, { name: 'sym-reduce', tolerance: (_, dtype) => (dtype === 'f32' ? [1e-4, 1e-5] : [0, 0]) });
 }
 
 describe('softmax kernels with symbolic dims on the adapter', () => {

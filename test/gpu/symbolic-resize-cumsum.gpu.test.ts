@@ -6,43 +6,16 @@
 // output whose upper bound needs a two-dimensional dispatch. CumSum scans symbolic axes, exclusive and reverse.
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
-import { artifactFiles } from '../../compiler/emit/in-memory.js';
-import { type DType, type Graph, type Tensor, interpret, makeTensor, parseKir, toleranceExcess } from '../../ir/index.js';
-import { Session } from '../../runtime/index.js';
-import { creations } from './creations.js';
+import { type DType, type Graph, parseKir } from '../../ir/index.js';
 import { randomTensor } from './data.js';
-import { testGpu } from './harness.js';
+import { casesOf, expectGraphRuns } from './symbolic-run.js';
 
 /** Compile `g` once and run it at each size; outputs named n* (nearest) and integer ones exact, others rtol 1e-4. */
 async function expectSizes(g: Graph, sizes: readonly Record<string, readonly number[]>[]): Promise<void> {
-  const gpu = await testGpu();
-  const artifact = compileGraph(g, { source: 'test', target: { shaderF16: false } });
-  expect(artifact.manifest.symbols?.map((s) => s.name)).toEqual(Object.keys(g.symbols).sort());
-  const session = await Session.load(artifactFiles(artifact, 'memory:sym-resize'), { device: gpu.acquired });
   const dtypeOf = (name: string): DType => g.types.get(name)!.dtype;
-  try {
-    let seed = 1;
-    for (const shapes of sizes) {
-      const inputs: Record<string, Tensor> = Object.fromEntries(
-        Object.entries(shapes).map(([name, shape]) => [name, randomTensor(dtypeOf(name), shape, seed++, { edges: 0 })]),
-      );
-      const want = interpret(g, inputs);
-      let got: Awaited<ReturnType<Session['run']>> = {};
-      const made = await creations(session.device, async () => {
-        got = await session.run(Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, { data: t.data, shape: t.shape }])));
-      });
-      expect(made, `objects created by run() at ${JSON.stringify(shapes)}`).toBe(0);
-      for (const [name, w] of Object.entries(want)) {
-        const o = got[name]!;
-        expect(o.shape, `${name} at ${JSON.stringify(shapes)}`).toEqual(w.shape);
-        const [rtol, atol] = w.dtype === 'f32' && !name.startsWith('n') ? [1e-4, 1e-5] : [0, 0];
-        const excess = toleranceExcess(makeTensor(w.dtype, o.shape, Float64Array.from(o.data as ArrayLike<number>)), w, rtol, atol);
-        expect(excess, `${name} at ${JSON.stringify(shapes)}`).toBe(0);
-      }
-    }
-  } finally {
-    session.dispose();
-  }
+  const cases = casesOf(sizes, (name, shape, seed) => randomTensor(dtypeOf(name), shape, seed, { edges: 0 }));
+  // Outputs named n* are integer-valued (nearest picks); the rest are float maths.
+  await expectGraphRuns(g, cases, { name: 'sym-resize', tolerance: (name, dtype) => (dtype === 'f32' && !name.startsWith('n') ? [1e-4, 1e-5] : [0, 0]) });
 }
 
 const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];

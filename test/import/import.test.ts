@@ -186,7 +186,10 @@ describe('unsupported models', () => {
 
   it('names the dtype for unsupported element types and op/dtype combinations', () => {
     const f8 = unsupportedError(singleOp('Relu', [valueInfo('x', DT.FLOAT8E5M2, [2])], [valueInfo('y', DT.FLOAT8E5M2, [2])]));
-    expect(f8.message).toMatch(/m\.onnx: unsupported: input 'x' has dtype float8e5m2; kiln has no 8-bit or 4-bit float dtypes/);
+    // Refused at the node that reads the input, so the message names node and op.
+    expect(f8.message).toMatch(/m\.onnx: node 'relu_node' \(Relu, opset 17, outputs 'y'\): unsupported: input 'x' has dtype float8e5m2; kiln has no 8-bit or 4-bit float dtypes/);
+    const unread = unsupportedError(singleOp('Relu', [x4, valueInfo('spare', DT.FLOAT8E5M2, [2])], [y4], {}, { nodeInputs: ['x'] }));
+    expect(unread.message).toMatch(/unsupported: input 'spare' has dtype float8e5m2; .*; no node reads it \(drop it from the graph's inputs\)$/);
     const sqrt = unsupportedError(singleOp('Sqrt', [valueInfo('x', DT.INT32, [2])], [valueInfo('y', DT.INT32, [2])]));
     expect(sqrt.category).toBe('dtype');
     expect(sqrt.message).toMatch(/node 'sqrt_node' \(Sqrt, opset 17, outputs 'y'\): unsupported: Sqrt on i32: kiln's Sqrt takes float dtypes only/);

@@ -17,7 +17,7 @@ import { formatType, tensorType } from '../../types.js';
 import { assertValid } from '../../verify.js';
 import { NodeContext } from './context.js';
 import { ONNX_DTYPE, onnxDTypeName, runtimeDType } from './dtypes.js';
-import { OnnxImportError, invalid, unsupported, withContext } from './errors.js';
+import { OnnxImportError, OnnxUnsupportedError, invalid, unsupported, withContext } from './errors.js';
 import { type ExternalDataReader, externalDataReader } from './external-data.js';
 import { type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto, decodeModel } from './proto.js';
 import { MAX_OPSET, MIN_OPSET } from './rule.js';
@@ -236,31 +236,43 @@ class Importer {
     for (const k of Object.keys(this.options.inputValues ?? {}))
       if (!names.has(k) || initialized.has(k)) invalid(`inputValues names '${k}', which is not a graph input of the model`);
     for (const vi of this.graph.input) {
-      const name = vi.name || invalid('a graph input has no name');
-      if (this.values.defined(name) && !initialized.has(name)) invalid(`graph input '${name}' is declared twice`);
-      if (initialized.has(name)) {
-        this.note(`input '${name}' has an initializer; kiln treats it as a constant`);
-        continue;
+      try {
+        this.input(vi, initialized);
+      } catch (e) {
+        // An input kiln cannot take is refused at the first node that reads it, so the message names node and op.
+        if (!(e instanceof OnnxUnsupportedError)) throw e;
+        const reader = this.graph.node.find((n) => n.input.includes(vi.name ?? ''));
+        throw reader ? withContext(describeNode(reader, this.opset), e) : new OnnxUnsupportedError(`${e.message}; no node reads it (drop it from the graph's inputs)`, e.category, e.value);
       }
-      const tt = vi.type?.tensor_type;
-      const fixed = this.options.inputValues?.[name];
-      if (fixed) {
-        const dims = tt?.shape?.dim;
-        if (dims && (dims.length !== fixed.shape.length || dims.some((d, i) => d.dim_value !== undefined && !d.dim_param && d.dim_value !== fixed.shape[i])))
-          invalid(`inputValues gives input '${name}' shape [${fixed.shape.join(',')}], but the model declares [${dims.map((d) => d.dim_param || (d.dim_value ?? '?')).join(',')}]`);
-        this.values.setConst(name, fixed);
-        this.note(`input '${name}' fixed to the given value`);
-        continue;
-      }
-      if (!tt) unsupported('type', `graph input '${name}' is not a tensor (sequence, map or optional values are not supported)`);
-      const what = `input '${name}'`;
-      const dtype = runtimeDType(tt!.elem_type ?? 0, what, (m) => this.note(m + RANGE_CHECKED(tt!.elem_type)));
-      if (!tt!.shape) unsupported('dynamic', `${what} has no shape (kiln needs at least the rank of every input)`);
-      const shape = this.inputShape(name, tt!.shape!.dim);
-      this.builder.input(name, tensorType(dtype, shape));
-      this.values.claim(name);
-      if (dtype !== NATIVE_DTYPE.get(tt!.elem_type ?? 0)) this.declared.set(name, onnxDTypeName(tt!.elem_type ?? 0));
     }
+  }
+
+  /** Declare one graph input (or record it as a constant: an initializer, or a value fixed by the options). */
+  private input(vi: ValueInfoProto, initialized: ReadonlySet<string>): void {
+    const name = vi.name || invalid('a graph input has no name');
+    if (this.values.defined(name) && !initialized.has(name)) invalid(`graph input '${name}' is declared twice`);
+    if (initialized.has(name)) {
+      this.note(`input '${name}' has an initializer; kiln treats it as a constant`);
+      return;
+    }
+    const tt = vi.type?.tensor_type;
+    const fixed = this.options.inputValues?.[name];
+    if (fixed) {
+      const dims = tt?.shape?.dim;
+      if (dims && (dims.length !== fixed.shape.length || dims.some((d, i) => d.dim_value !== undefined && !d.dim_param && d.dim_value !== fixed.shape[i])))
+        invalid(`inputValues gives input '${name}' shape [${fixed.shape.join(',')}], but the model declares [${dims.map((d) => d.dim_param || (d.dim_value ?? '?')).join(',')}]`);
+      this.values.setConst(name, fixed);
+      this.note(`input '${name}' fixed to the given value`);
+      return;
+    }
+    if (!tt) unsupported('type', `graph input '${name}' is not a tensor (sequence, map or optional values are not supported)`);
+    const what = `input '${name}'`;
+    const dtype = runtimeDType(tt!.elem_type ?? 0, what, (m) => this.note(m + RANGE_CHECKED(tt!.elem_type)));
+    if (!tt!.shape) unsupported('dynamic', `${what} has no shape (kiln needs at least the rank of every input)`);
+    const shape = this.inputShape(name, tt!.shape!.dim);
+    this.builder.input(name, tensorType(dtype, shape));
+    this.values.claim(name);
+    if (dtype !== NATIVE_DTYPE.get(tt!.elem_type ?? 0)) this.declared.set(name, onnxDTypeName(tt!.elem_type ?? 0));
   }
 
   /** An input's dims as declared, or as the inputShapes option overrides them (promotions recorded). */
