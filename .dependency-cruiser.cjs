@@ -10,10 +10,16 @@
 // | scripts/, bench/, examples/| anything except test/                                                         |
 // | test/                      | anything                                                                      |
 
-/** The artifact contract: what the compiler writes and the runtime reads, shared by both sides. */
-const CONTRACT = '^runtime/(plan|codec|limits)\\.ts$';
-/** The runtime's public API, for the CLI's run/generate/profile. */
-const RUNTIME_API = '^runtime/index\\.ts$';
+/**
+ * The artifact contract: what the compiler writes and the runtime reads, shared by both sides (dims.ts evaluates the
+ * manifest's dim programs).
+ */
+const CONTRACT = '^runtime/(plan|codec|limits|dims)\\.ts$';
+/**
+ * The runtime's public API, for the CLI's run/generate/profile; probe.ts is the profiler's per-dispatch timers, run
+ * through the session's probe hook but kept out of the shipped bundle (kiln profile is their only user).
+ */
+const RUNTIME_API = '^runtime/(index|probe)\\.ts$';
 /** The one module of ours the runtime may import: the single f16/bf16 encoder, a leaf with no imports. */
 const F16_LEAF = '^ir/formats/f16\\.ts$';
 const OURS = '^(ir|passes|compiler|runtime|scripts|bench|examples|test|bin)/';

@@ -29,6 +29,7 @@ import { byteLength } from '../runtime/codec.js';
 import { LimitError, type LimitNeed, limitNeeds } from '../runtime/limits.js';
 import { workgroupStorageBytes } from './wgsl/storage-size.js';
 import { numel } from '../ir/index.js';
+import { kernelTraffic } from './traffic/index.js';
 
 import { COMPILER_ID } from './version.js'; // the one home of kiln's version (package.json)
 export { COMPILER_ID };
@@ -57,6 +58,8 @@ export interface CompileOptions {
   readonly limits?: Readonly<Record<string, number>>;
   /** Storage of dense matmul and embedding weights: f32 (default) or f16, half the bytes (passes/store-weights-f16.ts). */
   readonly weightsDtype?: 'f32' | 'f16';
+  /** Weight layouts: auto (arrange-layout chooses per weight) or row-major (the baseline; passes/arrange-layout.ts). */
+  readonly layout?: 'auto' | 'row-major';
   /** Pass names after which to hand out the IR (--dump-ir-after), or 'all'; see onDump. */
   readonly dumpAfter?: readonly string[] | 'all';
   /** Receives each dump (`entry` set when the program has several entry points). */
@@ -146,6 +149,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
   const pipeline = compilePipeline({
     ...(opts.sparsify ? { sparsify: opts.sparsify } : {}),
     ...(opts.weightsDtype ? { weightsDtype: opts.weightsDtype } : {}),
+    ...(opts.layout ? { layout: opts.layout } : {}),
     ...(opts.maxBindingBytes !== undefined ? { maxBindingBytes: opts.maxBindingBytes } : {}),
   });
   const { graphs } = runProgramPipeline(
@@ -268,7 +272,9 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
         if (b.access === 'read_write') bytesWritten += bindings[j]?.bytes ?? 0;
         else bytesRead += bindings[j]?.bytes ?? 0;
       });
-      return { kernel: kernelIds.get(step.kernel.hash)!, bindings, workgroups: step.kernel.dispatch.map(manifestDim) as [ManifestDim, ManifestDim, ManifestDim], label: step.label, cost: { flops: step.flops, bytesRead, bytesWritten } };
+      const t = kernelTraffic(step.kernel, bindings.map((r) => r?.bytes ?? 0), step.flops, profile);
+      const traffic = { streams: t.streams, described: t.described, ...(t.executedFlops ? { flops: t.executedFlops } : {}), bytesRead: t.predicted.bytesRead, bytesWritten: t.predicted.bytesWritten, ms: t.predicted.ms };
+      return { kernel: kernelIds.get(step.kernel.hash)!, bindings, workgroups: step.kernel.dispatch.map(manifestDim) as [ManifestDim, ManifestDim, ManifestDim], label: step.label, cost: { flops: step.flops, bytesRead, bytesWritten, traffic } };
     });
     verifyLoweredEntry({
       entry: e.name,
@@ -318,6 +324,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     ...(program.tokenizer ? { tokenizer: 'tokenizer.json' } : {}),
     ...(layers.length ? { sparsity: { profile: profile.name, layers } } : {}),
     memory: { arenaBytes, noReuseBytes, weightsBytes },
+    costProfile: profile.name,
     ...(dims ? { symbols: dims.order.map((name) => ({ name, ...dims.bounds[name]! })), dimsBuffer: dimsBuffer! } : {}),
     files: Object.fromEntries(
       [...files]

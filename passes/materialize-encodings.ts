@@ -4,12 +4,15 @@
 // So a hand-written quant, transposed or blocked constant compiles whoever reads it, and the passes that bring
 // native readers (bit-level matmul, layout-aware kernels) shrink what this pass has to do.
 import { GraphBuilder, type Node, type TensorType, consumers, isPlainStorage, matmulOperands } from '../ir/index.js';
+import { readsArrangedInPlace } from './layout/arrangement.js';
 import { sparseReadable } from './matmul-weights.js';
 import { EXACT, type Pass, bump } from './pass.js';
 
 /** Whether `node` reads the encoded constant `c` in place. */
-export function readsInPlace(typeOf: (v: string) => TensorType | undefined, node: Node, c: string): boolean {
+export function readsInPlace(typeOf: (v: string) => TensorType | undefined, node: Node, c: string, readers?: ReadonlyMap<string, readonly Node[]>, outputs?: ReadonlySet<string>): boolean {
   const t = typeOf(c);
+  // A GEMV panel arrangement (arrange-layout) is read in place by the arranged GEMV kernel (passes/layout/arrangement.ts).
+  if (t?.layout.kind === 'blocked' && readers && outputs) return readsArrangedInPlace(typeOf, readers, outputs, node, c);
   if (t?.encoding.kind !== 'tiled-csl') return false;
   const use = matmulOperands(node, typeOf);
   // The stored matrix must be A[M, K]: transposed storage of a [K, M] weight, row-major of a [M, K] one.
@@ -25,7 +28,7 @@ export const materializeEncodings: Pass = {
     const typeOf = (v: string) => g.types.get(v);
     const outputs = new Set(g.outputs);
     const needed = g.constants.filter(
-      (c) => !isPlainStorage(c.type) && (outputs.has(c.name) || (readers.get(c.name) ?? []).some((n) => !readsInPlace(typeOf, n, c.name))),
+      (c) => !isPlainStorage(c.type) && (outputs.has(c.name) || (readers.get(c.name) ?? []).some((n) => !readsInPlace(typeOf, n, c.name, readers, outputs))),
     );
     if (!needed.length) return g;
     const taken = new Set([...g.types.keys(), ...g.nodes.flatMap((n) => n.outputs)]);
@@ -46,7 +49,7 @@ export const materializeEncodings: Pass = {
       bump(cx, 'constants-materialized');
     }
     for (const n of g.nodes) {
-      const inputs = n.inputs.map((v) => (!decoded.has(v) ? v : readsInPlace(typeOf, n, v) ? (stored.get(v) ?? v) : decoded.get(v)!));
+      const inputs = n.inputs.map((v) => (!decoded.has(v) ? v : readsInPlace(typeOf, n, v, readers, outputs) ? (stored.get(v) ?? v) : decoded.get(v)!));
       b.node(n.op, inputs, n.attrs, { names: n.outputs, ...(n.loc ? { loc: n.loc } : {}), ...(n.regions ? { regions: n.regions } : {}) });
     }
     return b.output(...g.outputs.map((o) => decoded.get(o) ?? o)).build();

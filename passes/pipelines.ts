@@ -1,6 +1,7 @@
 // Named pipelines: flat, ordered lists with the reason for each step. compilePipeline is everything `kiln compile`
 // does to a graph before scheduling (`kiln compile --print-pipeline` prints it); what the compiler does after is
 // scheduling (fusion, kernel choice), memory planning and emission, none of which rewrites the graph.
+import { arrangeLayout } from './arrange-layout.js';
 import { controlFlow } from './control-flow.js';
 import { eliminateDead } from './eliminate-dead.js';
 import { encodeSparseWeights } from './encode-sparse-weights.js';
@@ -31,6 +32,8 @@ export interface CompilePipelineOptions {
   readonly weightsDtype?: 'f32' | 'f16';
   /** Largest tensor one binding may hold (default: the target's maxStorageBufferBindingSize). */
   readonly maxBindingBytes?: number;
+  /** Weight layouts (--layout): auto (arrange-layout chooses) or row-major (the pass leaves them; the baseline). */
+  readonly layout?: 'auto' | 'row-major';
 }
 
 /** What `kiln compile` runs, in order, for these options. */
@@ -46,6 +49,8 @@ export function compilePipeline(opts: CompilePipelineOptions = {}): PipelineStep
     configure(encodeSparseWeights),
     // The dense weights left may be stored f16 (Casts widen them; the matmul kernels fuse the Casts into loads).
     ...(opts.weightsDtype === 'f16' ? [configure(storeWeightsF16)] : []),
+    // GEMV weights (f32 or f16 as stored now) in the order the arranged kernel streams them, where it moves fewer bytes.
+    configure(arrangeLayout, opts.layout ? { layout: opts.layout } : {}),
     // Last: readers that cannot read a layout or encoding in place get the decoded tensor.
     configure(materializeEncodings),
     // Symbols nobody bounded get the largest range whose values fit the target's bindings: memory is planned for it.

@@ -1,4 +1,5 @@
 // Every pass by name: the CLI's --passes and --dump-ir-after values are these names.
+import { arrangeLayout } from './arrange-layout.js';
 import { fitSymbolBoundsPass } from './fit-symbol-bounds.js';
 import { controlFlow } from './control-flow.js';
 import { eliminateDead } from './eliminate-dead.js';
@@ -12,7 +13,7 @@ import { sparsify } from './sparsify.js';
 import { splitOversized } from './split-oversized-weights.js';
 import { storeWeightsF16 } from './store-weights-f16.js';
 
-const PASSES: readonly Pass<any>[] = [inferShapes, foldConstants, controlFlow, eliminateDead, sparsify, splitOversized, encodeSparseWeights, storeWeightsF16, materializeEncodings, fitSymbolBoundsPass];
+const PASSES: readonly Pass<any>[] = [inferShapes, foldConstants, controlFlow, eliminateDead, sparsify, splitOversized, encodeSparseWeights, storeWeightsF16, arrangeLayout, materializeEncodings, fitSymbolBoundsPass];
 
 export const passNames = (): string[] => PASSES.map((p) => p.name);
 

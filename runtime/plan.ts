@@ -46,6 +46,8 @@ export interface Manifest {
   };
   /** Activation arena size against the no-reuse total (what memory planning saved). */
   readonly memory?: { readonly arenaBytes: number; readonly noReuseBytes: number; readonly weightsBytes: number };
+  /** The device profile the dispatches' predicted times (cost.traffic.ms) are for. */
+  readonly costProfile?: string;
   /**
    * Symbolic dims the artifact serves without recompiling (--dim batch=1..4): their bounds, in the order their
    * values sit in the dims uniform buffer `dimsBuffer`, which the runtime writes per run from the input shapes.
@@ -146,8 +148,23 @@ export interface Dispatch {
   readonly workgroups: readonly [ManifestDim, ManifestDim, ManifestDim];
   /** The node(s) this dispatch computes, for error messages and profiles. */
   readonly label: string;
-  /** Predicted work and traffic, for `kiln inspect` (the runtime ignores it). */
-  readonly cost?: { readonly flops: number; readonly bytesRead: number; readonly bytesWritten: number };
+  /** Predicted work and traffic, for `kiln inspect` and `kiln profile` (the runtime ignores it). */
+  readonly cost?: { readonly flops: number; readonly bytesRead: number; readonly bytesWritten: number; readonly traffic?: TrafficDecl };
+}
+
+/**
+ * The traffic model's account of a dispatch (compiler/traffic/): its streams [binding, bytes, run, times, step?],
+ * whether its kernel family described them (else each binding counts as streamed once), the flops executed, and
+ * the bytes at transaction granularity and time predicted on the manifest's `costProfile`.
+ */
+export interface TrafficDecl {
+  readonly streams: readonly (readonly [binding: number, bytes: number, run: number, times: number, step?: number])[];
+  readonly described: boolean;
+  /** Flops executed when tiles pad the problem past the node's own count (cost.flops). */
+  readonly flops?: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  readonly ms: number;
 }
 
 /** A symbolic dim the artifact accepts, with the bounds it was compiled for. */

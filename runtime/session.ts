@@ -14,6 +14,8 @@ import { checkLimits } from './limits.js';
 import { kernelPipeline } from './pipelines.js';
 import { bindSymbols, dimsUniform, evalManifestDim } from './dims.js';
 import type { IOTensor, Manifest, ManifestDim, Region } from './plan.js';
+import type { DispatchProbe } from './probe.js';
+import { toNumbers } from './inputs.js';
 
 export interface LoadOptions {
   /**
@@ -75,23 +77,11 @@ function inputOf(t: IOTensor, value: InputValue): { data: ArrayLike<number> | Ty
   return { data: value, shape: t.shape as number[] };
 }
 
-function toNumbers(t: IOTensor, value: ArrayLike<number> | TypedArray | BigInt64Array): ArrayLike<number> {
-  if (value instanceof BigInt64Array || value instanceof BigUint64Array) {
-    const out = new Float64Array(value.length);
-    for (let i = 0; i < value.length; i++) {
-      const v = Number(value[i]!);
-      if (t.dtype === 'i32' && (v | 0) !== v) // an integer outside -2^31..2^31-1
-        throw new InputValidationError(`input ${t.name}: value ${value[i]} at index ${i} does not fit the model's i32 (declared ${t.declaredDtype ?? 'int64'})`);
-      out[i] = v;
-    }
-    return out;
-  }
-  return value as ArrayLike<number>;
-}
-
 /** Run options: which outputs to read back (default all; a decode loop reads only the next token). */
 export interface RunOptions {
   readonly outputs?: readonly string[];
+  /** kiln profile: record each dispatch in a compute pass of its own, which the probe times (probe.ts). */
+  readonly probe?: DispatchProbe;
 }
 
 /** GPU buffers that sessions created and have not destroyed yet, across the process (soak tests watch it). */
@@ -308,11 +298,20 @@ export class Session {
             const k = branches.findIndex((b, j) => j > within && b.then === i);
             const b = branches[k];
             if (!b) {
+              if (opts.probe) {
+                pass.end();
+                pass = encoder.beginComputePass(opts.probe.pass(i));
+              }
               const [pipeline, group, workgroups] = steps[i++]!;
               pass.setPipeline(pipeline);
               pass.setBindGroup(0, group);
               const [x, y, z] = workgroups.map((w) => evalManifestDim(w, values)) as [number, number, number];
               if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
+              if (opts.probe) {
+                pass.end();
+                if (await opts.probe.after(i - 1, encoder)) open();
+                else pass = encoder.beginComputePass();
+              }
               continue;
             }
             pass.end();
@@ -329,6 +328,7 @@ export class Session {
         open();
         await run(0, steps.length, -1);
         pass.end();
+        opts.probe?.end(encoder);
         let at = 0;
         for (const o of wanted) {
           const size = ceil4(byteLength(o.dtype, numel(outShape(o))));

@@ -39,6 +39,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
       'for a target whose storage bindings hold at most 32 KiB (weights over it are split, a plan needing more is refused)',
       `kiln compile ${MNIST}/model.onnx --limit maxStorageBufferBindingSize=32768 -o out/mnist-32k`,
     ],
+    [
+      'weights left row-major (the arrange-layout pass off): the baseline its panel layouts are measured against',
+      `kiln compile ${MNIST}/model.onnx --layout row-major -o out/mnist-row-major`,
+    ],
     ['the passes a compile runs, and the IR after each of them', 'kiln compile examples/mlp.kir --dim batch=2 --print-pipeline', 'kiln compile examples/mlp.kir --dim batch=2 -o out/mlp --dump-ir-after all --dump-dir out/mlp-ir'],
   ],
   run: [
@@ -56,6 +60,14 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
   inspect: [
     ['kernels and memory of an artifact (out/mlp: see `kiln compile --help`)', 'kiln inspect out/mlp'],
     ['machine-readable', 'kiln inspect out/mlp --json'],
+  ],
+  profile: [
+    ['time each dispatch of out/mlp (see `kiln compile --help`) against its predicted time', 'kiln profile out/mlp'],
+    ['an artifact with a symbolic batch (out/mnist-batch: see `kiln compile --help`), profiled at batch 4', 'kiln profile out/mnist-batch --dim batch=4'],
+    [
+      `an ONNX model on a given input, median of 10 runs, as one JSON object (out/mnist: kiln compile ${MNIST}/model.onnx -o out/mnist)`,
+      `kiln profile out/mnist --input Input3=${MNIST}/reference/test_data_set_0/input_0.pb --runs 10 --json`,
+    ],
   ],
   serve: [
     [`the demo page of an image classifier (draw a digit): ${'kiln compile ' + MNIST + '/model.onnx -o out/mnist'} first`, 'kiln serve out/mnist'],

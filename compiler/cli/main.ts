@@ -19,6 +19,7 @@ import { registerServe } from './serve-command.js';
 const irCommands = () => import('./ir-commands.js');
 const modelCommands = () => import('./model-commands.js');
 const generateCommand = () => import('./generate-command.js');
+const profileCommand = () => import('./profile-command.js');
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -48,6 +49,7 @@ export function buildProgram(io: Output = defaultOutput, setCode: (code: number)
     .option('--f16', 'target adapters with shader-f16 (f16 tensors computed natively)')
     .option('--limit <name=value>', "the target device's value of a WebGPU limit, e.g. maxStorageBufferBindingSize=268435456: weights are split to fit it, a plan needing more is refused (repeatable)", collect, [])
     .option('--weights-dtype <f32|f16>', 'store matmul and embedding weights as f16 (half the bytes; computed in f32)', 'f32')
+    .option('--layout <auto|row-major>', 'weight layouts: auto (arrange-layout stores GEMV weights in the panels its kernel streams) or row-major (the baseline)', 'auto')
     .option('--print-pipeline', 'print the passes this compile runs, in order, with their options, and exit')
     .option('--dump-ir-after <pass|all>', 'write the IR after the named passes (comma-separated) or all, one file per pass (and entry)')
     .option('--dump-dir <dir>', 'where --dump-ir-after writes', 'kiln-dump')
@@ -75,6 +77,15 @@ export function buildProgram(io: Output = defaultOutput, setCode: (code: number)
     .description('per kernel: workgroups, bytes read and written, FLOPs; memory planning')
     .option('--json', 'machine-readable')
     .action(async (dir: string, opts) => setCode((await modelCommands()).inspectCommand(dir, opts, io)));
+
+  program
+    .command('profile <artifact>')
+    .description('measured time per dispatch next to the traffic model\'s prediction and the roofline, with their rank correlation')
+    .option('--input <name=file>', 'an input tensor from .json, .npy or .pb (repeatable; inputs not given get seeded random values)', collect, [])
+    .option('--dim <name=value>', 'the value of a symbolic dimension for the runs (repeatable; default its lower bound)', collect, [])
+    .option('--runs <n>', 'timed runs; each dispatch reports its median', '5')
+    .option('--json', 'print one JSON object')
+    .action(async (dir: string, opts) => setCode(await (await profileCommand()).profileCommand(dir, opts, io)));
 
   // More top-level commands register here; give each its examples in help-text.ts's EXAMPLES
   // (test/cli/help.test.ts requires an example for every option).

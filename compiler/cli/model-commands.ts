@@ -29,6 +29,7 @@ export interface CompileCommandOptions {
   sparsityFloor?: string;
   deviceProfile?: string;
   weightsDtype?: string;
+  layout?: string;
   limit?: string[];
   output?: string;
   printPipeline?: boolean;
@@ -99,11 +100,13 @@ function parseInputShapes(items: readonly string[]): Record<string, (number | st
 export async function compileCommand(path: string, opts: CompileCommandOptions, io: Output): Promise<number> {
   const weightsDtype = opts.weightsDtype ?? 'f32';
   if (weightsDtype !== 'f32' && weightsDtype !== 'f16') throw new UsageError(`--weights-dtype ${weightsDtype}: expected f32 or f16`);
+  const layout = opts.layout ?? 'auto';
+  if (layout !== 'auto' && layout !== 'row-major') throw new UsageError(`--layout ${layout}: expected auto or row-major`);
   const sparsifyRaw = sparsifyFlags(opts);
   // The sparsify pass reads (and checks) its options once; the compile passes them on as read.
   const sparsify = sparsifyRaw ? configure(sparsifyPass, sparsifyRaw).options : undefined;
   if (opts.printPipeline) {
-    io.out(formatPipeline(compilePipeline({ ...(sparsify ? { sparsify } : {}), weightsDtype })));
+    io.out(formatPipeline(compilePipeline({ ...(sparsify ? { sparsify } : {}), weightsDtype, layout })));
     return 0;
   }
   if (opts.output === undefined) throw new UsageError("required option '-o, --output <dir>' not specified");
@@ -129,6 +132,7 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
       ...(profile ? { profile } : {}),
       ...(dumpAfter ? { dumpAfter, onDump: dumpWriter(opts.dumpDir ?? 'kiln-dump', io) } : { onProgress: compileProgress(progress) }),
       weightsDtype,
+      layout,
       limits,
     });
     writeArtifact(output, artifact, { onProgress: writeProgress(progress) });
@@ -146,7 +150,7 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
  * Read one input file (.json, .npy, .pb) as numbers with its shape, checked against the manifest's tensor: static
  * dims must match, symbolic ones take the file's size (the runtime checks it against the compiled range).
  */
-function readInput(file: string, t: IOTensor): { data: ArrayLike<number>; shape: readonly number[] } {
+export function readInput(file: string, t: IOTensor): { data: ArrayLike<number>; shape: readonly number[] } {
   const ext = extname(file).toLowerCase();
   const check = (shape: readonly number[]): void => {
     if (shape.length !== t.shape.length || shape.some((d, i) => typeof t.shape[i] === 'number' && d !== t.shape[i]))
@@ -208,7 +212,13 @@ export async function runCommand(dir: string, opts: RunCommandOptions, io: Outpu
 export function inspectCommand(dir: string, opts: { json?: boolean }, io: Output): number {
   const m = readManifestFile(dir);
   if (opts.json) {
-    io.out(JSON.stringify({ model: m.model, memory: m.memory, kernels: m.kernels.length, generation: m.generation, symbols: m.symbols, entryPoints: m.entryPoints }));
+    const predicted = Object.fromEntries(
+      Object.entries(m.entryPoints).map(([name, e]) => {
+        const t = e.dispatches.map((d) => d.cost?.traffic);
+        return [name, { bytesRead: t.reduce((s, x) => s + (x?.bytesRead ?? 0), 0), bytesWritten: t.reduce((s, x) => s + (x?.bytesWritten ?? 0), 0), ms: t.reduce((s, x) => s + (x?.ms ?? 0), 0) }];
+      }),
+    );
+    io.out(JSON.stringify({ model: m.model, memory: m.memory, kernels: m.kernels.length, generation: m.generation, symbols: m.symbols, costProfile: m.costProfile, predicted, entryPoints: m.entryPoints }));
     return 0;
   }
   const fmt = (n: number): string => n.toLocaleString('en-US');
@@ -235,19 +245,27 @@ export function inspectCommand(dir: string, opts: { json?: boolean }, io: Output
     io.out(`entry ${name}: ${e.dispatches.length} dispatches`);
     io.out(`  inputs:  ${e.inputs.map((t) => `${t.name}: ${t.dtype}${formatManifestShape(t.shape)}`).join(', ')}`);
     io.out(`  outputs: ${e.outputs.map((t) => `${t.name}: ${t.dtype}${formatManifestShape(t.shape)}`).join(', ')}`);
-    io.out(['#', 'kernel', 'workgroups', 'bytes read', 'bytes written', 'FLOPs', 'node'].join('\t'));
+    // Predicted: bytes at the device's transaction granularity and the time, by the traffic model (compiler/traffic/).
+    io.out(['#', 'kernel', 'workgroups', 'bytes read', 'bytes written', 'FLOPs', 'predicted bytes', 'predicted ms', 'node'].join('\t'));
     let flops = 0;
     let read = 0;
     let written = 0;
+    let moved = 0;
+    let ms = 0;
     e.dispatches.forEach((d, i) => {
       const k = m.kernels.find((x) => x.id === d.kernel)!;
       const c = d.cost ?? { flops: 0, bytesRead: 0, bytesWritten: 0 };
+      const t = c.traffic;
       flops += c.flops;
       read += c.bytesRead;
       written += c.bytesWritten;
-      io.out([i, basename(k.file, '.wgsl'), d.workgroups.map(formatManifestDim).join('x'), fmt(c.bytesRead), fmt(c.bytesWritten), fmt(c.flops), d.label].join('\t'));
+      moved += t ? t.bytesRead + t.bytesWritten : 0;
+      ms += t?.ms ?? 0;
+      const predicted = t ? [fmt(t.bytesRead + t.bytesWritten) + (t.described ? '' : '*'), t.ms.toFixed(4)] : ['-', '-'];
+      io.out([i, basename(k.file, '.wgsl'), d.workgroups.map(formatManifestDim).join('x'), fmt(c.bytesRead), fmt(c.bytesWritten), fmt(c.flops), ...predicted, d.label].join('\t'));
     });
-    io.out(['total', '', '', fmt(read), fmt(written), fmt(flops), ''].join('\t'));
+    io.out(['total', '', '', fmt(read), fmt(written), fmt(flops), fmt(moved), ms.toFixed(4), ''].join('\t'));
   }
+  if (m.costProfile) io.out(`\npredicted for device profile ${m.costProfile} (kiln profile measures them on this adapter); * kernel family not described to the traffic model`);
   return 0;
 }

@@ -42,14 +42,14 @@ import {
 
 // ---- the reduction kernel ---------------------------------------------------------------------------------------
 
-export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'argmax';
+export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'argmax' | 'argmin';
 
 export interface ReduceSpec extends KernelSpecBase {
   readonly kernel: 'reduce';
   /** The program's symbols, when a tensor has symbolic dims (tensor specs from symbolicTensor; stage 'full'). */
   readonly dims?: DimContext;
   readonly op: ReduceOp;
-  /** ArgMax: the last of equal maxima instead of the first. */
+  /** ArgMax/ArgMin: the last of equal extremes instead of the first. */
   readonly selectLast: boolean;
   /** 'full': input -> output; 'partial': input -> `split` partials per output; 'combine': partials -> output. */
   readonly stage: 'full' | 'partial' | 'combine';
@@ -93,14 +93,16 @@ function monoid(spec: ReduceSpec, acc: Scalar): Monoid {
       const fn = spec.op;
       return { types: [acc], init: [extreme(acc, spec.source, fn === 'min')], combine: (_k, [a], [b]) => [pick(fn, acc, a!, b!)] };
     }
-    case 'argmax': {
-      // (value, index) pairs; NaN is the largest value (as in the interpreter); equal values keep the smaller
-      // index (the larger with selectLast), so the result does not depend on the combining order. NONE: empty.
-      const greater = (v: Expr, w: Expr): Expr => (acc === 'f32' ? lor(gt(v, w), land(isnan(v), not(isnan(w)))) : gt(v, w));
+    case 'argmax':
+    case 'argmin': {
+      // (value, index) pairs; NaN wins either way (as in the interpreter); equal values keep the smaller index
+      // (the larger with selectLast), so the result does not depend on the combining order. NONE: empty.
+      const cmp = spec.op === 'argmax' ? gt : lt;
+      const greater = (v: Expr, w: Expr): Expr => (acc === 'f32' ? lor(cmp(v, w), land(isnan(v), not(isnan(w)))) : cmp(v, w));
       const same = (v: Expr, w: Expr): Expr => (acc === 'f32' ? lor(eq(v, w), land(isnan(v), isnan(w))) : eq(v, w));
       return {
         types: [acc, 'u32'],
-        init: [extreme(acc, spec.source, false), lit.u32(NONE)],
+        init: [extreme(acc, spec.source, spec.op === 'argmin'), lit.u32(NONE)],
         combine: (k, [av, ai], [bv, bi]) => {
           const order = spec.selectLast ? gt(bi!, ai!) : lt(bi!, ai!);
           const wins = lor(greater(bv!, av!), land(same(bv!, av!), order));
@@ -116,7 +118,7 @@ export const reduce: KernelGen<ReduceSpec> = (spec) => {
   const { lanes } = spec;
   const k = new KernelBuilder({ target: spec.target, workgroupSize: lanes.tx * lanes.ty, ...(spec.dims ? { dims: spec.dims } : {}) });
   if (spec.dims) k.bindDims();
-  const argmax = spec.op === 'argmax';
+  const argmax = spec.op === 'argmax' || spec.op === 'argmin';
   const src = k.input('x', spec.input);
   const srcIndex = spec.stage === 'combine' && argmax ? k.input('xi', { dtype: 'u32', shape: spec.input.shape }) : undefined;
   const out = k.output('y', spec.output);

@@ -13,6 +13,7 @@ import { type MatMulOperands, type MatMulSpec, matMulFlops, matMulSpec, matmul, 
 import type { DimContext } from '../wgsl/dims.js';
 import { type ArgRef, type Lowering, LoweringError, type LoweringContext, type NodeLowering } from './lowering.js';
 import { sparseMatMulSteps } from './sparse-lowerings.js';
+import { arrangedGemvLowering } from './arranged-gemv-lowering.js';
 import { readsInPlace } from '../../passes/index.js';
 
 /** The static type of a value as a kernel tensor spec (MatMulInteger and Einsum take only these). */
@@ -87,6 +88,8 @@ const lowerMatMul: NodeLowering = (node, cx) => {
   if (sparse) return sparse;
   const [a, b] = (node.inputs as [string, string]).map((v) => operand(cx, v)) as [string, string];
   const epi = epilogueOf(cx, node.outputs[0]!);
+  const arranged = arrangedGemvLowering(node, cx, { x: a, w: b, graphWeight: node.inputs[1]!, output: epi.output, operands: epi.operands, ...epi.spec });
+  if (arranged) return arranged;
   const spec = productSpec(cx, epi.spec, { a, b, out: epi.output });
   return matMulStep(cx, spec, [...values(a, b), ...epi.operands, ...values(epi.output)]);
 };
@@ -99,6 +102,9 @@ const lowerGemm: NodeLowering = (node, cx) => {
   const b = operand(cx, b0);
   const epi = epilogueOf(cx, node.outputs[0]!);
   const at = attrs(node);
+  const io = { x: a, w: b, graphWeight: b0, output: epi.output, operands: epi.operands, alpha: at.float('alpha'), ...(present(c) ? { c, beta: at.float('beta') } : {}) };
+  const arranged = arrangedGemvLowering(node, cx, { ...io, ...epi.spec });
+  if (arranged) return arranged;
   const spec = productSpec(
     cx,
     { ...epi.spec, transA: at.int('transA') !== 0, transB: at.int('transB') !== 0, alpha: at.float('alpha') },

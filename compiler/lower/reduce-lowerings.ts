@@ -92,7 +92,7 @@ function reduceSteps(node: Node, cx: LoweringContext, op: ReduceOp, axes: readon
     });
   return withOutput(node, cx, (output, arg) => {
     const specs = planReduce({ target: cx.target, op, selectLast, input, axes, output });
-    const argmax = op === 'argmax';
+    const argmax = op === 'argmax' || op === 'argmin';
     const first = { value: node.inputs[0]! };
     if (specs.length === 1) return [{ kernel: cx.kernel(reduce, specs[0]!), args: [first, arg], flops: numel(input.shape) }];
     const [partial, combine] = specs as [(typeof specs)[0], (typeof specs)[0]];
@@ -121,11 +121,13 @@ const lowerReduce =
     return reduceSteps(node, cx, op, axes);
   };
 
-const lowerArgMax: NodeLowering = (node, cx) => {
-  const a = attrsOf(node);
-  const axis = resolveAxis(node.op, a.int('axis'), cx.typeOf(node.inputs[0]!).shape.length);
-  return reduceSteps(node, cx, 'argmax', [axis], flagAttr(node.op, a, 'select_last_index'));
-};
+const lowerArgReduce =
+  (op: 'argmax' | 'argmin'): NodeLowering =>
+  (node, cx) => {
+    const a = attrsOf(node);
+    const axis = resolveAxis(node.op, a.int('axis'), cx.typeOf(node.inputs[0]!).shape.length);
+    return reduceSteps(node, cx, op, [axis], flagAttr(node.op, a, 'select_last_index'));
+  };
 
 const lowerGlobalAveragePool: NodeLowering = (node, cx) => {
   const rank = cx.typeOf(node.inputs[0]!).shape.length;
@@ -203,7 +205,8 @@ export const REDUCE_LOWERINGS: Record<string, NodeLowering> = {
   ReduceMax: lowerReduce('max'),
   ReduceMin: lowerReduce('min'),
   ReduceProd: lowerReduce('prod'),
-  ArgMax: lowerArgMax,
+  ArgMax: lowerArgReduce('argmax'),
+  ArgMin: lowerArgReduce('argmin'),
   GlobalAveragePool: lowerGlobalAveragePool,
   LpPool: lowerLpPool,
   Softmax: lowerSoftmax(false),

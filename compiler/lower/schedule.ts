@@ -65,6 +65,7 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
   // Followers of matmul/conv are fused into their epilogues first; the remaining elementwise chains after that.
   const epilogues = planEpilogues(g);
   const readers = consumers(g);
+  const graphOutputs = new Set(g.outputs);
   const fusion = planElementwiseFusion(g, new Set([...epilogues.absorbed, ...operandCasts.absorbed]));
   for (const node of g.nodes) {
     if (fusion.absorbed.has(node) || epilogues.absorbed.has(node) || operandCasts.absorbed.has(node)) continue;
@@ -76,7 +77,7 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
       throw new LoweringError(`${formatLoc(node.loc)}${label}: kiln has no WebGPU kernel for ${node.op} yet; the graph cannot be compiled (the reference interpreter can still run it: kiln ir run)`);
     // Kernels read plain storage; a constant under a layout or encoding reaches only its decode (Materialize) or a
     // reader that knows its storage (passes/materialize-encodings.ts puts the decode in front of every other one).
-    const stored = node.op === 'Materialize' ? undefined : node.inputs.find((v) => v !== '' && !isPlainStorage(typeOf(v)) && !readsInPlace(typeOf, node, v));
+    const stored = node.op === 'Materialize' ? undefined : node.inputs.find((v) => v !== '' && !isPlainStorage(typeOf(v)) && !readsInPlace(typeOf, node, v, readers, graphOutputs));
     if (stored !== undefined)
       throw new LoweringError(`${formatLoc(node.loc)}${label}: reads %${stored} (${formatType(typeOf(stored))}) in its stored form, which its kernel cannot; run materialize-encodings first`);
     let lowered;

@@ -91,48 +91,55 @@ for (const r of REDUCTIONS) reduceOp(r);
 
 /** NaN counts as the largest value, so ArgMax agrees with ReduceMax, which propagates NaN. */
 const greater = (v: number, best: number): boolean => v > best || (Number.isNaN(v) && !Number.isNaN(best));
+/** ArgMin picks NaN too (as numpy's argmin and ReduceMin's propagation do). */
+const smaller = (v: number, best: number): boolean => v < best || (Number.isNaN(v) && !Number.isNaN(best));
 const same = (v: number, best: number): boolean => v === best || (Number.isNaN(v) && Number.isNaN(best));
 
-// ArgMax: index of the largest element along one axis, first occurrence unless select_last_index=1. The
-// output is i32 where ONNX has int64: the IR narrows int64 at import and no tensor here has 2^31 elements.
-registerOp({
-  name: 'ArgMax',
-  inputs: { min: 1, max: 1 },
-  outputs: 1,
-  attrs: {
-    axis: { kind: 'int', default: 0 },
-    keepdims: { kind: 'int', default: 1 },
-    select_last_index: { kind: 'int', default: 0 },
-  },
-  infer(inputs, attrs) {
-    const x = checkInputs('ArgMax', inputs, 1)[0]!;
-    checkNumeric('ArgMax', x);
-    const keepdims = flagAttr('ArgMax', attrs, 'keepdims');
-    flagAttr('ArgMax', attrs, 'select_last_index');
-    const axis = resolveAxis('ArgMax', attrs.int('axis'), x.shape.length);
-    if (x.shape[axis] === 0) throw new OpError(`ArgMax: axis ${axis} of shape [${x.shape.join(',')}] is empty; there is no largest element`);
-    return [tensorType('i32', reducedShape(x.shape, [axis], keepdims))];
-  },
-  reference(inputs, attrs, outTypes) {
-    const x = inputs[0] as Tensor;
-    const axis = resolveAxis('ArgMax', attrs.int('axis'), x.shape.length);
-    const last = flagAttr('ArgMax', attrs, 'select_last_index');
-    const { outer, len, inner } = splitAtAxis(x.shape, axis);
-    const idx = new Float64Array(outer * inner);
-    for (let o = 0; o < outer; o++)
-      for (let j = 0; j < inner; j++) {
-        const base = o * len * inner + j;
-        let best = 0;
-        let bestV = x.data[base]!;
-        for (let k = 1; k < len; k++) {
-          const v = x.data[base + k * inner]!;
-          if (greater(v, bestV) || (last && same(v, bestV))) {
-            best = k;
-            bestV = v;
+// ArgMax / ArgMin: index of the largest / smallest element along one axis, first occurrence unless
+// select_last_index=1. The output is i32 where ONNX has int64: the IR narrows int64 at import and no tensor here has
+// 2^31 elements. ArgMin is its own op rather than ArgMax of a negation, which wraps for unsigned and INT_MIN.
+for (const [name, better, what] of [
+  ['ArgMax', greater, 'largest'],
+  ['ArgMin', smaller, 'smallest'],
+] as const)
+  registerOp({
+    name,
+    inputs: { min: 1, max: 1 },
+    outputs: 1,
+    attrs: {
+      axis: { kind: 'int', default: 0 },
+      keepdims: { kind: 'int', default: 1 },
+      select_last_index: { kind: 'int', default: 0 },
+    },
+    infer(inputs, attrs) {
+      const x = checkInputs(name, inputs, 1)[0]!;
+      checkNumeric(name, x);
+      const keepdims = flagAttr(name, attrs, 'keepdims');
+      flagAttr(name, attrs, 'select_last_index');
+      const axis = resolveAxis(name, attrs.int('axis'), x.shape.length);
+      if (x.shape[axis] === 0) throw new OpError(`${name}: axis ${axis} of shape [${x.shape.join(',')}] is empty; there is no ${what} element`);
+      return [tensorType('i32', reducedShape(x.shape, [axis], keepdims))];
+    },
+    reference(inputs, attrs, outTypes) {
+      const x = inputs[0] as Tensor;
+      const axis = resolveAxis(name, attrs.int('axis'), x.shape.length);
+      const last = flagAttr(name, attrs, 'select_last_index');
+      const { outer, len, inner } = splitAtAxis(x.shape, axis);
+      const idx = new Float64Array(outer * inner);
+      for (let o = 0; o < outer; o++)
+        for (let j = 0; j < inner; j++) {
+          const base = o * len * inner + j;
+          let best = 0;
+          let bestV = x.data[base]!;
+          for (let k = 1; k < len; k++) {
+            const v = x.data[base + k * inner]!;
+            if (better(v, bestV) || (last && same(v, bestV))) {
+              best = k;
+              bestV = v;
+            }
           }
+          idx[o * inner + j] = best;
         }
-        idx[o * inner + j] = best;
-      }
-    return [makeTensor('i32', staticShape(outTypes[0]!), idx)];
-  },
-});
+      return [makeTensor('i32', staticShape(outTypes[0]!), idx)];
+    },
+  });

@@ -19,6 +19,16 @@ export interface DeviceProfile {
   readonly scatterMacsPerMs: number;
   /** Fixed cost of one dispatch, milliseconds. */
   readonly dispatchMs: number;
+  // The traffic model's terms (compiler/traffic/): optional so a profile fitted by bench:sparse, which measures
+  // none of them, stays a profile; compiler/traffic/device.ts says what stands in for a missing one.
+  /** Sustained write bandwidth, bytes per millisecond. */
+  readonly writeBytesPerMs?: number;
+  /** Bytes one memory transaction moves: the least a scattered or strided access of one element costs. */
+  readonly transactionBytes?: number;
+  /** Cost of one more dispatch inside a command buffer (not a whole submit: that is dispatchMs), milliseconds. */
+  readonly launchMs?: number;
+  /** Arithmetic rate of kernels other than the matmuls costed above, flops per millisecond. */
+  readonly flopsPerMs?: number;
 }
 
 export interface MatmulShape {

@@ -1,4 +1,4 @@
-// Device profiles for the sparse/dense cost model (cost-model.ts). Numbers for a device come from running
+// Device profiles for the sparse/dense cost model (cost-model.ts) and the traffic model (compiler/traffic/). Numbers for a device come from running
 // `npm run bench:sparse` on it (the bench prints the fitted rates); 'generic-gpu' is a conservative discrete-GPU
 // guess used when nothing better is known. `kiln compile --device-profile auto` picks by the local adapter.
 import type { DeviceProfile } from './cost-model.js';
@@ -14,6 +14,13 @@ export const PROFILES: Readonly<Record<string, DeviceProfile>> = {
     directMacsPerMs: 169000,
     scatterMacsPerMs: 169000,
     dispatchMs: 0.582,
+    // The traffic model's terms (compiler/traffic/). A transaction is an x86 cache line. flopsPerMs: `kiln profile`
+    // of a 512 x 512 x 512 f32 MatMul (the tiled kernel, compute-bound here): 268 Mflop in 61.7 ms. launchMs: the
+    // median dispatch of `kiln profile out/mlp` (four dispatches moving under 300 bytes each), 0.06-0.08 ms.
+    // Writes are assumed as fast as reads (not measured). Measured 2026-12, one run each, machine not quiet.
+    transactionBytes: 64,
+    flopsPerMs: 4.35e6,
+    launchMs: 0.06,
   },
   'generic-gpu': {
     name: 'generic-gpu',
@@ -23,6 +30,11 @@ export const PROFILES: Readonly<Record<string, DeviceProfile>> = {
     directMacsPerMs: 3e8,
     scatterMacsPerMs: 7e8,
     dispatchMs: 0.01,
+    // 32-byte memory sectors, writes at the read bandwidth, ~10 Tflop/s f32, a few microseconds per dispatch.
+    writeBytesPerMs: 3e8,
+    transactionBytes: 32,
+    flopsPerMs: 1e10,
+    launchMs: 0.004,
   },
 };
 

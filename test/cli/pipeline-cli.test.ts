@@ -30,7 +30,7 @@ describe('the pass pipeline on the command line', () => {
     const plain = kiln(['compile', model, '--print-pipeline']);
     expect(plain.status, plain.stderr).toBe(0);
     const names = [...plain.stdout.matchAll(/^\s+\d+\. ([a-z0-9-]+)/gm)].map((m) => m[1]);
-    expect(names).toEqual(['infer-shapes', 'fold-constants', 'control-flow', 'eliminate-dead', 'split-oversized-weights', 'encode-sparse-weights', 'materialize-encodings', 'fit-symbol-bounds']);
+    expect(names).toEqual(['infer-shapes', 'fold-constants', 'control-flow', 'eliminate-dead', 'split-oversized-weights', 'encode-sparse-weights', 'arrange-layout', 'materialize-encodings', 'fit-symbol-bounds']);
     const pruned = kiln(['compile', model, '--print-pipeline', '--sparsity', '0.8', '--weights-dtype', 'f16']);
     expect(pruned.status, pruned.stderr).toBe(0);
     expect(pruned.stdout).toMatch(/ 2\. sparsify \{sparsity=0\.8, scope=layer, floor=0\.02\}/);
@@ -43,7 +43,7 @@ describe('the pass pipeline on the command line', () => {
     const r = kiln(['compile', model, '--sparsity', '0.8', '--device-profile', 'lavapipe', '--dump-ir-after', 'all', '--dump-dir', dump, '-o', join(dir, 'out')]);
     expect(r.status, r.stderr).toBe(0);
     const files = readdirSync(dump).sort();
-    expect(files).toEqual(['01-infer-shapes.kir', '02-sparsify.kir', '03-fold-constants.kir', '04-control-flow.kir', '05-eliminate-dead.kir', '06-split-oversized-weights.kir', '07-encode-sparse-weights.kir', '08-materialize-encodings.kir', '09-fit-symbol-bounds.kir']);
+    expect(files).toEqual(['01-infer-shapes.kir', '02-sparsify.kir', '03-fold-constants.kir', '04-control-flow.kir', '05-eliminate-dead.kir', '06-split-oversized-weights.kir', '07-encode-sparse-weights.kir', '08-arrange-layout.kir', '09-materialize-encodings.kir', '10-fit-symbol-bounds.kir']);
     for (const f of files) {
       const text = readFileSync(join(dump, f), 'utf8');
       expect(text).not.toMatch(/SparseMatMul/);

@@ -137,32 +137,36 @@ describe('ReduceSum/Mean/Max/Min on the adapter', () => {
   });
 });
 
-describe('ArgMax on the adapter', () => {
-  /** Small integral values: many ties. */
-  const ties = (shape: readonly number[], seed: number): Tensor => randomTensor('f32', shape, seed, { range: 2, integral: true, edges: 0 });
+// ArgMin is its own kernel variant (not ArgMax of a negation, which wraps for unsigned ints and INT_MIN).
+for (const arg of ['ArgMax', 'ArgMin'] as const)
+  describe(`${arg} on the adapter`, () => {
+    /** Small integral values: many ties. */
+    const ties = (shape: readonly number[], seed: number): Tensor => randomTensor('f32', shape, seed, { range: 2, integral: true, edges: 0 });
 
-  it('ties, select_last_index, keepdims and negative axes on every axis of a rank-3 tensor', async () => {
-    const x = ties([6, 5, 7], 31);
-    const ops: OpCase[] = [];
-    for (const axis of [0, 1, -1]) for (const last of [0, 1]) ops.push({ op: 'ArgMax', attrs: { axis, select_last_index: last, keepdims: (axis + last) & 1 } });
-    await check(x, ops, EXACT);
-  });
+    it('ties, select_last_index, keepdims and negative axes on every axis of a rank-3 tensor', async () => {
+      const x = ties([6, 5, 7], 31);
+      const ops: OpCase[] = [];
+      for (const axis of [0, 1, -1]) for (const last of [0, 1]) ops.push({ op: arg, attrs: { axis, select_last_index: last, keepdims: (axis + last) & 1 } });
+      await check(x, ops, EXACT);
+    });
 
-  it('long rows (split), short rows, columns, and NaN as the largest value', async () => {
-    const both = (axis: number): OpCase[] => [0, 1].map((last) => ({ op: 'ArgMax', attrs: { axis, select_last_index: last } }));
-    await check(ties([3, 20000], 32), both(1), EXACT);
-    await check(ties([5000, 3], 33), both(1), EXACT);
-    await check(ties([257, 40], 34), both(0), EXACT);
-    const r = rng(35);
-    const nan = makeTensor('f32', [8, 300], (i) => ((i * 7) % 13 === 0 && i % 300 > 100 ? NaN : Math.floor(r() * 3)));
-    await check(nan, both(1), EXACT);
-  });
+    it('long rows (split), short rows, columns, and NaN, which wins', async () => {
+      const both = (axis: number): OpCase[] => [0, 1].map((last) => ({ op: arg, attrs: { axis, select_last_index: last } }));
+      await check(ties([3, 20000], 32), both(1), EXACT);
+      await check(ties([5000, 3], 33), both(1), EXACT);
+      await check(ties([257, 40], 34), both(0), EXACT);
+      const r = rng(35);
+      const nan = makeTensor('f32', [8, 300], (i) => ((i * 7) % 13 === 0 && i % 300 > 100 ? NaN : Math.floor(r() * 3)));
+      await check(nan, both(1), EXACT);
+    });
 
-  it('integer and f16 inputs', async () => {
-    await check(randomTensor('i32', [4, 999], 41, { edges: 0.4 }), [{ op: 'ArgMax', attrs: { axis: 1, select_last_index: 1 } }], EXACT);
-    await check(randomTensor('f16', [4, 99], 42, { range: 2, integral: true }), [{ op: 'ArgMax', attrs: { axis: 1 } }], EXACT, { shaderF16: false });
+    it('integer (with their extremes: INT_MIN, 0, 255, 2^32-1) and f16 inputs', async () => {
+      await check(randomTensor('i32', [4, 999], 41, { edges: 0.4 }), [{ op: arg, attrs: { axis: 1, select_last_index: 1 } }], EXACT);
+      await check(randomTensor('u8', [4, 300], 43, { edges: 0.4 }), [{ op: arg, attrs: { axis: 1 } }], EXACT);
+      await check(randomTensor('u32', [6, 77], 44, { edges: 0.4 }), [{ op: arg, attrs: { axis: 0, select_last_index: 1 } }], EXACT);
+      await check(randomTensor('f16', [4, 99], 42, { range: 2, integral: true }), [{ op: arg, attrs: { axis: 1 } }], EXACT, { shaderF16: false });
+    });
   });
-});
 
 describe('GlobalAveragePool on the adapter', () => {
   it('averages every spatial plane (small planes, and 100x100 planes that split)', async () => {

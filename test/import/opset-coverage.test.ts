@@ -37,7 +37,6 @@ const ALLOWED: readonly { at: number; ops: string; why: string }[] = [
   { at: 11, ops: 'Constant', why: 'sparse_value attribute added; the handler decodes it at every version' },
   { at: 11, ops: 'Equal', why: 'T widened from bool/int32/int64 to all numeric types' },
   { at: 11, ops: 'AveragePool MaxPool', why: 'auto_pad SAME restated as ceil(in/stride) split evenly (the formula 10 already gave) and dilations default 1; kiln pools so at every version' },
-  { at: 12, ops: 'ArgMin', why: 'select_last_index added with default 0 (first occurrence); the handler reads it at every version' },
   { at: 12, ops: 'Constant', why: 'value_float(s)/value_int(s)/value_string(s) attributes added; the handler reads each at every version' },
   { at: 12, ops: 'Clip Max Min ReduceMax ReduceMin', why: 'T widened to integer types (int8/uint8 for the reductions); semantics unchanged' },
   {

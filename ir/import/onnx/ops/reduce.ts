@@ -1,7 +1,7 @@
 // Reductions. `axes` moved from an attribute to an input in opset 13 for ReduceSum and in opset 18 for the rest;
 // kiln keeps it an attribute, so the input must be known. ReduceSumSquare/L1/L2/LogSum/LogSumExp are written
-// with ReduceSum/ReduceMax and elementwise ops; ReduceMax/Min of bool go through u8; ArgMin is ArgMax of the
-// negation; CumSum's and CumProd's axis input becomes an attribute.
+// with ReduceSum/ReduceMax and elementwise ops; ReduceMax/Min of bool go through u8; CumSum's and CumProd's axis
+// input becomes an attribute.
 import type { Attrs } from '../../../graph.js';
 import { isStaticShape, numel } from '../../../shape.js';
 import { scalarTensor } from '../../../tensor.js';
@@ -92,9 +92,7 @@ export const REDUCE_RULES: OpRule[] = [
   ...reduction('ReduceLogSumExp', 18, logSumExp),
   // ArgMax 1-10 (axis, keepdims), 11 (negative axis), 12+ (select_last_index): the attributes carry over as they are.
   ...rules('ArgMax', [1, 11, direct()], [12, undefined, direct()]),
-  ...rules('ArgMin', [1, undefined, (cx) => cx.emitOutputs('ArgMax', [cx.emit1('Neg', [cx.input(0)])], {
-    axis: cx.attrs.int('axis', 0), keepdims: cx.attrs.int('keepdims', 1), select_last_index: cx.attrs.int('select_last_index', 0),
-  })]),
+  ...rules('ArgMin', [1, 11, direct()], [12, undefined, direct()]),
   // CumSum 11 and 14 (more dtypes) read the same; CumProd exists from 26.
   ...rules('CumSum', [11, undefined, scan]),
   ...rules('CumProd', [26, undefined, scan]),

@@ -1,0 +1,132 @@
+// The arranged GEMV: y[s, j] = alpha * sum_k x[s, k] * A[j, k] (+ beta * C) -> epilogue, for up to 8 activation
+// rows s, reading a weight that arrange-layout stored as panels of P outputs, K-major inside
+// (passes/layout/arrangement.ts: [ceil(M/P)][K][P], last panel zero-padded). One workgroup per panel, P/4 lanes;
+// lane l owns the 4 adjacent outputs p*P + 4l .. +3 and walks all of K itself: at each k it loads one vec4 of
+// weights, and the workgroup's lanes together read P contiguous weights, then the next k's P. So the workgroup
+// streams one contiguous range, there is no workgroup memory, no barrier and no reduction (perf-notes.md: on
+// lavapipe a barrier and a tree reduction cost more than the reads). `unroll` k-rows per step, split over two
+// accumulators, keep several loads in flight. f16 weights without shader-f16 are read as vec2<u32> (four halves)
+// and widened with unpack2x16float (KernelBuilder.vec4F16Input). Ragged M: the padded lanes compute zeros and
+// skip their stores; ragged K: the rows past the last whole step one at a time.
+import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
+import type { Expr } from '../wgsl/ast.js';
+import { KernelBuilder } from '../wgsl/build.js';
+import { add, construct, convert, div, index, lit, lt, member, mul, mulConst, vecType } from '../wgsl/dsl.js';
+import { type TensorSpec, XYZW, fromCompute, mulConstF32, toCompute } from './lib/index.js';
+import { type Epilogue, declareEpilogue } from './matmul-epilogue.js';
+
+export interface ArrangedGemvSpec extends KernelSpecBase {
+  readonly kernel: 'gemv-arranged';
+  /** Activation rows (<= 8), outputs, inputs, outputs per panel (a multiple of 4, at most 256). */
+  readonly rows: number;
+  readonly m: number;
+  readonly k: number;
+  readonly panel: number;
+  /** The activation [..., K] (rows * K elements), any float dtype. */
+  readonly x: TensorSpec;
+  /** The stored weight: f32 or f16, [ceil(m / panel) * k * panel]. */
+  readonly w: TensorSpec;
+  /** The result [..., M] (rows * M elements), f32. */
+  readonly out: TensorSpec;
+  readonly alpha: number;
+  /** Gemm's C, broadcast to the result's shape, times beta. */
+  readonly c?: TensorSpec & { readonly beta: number };
+  readonly epilogue?: Epilogue;
+  /** K rows per loop step (4 or 8). */
+  readonly unroll: number;
+}
+
+const u = lit.u32;
+
+export function arrangedGemvProblems(s: Omit<ArrangedGemvSpec, 'kernel' | 'target'>): string[] {
+  const p: string[] = [];
+  if (s.rows < 1 || s.rows > 8) p.push(`${s.rows} activation rows (1..8)`);
+  if (s.panel < 4 || s.panel > 256 || s.panel % 4 !== 0) p.push(`panel ${s.panel} (a multiple of 4 in 4..256)`);
+  if (s.w.dtype !== 'f32' && s.w.dtype !== 'f16') p.push(`weight dtype ${s.w.dtype}`);
+  if (s.w.shape.reduce((a, b) => a * b, 1) !== Math.ceil(s.m / s.panel) * s.k * s.panel) p.push(`stored weight [${s.w.shape.join(',')}] for ${s.m} x ${s.k} in panels of ${s.panel}`);
+  if (s.out.dtype !== 'f32') p.push(`result dtype ${s.out.dtype}`);
+  if (![4, 8].includes(s.unroll)) p.push(`unroll ${s.unroll}`);
+  return p;
+}
+
+export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
+  const bad = arrangedGemvProblems(spec);
+  if (bad.length) throw new Error(`arranged GEMV: invalid spec (${bad.join('; ')})`);
+  const { rows, m, k: kk, panel } = spec;
+  const lanes = panel / 4;
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: lanes });
+  // The activation as vec4s when it is f32 and rows are whole vec4s: one load serves four k.
+  const xVec = spec.x.dtype === 'f32' && kk % 4 === 0;
+  const xArr = xVec ? k.vec4Input('x', spec.x) : undefined;
+  const xAcc = xVec ? undefined : k.input('x', spec.x);
+  const f32x4 = vecType(4, 'f32');
+  let wLoad: (group: Expr) => Expr;
+  if (spec.w.dtype === 'f16') wLoad = k.vec4F16Input('w', spec.w);
+  else {
+    const arr = k.vec4Input('w', spec.w);
+    wLoad = (g) => index(arr, g);
+  }
+  const C = spec.c && k.input('c', spec.c);
+  const epilogue = declareEpilogue(k, spec.epilogue, spec.out);
+  const out = k.output('out', spec.out);
+  const xAt = (s: number, p: Expr): Expr => {
+    const v = toCompute(xAcc!.load(add(u(s * kk), p)), xAcc!.value);
+    return xAcc!.value === 'f32' || xAcc!.value === 'f16' ? v : convert('f32', v);
+  };
+
+  const panels = Math.ceil(m / panel);
+  const wg = k.workgroupIndex(panels);
+  const lane = k.builtinInput('local_invocation_index');
+  // The lane's vec4 at row p of its panel: (wg * K + p) * lanes + lane.
+  const base = k.let('base', add(mulConst(wg, kk * lanes), lane));
+  const acc = Array.from({ length: rows }, (_, s) => [0, 1].map((h) => k.var(`acc${s}_${h}`, f32x4, construct(f32x4, lit.f32(0)))));
+  const whole = Math.floor(kk / spec.unroll) * spec.unroll;
+  const step = (p0: Expr, count: number): void => {
+    const w = Array.from({ length: count }, (_, r) => k.let('w', wLoad(add(base, mulConst(r ? add(p0, u(r)) : p0, lanes)))));
+    for (let s = 0; s < rows; s++) {
+      for (let g = 0; g < count; g += 4) {
+        const n = Math.min(4, count - g);
+        // p0 and g are multiples of 4 here, so the four rows are one vec4 of the activation.
+        const xs = xVec ? k.let('xv', index(xArr!, add(u((s * kk + g) / 4), div(p0, u(4))))) : undefined;
+        for (let r = 0; r < n; r++) {
+          const xr = xs ? member(xs, XYZW[r]!) : xAt(s, g + r ? add(p0, u(g + r)) : p0);
+          k.compound('+=', acc[s]![((g + r) >> 1) & 1]!, mul(w[g + r]!, xr));
+        }
+      }
+    }
+  };
+  if (whole > 0) k.for('p', u(0), u(whole), (p) => step(p, spec.unroll), spec.unroll);
+  // The last K % unroll rows, one at a time (scalar activation reads: p is not a multiple of 4 in general).
+  for (let p = whole; p < kk; p++) {
+    const w = k.let('w', wLoad(add(base, u(p * lanes))));
+    for (let s = 0; s < rows; s++) {
+      const xr = xVec ? index(index(xArr!, u((s * kk + p - (p % 4)) / 4)), u(p % 4)) : xAt(s, u(p));
+      k.compound('+=', acc[s]![0]!, mul(w, xr));
+    }
+  }
+
+  const j0 = k.let('j0', add(mulConst(wg, panel), mulConst(lane, 4)));
+  const ragged = m % 4 !== 0 || m % panel !== 0;
+  for (let s = 0; s < rows; s++) {
+    const total = k.let('y', add(acc[s]![0]!, acc[s]![1]!));
+    for (let e = 0; e < 4; e++) {
+      const j = e ? add(j0, u(e)) : j0;
+      const store = (): void => {
+        const flat = k.let('o', add(u(s * m), j));
+        let v: Expr = member(total, XYZW[e]!);
+        if (spec.alpha !== 1) v = mulConstF32(spec.alpha, v);
+        if (C && spec.c) {
+          const cv = toCompute(C.loadBroadcast(spec.out.shape, flat), C.value);
+          v = add(v, spec.c.beta === 1 ? cv : mulConstF32(spec.c.beta, cv));
+        }
+        out.store(flat, fromCompute(epilogue(v, flat), out.value));
+      };
+      if (ragged) k.if(lt(j, u(m)), store);
+      else store();
+    }
+  }
+  return k.finish();
+};
+
+/** FLOPs of the product (2 per multiply-add). */
+export const arrangedGemvFlops = (s: ArrangedGemvSpec): number => 2 * s.rows * s.m * s.k;

@@ -1,0 +1,68 @@
+// Lowering of a MatMul or Gemm whose weight arrange-layout stored in GEMV panels (passes/layout/arrangement.ts):
+// the arranged GEMV kernel reads the panels in place. materialize-encodings has already given every other reader
+// of such a weight its decoded value, so a panel weight reaching here is always one this kernel reads; anything
+// else is a compiler bug, reported naming the node. The weight is the bound value: an f16 constant when
+// store-weights-f16's Cast is fused into the loads (lower/fuse-operand-casts.ts).
+import { type Node, isStaticShape, numel } from '../../ir/index.js';
+import { gemvUse, panelOf } from '../../passes/layout/arrangement.js';
+import { type ArrangedGemvSpec, arrangedGemvFlops, arrangedGemvProblems, gemvArranged } from '../kernels/gemv-arranged.js';
+import type { TensorSpec } from '../kernels/lib/index.js';
+import type { Epilogue } from '../kernels/matmul-epilogue.js';
+import { type ArgRef, type Lowering, type LoweringContext, LoweringError } from './lowering.js';
+
+/** K rows per step: 8 when K has room for it (more loads in flight), else 4. */
+const unrollFor = (k: number): number => (k >= 64 ? 8 : 4);
+
+export interface ArrangedIo {
+  /** The bound activation and weight (fused widening casts resolved), the node's weight operand as typed in the graph. */
+  readonly x: string;
+  readonly w: string;
+  readonly graphWeight: string;
+  readonly c?: string;
+  readonly beta?: number;
+  readonly alpha?: number;
+  /** The value the kernel writes (the fused epilogue's output, or the node's) and the epilogue's ops and operands. */
+  readonly output: string;
+  readonly epilogue?: Epilogue;
+  readonly operands: readonly ArgRef[];
+}
+
+/** The steps of a matmul over a panel-arranged weight; undefined when the bound weight is not arranged. */
+export function arrangedGemvLowering(node: Node, cx: LoweringContext, io: ArrangedIo): Lowering | undefined {
+  const wt = cx.typeOf(io.w);
+  if (wt.layout.kind !== 'blocked' || wt.encoding.kind !== 'dense') return undefined;
+  const fail = (why: string): never => {
+    throw new LoweringError(`${node.op} %${node.outputs[0]}: weight %${io.w} is stored ${wt.layout.kind} but ${why}; run materialize-encodings`);
+  };
+  const use = gemvUse(node, io.graphWeight, (v) => cx.typeOf(v));
+  if (!use) return fail('this node is not a GEMV the arranged kernel reads');
+  const panel = panelOf(wt.layout, use.transposed);
+  if (panel === undefined) return fail('its blocks are not GEMV panels for this orientation');
+  const spec1 = (v: string): TensorSpec => {
+    const t = cx.typeOf(v);
+    if (!isStaticShape(t.shape)) return fail(`%${v} has a symbolic shape`);
+    return { dtype: t.dtype, shape: [...(t.shape as number[])] };
+  };
+  const stored = cx.storage(io.w);
+  if (!stored) return fail('it has no data');
+  const out = spec1(io.output);
+  if (numel(out.shape) === 0) return { kind: 'steps', steps: [] };
+  const fields: Omit<ArrangedGemvSpec, 'kernel' | 'target'> = {
+    rows: use.rows,
+    m: use.m,
+    k: use.k,
+    panel,
+    x: spec1(io.x),
+    w: { dtype: wt.dtype, shape: [...stored.shape] },
+    out,
+    alpha: io.alpha ?? 1,
+    ...(io.c ? { c: { ...spec1(io.c), beta: io.beta ?? 1 } } : {}),
+    ...(io.epilogue?.length ? { epilogue: io.epilogue } : {}),
+    unroll: unrollFor(use.k),
+  };
+  const bad = arrangedGemvProblems(fields);
+  if (bad.length) return fail(`the arranged kernel cannot take it (${bad.join('; ')})`);
+  const spec: ArrangedGemvSpec = { kernel: 'gemv-arranged', target: { shaderF16: cx.target.shaderF16 }, ...fields };
+  const args: ArgRef[] = [{ value: io.x }, { value: io.w }, ...(io.c ? [{ value: io.c }] : []), ...io.operands, { value: io.output }];
+  return { kind: 'steps', steps: [{ kernel: cx.kernel(gemvArranged, spec), args, flops: arrangedGemvFlops(spec) }] };
+}

@@ -1,0 +1,16 @@
+// The traffic model's rates from a device profile (passes/sparse/profiles.ts, the one profile type). A profile
+// fitted by bench:sparse measures read bandwidth, dense matmul throughput and the cost of a whole run; what it
+// lacks stands in from those: writes at the read bandwidth, the dense matmul rate (two flops per multiply-add)
+// for other arithmetic, a 64-byte transaction (a cache line), and a tenth of a run's fixed cost per dispatch.
+import type { DeviceProfile } from '../../passes/index.js';
+import type { Rates } from './model.js';
+
+export function trafficRates(p: DeviceProfile): Rates {
+  return {
+    readBytesPerMs: p.bytesPerMs,
+    writeBytesPerMs: p.writeBytesPerMs ?? p.bytesPerMs,
+    transactionBytes: p.transactionBytes ?? 64,
+    flopsPerMs: p.flopsPerMs ?? 2 * p.denseMacsPerMs,
+    launchMs: p.launchMs ?? p.dispatchMs / 10,
+  };
+}
