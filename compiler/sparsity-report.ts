@@ -36,7 +36,7 @@ export function sparsityLayers(entries: readonly { graph: Graph; schedule: Sched
       const c = decls.get(step.sparse.weight)!;
       add(c, use.x, use.m, use.k, step.sparse.variant, c.value!.data.length * 4);
     }
-    for (const w of matmulWeights(graph)) for (const u of w.uses) if (w.constant.value) add(w.constant, u.x, u.m, u.k, 'dense', 0);
+    for (const w of matmulWeights(graph, { arranged: true })) for (const u of w.uses) if (w.constant.value) add(w.constant, u.x, u.m, u.k, 'dense', 0);
   }
   return [...layers.values()];
 }

@@ -10,6 +10,7 @@ import { type ConstantDecl, type Graph, type TensorType, consumers, encodeStored
 import { type GemvUse, gemvUsesVia, panelLayout } from './layout/arrangement.js';
 import { type GemvShape, rankLayouts } from './layout/cost.js';
 import { EXACT, type Pass, PassOptionError, bump, onlyKeys } from './pass.js';
+import { DEFAULT_MAX_BINDING_BYTES } from './split-oversized-weights.js';
 
 export interface ArrangeLayoutOptions {
   /** auto: the cost model chooses per weight; row-major: leave every weight as it is. */
@@ -65,7 +66,12 @@ export const arrangeLayout: Pass<ArrangeLayoutOptions> = {
       if (!ok || !uses.length || !uses.every((u) => u.transposed === uses[0]!.transposed)) continue;
       const elemBytes = c.type.dtype === 'f32' ? 4 : 2;
       const shapes: GemvShape[] = uses.map((u) => ({ m: u.m, k: u.k, rows: u.rows, elemBytes, transposed: u.transposed }));
-      const best = rankLayouts(cx.target.profile, shapes)[0]!;
+      // Panels pad the output axis to a multiple of P: a choice whose padded weight would no longer fit one storage
+      // binding (split-oversized-weights sized the blocks to the limit) is passed over.
+      const limit = cx.target.limits.maxStorageBufferBindingSize ?? DEFAULT_MAX_BINDING_BYTES;
+      const fits = (panel: number): boolean => panel === 0 || Math.ceil(uses[0]!.m / panel) * panel * uses[0]!.k * elemBytes <= limit;
+      const best = rankLayouts(cx.target.profile, shapes).find((r) => fits(r.panel));
+      if (!best) continue;
       if (best.panel === 0) {
         bump(cx, 'weights-kept-row-major');
         continue;

@@ -13,15 +13,20 @@ export interface MatmulWeight {
   readonly uses: readonly WeightUse[];
 }
 
-/** Every matmul weight of g, in constant order. */
-export function matmulWeights(g: Graph): MatmulWeight[] {
+/**
+ * Every matmul weight of g, in constant order. With `arranged`, also dense weights stored in another layout
+ * (arrange-layout's panels): reports list them; the storage passes, which run before any layout is chosen and
+ * rewrite stored values, must not see them.
+ */
+export function matmulWeights(g: Graph, opts: { readonly arranged?: boolean } = {}): MatmulWeight[] {
   const readers = consumers(g);
   const typeOf = (v: string) => g.types.get(v);
   const out: MatmulWeight[] = [];
   for (const c of g.constants) {
     const shape = c.type.shape;
     if (shape.length !== 2 || shape.some((d) => typeof d !== 'number') || !isFloat(c.type.dtype)) continue;
-    if ((!c.value && !c.external) || !isPlainStorage(c.type)) continue; // an encoded weight was already chosen for
+    const stored = isPlainStorage(c.type) || (opts.arranged === true && c.type.encoding.kind === 'dense');
+    if ((!c.value && !c.external) || !stored) continue; // an encoded weight was already chosen for
     if (g.outputs.includes(c.name)) continue;
     const nodes = readers.get(c.name) ?? [];
     const uses = nodes.map((node) => {

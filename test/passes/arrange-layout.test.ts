@@ -147,6 +147,16 @@ describe('arrange-layout', () => {
     expect([layoutOf('shared'), layoutOf('added'), layoutOf('own')]).toEqual(['row-major', 'row-major', 'blocked']);
   });
 
+  it('keeps row-major a weight whose padded panels would exceed the storage binding limit', () => {
+    // [100, 1000] f32 MatMul weight: 400,000 bytes as given, more once 1000 outputs are padded to a panel multiple.
+    const g = layer({ rows: 1, k: 100, m: 1000, gemm: false, seed: 3 });
+    const run = (limit: number) =>
+      runProgramPipeline({ g }, [inferShapes, arrangeLayout], { target: { ...LAVAPIPE, limits: { ...LAVAPIPE.limits, maxStorageBufferBindingSize: limit } } }).graphs.g!;
+    const layoutOf = (out: Graph) => out.constants.find((c) => c.name === 'w')!.type.layout.kind;
+    expect(layoutOf(run(1 << 20))).toBe('blocked');
+    expect(layoutOf(run(400_000))).toBe('row-major');
+  });
+
   it('the cost model keeps row-major where panels would mostly hold padding', () => {
     // 33 outputs in panels of at least 32 doubles the bytes; the row-major kernel reads them as they are.
     expect(rankLayouts(LAVAPIPE.profile, [{ m: 33, k: 512, rows: 1, elemBytes: 4, transposed: true }])[0]!.panel).toBe(0);
