@@ -2,7 +2,7 @@
 // and len operands are i32 scalar graph inputs bound as uniforms (`uniform: true`), so one artifact serves every
 // step; CacheWrite updates its cache where it lies ('inplace'), the node's output sharing the cache's memory.
 // Shapes are static; attributes are baked into the kernel specs.
-import { AttrReader, type Node, isStaticShape, lookupOp, numel, tensorType } from '../../ir/index.js';
+import { type Node, isStaticShape, numel, tensorType } from '../../ir/index.js';
 import { attention, attentionSpec } from '../kernels/attention.js';
 import { cacheWrite } from '../kernels/cache-write.js';
 import { elementwise, elementwiseSpec } from '../kernels/elementwise.js';
@@ -11,7 +11,7 @@ import type { TensorSpec } from '../kernels/lib/index.js';
 import { positions } from '../kernels/positions.js';
 import { rope } from '../kernels/rope.js';
 import { storageLayout } from '../wgsl/accessor.js';
-import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
+import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, type Step, attrsOf } from './lowering.js';
 
 function tensorSpec(cx: LoweringContext, value: string): TensorSpec {
   const t = cx.typeOf(value);
@@ -19,7 +19,6 @@ function tensorSpec(cx: LoweringContext, value: string): TensorSpec {
   return { dtype: t.dtype, shape: [...t.shape] };
 }
 
-const attrsOf = (node: Node): AttrReader => new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
 const given = (value: string | undefined): value is string => value !== undefined && value !== '';
 /** A per-step scalar (pos or len): read by the kernel from the uniform buffer. */
 const stepScalar = (value: string): ArgRef => ({ value, uniform: true });

@@ -3,7 +3,7 @@
 // and ReverseSequence have one owner-computes kernel each (one invocation per output element or storage word);
 // TopK reduces each line in workgroup memory, writing packed value dtypes through scratch and a Cast. Attributes
 // and shapes are read here and baked into the specs.
-import { AttrReader, type Node, lookupOp, numel, strides } from '../../ir/index.js';
+import { type Node, numel, strides } from '../../ir/index.js';
 import { resolveAxis } from '../../ir/ops/common.js';
 import type { Reduction } from '../../ir/ops/index-util.js';
 import { type GatherIndexSpec, gatherIndex, simplifyGatherIndex } from '../kernels/gather-index.js';
@@ -14,11 +14,10 @@ import { reverseSequence } from '../kernels/reverse-sequence.js';
 import { scatter } from '../kernels/scatter.js';
 import { tensorScatter } from '../kernels/tensor-scatter.js';
 import { topK, topKSpec } from '../kernels/topk.js';
-import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
+import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, type Step, attrsOf } from './lowering.js';
 import { withOutput } from './reduce-lowerings.js';
 
 const WORKGROUP = 64;
-const attrsOf = (node: Node): AttrReader => new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
 const args = (...values: string[]): ArgRef[] => values.map((value) => ({ value }));
 const target = (cx: LoweringContext): { shaderF16: boolean } => ({ shaderF16: cx.target.shaderF16 });
 

@@ -1,11 +1,11 @@
 // Lowering of LinearAttention (ir/ops/linear-attention.ts): one kernel writing both outputs (f32, unpacked, so
 // each invocation stores its own words). The FLOP count is per step and (kv head, value column): the decay, the
 // retrieval and the update over dk, plus one read-out over dk per query head of the group.
-import { AttrReader, type Node, isStaticShape, lookupOp, numel } from '../../ir/index.js';
+import { type Node, isStaticShape, numel } from '../../ir/index.js';
 import { linearAttentionDims } from '../../ir/ops/linear-attention.js';
 import { linearAttention, linearAttentionSpec } from '../kernels/linear-attention.js';
 import type { TensorSpec } from '../kernels/lib/index.js';
-import { type LoweringContext, LoweringError, type NodeLowering } from './lowering.js';
+import { type LoweringContext, LoweringError, type NodeLowering, attrsOf } from './lowering.js';
 
 function spec(cx: LoweringContext, value: string): TensorSpec {
   const t = cx.typeOf(value);
@@ -14,7 +14,7 @@ function spec(cx: LoweringContext, value: string): TensorSpec {
 }
 
 const lowerLinearAttention: NodeLowering = (node: Node, cx) => {
-  const a = new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
+  const a = attrsOf(node);
   const given = (i: number): string | undefined => (node.inputs[i] ? node.inputs[i] : undefined);
   const types = node.inputs.map((v) => (v ? cx.typeOf(v) : undefined));
   const rule = a.string('update_rule');

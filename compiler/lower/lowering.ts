@@ -76,5 +76,9 @@ export class LoweringError extends Error {
   override name = 'LoweringError';
 }
 
-/** A node's attributes read through its op's declared attribute specs (defaults filled in). */
-export const attrsOf = (node: Node): AttrReader => new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
+/** A node's attributes read through its op's declared attribute specs (defaults filled in): every lowering's reader. */
+export function attrsOf(node: Node): AttrReader {
+  const def = lookupOp(node.op);
+  if (!def) throw new LoweringError(`unknown op ${node.op}`);
+  return new AttrReader(node.op, def.attrs, node.attrs);
+}

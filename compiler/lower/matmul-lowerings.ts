@@ -3,7 +3,7 @@
 // equation is a plain contraction, else to a generic reduction kernel. Binding order is the generators': the
 // node's inputs in kernel order, then the output (epilogue operands, when a fusion pass adds them, come between).
 // MatMul, Gemm and Conv also take symbolic shapes: their kernels then bind the dims uniform first.
-import { AttrReader, type Dim, type Node, type TensorType, isStaticShape, lookupOp } from '../../ir/index.js';
+import { type Dim, type Node, type TensorType, isStaticShape } from '../../ir/index.js';
 import { conv, convFlops, convSpec } from '../kernels/conv.js';
 import { convTransposeSpec } from '../kernels/conv-transpose.js';
 import { einsumLowering } from '../kernels/einsum.js';
@@ -11,7 +11,7 @@ import { type TensorSpec, symbolicTensor } from '../kernels/lib/index.js';
 import type { Epilogue } from '../kernels/matmul-epilogue.js';
 import { type MatMulOperands, type MatMulSpec, matMulFlops, matMulSpec, matmul, symbolicMatMulSpec } from '../kernels/matmul.js';
 import type { DimContext } from '../wgsl/dims.js';
-import { type ArgRef, type Lowering, LoweringError, type LoweringContext, type NodeLowering } from './lowering.js';
+import { type ArgRef, type Lowering, LoweringError, type LoweringContext, type NodeLowering, attrsOf } from './lowering.js';
 import { sparseMatMulSteps } from './sparse-lowerings.js';
 import { arrangedGemvLowering } from './arranged-gemv-lowering.js';
 import { readsInPlace } from '../../passes/index.js';
@@ -26,9 +26,6 @@ export function tensorSpec(cx: LoweringContext, value: string): TensorSpec {
 const present = (v: string | undefined): v is string => v !== undefined && v !== '';
 const values = (...vs: (string | undefined)[]): ArgRef[] => vs.filter(present).map((value) => ({ value }));
 
-function attrs(node: Node): AttrReader {
-  return new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
-}
 
 function matMulStep(cx: LoweringContext, spec: MatMulSpec<Dim>, args: ArgRef[]): Lowering {
   const dims: ArgRef[] = spec.dims ? [{ dims: true }] : [];
@@ -101,7 +98,7 @@ const lowerGemm: NodeLowering = (node, cx) => {
   const a = operand(cx, a0);
   const b = operand(cx, b0);
   const epi = epilogueOf(cx, node.outputs[0]!);
-  const at = attrs(node);
+  const at = attrsOf(node);
   const io = { x: a, w: b, graphWeight: b0, output: epi.output, operands: epi.operands, alpha: at.float('alpha'), ...(present(c) ? { c, beta: at.float('beta') } : {}) };
   const arranged = arrangedGemvLowering(node, cx, { ...io, ...epi.spec });
   if (arranged) return arranged;
@@ -150,13 +147,13 @@ const lowerConv =
     const spec1 = (v: string): TensorSpec => (dims ? symbolicTensor(cx.typeOf(v), dims) : tensorSpec(cx, v));
     const io = { ...(dims ? { dims } : {}), x: spec1(x), w: spec1(w), out: spec1(epi.output), ...(present(bias) ? { bias: spec1(bias) } : {}) };
     const extra = dims ? symbolicEpilogue(cx, dims, epi.spec.epilogue) : epi.spec;
-    const spec = transpose ? convTransposeSpec(cx.target, io, attrs(node), extra) : convSpec(cx.target, io, attrs(node), extra);
+    const spec = transpose ? convTransposeSpec(cx.target, io, attrsOf(node), extra) : convSpec(cx.target, io, attrsOf(node), extra);
     const args: ArgRef[] = [...(dims ? [{ dims: true } as const] : []), ...values(x, w, bias), ...epi.operands, ...values(epi.output)];
     return { kind: 'steps', steps: [{ kernel: cx.kernel(conv, spec), args, flops: convFlops(spec) }] };
   };
 
 const lowerEinsum: NodeLowering = (node, cx) => {
-  const equation = attrs(node).string('equation');
+  const equation = attrsOf(node).string('equation');
   const y = node.outputs[0]!;
   const lowered = einsumLowering(cx.target, equation, node.inputs.map((v) => tensorSpec(cx, v)), tensorSpec(cx, y));
   const kernel = lowered.kind === 'matmul' ? cx.kernel(matmul, lowered.spec) : cx.kernel(lowered.gen, lowered.spec);

@@ -4,7 +4,7 @@
 // ir/ops/slice.ts (restated here because the IR keeps them private); shapes come from the inferred types.
 // A movement node with a symbolic dim (when the program has symbols) gets its map over dims: sizes, strides and
 // offsets are dim expressions the kernel reads from the dims uniform, so the one kernel serves every size.
-import { type Node, AttrReader, type Dim, dimAdd, dimMul, dimProduct, dimSub, isStaticShape, lookupOp, numel } from '../../ir/index.js';
+import { type Node, type Dim, dimAdd, dimMul, dimProduct, dimSub, isStaticShape, numel } from '../../ir/index.js';
 import type { Kernel } from '../kernel-spec.js';
 import { type AxisTerm, type GatherIndexSpec, MAX_SOURCES, type PadMode, type SourceMap, gatherIndex, simplifyGatherIndex } from '../kernels/gather-index.js';
 import { type TensorSpec, symbolicTensor } from '../kernels/lib/index.js';
@@ -13,9 +13,8 @@ import { type QuantizeSpec, quantize, quantizeRange, quantizeSpec, rangeGroups }
 import { resize, resizeFlops, resizeSpec } from '../kernels/resize.js';
 import { storageLayout } from '../wgsl/accessor.js';
 import { type DimContext, dimMax } from '../wgsl/dims.js';
-import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
+import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, type Step, attrsOf } from './lowering.js';
 
-const attrsOf = (node: Node): AttrReader => new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
 
 function tensorOf(cx: LoweringContext, value: string): TensorSpec {
   const t = cx.typeOf(value);

@@ -4,7 +4,7 @@
 // Attributes and shapes are read here and baked into the kernel specs. Outputs whose dtype is packed in storage
 // (bf16, sub-byte ints, f16 without shader-f16) are computed into an unpacked scratch tensor (f32, i32 or u32)
 // and packed by an elementwise Cast step.
-import { AttrReader, type Node, type TensorType, dtypeInfo, isStaticShape, lookupOp, numel, tensorType } from '../../ir/index.js';
+import { type Node, type TensorType, dtypeInfo, isStaticShape, numel, tensorType } from '../../ir/index.js';
 import { flagAttr, resolveAxes, resolveAxis } from '../../ir/ops/common.js';
 import { batchNorm, batchNormSpec } from '../kernels/batch-norm.js';
 import { cumSum, cumSumSpec } from '../kernels/cumsum.js';
@@ -16,7 +16,7 @@ import { type ReduceOp, planReduce, reduce } from '../kernels/reduce.js';
 import { softmax, softmaxSpec } from '../kernels/softmax.js';
 import { storageLayout } from '../wgsl/accessor.js';
 import type { DimContext } from '../wgsl/dims.js';
-import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
+import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, type Step, attrsOf } from './lowering.js';
 
 function tensorSpec(t: TensorType, value: string): TensorSpec {
   if (!isStaticShape(t.shape)) throw new LoweringError(`%${value} has symbolic shape [${t.shape.join(',')}]; this kernel needs static shapes`);
@@ -25,11 +25,6 @@ function tensorSpec(t: TensorType, value: string): TensorSpec {
 
 const inputSpec = (node: Node, cx: LoweringContext, i: number): TensorSpec => tensorSpec(cx.typeOf(node.inputs[i]!), node.inputs[i]!);
 
-function attrsOf(node: Node): AttrReader {
-  const def = lookupOp(node.op);
-  if (!def) throw new LoweringError(`unknown op ${node.op}`);
-  return new AttrReader(node.op, def.attrs, node.attrs);
-}
 
 const scratchBytes = (t: TensorSpec): number => Math.max(4, numel(t.shape) * 4);
 

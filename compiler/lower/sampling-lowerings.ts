@@ -1,7 +1,7 @@
 // Lowerings of the spatial-sampling ops: gathers and scatters at computed coordinates, one kernel family each
 // (GridSample, RoiAlign, Col2Im, DeformConv as one invocation per output element; MaxUnpool as a clear, a
 // scatter of owners and a gather). Specs are built from the inferred types and the ops' attributes.
-import { AttrReader, type Node, lookupOp, numel } from '../../ir/index.js';
+import { type Node, numel } from '../../ir/index.js';
 import { col2imGeometry } from '../../ir/ops/col2im.js';
 import { deformGeometry } from '../../ir/ops/deform-conv.js';
 import { gridSampleAttrs } from '../../ir/ops/grid-sample.js';
@@ -13,9 +13,8 @@ import { type GridSampleSpec, gridSample } from '../kernels/grid-sample.js';
 import { type MaxUnpoolSpec, maxUnpool } from '../kernels/max-unpool.js';
 import { type RoiAlignSpec, roiAlign } from '../kernels/roi-align.js';
 import type { TensorSpec } from '../kernels/lib/index.js';
-import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering } from './lowering.js';
+import { type ArgRef, type Lowering, type LoweringContext, LoweringError, type NodeLowering, attrsOf } from './lowering.js';
 
-const attrsOf = (node: Node): AttrReader => new AttrReader(node.op, lookupOp(node.op)!.attrs, node.attrs);
 function tensorOf(cx: LoweringContext, value: string, node: Node): TensorSpec {
   const t = cx.typeOf(value);
   const shape = t.shape.map((d) => {
