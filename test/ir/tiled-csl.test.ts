@@ -272,13 +272,15 @@ describe('speed', () => {
       let ms = Infinity;
       let onePass = Infinity;
       // Interleaved, so a burst of load elsewhere slows both measures rather than one.
-      for (let r = 0; r < 2; r++) {
+      for (let r = 0; r < 3; r++) {
         onePass = Math.min(onePass, elapsedMs(plainPass));
         ms = Math.min(ms, elapsedMs(() => void (nnz = encodeTiledCsl(a, m, k, params).nnz)));
       }
       expect(nnz).toBeGreaterThan(0.19 * m * k);
       console.log(`encodeTiledCsl ${m}x${k} ${values}: ${ms.toFixed(0)} ms (one plain pass: ${onePass.toFixed(0)} ms)`);
-      expect(ms, `${values}: ${ms.toFixed(0)} ms against ${onePass.toFixed(0)} ms for one pass`).toBeLessThan(12 * onePass);
+      // Quiet runs measure 7-10 passes; CI with GPU tests beside it reached 12.1. The bound guards against an encoder
+      // that is quadratic or re-reads the weight per tile (hundreds of passes), not against load.
+      expect(ms, `${values}: ${ms.toFixed(0)} ms against ${onePass.toFixed(0)} ms for one pass`).toBeLessThan(20 * onePass);
     }
     expect(sink).toBeGreaterThan(0);
   });
