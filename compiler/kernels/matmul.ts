@@ -42,27 +42,12 @@ export interface ZeroPointSpec extends TensorSpec {
 export type MatMulPath = ({ readonly kind: 'tiled' } & TileConfig) | ({ readonly kind: 'skinny' } & SkinnyConfig);
 
 /** A product's spec; sizes and strides are numbers, or dims over the program's symbols (MatMulSpec<Dim>). */
-export interface MatMulSpec<D extends Dim = number> extends KernelSpecBase {
+/** A strided matmul (StridedMatMul below) as a kernel spec: alpha and the path are settled. */
+export interface MatMulSpec<D extends Dim = number> extends KernelSpecBase, StridedMatMul<D> {
   readonly kernel: 'matmul';
   /** Present when a size is symbolic: the kernel binds the dims uniform first and sizes itself at run time. */
   readonly dims?: DimContext;
-  readonly m: D;
-  readonly n: D;
-  readonly k: D;
-  /** Batch dims (merged where the strides allow); their product is the number of products. */
-  readonly batch: readonly D[];
-  /** A: rows i, cols p. */
-  readonly a: OperandSpec<D>;
-  /** B: rows p, cols j. */
-  readonly b: OperandSpec<D>;
-  /** The result: rows i, cols j. */
-  readonly out: OperandSpec<D>;
   readonly alpha: number;
-  /** Added as beta * C, C broadcast to the output's shape. */
-  readonly c?: TensorSpec & { readonly beta: number };
-  readonly aZero?: ZeroPointSpec;
-  readonly bZero?: ZeroPointSpec;
-  readonly epilogue?: Epilogue;
   readonly path: MatMulPath;
 }
 
@@ -222,11 +207,16 @@ export interface StridedMatMul<D extends Dim = number> {
   readonly m: D;
   readonly n: D;
   readonly k: D;
+  /** Batch dims (merged where the strides allow); their product is the number of products. */
   readonly batch: readonly D[];
+  /** A: rows i, cols p. */
   readonly a: OperandSpec<D>;
+  /** B: rows p, cols j. */
   readonly b: OperandSpec<D>;
+  /** The result: rows i, cols j. */
   readonly out: OperandSpec<D>;
   readonly alpha?: number;
+  /** Added as beta * C, C broadcast to the output's shape. */
   readonly c?: TensorSpec & { readonly beta: number };
   readonly aZero?: ZeroPointSpec;
   readonly bZero?: ZeroPointSpec;
