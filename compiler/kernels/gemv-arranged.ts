@@ -1,13 +1,13 @@
 // The arranged GEMV: y[s, j] = alpha * sum_k x[s, k] * A[j, k] (+ beta * C) -> epilogue, for up to 8 activation
 // rows s, reading a weight that arrange-layout stored as panels of P outputs, K-major inside
-// (passes/layout/arrangement.ts: [ceil(M/P)][K][P], last panel zero-padded). One workgroup per panel, P/4 lanes;
-// lane l owns the 4 adjacent outputs p*P + 4l .. +3 and walks all of K itself: at each k it loads one vec4 of
-// weights, and the workgroup's lanes together read P contiguous weights, then the next k's P. So the workgroup
-// streams one contiguous range, there is no workgroup memory, no barrier and no reduction (perf-notes.md: on
-// lavapipe a barrier and a tree reduction cost more than the reads). `unroll` k-rows per step, split over two
-// accumulators, keep several loads in flight. f16 weights without shader-f16 are read as vec2<u32> (four halves)
-// and widened with unpack2x16float (KernelBuilder.vec4F16Input). Ragged M: the padded lanes compute zeros and
-// skip their stores; ragged K: the rows past the last whole step one at a time.
+// (passes/layout/arrangement.ts: [ceil(M/P)][K][P], last panel zero-padded). One workgroup per panel, P/L lanes;
+// lane l owns the L adjacent outputs p*P + L*l .. +L-1 and walks all of K itself: at each k it makes one 16-byte
+// load (a vec4<f32> of f32 weights, L = 4; a vec4<u32> of eight f16, L = 8, widened with unpack2x16float), and
+// the workgroup's lanes together read P contiguous weights, then the next k's P. So the workgroup streams one
+// contiguous range, there is no workgroup memory, no barrier and no reduction (perf-notes.md: on lavapipe a
+// barrier and a tree reduction cost more than the reads, and a load costs the same whatever its width, so
+// bytes per load decide the rate). `unroll` k-rows per step, split over two accumulators. Ragged M: the padded
+// lanes compute zeros and skip their stores; ragged K: the rows past the last whole step one at a time.
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
@@ -17,7 +17,7 @@ import { type Epilogue, declareEpilogue } from './matmul-epilogue.js';
 
 export interface ArrangedGemvSpec extends KernelSpecBase {
   readonly kernel: 'gemv-arranged';
-  /** Activation rows (<= 8), outputs, inputs, outputs per panel (a multiple of 4, at most 256). */
+  /** Activation rows (<= 8), outputs, inputs, outputs per panel (a multiple of 8, at most 256). */
   readonly rows: number;
   readonly m: number;
   readonly k: number;
@@ -41,7 +41,7 @@ const u = lit.u32;
 export function arrangedGemvProblems(s: Omit<ArrangedGemvSpec, 'kernel' | 'target'>): string[] {
   const p: string[] = [];
   if (s.rows < 1 || s.rows > 8) p.push(`${s.rows} activation rows (1..8)`);
-  if (s.panel < 4 || s.panel > 256 || s.panel % 4 !== 0) p.push(`panel ${s.panel} (a multiple of 4 in 4..256)`);
+  if (s.panel < 8 || s.panel > 256 || s.panel % 8 !== 0) p.push(`panel ${s.panel} (a multiple of 8 in 8..256)`);
   if (s.w.dtype !== 'f32' && s.w.dtype !== 'f16') p.push(`weight dtype ${s.w.dtype}`);
   if (s.w.shape.reduce((a, b) => a * b, 1) !== Math.ceil(s.m / s.panel) * s.k * s.panel) p.push(`stored weight [${s.w.shape.join(',')}] for ${s.m} x ${s.k} in panels of ${s.panel}`);
   if (s.out.dtype !== 'f32') p.push(`result dtype ${s.out.dtype}`);
@@ -49,22 +49,27 @@ export function arrangedGemvProblems(s: Omit<ArrangedGemvSpec, 'kernel' | 'targe
   return p;
 }
 
+/** Outputs per lane: one 16-byte load of weights per k. */
+export const outputsPerLane = (w: TensorSpec): 4 | 8 => (w.dtype === 'f16' ? 8 : 4);
+
 export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
   const bad = arrangedGemvProblems(spec);
   if (bad.length) throw new Error(`arranged GEMV: invalid spec (${bad.join('; ')})`);
   const { rows, m, k: kk, panel } = spec;
-  const lanes = panel / 4;
+  const per = outputsPerLane(spec.w);
+  const quads = per / 4;
+  const lanes = panel / per;
   const k = new KernelBuilder({ target: spec.target, workgroupSize: lanes });
   // The activation as vec4s when it is f32 and rows are whole vec4s: one load serves four k.
   const xVec = spec.x.dtype === 'f32' && kk % 4 === 0;
   const xArr = xVec ? k.vec4Input('x', spec.x) : undefined;
   const xAcc = xVec ? undefined : k.input('x', spec.x);
   const f32x4 = vecType(4, 'f32');
-  let wLoad: (group: Expr) => Expr;
-  if (spec.w.dtype === 'f16') wLoad = k.vec4F16Input('w', spec.w);
+  let wLoad: (group: Expr) => readonly Expr[];
+  if (spec.w.dtype === 'f16') wLoad = k.vec8F16Input('w', spec.w);
   else {
     const arr = k.vec4Input('w', spec.w);
-    wLoad = (g) => index(arr, g);
+    wLoad = (g) => [index(arr, g)];
   }
   const C = spec.c && k.input('c', spec.c);
   const epilogue = declareEpilogue(k, spec.epilogue, spec.out);
@@ -77,12 +82,18 @@ export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
   const panels = Math.ceil(m / panel);
   const wg = k.workgroupIndex(panels);
   const lane = k.builtinInput('local_invocation_index');
-  // The lane's vec4 at row p of its panel: (wg * K + p) * lanes + lane.
+  // The lane's 16 bytes at row p of its panel: (wg * K + p) * lanes + lane.
   const base = k.let('base', add(mulConst(wg, kk * lanes), lane));
-  const acc = Array.from({ length: rows }, (_, s) => [0, 1].map((h) => k.var(`acc${s}_${h}`, f32x4, construct(f32x4, lit.f32(0)))));
+  // acc[s][q][h]: row s, the lane's q-th four outputs, accumulator h (alternating k).
+  const acc = Array.from({ length: rows }, (_, s) =>
+    Array.from({ length: quads }, (_, q) => [0, 1].map((h) => k.var(`acc${s}_${q}_${h}`, f32x4, construct(f32x4, lit.f32(0))))),
+  );
+  const fma = (s: number, h: number, w: readonly Expr[], xr: Expr): void => {
+    for (let q = 0; q < quads; q++) k.compound('+=', acc[s]![q]![h]!, mul(w[q]!, xr));
+  };
   const whole = Math.floor(kk / spec.unroll) * spec.unroll;
   const step = (p0: Expr, count: number): void => {
-    const w = Array.from({ length: count }, (_, r) => k.let('w', wLoad(add(base, mulConst(r ? add(p0, u(r)) : p0, lanes)))));
+    const w = Array.from({ length: count }, (_, r) => wLoad(add(base, mulConst(r ? add(p0, u(r)) : p0, lanes))).map((e) => k.let('w', e)));
     for (let s = 0; s < rows; s++) {
       for (let g = 0; g < count; g += 4) {
         const n = Math.min(4, count - g);
@@ -90,7 +101,7 @@ export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
         const xs = xVec ? k.let('xv', index(xArr!, add(u((s * kk + g) / 4), div(p0, u(4))))) : undefined;
         for (let r = 0; r < n; r++) {
           const xr = xs ? member(xs, XYZW[r]!) : xAt(s, g + r ? add(p0, u(g + r)) : p0);
-          k.compound('+=', acc[s]![((g + r) >> 1) & 1]!, mul(w[g + r]!, xr));
+          fma(s, ((g + r) >> 1) & 1, w[g + r]!, xr);
         }
       }
     }
@@ -98,19 +109,19 @@ export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
   if (whole > 0) k.for('p', u(0), u(whole), (p) => step(p, spec.unroll), spec.unroll);
   // The last K % unroll rows, one at a time (scalar activation reads: p is not a multiple of 4 in general).
   for (let p = whole; p < kk; p++) {
-    const w = k.let('w', wLoad(add(base, u(p * lanes))));
+    const w = wLoad(add(base, u(p * lanes))).map((e) => k.let('w', e));
     for (let s = 0; s < rows; s++) {
       const xr = xVec ? index(index(xArr!, u((s * kk + p - (p % 4)) / 4)), u(p % 4)) : xAt(s, u(p));
-      k.compound('+=', acc[s]![0]!, mul(w, xr));
+      fma(s, 0, w, xr);
     }
   }
 
-  const j0 = k.let('j0', add(mulConst(wg, panel), mulConst(lane, 4)));
-  const ragged = m % 4 !== 0 || m % panel !== 0;
-  for (let s = 0; s < rows; s++) {
-    const total = k.let('y', add(acc[s]![0]!, acc[s]![1]!));
+  const j0 = k.let('j0', add(mulConst(wg, panel), mulConst(lane, per)));
+  const ragged = m % per !== 0 || m % panel !== 0;
+  for (let s = 0; s < rows; s++) for (let q = 0; q < quads; q++) {
+    const total = k.let('y', add(acc[s]![q]![0]!, acc[s]![q]![1]!));
     for (let e = 0; e < 4; e++) {
-      const j = e ? add(j0, u(e)) : j0;
+      const j = q * 4 + e ? add(j0, u(q * 4 + e)) : j0;
       const store = (): void => {
         const flat = k.let('o', add(u(s * m), j));
         let v: Expr = member(total, XYZW[e]!);

@@ -67,7 +67,8 @@ describe('arranged GEMV on the adapter', () => {
         .map(([, bytes]) => new TextDecoder().decode(bytes as Uint8Array));
     const arranged = files('auto');
     const rowMajor = files('row-major');
-    expect(arranged.some((t) => /array<vec2<u32>>/.test(t) && !/workgroupBarrier/.test(t))).toBe(true);
+    // f16 panels are read eight halves per 16-byte load (vec4<u32>), with no barrier.
+    expect(arranged.some((t) => /array<vec4<u32>>/.test(t) && !/workgroupBarrier/.test(t))).toBe(true);
     expect(rowMajor.some((t) => /workgroupBarrier/.test(t))).toBe(true);
   });
 
