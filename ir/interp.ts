@@ -86,9 +86,10 @@ function bindConstants(g: Graph, env: Map<string, Tensor>, opts: InterpretOption
     env.set(c.name, c.value);
   }
   // Constants with a layout or an encoding hold their stored form: decode them to the logical tensors ops read.
-  // Their companions (a quant encoding's scales and zeros) are plain constants, already in env.
+  // Their companions (a quant encoding's scales and zeros) are plain constants, already in env. A checkpoint
+  // tensor is loaded logical whatever its layout (the layout is applied only when packed), so it is not decoded.
   for (const c of g.constants)
-    if (!isPlainStorage(c.type)) env.set(c.name, decodeStored(c.type, env.get(c.name)!, (name) => env.get(name)!));
+    if (!isPlainStorage(c.type) && c.value) env.set(c.name, decodeStored(c.type, env.get(c.name)!, (name) => env.get(name)!));
 }
 
 /** Run g's nodes in order into env; names g does not define are read from the enclosing graphs through `outer`. */

@@ -4,7 +4,8 @@
 // profile), and rewritten at compile time into the cheapest one's exact storage order. The weight keeps its name,
 // dtype and logical shape; only `layout` changes (and its stored data), so the interpreter, which decodes layouts
 // before ops read, computes bit-identical results. Weights read by anything else stay row-major (converting
-// them would need a Materialize per run); weights still in a checkpoint file stay too (layouts are inline only).
+// them would need a Materialize per run). A weight still in a checkpoint file keeps its file reference and gets
+// only the layout: the packer reorders it as it writes the artifact (compiler/memory/storage-decls.ts).
 // `layout=row-major` turns the pass off: the baseline of benchmarks and of the arranged-vs-row-major tests.
 import { type ConstantDecl, type Graph, type TensorType, consumers, encodeStored, isFloat, isPlainStorage, tensorType, updateGraph } from '../ir/index.js';
 import { type GemvUse, gemvUsesVia, panelLayout } from './layout/arrangement.js';
@@ -43,7 +44,7 @@ export function weightGemvUses(g: Graph, name: string): GemvUse[] | undefined {
 }
 
 const candidate = (c: ConstantDecl): boolean =>
-  c.value !== undefined && isPlainStorage(c.type) && isFloat(c.type.dtype) && (c.type.dtype === 'f32' || c.type.dtype === 'f16') && c.type.shape.length === 2;
+  (c.value !== undefined || c.external !== undefined) && isPlainStorage(c.type) && isFloat(c.type.dtype) && (c.type.dtype === 'f32' || c.type.dtype === 'f16') && c.type.shape.length === 2;
 
 export const arrangeLayout: Pass<ArrangeLayoutOptions> = {
   name: 'arrange-layout',
@@ -77,7 +78,7 @@ export const arrangeLayout: Pass<ArrangeLayoutOptions> = {
         continue;
       }
       const type = tensorType(c.type.dtype, c.type.shape, panelLayout(uses[0]!.transposed, best.panel));
-      arranged.set(c.name, { ...c, type, value: encodeStored(type, c.value!) });
+      arranged.set(c.name, c.value ? { ...c, type, value: encodeStored(type, c.value) } : { ...c, type });
       bump(cx, 'weights-arranged');
       bump(cx, `panel-${best.panel}`);
     }

@@ -8,17 +8,23 @@
 // barrier and a tree reduction cost more than the reads, and a load costs the same whatever its width, so
 // bytes per load decide the rate). `unroll` k-rows per step, split over two accumulators. Ragged M: the padded
 // lanes compute zeros and skip their stores; ragged K: the rows past the last whole step one at a time.
+// More activation rows than `tokens` (a prefill GEMM over the same panels): workgroup (panel, block) computes the
+// rows block*T .. block*T+T-1, one accumulator each (register pressure); consecutive workgroups take the blocks of
+// one panel, so its weights are read from cache by all but the first. A lane's loads per k are then one 16-byte
+// weight load and T activation loads for 4T (f32) or 8T (f16) multiply-adds.
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
-import { add, construct, convert, div, index, lit, lt, member, mul, mulConst, vecType } from '../wgsl/dsl.js';
+import { add, binary, builtin, construct, convert, div, index, lit, lt, member, mod, mul, mulConst, vecType } from '../wgsl/dsl.js';
 import { type TensorSpec, XYZW, fromCompute, mulConstF32, toCompute } from './lib/index.js';
 import { type Epilogue, declareEpilogue } from './matmul-epilogue.js';
 
 export interface ArrangedGemvSpec extends KernelSpecBase {
   readonly kernel: 'gemv-arranged';
-  /** Activation rows (<= 8), outputs, inputs, outputs per panel (a multiple of 8, at most 256). */
+  /** Activation rows, outputs, inputs, outputs per panel (a multiple of 8, at most 256). */
   readonly rows: number;
+  /** Activation rows one workgroup computes (1..8): all of them, or a block of a longer activation. */
+  readonly tokens: number;
   readonly m: number;
   readonly k: number;
   readonly panel: number;
@@ -40,7 +46,8 @@ const u = lit.u32;
 
 export function arrangedGemvProblems(s: Omit<ArrangedGemvSpec, 'kernel' | 'target'>): string[] {
   const p: string[] = [];
-  if (s.rows < 1 || s.rows > 8) p.push(`${s.rows} activation rows (1..8)`);
+  if (s.rows < 1) p.push(`${s.rows} activation rows`);
+  if (s.tokens < 1 || s.tokens > 8 || s.tokens > s.rows) p.push(`${s.tokens} rows per workgroup (1..8, at most the rows)`);
   if (s.panel < 8 || s.panel > 256 || s.panel % 8 !== 0) p.push(`panel ${s.panel} (a multiple of 8 in 8..256)`);
   if (s.w.dtype !== 'f32' && s.w.dtype !== 'f16') p.push(`weight dtype ${s.w.dtype}`);
   if (s.w.shape.reduce((a, b) => a * b, 1) !== Math.ceil(s.m / s.panel) * s.k * s.panel) p.push(`stored weight [${s.w.shape.join(',')}] for ${s.m} x ${s.k} in panels of ${s.panel}`);
@@ -74,31 +81,39 @@ export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
   const C = spec.c && k.input('c', spec.c);
   const epilogue = declareEpilogue(k, spec.epilogue, spec.out);
   const out = k.output('out', spec.out);
+
+  const T = spec.tokens;
+  const blocks = Math.ceil(rows / T);
+  const panels = Math.ceil(m / panel);
+  const flat = k.workgroupIndex(panels * blocks);
+  const wg = blocks === 1 ? flat : k.let('panel', div(flat, u(blocks)));
+  const blk = blocks === 1 ? undefined : k.let('blk', mod(flat, u(blocks)));
+  // Row s of the block: its activation row (clamped in a ragged last block, whose extra rows store nothing).
+  const row = (s: number): Expr => (blk ? builtin('min', add(mulConst(blk, T), u(s)), u(rows - 1)) : u(s));
+  const xRow = Array.from({ length: T }, (_, s) => (blk ? k.let('xr', mulConst(row(s), xVec ? kk / 4 : kk)) : u(s * (xVec ? kk / 4 : kk))));
   const xAt = (s: number, p: Expr): Expr => {
-    const v = toCompute(xAcc!.load(add(u(s * kk), p)), xAcc!.value);
+    const v = toCompute(xAcc!.load(add(xRow[s]!, p)), xAcc!.value);
     return xAcc!.value === 'f32' || xAcc!.value === 'f16' ? v : convert('f32', v);
   };
-
-  const panels = Math.ceil(m / panel);
-  const wg = k.workgroupIndex(panels);
   const lane = k.builtinInput('local_invocation_index');
   // The lane's 16 bytes at row p of its panel: (wg * K + p) * lanes + lane.
   const base = k.let('base', add(mulConst(wg, kk * lanes), lane));
-  // acc[s][q][h]: row s, the lane's q-th four outputs, accumulator h (alternating k).
-  const acc = Array.from({ length: rows }, (_, s) =>
-    Array.from({ length: quads }, (_, q) => [0, 1].map((h) => k.var(`acc${s}_${q}_${h}`, f32x4, construct(f32x4, lit.f32(0))))),
+  // acc[s][q][h]: row s, the lane's q-th four outputs, accumulator h (alternating k; one when rows are blocked).
+  const accs = blocks === 1 ? 2 : 1;
+  const acc = Array.from({ length: T }, (_, s) =>
+    Array.from({ length: quads }, (_, q) => Array.from({ length: accs }, (_, h) => k.var(`acc${s}_${q}_${h}`, f32x4, construct(f32x4, lit.f32(0))))),
   );
   const fma = (s: number, h: number, w: readonly Expr[], xr: Expr): void => {
-    for (let q = 0; q < quads; q++) k.compound('+=', acc[s]![q]![h]!, mul(w[q]!, xr));
+    for (let q = 0; q < quads; q++) k.compound('+=', acc[s]![q]![h % accs]!, mul(w[q]!, xr));
   };
   const whole = Math.floor(kk / spec.unroll) * spec.unroll;
   const step = (p0: Expr, count: number): void => {
     const w = Array.from({ length: count }, (_, r) => wLoad(add(base, mulConst(r ? add(p0, u(r)) : p0, lanes))).map((e) => k.let('w', e)));
-    for (let s = 0; s < rows; s++) {
+    for (let s = 0; s < T; s++) {
       for (let g = 0; g < count; g += 4) {
         const n = Math.min(4, count - g);
         // p0 and g are multiples of 4 here, so the four rows are one vec4 of the activation.
-        const xs = xVec ? k.let('xv', index(xArr!, add(u((s * kk + g) / 4), div(p0, u(4))))) : undefined;
+        const xs = xVec ? k.let('xv', index(xArr!, add(add(xRow[s]!, u(g / 4)), div(p0, u(4))))) : undefined;
         for (let r = 0; r < n; r++) {
           const xr = xs ? member(xs, XYZW[r]!) : xAt(s, g + r ? add(p0, u(g + r)) : p0);
           fma(s, ((g + r) >> 1) & 1, w[g + r]!, xr);
@@ -110,20 +125,22 @@ export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
   // The last K % unroll rows, one at a time (scalar activation reads: p is not a multiple of 4 in general).
   for (let p = whole; p < kk; p++) {
     const w = wLoad(add(base, u(p * lanes))).map((e) => k.let('w', e));
-    for (let s = 0; s < rows; s++) {
-      const xr = xVec ? index(index(xArr!, u((s * kk + p - (p % 4)) / 4)), u(p % 4)) : xAt(s, u(p));
+    for (let s = 0; s < T; s++) {
+      const xr = xVec ? index(index(xArr!, add(xRow[s]!, u((p - (p % 4)) / 4))), u(p % 4)) : xAt(s, u(p));
       fma(s, 0, w, xr);
     }
   }
 
   const j0 = k.let('j0', add(mulConst(wg, panel), mulConst(lane, per)));
   const ragged = m % per !== 0 || m % panel !== 0;
-  for (let s = 0; s < rows; s++) for (let q = 0; q < quads; q++) {
-    const total = k.let('y', add(acc[s]![q]![0]!, acc[s]![q]![1]!));
+  const raggedRows = rows % T !== 0;
+  for (let s = 0; s < T; s++) for (let q = 0; q < quads; q++) {
+    const total = accs === 2 ? k.let('y', add(acc[s]![q]![0]!, acc[s]![q]![1]!)) : acc[s]![q]![0]!;
+    const rowOut = blk ? k.let('ro', mulConst(add(mulConst(blk, T), u(s)), m)) : u(s * m);
     for (let e = 0; e < 4; e++) {
       const j = q * 4 + e ? add(j0, u(q * 4 + e)) : j0;
       const store = (): void => {
-        const flat = k.let('o', add(u(s * m), j));
+        const flat = k.let('o', add(rowOut, j));
         let v: Expr = member(total, XYZW[e]!);
         if (spec.alpha !== 1) v = mulConstF32(spec.alpha, v);
         if (C && spec.c) {
@@ -132,7 +149,10 @@ export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
         }
         out.store(flat, fromCompute(epilogue(v, flat), out.value));
       };
-      if (ragged) k.if(lt(j, u(m)), store);
+      const inRows = raggedRows ? lt(add(mulConst(blk!, T), u(s)), u(rows)) : undefined;
+      const inCols = ragged ? lt(j, u(m)) : undefined;
+      const guard = inRows && inCols ? binary('&&', inRows, inCols) : (inRows ?? inCols);
+      if (guard) k.if(guard, store);
       else store();
     }
   }

@@ -3,8 +3,8 @@
 // of such a weight its decoded value, so a panel weight reaching here is always one this kernel reads; anything
 // else is a compiler bug, reported naming the node. The weight is the bound value: an f16 constant when
 // store-weights-f16's Cast is fused into the loads (lower/fuse-operand-casts.ts).
-import { type Node, isStaticShape, numel } from '../../ir/index.js';
-import { gemvUse, panelOf } from '../../passes/layout/arrangement.js';
+import { type Node, isStaticShape, layoutStorageShape, numel } from '../../ir/index.js';
+import { MAX_GEMV_ROWS, gemvUse, panelOf } from '../../passes/layout/arrangement.js';
 import { type ArrangedGemvSpec, arrangedGemvFlops, arrangedGemvProblems, gemvArranged } from '../kernels/gemv-arranged.js';
 import type { TensorSpec } from '../kernels/lib/index.js';
 import type { Epilogue } from '../kernels/matmul-epilogue.js';
@@ -14,7 +14,13 @@ import { type ArgRef, type Lowering, type LoweringContext, LoweringError } from 
  * K rows per step. 4 by default: on lavapipe 8 rows (more loads in flight) ran 4096 x 4096 f32 at 43 % of the
  * read ceiling against 81 % for 4 (bench:gemv, one run); a tuned device profile may choose otherwise.
  */
-const unrollFor = (_k: number): number => 4;
+const unrollFor = (_k: number, tuned?: 4 | 8): number => tuned ?? 4;
+
+/**
+ * Activation rows per workgroup: all of a GEMV's; blocks of 4 of a longer activation (a prefill over decode
+ * panels), where 4 rows of accumulators still fit in registers on lavapipe (6 and 8 spilled, bench:gemv).
+ */
+const tokensFor = (rows: number): number => (rows <= MAX_GEMV_ROWS ? rows : 4);
 
 export interface ArrangedIo {
   /** The bound activation and weight (fused widening casts resolved), the node's weight operand as typed in the graph. */
@@ -46,22 +52,22 @@ export function arrangedGemvLowering(node: Node, cx: LoweringContext, io: Arrang
     if (!isStaticShape(t.shape)) return fail(`%${v} has a symbolic shape`);
     return { dtype: t.dtype, shape: [...(t.shape as number[])] };
   };
-  const stored = cx.storage(io.w);
-  if (!stored) return fail('it has no data');
   const out = spec1(io.output);
   if (numel(out.shape) === 0) return { kind: 'steps', steps: [] };
   const fields: Omit<ArrangedGemvSpec, 'kernel' | 'target'> = {
     rows: use.rows,
+    tokens: tokensFor(use.rows),
     m: use.m,
     k: use.k,
     panel,
     x: spec1(io.x),
-    w: { dtype: wt.dtype, shape: [...stored.shape] },
+    // The stored panels (zero padding included): inline, or a checkpoint tensor the packer lays out.
+    w: { dtype: wt.dtype, shape: layoutStorageShape(wt.layout, wt.shape as number[]) },
     out,
     alpha: io.alpha ?? 1,
     ...(io.c ? { c: { ...spec1(io.c), beta: io.beta ?? 1 } } : {}),
     ...(io.epilogue?.length ? { epilogue: io.epilogue } : {}),
-    unroll: unrollFor(use.k),
+    unroll: unrollFor(use.k, cx.profile.tuning?.gemvUnroll),
   };
   const bad = arrangedGemvProblems(fields);
   if (bad.length) return fail(`the arranged kernel cannot take it (${bad.join('; ')})`);

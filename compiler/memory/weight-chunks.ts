@@ -11,11 +11,14 @@ import {
   FORMAT_BYTES,
   FORMAT_DTYPE,
   decodeFormat,
+  encodeStored,
+  loadExternal,
   numel,
   narrowExternal,
   readExactly,
 } from '../../ir/index.js';
 import { byteLength, encode } from '../../runtime/codec.js';
+import type { StoredDecl } from './storage-decls.js';
 
 /** Elements per chunk: a multiple of 8 so packed sub-byte lanes never straddle chunks. */
 const CHUNK_ELEMENTS = 1 << 22;
@@ -28,12 +31,18 @@ export function constantBytes(c: ConstantDecl): number {
   return byteLength(c.type.dtype, numel(c.type.shape as number[]));
 }
 
-export function* constantChunks(c: ConstantDecl): Iterable<Uint8Array> {
+export function* constantChunks(c: StoredDecl): Iterable<Uint8Array> {
   if (c.value) {
     yield encode(c.value.dtype, c.value.data).subarray(0, constantBytes(c));
     return;
   }
   if (!c.external) throw new Error(`constant %${c.name} has no data (parameter '${c.source ?? c.name}' was never bound to weights)`);
+  if (c.arrangeFrom) {
+    // Reordering needs the whole tensor: read it (logical, narrowed to its dtype), lay it out, encode.
+    const stored = encodeStored(c.arrangeFrom, loadExternal(c.external, c.arrangeFrom.dtype, c.arrangeFrom.shape as number[]));
+    yield encode(stored.dtype, stored.data).subarray(0, constantBytes(c));
+    return;
+  }
   yield* externalChunks(c.external, c.type.dtype, numel(c.type.shape as number[]));
 }
 

@@ -10,7 +10,10 @@
 // materialize-encodings and the pass all ask it), so they cannot disagree.
 import { type Layout, type MatmulOperands, type Node, type TensorType, blocked, isStaticShape, matmulOperands, numel } from '../../ir/index.js';
 
-/** Activation rows up to which a matmul is a GEMV for the arranged kernel (the skinny kernels' bound). */
+/**
+ * Activation rows up to which a matmul is a GEMV (the skinny kernels' bound); the arranged kernel reads panels
+ * for more rows too, in blocks (a prefill sharing decode's weights), when the device profile says it pays.
+ */
 export const MAX_GEMV_ROWS = 8;
 
 /** The panel layout of a weight of P outputs per panel; `transposed`: the tensor is [K, M] (MatMul). */
@@ -34,8 +37,8 @@ export interface GemvUse extends MatmulOperands {
 }
 
 /**
- * The matmul `node` reading `w` as an arranged GEMV would: w is its weight (matmulOperands), x is static with at
- * most MAX_GEMV_ROWS rows, and the result is f32 (the kernel computes and stores f32).
+ * The matmul `node` reading `w` as the arranged kernel would: w is its weight (matmulOperands), x is static (any
+ * number of rows), and the result is f32 (the kernel computes and stores f32).
  */
 export function gemvUse(node: Node, w: string, typeOf: (v: string) => TensorType | undefined): GemvUse | undefined {
   const use = matmulOperands(node, typeOf);
@@ -45,7 +48,7 @@ export function gemvUse(node: Node, w: string, typeOf: (v: string) => TensorType
   if (!xt || !yt || !isStaticShape(xt.shape) || xt.shape.length < 1 || xt.shape[xt.shape.length - 1] !== use.k || yt.dtype !== 'f32' || !isStaticShape(yt.shape)) return undefined;
   if (node.op === 'Gemm' && xt.shape.length !== 2) return undefined;
   const rows = numel(xt.shape.slice(0, -1));
-  if (rows < 1 || rows > MAX_GEMV_ROWS || use.m < 1) return undefined;
+  if (rows < 1 || use.m < 1) return undefined;
   if (use.bias !== undefined && use.bias !== '' && !isStaticShape(typeOf(use.bias)?.shape ?? ['?'])) return undefined;
   return { ...use, node, rows };
 }

@@ -10,6 +10,7 @@
 // The model is deliberately small: it decides row-major vs panels and P, and the profiler (kiln profile) is where
 // its predictions are checked against measurements.
 import type { DeviceProfile } from '../sparse/cost-model.js';
+import { MAX_GEMV_ROWS } from './arrangement.js';
 
 /** Bytes per memory transaction (a cache line on CPUs; a 64 B sector pair on GPUs). */
 export const LINE_BYTES = 64;
@@ -37,6 +38,18 @@ export interface LayoutCost {
 const pow2ceil = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 const lines = (bytes: number): number => Math.ceil(bytes / LINE_BYTES);
 const time = (p: DeviceProfile, bytes: number): number => bytes / p.bytesPerMs + p.dispatchMs;
+
+/**
+ * A use's time: a GEMV is bound by its bytes; a GEMM (more than MAX_GEMV_ROWS rows) by the slower of its bytes and
+ * its flops at the kernel's rate: the tiled kernel's (flopsPerMs) row-major, the arranged kernel's
+ * (panelFlopsPerMs) over panels, which a profile without that rate never chooses for a GEMM.
+ */
+function useTime(p: DeviceProfile, s: GemvShape, bytes: number, panels: boolean): number {
+  if (s.rows <= MAX_GEMV_ROWS) return time(p, bytes);
+  const rate = panels ? p.panelFlopsPerMs : p.flopsPerMs;
+  if (!rate) return panels ? Infinity : time(p, bytes);
+  return Math.max(bytes / p.bytesPerMs, (2 * s.rows * s.m * s.k) / rate) + p.dispatchMs;
+}
 
 /**
  * The row-major skinny kernel's bytes: lanes along outputs (MatMul [K,M]) or along K (Gemm transB [M,K]). The
@@ -78,8 +91,10 @@ export function panelBytes(s: GemvShape, panel: number): number {
 export function rankLayouts(profile: DeviceProfile, uses: readonly GemvShape[]): LayoutCost[] {
   const total = (bytes: (s: GemvShape) => number, panel: number): LayoutCost => {
     const b = uses.reduce((sum, s) => sum + bytes(s), 0);
-    return { panel, bytes: b, ms: uses.reduce((sum, s) => sum + time(profile, bytes(s)), 0) };
+    return { panel, bytes: b, ms: uses.reduce((sum, s) => sum + useTime(profile, s, bytes(s), panel > 0), 0) };
   };
-  const all = [total(rowMajorBytes, 0), ...PANEL_CANDIDATES.map((p) => total((s) => panelBytes(s, p), p))];
+  // A measured panel width (the profile's tuning.gemvPanel, from kiln tune) is the only panel candidate; 0: none.
+  const panels = profile.tuning?.gemvPanel === undefined ? PANEL_CANDIDATES : profile.tuning.gemvPanel ? [profile.tuning.gemvPanel] : [];
+  const all = [total(rowMajorBytes, 0), ...panels.map((p) => total((s) => panelBytes(s, p), p))];
   return all.map((c, i) => ({ c, i })).sort((a, b) => a.c.ms - b.c.ms || a.i - b.i).map((e) => e.c);
 }

@@ -29,6 +29,24 @@ export interface DeviceProfile {
   readonly launchMs?: number;
   /** Arithmetic rate of kernels other than the matmuls costed above, flops per millisecond. */
   readonly flopsPerMs?: number;
+  /**
+   * Flops per millisecond of the arranged GEMV kernel over more than 8 activation rows (a prefill reading decode
+   * panels, compiler/kernels/gemv-arranged.ts); absent, arrange-layout never arranges a weight a GEMM reads.
+   */
+  readonly panelFlopsPerMs?: number;
+  /** Kernel choices measured on the device (`kiln tune`); absent, the compiler's own models choose. */
+  readonly tuning?: KernelTuning;
+}
+
+/**
+ * Measured kernel configurations, each optional (absent: the compiler's default). Checked on load by
+ * profile-file.ts, which holds each field's allowed values.
+ */
+export interface KernelTuning {
+  /** GEMV weight panels (passes/layout/cost.ts): the one panel width arrange-layout considers; 0 keeps row-major. */
+  readonly gemvPanel?: number;
+  /** K rows per step of the arranged GEMV kernel (compiler/lower/arranged-gemv-lowering.ts). */
+  readonly gemvUnroll?: 4 | 8;
 }
 
 export interface MatmulShape {

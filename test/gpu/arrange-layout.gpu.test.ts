@@ -1,5 +1,6 @@
 // The arranged GEMV on the adapter: for random ragged shapes (M, K not multiples of the panel or of 4; 1..8
-// activation rows), MatMul [K,M] and Gemm transB [M,K] with bias and alpha/beta, f32 and f16 weights (f16 read as
+// activation rows, and up to 22 rows read in blocks of 4 with a ragged last block: the prefill GEMM over decode
+// panels, arranged under the lavapipe profile, whose panelFlopsPerMs makes it pay), MatMul [K,M] and Gemm transB [M,K] with bias and alpha/beta, f32 and f16 weights (f16 read as
 // packed u32 pairs without shader-f16), the artifact compiled with arrange-layout matches the interpreter, and
 // gives outputs identical to the row-major artifact's where both sum K in the same order (the arranged kernel's
 // order differs from the skinny kernel's, so bit equality holds for the exactly representable inputs checked last).
@@ -8,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { type Graph, GraphBuilder, interpret, makeTensor, tensorType, toleranceExcess } from '../../ir/index.js';
 import { compileGraph } from '../../compiler/compile.js';
 import { inferShapes, runPipeline, storeWeightsAsF16 } from '../../passes/index.js';
+import type { DeviceProfile } from '../../passes/sparse/cost-model.js';
+import { PROFILES } from '../../passes/sparse/profiles.js';
 import { expectGpuMatchesInterpreter, runGraphOnGpu } from './graph-harness.js';
 import { randomTensor } from './data.js';
 
@@ -36,7 +39,7 @@ function gemv(o: Case, integers = false): Graph {
 }
 
 const arbCase = fc.record({
-  rows: fc.integer({ min: 1, max: 8 }),
+  rows: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 9, max: 22 })),
   k: fc.integer({ min: 1, max: 150 }),
   m: fc.integer({ min: 40, max: 600 }),
   gemm: fc.boolean(),
@@ -53,9 +56,9 @@ describe('arranged GEMV on the adapter', () => {
         // weights the kernels read, so the tolerance is only for the order of f32 sums.
         const g = o.f16 ? storeWeightsAsF16(runPipeline(gemv(o), [inferShapes]).graph) : gemv(o);
         const x = { x: randomTensor('f32', g.inputs[0]!.type.shape as number[], o.seed, SMOOTH) };
-        await expectGpuMatchesInterpreter(g, x, { rtol: 1e-4, atol: 1e-4 });
+        await expectGpuMatchesInterpreter(g, x, { rtol: 1e-4, atol: 1e-4 }, { compile: { profile: PROFILES.lavapipe! } });
       }),
-      { numRuns: 12 },
+      { numRuns: 16 },
     );
   }, 240_000);
 
@@ -72,16 +75,25 @@ describe('arranged GEMV on the adapter', () => {
     expect(rowMajor.some((t) => /workgroupBarrier/.test(t))).toBe(true);
   });
 
+  it('a GEMM over more than 8 rows reads panels where the profile rates the arranged kernel, else stays row-major', () => {
+    const o: Case = { rows: 13, k: 64, m: 96, gemm: true, f16: false, relu: false, seed: 4 };
+    const arranged = (profile: DeviceProfile): boolean =>
+      compileGraph(gemv(o), { source: 'test', target: { shaderF16: false }, profile }).manifest.kernels.some((k) => k.file.includes('gemv-arranged'));
+    expect(arranged(PROFILES.lavapipe!)).toBe(true);
+    expect(arranged(PROFILES['generic-gpu']!)).toBe(false);
+  });
+
   it('arranged and row-major artifacts give identical outputs (exact: integer-valued data sums exactly in any order)', async () => {
     for (const o of [
       { rows: 3, k: 77, m: 301, gemm: false, f16: false, relu: false, seed: 5 },
       { rows: 1, k: 130, m: 517, gemm: true, f16: true, relu: true, seed: 6 },
       { rows: 8, k: 33, m: 64, gemm: true, f16: false, relu: false, seed: 7 },
+      { rows: 19, k: 41, m: 200, gemm: false, f16: true, relu: false, seed: 8 },
     ]) {
       const g = gemv(o, true);
       const x = { x: makeTensor('f32', g.inputs[0]!.type.shape as number[], (i) => (i % 5) - 2) };
       const weightsDtype = o.f16 ? ('f16' as const) : ('f32' as const);
-      const a = await runGraphOnGpu(g, x, { compile: { weightsDtype, layout: 'auto' } });
+      const a = await runGraphOnGpu(g, x, { compile: { weightsDtype, layout: 'auto', profile: PROFILES.lavapipe! } });
       const r = await runGraphOnGpu(g, x, { compile: { weightsDtype, layout: 'row-major' } });
       const want = Object.values(interpret(g, x))[0]!;
       const [ga, gr] = [Object.values(a)[0]!, Object.values(r)[0]!];

@@ -15,6 +15,7 @@ import { Session, sampleToken, seededRandom } from '../../runtime/index.js';
 import type { Preset } from '../../scripts/lib/checkpoints.js';
 import { promptIds, tempCheckpoint } from '../import/hf-fixtures.js';
 import { interpGenerate } from '../import/hf-generate.js';
+import { PROFILES } from '../../passes/sparse/profiles.js';
 import { kiln } from '../kiln-cli.js';
 import { expectStepsMatch, maxDiff } from './decoder-steps.js';
 import { testGpu } from './harness.js';
@@ -49,6 +50,22 @@ describe.each(decoders)('%s', (_name, family, preset) => {
       await expectStepsMatch(session, gen, prompt, reference);
       // generate() reproduces the same tokens on the same session (the cache is overwritten, never reset).
       expect(await session.generate(prompt, { maxNewTokens: STEPS, stopAtEos: false })).toEqual(reference.tokens);
+    } finally {
+      session.dispose();
+    }
+  });
+
+  it('with checkpoint weights laid out in panels (lavapipe profile: decode GEMVs and a 10-row prefill GEMM read them in place) matches step by step', async () => {
+    const gpu = await testGpu();
+    // A prefill chunk of 10 rows: the arranged kernel's blocks of 4 rows, the last one ragged.
+    const wide = importHf(ckpt.configPath, { weights: ckpt.weightsPath, maxSeq: MAX_SEQ, chunk: 10 });
+    const artifact = compileProgram(programOf(wide), { profile: PROFILES.lavapipe! });
+    // Every projection's weight is arranged and read by the arranged kernel, in the decode and the prefill entry.
+    const arranged = artifact.manifest.kernels.filter((k) => k.file.includes('gemv-arranged')).length;
+    expect(arranged).toBeGreaterThanOrEqual(2);
+    const session = await Session.load(artifactFiles(artifact), { device: gpu.acquired });
+    try {
+      await expectStepsMatch(session, wide.generation!, prompt, reference);
     } finally {
       session.dispose();
     }

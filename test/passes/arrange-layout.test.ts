@@ -2,6 +2,9 @@
 // interpreter on arranged weights is bit-identical to row-major ones, f32 and f16), whole-graph equivalence on random
 // MLPs, alignment of the stored panels, and the cost model's choice is the one applied (row-major kept where panels
 // would pad too much). Readers that cannot read the panels in place keep their weight row-major.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Graph, GraphBuilder, blocked, fromLayout, interpret, layoutElements, layoutOffset, makeTensor, tensorType, tensorsIdentical, toLayout } from '../../ir/index.js';
@@ -9,6 +12,8 @@ import { DEFAULT_TARGET, PROFILES, type PassTarget, configure, inferShapes, mate
 import { arrangeLayout } from '../../passes/arrange-layout.js';
 import { panelLayout, panelOf } from '../../passes/layout/arrangement.js';
 import { rankLayouts } from '../../passes/layout/cost.js';
+import { constantChunks } from '../../compiler/memory/weight-chunks.js';
+import { storageDecls } from '../../compiler/memory/storage-decls.js';
 
 const LAVAPIPE: PassTarget = { ...DEFAULT_TARGET, profile: PROFILES.lavapipe! };
 
@@ -39,11 +44,11 @@ function layer(o: Layer): Graph {
 const inputs = (g: Graph, seed: number) =>
   Object.fromEntries(g.inputs.map((i) => [i.name, makeTensor('f32', i.type.shape as number[], (j) => Math.sin(j * 12.9898 + seed))]));
 
-const arrange = (g: Graph, f16: boolean, layout: 'auto' | 'row-major' = 'auto') =>
-  runProgramPipeline({ g }, [inferShapes, ...(f16 ? [storeWeightsF16] : []), configure(arrangeLayout, { layout }), materializeEncodings], { target: LAVAPIPE });
+const arrange = (g: Graph, f16: boolean, layout: 'auto' | 'row-major' = 'auto', target = LAVAPIPE) =>
+  runProgramPipeline({ g }, [inferShapes, ...(f16 ? [storeWeightsF16] : []), configure(arrangeLayout, { layout }), materializeEncodings], { target });
 
 const arbLayer = fc.record({
-  rows: fc.integer({ min: 1, max: 8 }),
+  rows: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 9, max: 20 })),
   k: fc.integer({ min: 1, max: 70 }),
   m: fc.integer({ min: 1, max: 300 }),
   gemm: fc.boolean(),
@@ -133,7 +138,7 @@ describe('arrange-layout', () => {
     expect(arrangedRuns).toBeGreaterThan(5);
   });
 
-  it('keeps row-major what the arranged kernel cannot read: prefill rows, other readers', () => {
+  it('keeps row-major what the arranged kernel cannot read (other readers), and prefill rows where the profile has no panel GEMM rate', () => {
     const next = rng(7);
     const b = new GraphBuilder('g');
     const x = b.input('x', tensorType('f32', [1, 64]));
@@ -142,9 +147,14 @@ describe('arrange-layout', () => {
     const added = b.constant(makeTensor('f32', [64, 64], next), 'added'); // a GEMV and an Add
     const own = b.constant(makeTensor('f32', [64, 64], next), 'own'); // a GEMV only
     b.output(b.op('MatMul', [x, shared]), b.op('MatMul', [xs, shared]), b.op('Add', [b.op('MatMul', [x, added]), b.op('ReduceSum', [added], { axes: [0], keepdims: 1 })]), b.op('MatMul', [x, own]));
-    const out = arrange(b.build(), false).graphs.g!;
-    const layoutOf = (n: string) => out.constants.find((c) => c.name === n)!.type.layout.kind;
-    expect([layoutOf('shared'), layoutOf('added'), layoutOf('own')]).toEqual(['row-major', 'row-major', 'blocked']);
+    const g = b.build();
+    const layouts = (target: PassTarget): string[] => {
+      const out = arrange(g, false, 'auto', target).graphs.g!;
+      return ['shared', 'added', 'own'].map((n) => out.constants.find((c) => c.name === n)!.type.layout.kind);
+    };
+    // lavapipe rates the arranged kernel over 9 rows (panelFlopsPerMs) above the tiled one; generic-gpu does not.
+    expect(layouts(LAVAPIPE)).toEqual(['blocked', 'row-major', 'blocked']);
+    expect(layouts({ ...LAVAPIPE, profile: PROFILES['generic-gpu']! })).toEqual(['row-major', 'row-major', 'blocked']);
   });
 
   it('keeps row-major a weight whose padded panels would exceed the storage binding limit', () => {
@@ -163,5 +173,38 @@ describe('arrange-layout', () => {
     expect(rankLayouts(LAVAPIPE.profile, [{ m: 4096, k: 4096, rows: 1, elemBytes: 2, transposed: false }])[0]!.panel).toBeGreaterThan(0);
     expect(() => configure(arrangeLayout, { layout: 'blocked' })).toThrow(/layout must be 'auto' or 'row-major', got 'blocked'/);
     expect(() => configure(arrangeLayout, { panel: 4 })).toThrow(/no option 'panel'/);
+  });
+
+  it('a checkpoint weight keeps its file and gets only the layout; the packer writes exactly the inline arrangement', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-arrange-'));
+    let arranged = 0;
+    try {
+      fc.assert(
+        fc.property(arbLayer, fc.boolean(), (o, f16) => {
+          const inline = layer(o);
+          const w = inline.constants.find((c) => c.name === 'w')!;
+          const file = join(dir, `w${o.seed}.bin`);
+          writeFileSync(file, new Uint8Array(Float32Array.from(w.value!.data).buffer));
+          const external = { file, offset: 0, bytes: w.value!.data.length * 4, format: 'F32' as const, name: 'w' };
+          const g = { ...inline, constants: inline.constants.map((c) => (c.name === 'w' ? { name: 'w', type: c.type, external } : c)) };
+          const [fromFile, fromInline] = [arrange(g, f16).graphs.g!, arrange(inline, f16).graphs.g!];
+          const [a, b] = [fromFile, fromInline].map((out) => out.constants.find((c) => c.name === 'w')!);
+          expect(a!.type).toEqual(b!.type);
+          expect(a!.external).toEqual(external);
+          expect(a!.value).toBeUndefined();
+          if (a!.type.layout.kind === 'blocked') arranged++;
+          // The interpreter reads the file logical; the packed bytes are the inline constant's stored bytes.
+          const x = inputs(inline, o.seed);
+          const [want, got] = [interpret(fromInline, x), interpret(fromFile, x)];
+          for (const k of Object.keys(want)) expect(tensorsIdentical(got[k]!, want[k]!)).toBe(true);
+          const bytes = (c: typeof a) => Buffer.concat(storageDecls(c!).flatMap((d) => [...constantChunks(d)]));
+          expect(bytes(a).equals(bytes(b))).toBe(true);
+        }),
+        { numRuns: 30 },
+      );
+      expect(arranged).toBeGreaterThan(5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
