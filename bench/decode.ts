@@ -118,15 +118,20 @@ async function prepare(cacheDir: string, name: string, spec: ModelSpec): Promise
   const variant = `${spec.sparsity === undefined ? '' : `-sparse${Math.round(spec.sparsity * 100)}`}${spec.weightsDtype ? `-${spec.weightsDtype}` : ''}`;
   const artifactDir = join(dirname(configPath), `artifact${variant}`);
   log(`${name}: compiling into ${artifactDir} ...`);
-  const sparse = spec.sparsity === undefined ? {} : { sparsify: { sparsity: spec.sparsity }, profile: await localProfile(), target: { shaderF16: true } };
+  // Every variant is compiled for the adapter it runs on (as `kiln compile --device-profile auto`): the profile
+  // decides sparse kernels and weight layouts (arrange-layout's panels for the decode GEMVs and the prefill GEMM).
+  const sparse = spec.sparsity === undefined ? {} : { sparsify: { sparsity: spec.sparsity }, target: { shaderF16: true } };
   const narrow = spec.weightsDtype ? { weightsDtype: spec.weightsDtype, target: { shaderF16: true } } : {};
-  const artifact = compileProgram({ name: model.family, entries: model.entries, generation: model.generation }, { source: 'config.json', ...sparse, ...narrow });
+  const artifact = compileProgram(
+    { name: model.family, entries: model.entries, generation: model.generation },
+    { source: 'config.json', profile: await localProfile(), ...sparse, ...narrow },
+  );
   writeArtifact(artifactDir, artifact);
   const parameters = parameterCount(presetTensors(spec.family, config));
   return { name, spec, parameters, artifactDir, manifest: artifact.manifest };
 }
 
-/** The sparse/dense cost model's profile for the adapter this bench runs on. */
+/** The device profile for the adapter this bench runs on. */
 async function localProfile(): Promise<DeviceProfile> {
   const probe = await acquireDevice();
   try {

@@ -8,7 +8,7 @@
 // only the layout: the packer reorders it as it writes the artifact (compiler/memory/storage-decls.ts).
 // `layout=row-major` turns the pass off: the baseline of benchmarks and of the arranged-vs-row-major tests.
 import { type ConstantDecl, type Graph, type TensorType, consumers, encodeStored, isFloat, isPlainStorage, tensorType, updateGraph } from '../ir/index.js';
-import { type GemvUse, gemvUsesVia, panelLayout } from './layout/arrangement.js';
+import { type GemvUse, gathersRows, gemvUsesVia, panelLayout } from './layout/arrangement.js';
 import { type GemvShape, rankLayouts } from './layout/cost.js';
 import { EXACT, type Pass, PassOptionError, bump, onlyKeys } from './pass.js';
 import { DEFAULT_MAX_BINDING_BYTES } from './split-oversized-weights.js';
@@ -40,6 +40,8 @@ export function weightGemvUses(g: Graph, name: string): GemvUse[] | undefined {
     if (!u) return undefined;
     uses.push(...u);
   }
+  // Row gathers read row panels only: the matmuls must read the tensor as [M, K] (Gemm transB) too.
+  if (rs.some((r) => gathersRows(r, name, typeOf)) && uses.some((u) => u.transposed)) return undefined;
   return uses;
 }
 

@@ -20,7 +20,11 @@ import {
   storageBytes,
   tensorType,
 } from '../ir/index.js';
+import { PANEL_CANDIDATES } from './layout/cost.js';
 import { type Pass, PassOptionError, bump, onlyKeys } from './pass.js';
+
+/** The widest panel arrange-layout uses. */
+const PANEL_ROWS = Math.max(...PANEL_CANDIDATES);
 
 /** WebGPU's default maxStorageBufferBindingSize. */
 export const DEFAULT_MAX_BINDING_BYTES = 128 * 1024 * 1024;
@@ -43,6 +47,9 @@ function rowBlocks(c: ConstantDecl, maxBytes: number, fresh: (base: string) => s
   // Whole 4-byte words per block so every block is bindable on its own.
   let per = Math.max(1, Math.floor(maxBytes / rowBytes));
   while (per > 1 && (per * rowBytes) % 4 !== 0) per--;
+  // Blocks of whole panels (a multiple of 256 rows) where a block holds more: arrange-layout's panels of up to
+  // 256 outputs then need no padding, so a block that fits one binding still fits once arranged.
+  if (per > PANEL_ROWS) per -= per % PANEL_ROWS;
   const blocks: Block[] = [];
   for (let start = 0, i = 0; start < rows; start += per, i++) {
     const n = Math.min(per, rows - start);

@@ -43,6 +43,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
       'weights left row-major (the arrange-layout pass off): the baseline its panel layouts are measured against',
       `kiln compile ${MNIST}/model.onnx --layout row-major -o out/mnist-row-major`,
     ],
+    [
+      'kernel choices measured on this adapter: a device profile kiln tune wrote (see `kiln tune --help`)',
+      `kiln compile ${MNIST}/model.onnx --device-profile out/mnist-profile.json -o out/mnist-tuned`,
+    ],
     ['the passes a compile runs, and the IR after each of them', 'kiln compile examples/mlp.kir --dim batch=2 --print-pipeline', 'kiln compile examples/mlp.kir --dim batch=2 -o out/mlp --dump-ir-after all --dump-dir out/mlp-ir'],
   ],
   run: [
@@ -64,10 +68,20 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
   profile: [
     ['time each dispatch of out/mlp (see `kiln compile --help`) against its predicted time', 'kiln profile out/mlp'],
     ['an artifact with a symbolic batch (out/mnist-batch: see `kiln compile --help`), profiled at batch 4', 'kiln profile out/mnist-batch --dim batch=4'],
+    ['the decode step of a decoder (out/llama: see `kiln compile --help`)', 'kiln profile out/llama --entry decode'],
     [
       `an ONNX model on a given input, median of 10 runs, as one JSON object (out/mnist: kiln compile ${MNIST}/model.onnx -o out/mnist)`,
       `kiln profile out/mnist --input Input3=${MNIST}/reference/test_data_set_0/input_0.pb --runs 10 --json`,
     ],
+  ],
+  tune: [
+    ['measure this adapter on the GEMV weights of an artifact (out/mlp: see `kiln compile --help`), 3 timed runs per candidate', 'kiln tune out/mlp --out out/mlp-profile.json --runs 3'],
+    [
+      'a model, compiled in memory as kiln compile would (without --out: ./kiln-device-profile.json); `kiln compile --help` shows a compile using it',
+      `kiln tune ${MNIST}/model.onnx --out out/mnist-profile.json`,
+    ],
+    ['an ONNX model with dynamic axes, tuned for batch 1 and 6 tokens', 'kiln tune ../shared/models/tiny-distilbert-sst2/model.onnx --dim batch=1 --dim sequence=6 --out out/distilbert-profile.json'],
+    [`a Hugging Face decoder (a random tiny one: ${DECODER}): its decode step's GEMVs`, 'kiln tune out/tiny-llama/config.json --weights out/tiny-llama --out out/llama-profile.json'],
   ],
   serve: [
     [`the demo page of an image classifier (draw a digit): ${'kiln compile ' + MNIST + '/model.onnx -o out/mnist'} first`, 'kiln serve out/mnist'],

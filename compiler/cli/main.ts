@@ -20,6 +20,7 @@ const irCommands = () => import('./ir-commands.js');
 const modelCommands = () => import('./model-commands.js');
 const generateCommand = () => import('./generate-command.js');
 const profileCommand = () => import('./profile-command.js');
+const tuneCommand = () => import('./tune-command.js');
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -45,7 +46,7 @@ export function buildProgram(io: Output = defaultOutput, setCode: (code: number)
     .option('--sparsity <s>', 'magnitude-prune MatMul/Gemm weights to this fraction of zeros (0..1) before choosing kernels')
     .option('--sparsity-scope <layer|global>', 'prune every layer to the target (default) or rank magnitudes across layers', 'layer')
     .option('--sparsity-floor <d>', 'global scope: least fraction of each layer kept non-zero', '0.02')
-    .option('--device-profile <name|auto>', 'device the sparse/dense kernel choice is costed for: generic-gpu (default), lavapipe, or auto (the local adapter)')
+    .option('--device-profile <name|auto|file.json>', 'device the kernel choices are costed for: generic-gpu (default), lavapipe, auto (the local adapter), or a profile file written by kiln tune')
     .option('--f16', 'target adapters with shader-f16 (f16 tensors computed natively)')
     .option('--limit <name=value>', "the target device's value of a WebGPU limit, e.g. maxStorageBufferBindingSize=268435456: weights are split to fit it, a plan needing more is refused (repeatable)", collect, [])
     .option('--weights-dtype <f32|f16>', 'store matmul and embedding weights as f16 (half the bytes; computed in f32)', 'f32')
@@ -84,8 +85,17 @@ export function buildProgram(io: Output = defaultOutput, setCode: (code: number)
     .option('--input <name=file>', 'an input tensor from .json, .npy or .pb (repeatable; inputs not given get seeded random values)', collect, [])
     .option('--dim <name=value>', 'the value of a symbolic dimension for the runs (repeatable; default its lower bound)', collect, [])
     .option('--runs <n>', 'timed runs; each dispatch reports its median', '5')
+    .option('--entry <name>', 'the entry point to profile (a decoder\'s decode or prefill; default the main entry)')
     .option('--json', 'print one JSON object')
     .action(async (dir: string, opts) => setCode(await (await profileCommand()).profileCommand(dir, opts, io)));
+  program
+    .command('tune <model|artifact>')
+    .description('measure candidate kernel configurations for the model\'s GEMV shapes on this adapter, and the adapter\'s rates; write a device profile for compile --device-profile')
+    .option('--out <file.json>', 'the device profile to write (an existing file is overwritten only if it is a kiln device profile)', 'kiln-device-profile.json')
+    .option('--runs <n>', 'timed runs per candidate (each reports its median)', '5')
+    .option('--dim <name=size>', 'a model: bind a symbolic dimension to the size to tune for (repeatable)', collect, [])
+    .option('--weights <checkpoint>', 'a .kir graph or config.json: its safetensors weights, as for compile')
+    .action(async (model: string, opts) => setCode(await (await tuneCommand()).tuneCommand(model, opts, io)));
 
   // More top-level commands register here; give each its examples in help-text.ts's EXAMPLES
   // (test/cli/help.test.ts requires an example for every option).

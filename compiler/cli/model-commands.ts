@@ -14,6 +14,7 @@ import { UsageError } from './errors.js';
 import { parseAssignments, readManifestFile, readText } from './files.js';
 import type { Output } from './ir-commands.js';
 import { loadProgram } from './load-program.js';
+import { isProfilePath, readDeviceProfileFile } from './device-profile-file.js';
 import { compileProgress, createProgress, loadProgress, writeProgress } from './progress.js';
 
 export interface CompileCommandOptions {
@@ -49,8 +50,15 @@ async function deviceProfile(name: string | undefined, io: Output): Promise<Devi
       acquired.release();
     }
   }
+  // A .json path: a profile file (kiln tune writes them), checked field by field.
+  if (isProfilePath(name)) {
+    const profile = readDeviceProfileFile(name);
+    const t = profile.tuning;
+    io.err(`note: costing kernels with profile ${profile.name} from ${name}${t ? ` (tuned: ${Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
+    return profile;
+  }
   const p = lookupProfile(name);
-  if (!p) throw new UsageError(`--device-profile ${name}: unknown profile (known: ${Object.keys(PROFILES).join(', ')}, auto)`);
+  if (!p) throw new UsageError(`--device-profile ${name}: unknown profile (known: ${Object.keys(PROFILES).join(', ')}, auto, or a profile.json from kiln tune)`);
   return p;
 }
 

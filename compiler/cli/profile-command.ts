@@ -18,6 +18,7 @@ export interface ProfileCommandOptions {
   input?: string[];
   dim?: string[];
   runs?: string;
+  entry?: string;
   json?: boolean;
 }
 
@@ -88,8 +89,9 @@ export async function profileCommand(dir: string, opts: ProfileCommandOptions, i
   try {
     session = await Session.load(dir, { device: acquired });
     const m = session.manifest;
-    const entry = session.mainEntry;
-    const ep = m.entryPoints[entry]!;
+    const entry = opts.entry ?? session.mainEntry;
+    const ep = m.entryPoints[entry];
+    if (!ep) throw new UsageError(`--entry ${entry}: the artifact has no entry point '${entry}' (has: ${Object.keys(m.entryPoints).join(', ')})`);
     const values = symbolValues(m, opts.dim ?? []);
     const given = parseAssignments(opts.input ?? [], '--input');
     for (const name of given.keys())

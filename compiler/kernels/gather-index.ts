@@ -43,8 +43,11 @@ export interface SourceMap {
   readonly base: Dim;
   /** One term per iteration axis. */
   readonly terms: readonly AxisTerm[];
-  /** Gather: plus indices[gather.terms · c] (negative counts from `len` back, then clamped) × mult. */
-  readonly gather?: { readonly len: Dim; readonly mult: Dim; readonly terms: readonly Dim[] };
+  /**
+   * Gather: plus indices[gather.terms · c] (negative counts from `len` back, then clamped) × mult; with `panel` P,
+   * a row j of a table stored in row panels: (j / P) × mult + j % P.
+   */
+  readonly gather?: { readonly len: Dim; readonly mult: Dim; readonly terms: readonly Dim[]; readonly panel?: number };
   /** Concat: the source supplies coordinates [from, to) of `axis`. */
   readonly covers?: { readonly axis: number; readonly from: Dim; readonly to: Dim };
 }
@@ -207,10 +210,14 @@ export const gatherIndex: KernelGen<GatherIndexSpec> = (spec) => {
       pos.push(mulDim(p.index, t.mult));
     });
     if (s.gather && indices) {
-      const { len, mult, terms } = s.gather;
+      const { len, mult, terms, panel } = s.gather;
       const row = k.let('row', indices.load(sumU32(terms.map((m, a) => mulDim(c[a]!(), m)))));
       const normal = select(lt(row, lit.i32(0)), add(row, dimI32(len)), row);
-      pos.push(mulDim(convert('u32', builtin('clamp', normal, lit.i32(0), dimI32(len, -1))), mult));
+      const j = convert('u32', builtin('clamp', normal, lit.i32(0), dimI32(len, -1)));
+      if (panel) {
+        const jr = k.let('jr', j);
+        pos.push(add(mulDim(div(jr, lit.u32(panel)), mult), mod(jr, lit.u32(panel))));
+      } else pos.push(mulDim(j, mult));
     }
     const index = neg.length ? sub(sumU32(pos), sumU32(neg)) : sumU32(pos);
     return { index, valid };

@@ -4,7 +4,8 @@
 // ir/ops/slice.ts (restated here because the IR keeps them private); shapes come from the inferred types.
 // A movement node with a symbolic dim (when the program has symbols) gets its map over dims: sizes, strides and
 // offsets are dim expressions the kernel reads from the dims uniform, so the one kernel serves every size.
-import { type Node, type Dim, dimAdd, dimMul, dimProduct, dimSub, isStaticShape, numel } from '../../ir/index.js';
+import { type Node, type Dim, dimAdd, dimMul, dimProduct, dimSub, isStaticShape, layoutStorageShape, numel } from '../../ir/index.js';
+import { panelOf } from '../../passes/layout/arrangement.js';
 import type { Kernel } from '../kernel-spec.js';
 import { type AxisTerm, type GatherIndexSpec, MAX_SOURCES, type PadMode, type SourceMap, gatherIndex, simplifyGatherIndex } from '../kernels/gather-index.js';
 import { type TensorSpec, symbolicTensor } from '../kernels/lib/index.js';
@@ -157,14 +158,23 @@ const gather: NodeLowering = (node, cx) => {
   const output = m.tensor(node.outputs[0]!);
   const [dd, id, od] = [dimsOf(data), dimsOf(indices), dimsOf(output)];
   const axis = normAxis(attrsOf(node).int('axis'), dd.length);
-  const ds = dimStrides(dd);
   const is = dimStrides(id);
   const r = id.length;
+  // A table stored in row panels (arrange-layout: a tied embedding whose LM head reads panels) is read in place:
+  // row j's element k sits at (j / P) * K * P + k * P + j % P (passes/layout/arrangement.ts gathersRows).
+  const dt = cx.typeOf(node.inputs[0]!);
+  const panel = dt.layout.kind === 'blocked' ? panelOf(dt.layout, false) : undefined;
+  if (dt.layout.kind !== 'row-major' && (panel === undefined || axis !== 0))
+    throw new LoweringError(`Gather %${node.outputs[0]}: data %${node.inputs[0]} is stored ${dt.layout.kind} but not in row panels read along axis 0; run materialize-encodings`);
+  // In panels, k's stride is P; the row's part of the index is the gather term's.
+  const ds = panel ? [0, panel] : dimStrides(dd);
   // Output axes: data's before `axis`, then the index tensor's, then data's after `axis`.
   const terms = od.map((_, o) => (o < axis ? ds[o]! : o < axis + r ? 0 : ds[o - r + 1]!));
   const gatherTerms = od.map((_, o) => (o >= axis && o < axis + r ? is[o - axis]! : 0));
-  const source: SourceMap = { base: 0, terms, gather: { len: dd[axis]!, mult: ds[axis]!, terms: gatherTerms } };
-  return steps([moveStep(cx, m, { output, inputs: [data], indices, shape: od, sources: [source] }, args(node.inputs[0]!, node.inputs[1]!, node.outputs[0]!))]);
+  const gatherMap = panel ? { len: dd[0]!, mult: (dd[1] as number) * panel, panel, terms: gatherTerms } : { len: dd[axis]!, mult: ds[axis]!, terms: gatherTerms };
+  const source: SourceMap = { base: 0, terms, gather: gatherMap };
+  const stored = panel ? { ...data, shape: layoutStorageShape(dt.layout, dd as number[]) } : data;
+  return steps([moveStep(cx, m, { output, inputs: [stored], indices, shape: od, sources: [source] }, args(node.inputs[0]!, node.inputs[1]!, node.outputs[0]!))]);
 };
 
 const trilu: NodeLowering = (node, cx) => {

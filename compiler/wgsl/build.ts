@@ -183,23 +183,18 @@ export class KernelBuilder {
   }
 
   /**
-   * A read-only f16 tensor read eight elements at a time as array<vec4<u32>> (two f16 per word, element 8i in the
-   * low half of word 4i), each group widened to two vec4<f32> with unpack2x16float. Each call emits a `let` of the
-   * loaded words at the builder's current point, so call it where the load is unconditional. One 16-byte load per eight
-   * weights: on lavapipe a load instruction costs about the same whatever its width, so this streams f16 at the
-   * rate vec4<f32> streams f32, where vec2<u32> loads (or shader-f16's vec4<f16>) reach about 60 % of it
-   * (bench:gemv). `count` must be a multiple of 8.
+   * An f16 tensor read eight elements per 16-byte load (array<vec4<u32>>, element 8i in the low half of word 4i),
+   * widened to two vec4<f32>; each call emits a `let` of the words here, so call it where the load is unconditional.
+   * On lavapipe a load costs the same whatever its width: vec2<u32> or vec4<f16> loads reach ~60 % of this rate.
    */
   vec8F16Input(name: string, desc: TensorDesc): (group: Expr) => readonly [Expr, Expr] {
     const count = numel(desc.shape);
     if (desc.dtype !== 'f16' || count % 8 !== 0 || count === 0)
       throw new Error(`${name}: an f16 vec8 binding needs a non-empty f16 tensor with a multiple of 8 elements, got ${desc.dtype}[${desc.shape.join(',')}]`);
-    const f32x4 = vecType(4, 'f32');
     this.addBinding(name, arrayType(vecType(4, 'u32')), 'read', { dtype: 'f16', shape: [...desc.shape], storage: 'vec4<u32>', elements: count / 8, bytes: count * 2 });
     return (group) => {
-      // One 16-byte load, then the four words from it (member reads of an indexed array would load each word).
       const words = this.let('q', index(ident(name), group));
-      const half = (a: 'x' | 'z', b: 'y' | 'w'): Expr => construct(f32x4, builtin('unpack2x16float', member(words, a)), builtin('unpack2x16float', member(words, b)));
+      const half = (a: 'x' | 'z', b: 'y' | 'w'): Expr => construct(vecType(4, 'f32'), builtin('unpack2x16float', member(words, a)), builtin('unpack2x16float', member(words, b)));
       return [half('x', 'y'), half('z', 'w')];
     };
   }

@@ -54,9 +54,23 @@ export function gemvUse(node: Node, w: string, typeOf: (v: string) => TensorType
 }
 
 /**
+ * A Gather of rows of the [M, K] table `c` (axis 0): a tied embedding, whose LM head is a GEMV over the same
+ * tensor. The gather kernel reads row panels in place (compiler/lower/movement-lowerings.ts): element (j, k) at
+ * (j / P) * K * P + k * P + j % P, one transaction per element, which for the few rows a step gathers is nothing
+ * next to the head's bytes. Column panels ([K, M] MatMul weights) are not gathered in place.
+ */
+export function gathersRows(reader: Node, c: string, typeOf: (v: string) => TensorType | undefined): boolean {
+  if (reader.op !== 'Gather' || reader.inputs[0] !== c || reader.inputs[1] === c) return false;
+  const t = typeOf(c);
+  const axis = Number(reader.attrs.axis ?? 0);
+  return !!t && t.shape.length === 2 && (axis === 0 || axis === -2);
+}
+
+/**
  * Every use of constant `c` by `reader` as an arranged GEMV weight: the matmul itself, or, through a Cast to f32 of
  * an f16 weight (store-weights-f16; the compiler fuses it into the matmul's loads), every matmul reading the Cast.
- * Undefined when the reader, or any reader of its Cast, cannot read the arrangement in place.
+ * A row Gather (gathersRows) reads in place and is no GEMV use: the empty list. Undefined when the reader, or any
+ * reader of its Cast, cannot read the arrangement in place.
  */
 export function gemvUsesVia(
   reader: Node,
@@ -69,6 +83,7 @@ export function gemvUsesVia(
     const u = gemvUse(reader, c, typeOf);
     return u && [u];
   }
+  if (gathersRows(reader, c, typeOf)) return [];
   const y = reader.outputs[0]!;
   if (reader.op !== 'Cast' || reader.attrs.to !== 'f32' || typeOf(c)?.dtype !== 'f16' || outputs.has(y)) return undefined;
   const rs = readers.get(y) ?? [];
@@ -86,6 +101,7 @@ export function readsArrangedInPlace(
 ): boolean {
   const t = typeOf(c);
   if (!t || t.encoding.kind !== 'dense' || t.layout.kind !== 'blocked' || (t.dtype !== 'f32' && t.dtype !== 'f16')) return false;
+  if (gathersRows(reader, c, typeOf)) return panelOf(t.layout, false) !== undefined;
   const uses = gemvUsesVia(reader, c, typeOf, readers, outputs);
   return !!uses && uses.every((u) => panelOf(t.layout, u.transposed) !== undefined);
 }

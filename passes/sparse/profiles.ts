@@ -1,6 +1,8 @@
 // Device profiles for the sparse/dense cost model (cost-model.ts) and the traffic model (compiler/traffic/). Numbers for a device come from running
 // `npm run bench:sparse` on it (the bench prints the fitted rates); 'generic-gpu' is a conservative discrete-GPU
 // guess used when nothing better is known. `kiln compile --device-profile auto` picks by the local adapter.
+// Neither carries a `tuning` (measured kernel choices): the compiler's own defaults stay theirs, and `kiln tune`
+// writes a tuned profile to a file (profile-file.ts) that `--device-profile <file.json>` reads.
 import type { DeviceProfile } from './cost-model.js';
 
 export const PROFILES: Readonly<Record<string, DeviceProfile>> = {

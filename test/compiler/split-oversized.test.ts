@@ -26,6 +26,14 @@ describe('splitting oversized weights', () => {
     expect(tensorsIdentical(interpret(split, inputs).logits!, interpret(g, inputs).logits!)).toBe(true);
   });
 
+  it('cuts blocks of more than 256 rows at a multiple of 256, so panels of up to 256 outputs need no padding', () => {
+    const g = lm(1500, 2);
+    const split = runPipeline(splitOversizedWeights(g, 700 * 2 * 4), [inferShapes]).graph; // 700 rows fit: blocks of 512
+    expect(split.constants.filter((c) => c.name.startsWith('wte.rows')).map((c) => c.type.shape[0])).toEqual([512, 512, 476]);
+    const inputs = { ids: makeTensor('i32', [5], [0, 511, 512, 1499, 1024]) };
+    expect(tensorsIdentical(interpret(split, inputs).logits!, interpret(g, inputs).logits!)).toBe(true);
+  });
+
   it('leaves graphs under the limit alone and refuses readers it cannot split', () => {
     const g = lm(37, 6);
     expect(splitOversizedWeights(g, 1 << 20)).toBe(g);

@@ -101,4 +101,22 @@ describe('arranged GEMV on the adapter', () => {
       expect(toleranceExcess(ga, want, 1e-6, 1e-6)).toBe(0);
     }
   }, 120_000);
+
+  it('a tied embedding: the Gather and the LM head both read the row panels in place, matching the interpreter', async () => {
+    for (const [vocab, hidden, f16] of [[333, 24, false], [517, 40, false], [300, 16, true]] as const) {
+      const b = new GraphBuilder('tied');
+      const ids = b.input('ids', tensorType('i32', [3]));
+      const table = b.constant(randomTensor('f32', [vocab, hidden], vocab, SMOOTH), 'wte');
+      const h = b.op('Gather', [table, ids], { axis: 0 });
+      // Gemm transB over the table (the LM head) on the last gathered row, as a decoder's step does.
+      const last = b.op('Slice', [h], { starts: [2], ends: [3], axes: [0] });
+      b.output(h, b.op('Gemm', [last, table], { transB: 1 }));
+      const g = f16 ? storeWeightsAsF16(runPipeline(b.build(), [inferShapes]).graph) : b.build();
+      const x = { ids: makeTensor('i32', [3], [vocab - 1, 0, Math.floor(vocab / 2)]) };
+      const compile = { layout: 'auto' as const, ...(f16 ? { weightsDtype: 'f16' as const } : {}) };
+      const files = compileGraph(g, { source: 'test', target: { shaderF16: false }, ...compile }).manifest.kernels.map((k) => k.file);
+      expect(files.some((f) => f.includes('gemv-arranged')), `vocab ${vocab}: the head reads panels`).toBe(true);
+      await expectGpuMatchesInterpreter(g, x, { rtol: 1e-5, atol: 1e-5 }, { compile });
+    }
+  }, 120_000);
 });
