@@ -13,6 +13,7 @@ import { UsageError } from './errors.js';
 import { parseAssignments } from './files.js';
 import type { Output } from './ir-commands.js';
 import { readInput } from './model-commands.js';
+import { preciseGpu } from './precise-gpu.js';
 
 export interface ProfileCommandOptions {
   input?: string[];
@@ -67,17 +68,6 @@ function randomInput(t: IOTensor, shape: readonly number[], seed: number): Input
 /** The dispatch's streams: the manifest's, or (an artifact from before the traffic model) each binding once. */
 function streamsOf(d: Dispatch): Stream[] {
   return d.cost?.traffic ? d.cost.traffic.streams.map((s) => [...s] as Stream) : d.bindings.map((r, j) => stream(j, r.bytes));
-}
-
-/**
- * Dawn's GPU with timestamps at full resolution: by default it rounds them to 2^16 ns (a timing side-channel
- * guard for the web), which on a fast dispatch is all of its time.
- */
-async function preciseGpu(): Promise<GPU> {
-  const specifier = 'webgpu';
-  const mod = (await import(specifier)) as { create(options: string[]): GPU; globals: Record<string, unknown> };
-  for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  return mod.create(['disable-dawn-features=timestamp_quantization']);
 }
 
 export async function profileCommand(dir: string, opts: ProfileCommandOptions, io: Output): Promise<number> {

@@ -21,6 +21,7 @@ import { UsageError } from './errors.js';
 import { parseAssignments, readManifestFile } from './files.js';
 import type { Output } from './ir-commands.js';
 import { loadProgram } from './load-program.js';
+import { preciseGpu } from './precise-gpu.js';
 
 export interface TuneCommandOptions {
   out?: string;
@@ -30,17 +31,6 @@ export interface TuneCommandOptions {
 }
 
 export const DEFAULT_PROFILE_FILE = 'kiln-device-profile.json';
-
-/**
- * Dawn's GPU with timestamps at full resolution (as profile-command.ts does): by default it rounds them to 2^16 ns,
- * which on a small GEMV is all of its time.
- */
-async function preciseGpu(): Promise<GPU> {
-  const specifier = 'webgpu';
-  const mod = (await import(specifier)) as { create(options: string[]): GPU; globals: Record<string, unknown> };
-  for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  return mod.create(['disable-dawn-features=timestamp_quantization']);
-}
 
 /** --dim name=size: GEMVs need static rows, so only sizes (a range would leave the rows symbolic). */
 function parseSizes(items: readonly string[]): Record<string, number> {

@@ -212,7 +212,46 @@ const gatherIndex: Describe = (k) => {
   });
 };
 
+/**
+ * The arranged GEMV (compiler/kernels/gemv-arranged.ts): each workgroup streams its panel of P x K weights as one
+ * contiguous range (blocks of rows of one panel run back to back, so a panel is read from memory once); every
+ * panel reads the whole activation (its rows); C and the output once.
+ */
+const gemvArranged: Describe = (k, at) => {
+  const s = k.spec as KernelSpecBase & { readonly m: number; readonly k: number; readonly panel: number };
+  const [x, w] = [at('x'), at('w')];
+  const panels = Math.ceil(s.m / s.panel);
+  const wb = k.bindings[w]!;
+  const xb = k.bindings[x]!;
+  return [stream(w, wb.bytes, s.panel * s.k * wb.elementBytes), stream(x, xb.bytes, xb.bytes, panels), ...streamAll(k, new Set([x, w]))];
+};
+
+/**
+ * Fused attention (compiler/kernels/attention.ts): a workgroup per (query row, query head) walks its kv head's keys
+ * and values, D contiguous elements per key, so K and V are each read T * Hq / Hkv times over; q and y once. The
+ * keys visible at run time are bounded by the cache's capacity here (the planned size).
+ */
+const attention: Describe = (k, at) => {
+  const s = k.spec as KernelSpecBase & { readonly q: { readonly shape: readonly Dim[] }; readonly k: { readonly shape: readonly Dim[] } };
+  const [rows, qHeads] = [upper(s.q.shape[0]!, s), upper(s.q.shape[1]!, s)];
+  const [kvHeads, dim] = [upper(s.k.shape[1]!, s), upper(s.k.shape[2]!, s)];
+  const [kj, vj] = [at('k'), at('v')];
+  const times = (rows * qHeads) / Math.max(1, kvHeads);
+  const kv = (j: number): Stream => stream(j, k.bindings[j]!.bytes, dim * k.bindings[j]!.elementBytes, times);
+  return [kv(kj), kv(vj), ...streamAll(k, new Set([kj, vj]))];
+};
+
+/** A KV-cache write (compiler/kernels/cache-write.ts): the new rows are read and written once; the rest of the cache is untouched. */
+const cacheWrite: Describe = (k, at) => {
+  const [cache, rows] = [at('cache'), at('rows')];
+  const bytes = k.bindings[rows]!.bytes;
+  return [stream(rows, bytes), stream(cache, Math.min(bytes, k.bindings[cache]!.bytes)), ...streamAll(k, new Set([cache, rows]))];
+};
+
 const FAMILIES: Readonly<Record<string, Describe>> = {
+  attention,
+  'cache-write': cacheWrite,
+  'gemv-arranged': gemvArranged,
   elementwise,
   matmul,
   conv,

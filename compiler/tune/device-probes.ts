@@ -2,18 +2,56 @@
 // cost of one dispatch submitted alone and of one more dispatch inside a command buffer. Dispatch costs are timed on
 // the CPU from submit to onSubmittedWorkDone (what a session pays, queue included); the read ceiling by the GPU's own
 // timestamps where the device has `timestamp-query` (on a fast GPU a 256 MiB read takes about as long as a submit),
-// else on the CPU too. Medians of `runs` after a warm-up. (bench/lib/bandwidth.ts is the benchmarks' copy of the
-// read probe; compiler/ may not import bench/.)
+// else on the CPU too. Medians of `runs` after a warm-up.
+//
+// The read-ceiling probe is also the benchmarks' roofline: bench/lib/bandwidth.ts wraps measureReadCeiling (bench/
+// may import compiler/, not the reverse), so a tuned profile's bytesPerMs and the benchmarks' GB/s come from one
+// kernel and cannot drift apart.
+
+export type ReadLayout = 'strided' | 'blocked';
 
 export interface ReadCeiling {
   readonly bytesPerMs: number;
   /** The faster access order: `strided` coalesces on a GPU, `blocked` prefetches on a CPU adapter (lavapipe). */
-  readonly layout: 'strided' | 'blocked';
+  readonly layout: ReadLayout;
+}
+
+/** One probe's timed runs, in ms (the same shape as bench/lib/timing.ts's Timing, which the benchmarks report). */
+export interface ProbeTiming {
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly meanMs: number;
+  readonly runs: number;
+}
+
+export interface ReadCeilingMeasurement extends ReadCeiling {
+  /** Bytes one timed run reads. */
+  readonly bytes: number;
+  /** The faster layout's times. */
+  readonly timing: ProbeTiming;
+  readonly byLayout: Readonly<Record<ReadLayout, ProbeTiming>>;
+}
+
+export interface ReadCeilingOptions {
+  /** Buffer size; default 256 MiB (clamped to the device's maxBufferSize). */
+  readonly bytes?: number;
+  /** Untimed runs before the timed ones; default 1. */
+  readonly warmup?: number;
+  /**
+   * Time by the GPU's timestamps where the device has `timestamp-query` (the default); false times every run on the
+   * CPU, submit to onSubmittedWorkDone, as the benchmarks time their models.
+   */
+  readonly timestamps?: boolean;
+  /** Called as each layout is timed, for progress lines. */
+  readonly onLayout?: (layout: ReadLayout, bytesPerMs: number) => void;
 }
 
 const STORAGE = 0x0080; // numeric usages: nothing depends on WebGPU globals being installed
+const WORKGROUP = 64;
 const WORKGROUPS = 1024;
-const THREADS = 64 * WORKGROUPS;
+/** Invocations per read dispatch; every binding is a whole number of vec4s per invocation. */
+const THREADS = WORKGROUP * WORKGROUPS;
+const VEC4_BYTES = 16;
 const MIB = 1024 * 1024;
 
 export const median = (xs: readonly number[]): number => {
@@ -21,69 +59,89 @@ export const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/** Median wall time of `run` (submit and wait) over `runs`, after `warmup` untimed runs. */
-async function timeRuns(run: () => Promise<void>, runs: number, warmup = 1): Promise<number> {
+const summarize = (ms: readonly number[]): ProbeTiming => ({
+  medianMs: median(ms),
+  minMs: Math.min(...ms),
+  meanMs: ms.reduce((a, b) => a + b, 0) / ms.length,
+  runs: ms.length,
+});
+
+/** `runs` samples of `run` (each returns its own ms), after `warmup` untimed calls. */
+async function sample(run: () => Promise<number>, runs: number, warmup: number): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await run();
   const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await run();
-    ms.push(performance.now() - t);
-  }
-  return median(ms);
+  for (let i = 0; i < runs; i++) ms.push(await run());
+  return ms;
 }
+
+/** `submit` timed on the CPU, submit to completion. */
+const wallClock =
+  (submit: () => Promise<void>): (() => Promise<number>) =>
+  async () => {
+    const t = performance.now();
+    await submit();
+    return performance.now() - t;
+  };
 
 /** A compute pipeline from WGSL, its compile and validation errors thrown (a kiln bug: the kernels are fixed text). */
 async function pipeline(device: GPUDevice, label: string, code: string): Promise<GPUComputePipeline> {
   device.pushErrorScope('validation');
-  const module = device.createShaderModule({ label, code });
-  const p = await device.createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint: 'main' } });
+  let p: GPUComputePipeline | undefined;
+  let failure: unknown;
+  try {
+    const module = device.createShaderModule({ label, code });
+    p = await device.createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint: 'main' } });
+  } catch (e) {
+    failure = e;
+  }
+  // Popped even when creation rejects, so a failure leaves no scope behind on a device the caller goes on using.
   const error = await device.popErrorScope();
-  if (error) throw new Error(`kiln tune: the ${label} kernel does not build: ${error.message}`);
+  if (error || !p) throw new Error(`the ${label} kernel does not build: ${error?.message ?? (failure instanceof Error ? failure.message : String(failure))}`);
   return p;
 }
 
-/** One submission of a pass dispatching `p` once per bind group, awaited. */
+/** A pass dispatching `p` once per bind group, into `encoder`. */
+function encodePass(encoder: GPUCommandEncoder, p: GPUComputePipeline, groups: readonly GPUBindGroup[], workgroups: number, timestampWrites?: GPUComputePassTimestampWrites): void {
+  const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : undefined);
+  pass.setPipeline(p);
+  for (const g of groups) {
+    pass.setBindGroup(0, g);
+    pass.dispatchWorkgroups(workgroups);
+  }
+  pass.end();
+}
+
+/** One submission of that pass, awaited. */
 function submitter(device: GPUDevice, p: GPUComputePipeline, groups: readonly GPUBindGroup[], workgroups: number): () => Promise<void> {
   return async () => {
     const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(p);
-    for (const g of groups) {
-      pass.setBindGroup(0, g);
-      pass.dispatchWorkgroups(workgroups);
-    }
-    pass.end();
+    encodePass(encoder, p, groups, workgroups);
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();
   };
 }
 
-/** Median GPU time of that pass from its own timestamps, over `runs` after a warm-up. */
-async function gpuTime(device: GPUDevice, p: GPUComputePipeline, groups: readonly GPUBindGroup[], workgroups: number, runs: number): Promise<number> {
+/** GPU-timestamp samples of that pass (one submission each); a run returns the pass's own ms. */
+async function gpuSamples(device: GPUDevice, p: GPUComputePipeline, groups: readonly GPUBindGroup[], workgroups: number, runs: number, warmup: number): Promise<number[]> {
   const querySet = device.createQuerySet({ type: 'timestamp', count: 2 });
   const resolved = device.createBuffer({ size: 16, usage: 0x200 | 0x04 /* QUERY_RESOLVE | COPY_SRC */ });
   const readback = device.createBuffer({ size: 16, usage: 0x01 | 0x08 /* MAP_READ | COPY_DST */ });
   try {
-    const ms: number[] = [];
-    for (let i = 0; i <= runs; i++) {
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
-      pass.setPipeline(p);
-      for (const g of groups) {
-        pass.setBindGroup(0, g);
-        pass.dispatchWorkgroups(workgroups);
-      }
-      pass.end();
-      encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
-      encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16);
-      device.queue.submit([encoder.finish()]);
-      await readback.mapAsync(1 /* GPUMapMode.READ */);
-      const [begin, end] = new BigUint64Array(readback.getMappedRange().slice(0));
-      readback.unmap();
-      if (i > 0) ms.push(Number(end! - begin!) / 1e6); // run 0 is the warm-up
-    }
-    return median(ms);
+    return await sample(
+      async () => {
+        const encoder = device.createCommandEncoder();
+        encodePass(encoder, p, groups, workgroups, { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 });
+        encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
+        encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16);
+        device.queue.submit([encoder.finish()]);
+        await readback.mapAsync(1 /* GPUMapMode.READ */);
+        const [begin, end] = new BigUint64Array(readback.getMappedRange().slice(0));
+        readback.unmap();
+        return Number(end! - begin!) / 1e6;
+      },
+      runs,
+      warmup,
+    );
   } finally {
     querySet.destroy();
     resolved.destroy();
@@ -91,41 +149,50 @@ async function gpuTime(device: GPUDevice, p: GPUComputePipeline, groups: readonl
   }
 }
 
-const readKernel = (blocked: boolean): string => `@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
+/** Each invocation sums its slice of `src` and stores the sum, so no load is dead code. */
+const readKernel = (layout: ReadLayout): string => `@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
-@compute @workgroup_size(64)
+@compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = arrayLength(&src);
   var acc = vec4<f32>(0.0);
-  ${blocked ? `let per = n / ${THREADS}u;\n  for (var i = gid.x * per; i < gid.x * per + per; i++) { acc += src[i]; }` : `for (var i = gid.x; i < n; i += ${THREADS}u) { acc += src[i]; }`}
+  ${layout === 'blocked' ? `let per = n / ${THREADS}u;\n  for (var i = gid.x * per; i < gid.x * per + per; i++) { acc += src[i]; }` : `for (var i = gid.x; i < n; i += ${THREADS}u) { acc += src[i]; }`}
   dst[gid.x] = acc.x + acc.y + acc.z + acc.w;
 }`;
 
 /**
- * Full reads of one buffer far larger than any cache (256 MiB, within the device's limits), bound in ranges of at
- * most maxStorageBufferBindingSize; each invocation sums its slice and stores it, so no load is dead.
+ * Full reads of one buffer far larger than any cache (256 MiB by default, within the device's limits), bound in
+ * ranges of at most maxStorageBufferBindingSize, one dispatch per range, all in one submission per run. Both layouts
+ * are timed (`runs` runs after the warm-up) and the faster one is the ceiling: the median of its runs.
  */
-export async function measureReadCeiling(device: GPUDevice, runs: number): Promise<ReadCeiling> {
-  const unit = THREADS * 16;
-  const total = Math.floor(Math.min(256 * MIB, device.limits.maxBufferSize) / unit) * unit;
+export async function measureReadCeiling(device: GPUDevice, runs: number, opts: ReadCeilingOptions = {}): Promise<ReadCeilingMeasurement> {
+  if (runs < 1) throw new Error(`runs must be at least 1 (got ${runs})`);
+  const warmup = opts.warmup ?? 1;
+  const unit = THREADS * VEC4_BYTES;
+  const total = Math.floor(Math.min(opts.bytes ?? 256 * MIB, device.limits.maxBufferSize) / unit) * unit;
   const range = Math.min(total, Math.floor(device.limits.maxStorageBufferBindingSize / unit) * unit);
+  if (range < unit) throw new Error(`the device's buffer limits leave less than ${unit} bytes to read`);
   const bytes = Math.floor(total / range) * range;
-  const src = device.createBuffer({ label: 'tune-read-src', size: bytes, usage: STORAGE });
-  const dst = device.createBuffer({ label: 'tune-read-dst', size: THREADS * 4, usage: STORAGE });
+  // Zero-filled (WebGPU zero-initialises buffers): the values do not matter, only that every byte is loaded.
+  const src = device.createBuffer({ label: 'read-ceiling-src', size: bytes, usage: STORAGE });
+  const dst = device.createBuffer({ label: 'read-ceiling-dst', size: THREADS * 4, usage: STORAGE });
   try {
-    let best: ReadCeiling | undefined;
+    const byLayout = {} as Record<ReadLayout, ProbeTiming>;
     for (const layout of ['strided', 'blocked'] as const) {
-      const p = await pipeline(device, `tune-read-${layout}`, readKernel(layout === 'blocked'));
+      const p = await pipeline(device, `read-ceiling-${layout}`, readKernel(layout));
       const groups = Array.from({ length: bytes / range }, (_, i) =>
         device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src, offset: i * range, size: range } }, { binding: 1, resource: { buffer: dst } }] }),
       );
+      const stamped = opts.timestamps !== false && device.features.has('timestamp-query');
+      let timing = stamped ? summarize(await gpuSamples(device, p, groups, WORKGROUPS, runs, warmup)) : undefined;
       // A timestamp pair that says nothing (zero, or a clock running backwards) falls back to the CPU's clock.
-      const gpu = device.features.has('timestamp-query') ? await gpuTime(device, p, groups, WORKGROUPS, runs) : NaN;
-      const ms = gpu > 0 ? gpu : await timeRuns(submitter(device, p, groups, WORKGROUPS), runs);
-      const bytesPerMs = bytes / ms;
-      if (!best || bytesPerMs > best.bytesPerMs) best = { bytesPerMs, layout };
+      if (!(timing && timing.medianMs > 0)) timing = summarize(await sample(wallClock(submitter(device, p, groups, WORKGROUPS)), runs, warmup));
+      byLayout[layout] = timing;
+      opts.onLayout?.(layout, bytes / timing.medianMs);
     }
-    return best!;
+    // Ties go to `strided`, the layout a GPU is built for.
+    const layout: ReadLayout = byLayout.strided.medianMs <= byLayout.blocked.medianMs ? 'strided' : 'blocked';
+    return { bytesPerMs: bytes / byLayout[layout].medianMs, layout, bytes, timing: byLayout[layout], byLayout };
   } finally {
     src.destroy();
     dst.destroy();
@@ -146,8 +213,9 @@ export async function measureDispatchCosts(device: GPUDevice, runs: number, coun
     const p = await pipeline(device, 'tune-launch', '@group(0) @binding(0) var<storage, read_write> v: array<f32>;\n@compute @workgroup_size(1)\nfn main() { v[0] = v[0] + 1.0; }');
     const group = device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer } }] });
     // More runs than the other probes: each is short, and the difference of two medians is noisy.
-    const one = await timeRuns(submitter(device, p, [group], 1), 4 * runs, 2);
-    const many = await timeRuns(submitter(device, p, Array<GPUBindGroup>(count).fill(group), 1), 4 * runs, 2);
+    const time = async (groups: readonly GPUBindGroup[]): Promise<number> => median(await sample(wallClock(submitter(device, p, groups, 1)), 4 * runs, 2));
+    const one = await time([group]);
+    const many = await time(Array<GPUBindGroup>(count).fill(group));
     return { dispatchMs: one, launchMs: Math.max(0, (many - one) / (count - 1)) };
   } finally {
     buffer.destroy();

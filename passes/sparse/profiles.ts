@@ -11,7 +11,9 @@ export const PROFILES: Readonly<Record<string, DeviceProfile>> = {
     // Fitted by `npm run bench:sparse` (rates: median multiply-adds per ms over each kernel's cases; bandwidth:
     // the read-bandwidth probe; dispatch: the one-tile case). With 256x256 tiles scatter never beat direct here.
     source: 'npm run bench:sparse on llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6), 2 cores, 2026-11-22',
-    bytesPerMs: 1980000,
+    // bytesPerMs: the read-bandwidth probe's blocked read (bench/lib/bandwidth.ts), 8.1-9.6 GB/s over the runs of
+    // 2026-12-06 (it was 1.98 GB/s through the November probe); the arranged GEMV reaches 75-91 % of it.
+    bytesPerMs: 8500000,
     denseMacsPerMs: 175000,
     directMacsPerMs: 169000,
     scatterMacsPerMs: 169000,

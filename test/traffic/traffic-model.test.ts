@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
 import { predict, stream, streamBytes, trafficRates } from '../../compiler/traffic/index.js';
-import { parseKir } from '../../ir/index.js';
+import { GraphBuilder, makeTensor, parseKir, tensorType } from '../../ir/index.js';
 import { PROFILES } from '../../passes/index.js';
 import type { Dispatch } from '../../runtime/plan.js';
 
@@ -70,5 +70,20 @@ describe('kernels describe their traffic', () => {
     expect(t.bytesRead).toBeGreaterThanOrEqual((a![3] + b![3]) * 256 * 256 * 4);
     expect(t.bytesWritten).toBe(256 * 256 * 4);
     expect(t.ms).toBeGreaterThan((2 * 256 ** 3) / trafficRates(lavapipe).flopsPerMs);
+  });
+
+  it('the arranged GEMV streams its panels once and reads the activation once per panel', () => {
+    // 512 x 256 f32 weight in panels of 256 (two panels): 512 KiB of weights, x [1, 256] read twice.
+    const b = new GraphBuilder('g');
+    const x = b.input('x', tensorType('f32', [1, 256]));
+    b.output(b.op('MatMul', [x, b.constant(makeTensor('f32', [256, 512], (i) => Math.sin(i)), 'w')]));
+    const m = compileGraph(b.build(), { profile: lavapipe }).manifest;
+    const ds = m.entryPoints.run!.dispatches;
+    expect(m.kernels.find((k) => k.id === ds[0]!.kernel)!.file).toContain('gemv-arranged');
+    const t = ds[0]!.cost!.traffic!;
+    expect(t.described).toBe(true);
+    const panels = Math.ceil(512 / 256);
+    expect(t.bytesRead).toBe(256 * 512 * 4 + panels * 256 * 4);
+    expect(t.bytesWritten).toBe(512 * 4);
   });
 });

@@ -1,0 +1,12 @@
+// The GPU `kiln profile` and `kiln tune` time on: Dawn's (the `webgpu` package) with timestamps at full resolution.
+// By default Dawn rounds timestamps to 2^16 ns, a timing side-channel guard for the web, which on a fast dispatch or
+// a small GEMV is all of its time.
+
+/** Dawn's GPU with timestamp quantization disabled; installs its WebGPU globals where none are installed yet. */
+export async function preciseGpu(): Promise<GPU> {
+  // A variable specifier keeps bundlers from resolving the Node-only package (as runtime/device.ts does).
+  const specifier = 'webgpu';
+  const mod = (await import(specifier)) as { create(options: string[]): GPU; globals: Record<string, unknown> };
+  for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  return mod.create(['disable-dawn-features=timestamp_quantization']);
+}
