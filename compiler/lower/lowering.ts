@@ -30,12 +30,14 @@ export interface Step {
 }
 
 /**
- * alias: the output shares an input's memory and no work is done. steps: kernels compute the output. inplace:
- * the steps update input `of` where it lies and the output is that same memory (a KV-cache write); allowed only
- * when nothing else reads `of`.
+ * alias: the output shares an input's memory and no work is done. views: each output is a contiguous byte range
+ * of input `of` (a Split into whole rows), at an offset bindable on its own. steps: kernels compute the output.
+ * inplace: the steps update input `of` where it lies and the output is that same memory (a KV-cache write);
+ * allowed only when nothing else reads `of`.
  */
 export type Lowering =
   | { readonly kind: 'alias'; readonly of: string }
+  | { readonly kind: 'views'; readonly of: string; readonly views: readonly { readonly output: string; readonly offset: number }[] }
   | { readonly kind: 'steps'; readonly steps: readonly Step[] }
   | { readonly kind: 'inplace'; readonly of: string; readonly steps: readonly Step[] };
 

@@ -185,10 +185,38 @@ const trilu: NodeLowering = (node, cx) => {
   return steps([oneSource(cx, m, node, { base: 0, terms: dimStrides(x) }, { mask: { row: r - 2, col: r - 1, upper: a.int('upper') === 1, k: a.int('k') } })]);
 };
 
+/** Storage offsets WebGPU accepts for any adapter's storage bindings (minStorageBufferOffsetAlignment <= 256). */
+const VIEW_ALIGNMENT = 256;
+const VIEW_DTYPES = new Set(['f32', 'i32', 'u32', 'f16']);
+
+/**
+ * A Split whose pieces are contiguous (nothing before the axis but size-1 dims: a decoder step's fused QKV row)
+ * of a computed value, each starting on a bindable offset: the pieces are views of the input, no kernel runs.
+ */
+function splitViews(node: Node, cx: LoweringContext, x: readonly Dim[], axis: number): Lowering | undefined {
+  const t = cx.typeOf(node.inputs[0]!);
+  if (cx.storage(node.inputs[0]!) || !isStaticShape(x) || !VIEW_DTYPES.has(t.dtype) || x.slice(0, axis).some((d) => d !== 1)) return undefined;
+  const inner = numel(x.slice(axis + 1) as number[]);
+  const bytes = t.dtype === 'f16' ? 2 : 4;
+  const views: { output: string; offset: number }[] = [];
+  let at = 0;
+  const sizes = attrsOf(node).optInts('split') ?? (node.outputs.includes('') ? undefined : node.outputs.map((o) => cx.typeOf(o).shape[axis] as number));
+  if (!sizes) return undefined;
+  for (const [i, out] of node.outputs.entries()) {
+    const offset = at * inner * bytes;
+    if (offset % VIEW_ALIGNMENT !== 0) return undefined;
+    if (out !== '') views.push({ output: out, offset });
+    at += sizes[i]!;
+  }
+  return { kind: 'views', of: node.inputs[0]!, views };
+}
+
 const split: NodeLowering = (node, cx) => {
   const m = movementOf(node, cx);
   const x = dimsOf(m.tensor(node.inputs[0]!));
   const axis = normAxis(attrsOf(node).int('axis'), x.length);
+  const views = splitViews(node, cx, x, axis);
+  if (views) return views;
   const s = dimStrides(x);
   let at: Dim = 0;
   return steps(

@@ -24,6 +24,8 @@ export interface Schedule {
   readonly steps: readonly ScheduledStep[];
   /** value -> the value whose memory it shares (resolved to the root, never a chain). */
   readonly aliases: ReadonlyMap<string, string>;
+  /** An alias's byte offset within its root's memory, where not 0 (views of a Split). */
+  readonly offsets: ReadonlyMap<string, number>;
   readonly kernels: readonly Kernel[];
 }
 
@@ -60,6 +62,13 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
   };
   const steps: ScheduledStep[] = [];
   const aliases = new Map<string, string>();
+  const offsets = new Map<string, number>();
+  /** `out` shares the memory of `of` (itself perhaps a view), `offset` bytes further in. */
+  const share = (out: string, of: string, offset = 0): void => {
+    aliases.set(out, aliases.get(of) ?? of);
+    const at = (offsets.get(of) ?? 0) + offset;
+    if (at) offsets.set(out, at);
+  };
   const kernels: Kernel[] = [];
   const seen = new Set<string>();
   // Followers of matmul/conv are fused into their epilogues first; the remaining elementwise chains after that.
@@ -95,14 +104,18 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
       throw new LoweringError(`${formatLoc(node.loc)}${label}: ${message}${hint}`);
     }
     if (lowered.kind === 'alias') {
-      aliases.set(node.outputs[0]!, aliases.get(lowered.of) ?? lowered.of);
+      share(node.outputs[0]!, lowered.of);
+      continue;
+    }
+    if (lowered.kind === 'views') {
+      for (const v of lowered.views) share(v.output, lowered.of, v.offset);
       continue;
     }
     if (lowered.kind === 'inplace') {
       const others = (readers.get(lowered.of) ?? []).filter((n) => n !== node);
       if (others.length || g.outputs.includes(lowered.of))
         throw new LoweringError(`${formatLoc(node.loc)}${label}: updates %${lowered.of} in place, but ${others.length ? describeNode(others[0]!) : 'the graph output'} also reads it`);
-      aliases.set(node.outputs[0]!, aliases.get(lowered.of) ?? lowered.of);
+      share(node.outputs[0]!, lowered.of);
     }
     for (const s of lowered.steps) {
       // A lowering decision that is not in the IR (which sparse kernel reads a Tiled-CSL weight) shows in the label.
@@ -114,5 +127,5 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
       }
     }
   }
-  return { steps, aliases, kernels };
+  return { steps, aliases, offsets, kernels };
 }

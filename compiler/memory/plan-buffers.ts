@@ -134,7 +134,8 @@ export function planBuffers(g: Graph, s: Schedule, fixed: ReadonlyMap<string, Re
   }
   for (const [alias, of] of s.aliases) {
     const r = regions.get(of);
-    if (r) regions.set(alias, r);
+    const at = s.offsets.get(alias);
+    if (r) regions.set(alias, at === undefined ? r : { ...r, offset: r.offset + at, bytes: bytesOf(alias) });
   }
   return { regions, scratch, slotBytes: slots.slotBytes, arenaBytes: slots.peak, noReuseBytes: slots.total };
 }
