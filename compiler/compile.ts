@@ -273,7 +273,15 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
         else bytesRead += bindings[j]?.bytes ?? 0;
       });
       const t = kernelTraffic(step.kernel, bindings.map((r) => r?.bytes ?? 0), step.flops, profile);
-      const traffic = { streams: t.streams, described: t.described, ...(t.executedFlops ? { flops: t.executedFlops } : {}), bytesRead: t.predicted.bytesRead, bytesWritten: t.predicted.bytesWritten, ms: t.predicted.ms };
+      const traffic = {
+        streams: t.streams,
+        described: t.described,
+        ...(t.executedFlops ? { flops: t.executedFlops } : {}),
+        ...(t.barriers ? { barriers: t.barriers } : {}),
+        bytesRead: t.predicted.bytesRead,
+        bytesWritten: t.predicted.bytesWritten,
+        ms: t.predicted.ms,
+      };
       return { kernel: kernelIds.get(step.kernel.hash)!, bindings, workgroups: step.kernel.dispatch.map(manifestDim) as [ManifestDim, ManifestDim, ManifestDim], label: step.label, cost: { flops: step.flops, bytesRead, bytesWritten, traffic } };
     });
     verifyLoweredEntry({

@@ -72,7 +72,7 @@ const manifestDim: Check = (v, at, out) => {
 };
 const ioTensor = obj({ name: str, dtype: storageDtype, 'declaredDtype?': str, shape: list(manifestDim), region });
 // `cost`, `memory` and `sparsity` are for `kiln inspect` only (the runtime ignores them), but inspect prints them.
-const dispatch = obj({ kernel: int(), bindings: list(region), workgroups: list((v, at, out) => (typeof v === 'number' ? int(0, U32)(v, at, out) : manifestDim(v, at, out)), 3), label: str, 'cost?': obj({ flops: num, bytesRead: num, bytesWritten: num, 'traffic?': obj({ streams: list(list(num)), described: is((v) => typeof v === 'boolean', 'a boolean'), 'flops?': num, bytesRead: num, bytesWritten: num, ms: num }) }) });
+const dispatch = obj({ kernel: int(), bindings: list(region), workgroups: list((v, at, out) => (typeof v === 'number' ? int(0, U32)(v, at, out) : manifestDim(v, at, out)), 3), label: str, 'cost?': obj({ flops: num, bytesRead: num, bytesWritten: num, 'traffic?': obj({ streams: list(list(num)), described: is((v) => typeof v === 'boolean', 'a boolean'), 'flops?': num, 'barriers?': num, bytesRead: num, bytesWritten: num, ms: num }) }) });
 const MANIFEST_SHAPE = obj({
   format: oneOf(MANIFEST_FORMAT),
   version: int(),

@@ -162,6 +162,8 @@ export interface TrafficDecl {
   readonly described: boolean;
   /** Flops executed when tiles pad the problem past the node's own count (cost.flops). */
   readonly flops?: number;
+  /** Barrier waits over the dispatch (rounds x workgroups x invocations). */
+  readonly barriers?: number;
   readonly bytesRead: number;
   readonly bytesWritten: number;
   readonly ms: number;

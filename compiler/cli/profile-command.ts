@@ -101,7 +101,7 @@ export async function profileCommand(dir: string, opts: ProfileCommandOptions, i
     const rates = trafficRates(profile);
     const rows: DispatchProfile[] = ep.dispatches.map((d, i) => {
       const kernel = m.kernels.find((k) => k.id === d.kernel)!;
-      const p: Prediction = predict(streamsOf(d), (j) => kernel.bindings[j]?.access === 'read_write', d.cost?.traffic?.flops ?? d.cost?.flops ?? 0, rates);
+      const p: Prediction = predict(streamsOf(d), (j) => kernel.bindings[j]?.access === 'read_write', d.cost?.traffic?.flops ?? d.cost?.flops ?? 0, rates, d.cost?.traffic?.barriers);
       const measuredMs = median(samples[i]!);
       return {
         index: i,

@@ -12,5 +12,6 @@ export function trafficRates(p: DeviceProfile): Rates {
     transactionBytes: p.transactionBytes ?? 64,
     flopsPerMs: p.flopsPerMs ?? 2 * p.denseMacsPerMs,
     launchMs: p.launchMs ?? p.dispatchMs / 10,
+    barrierMs: p.barrierMs ?? 0,
   };
 }

@@ -25,8 +25,11 @@ export interface KernelIO {
   readonly threads: number;
 }
 
-/** A family's streams, and the flops it executes when tiles pad the problem (ragged edges computed in full). */
-type Described = Stream[] | { readonly streams: Stream[]; readonly executedFlops: number };
+/**
+ * A family's streams; the flops it executes when tiles pad the problem (ragged edges computed in full); the
+ * workgroup barrier rounds each workgroup runs (a tree reduction's log2 rounds, a tile loop's two per K step).
+ */
+type Described = Stream[] | { readonly streams: Stream[]; readonly executedFlops?: number; readonly barrierRounds?: number };
 type Describe = (k: KernelIO, at: (name: string) => number) => Described;
 const padded = (x: number, tile: number): number => Math.ceil(x / tile) * tile;
 
@@ -81,7 +84,7 @@ interface MatMulLike extends KernelSpecBase {
   readonly batch: readonly Dim[];
   readonly a: Operand;
   readonly b: Operand;
-  readonly path: { readonly kind: 'tiled'; readonly bm: number; readonly bn: number; readonly bk: number } | { readonly kind: 'skinny'; readonly small: 'a' | 'b' };
+  readonly path: { readonly kind: 'tiled'; readonly bm: number; readonly bn: number; readonly bk: number } | { readonly kind: 'skinny'; readonly small: 'a' | 'b'; readonly ks?: number };
 }
 
 /** Contiguous bytes a tile's row of `rows x cols` elements offers: a whole tile row along the unit-stride axis. */
@@ -108,11 +111,14 @@ const matmul: Describe = (k, at) => {
       stream(b, batch * kk * n * ebB, tileRun(s.b, bk, bn, ebB), Math.ceil(m / bm)),
       ...rest,
     ];
-    return { streams, executedFlops: 2 * batch * padded(m, bm) * padded(n, bn) * padded(kk, bk) };
+    return { streams, executedFlops: 2 * batch * padded(m, bm) * padded(n, bn) * padded(kk, bk), barrierRounds: 2 * Math.ceil(kk / bk) };
   }
   const [small, long] = s.path.small === 'a' ? [a, b] : [b, a];
   const smallBytes = Math.min(k.bindings[small]!.bytes, (small === a ? m * kk * ebA : kk * n * ebB) * batch);
-  return [stream(long, k.bindings[long]!.bytes), stream(small, smallBytes, smallBytes, k.workgroups), ...rest];
+  // K split over ks lanes, summed by a tree through workgroup memory: a store round and log2(ks) halvings.
+  const ks = s.path.ks ?? 1;
+  const streams = [stream(long, k.bindings[long]!.bytes), stream(small, smallBytes, smallBytes, k.workgroups), ...rest];
+  return ks > 1 ? { streams, barrierRounds: 1 + Math.log2(ks) } : streams;
 };
 
 interface ConvLike extends KernelSpecBase {
@@ -266,7 +272,7 @@ const FAMILIES: Readonly<Record<string, Describe>> = {
  * The streams of one dispatch, whether its family described them (else: every binding streamed once), and the
  * flops a tiled kernel executes over its padded tiles (absent: the node's own count).
  */
-export function describeTraffic(k: KernelIO): { streams: Stream[]; described: boolean; executedFlops?: number } {
+export function describeTraffic(k: KernelIO): { streams: Stream[]; described: boolean; executedFlops?: number; barrierRounds?: number } {
   const family = FAMILIES[k.spec.kernel];
   const at = (name: string): number => {
     const j = k.bindings.findIndex((b) => b.name === name);

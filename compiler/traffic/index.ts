@@ -17,6 +17,8 @@ export interface DispatchTraffic {
   readonly described: boolean;
   /** Flops executed over padded tiles, when more than the node's own. */
   readonly executedFlops?: number;
+  /** Barrier waits over the dispatch (rounds per workgroup x workgroups x invocations per workgroup), when any. */
+  readonly barriers?: number;
   readonly predicted: Prediction;
 }
 
@@ -31,8 +33,15 @@ export function kernelTraffic(kernel: Kernel, regionBytes: readonly number[], fl
   }));
   const workgroups = kernel.dispatch.reduce<number>((n, d) => n * upper(d, kernel.spec), 1);
   const threads = kernel.workgroupSize[0] * kernel.workgroupSize[1] * kernel.workgroupSize[2];
-  const { streams, described, executedFlops } = describeTraffic({ spec: kernel.spec, bindings, workgroups, threads });
+  const { streams, described, executedFlops, barrierRounds } = describeTraffic({ spec: kernel.spec, bindings, workgroups, threads });
   const writes = (j: number): boolean => kernel.bindings[j]?.access === 'read_write';
   const work = Math.max(flops, executedFlops ?? 0);
-  return { streams, described, ...(work > flops ? { executedFlops: work } : {}), predicted: predict(streams, writes, work, trafficRates(profile)) };
+  const barriers = (barrierRounds ?? 0) * workgroups * threads;
+  return {
+    streams,
+    described,
+    ...(work > flops ? { executedFlops: work } : {}),
+    ...(barriers ? { barriers } : {}),
+    predicted: predict(streams, writes, work, trafficRates(profile), barriers),
+  };
 }

@@ -18,6 +18,8 @@ export interface Rates {
   readonly transactionBytes: number;
   readonly flopsPerMs: number;
   readonly launchMs: number;
+  /** One invocation's wait at one workgroup barrier (0: free). */
+  readonly barrierMs: number;
 }
 
 export interface Prediction {
@@ -44,7 +46,12 @@ export function streamBytes([, bytes, run, times, step]: Stream, transactionByte
 }
 
 /** Predicted bytes and time of one dispatch from its streams; `writes` says which bindings a stream writes. */
-export function predict(streams: readonly Stream[], writes: (binding: number) => boolean, flops: number, r: Rates): Prediction {
+/**
+ * `barriers`: barrier waits over the whole dispatch (rounds x workgroups x invocations per workgroup), a cost of
+ * their own on adapters where a barrier switches every invocation (lavapipe), added like the launch cost: the
+ * roofline says what the bytes and flops allow, `ms` what the kernel's structure adds on top.
+ */
+export function predict(streams: readonly Stream[], writes: (binding: number) => boolean, flops: number, r: Rates, barriers = 0): Prediction {
   let bytesRead = 0;
   let bytesWritten = 0;
   for (const s of streams) {
@@ -53,5 +60,5 @@ export function predict(streams: readonly Stream[], writes: (binding: number) =>
     else bytesRead += b;
   }
   const rooflineMs = Math.max(bytesRead / r.readBytesPerMs + bytesWritten / r.writeBytesPerMs, flops / r.flopsPerMs);
-  return { bytesRead, bytesWritten, rooflineMs, ms: rooflineMs + r.launchMs };
+  return { bytesRead, bytesWritten, rooflineMs, ms: rooflineMs + r.launchMs + barriers * r.barrierMs };
 }

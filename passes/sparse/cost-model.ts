@@ -34,6 +34,8 @@ export interface DeviceProfile {
    * panels, compiler/kernels/gemv-arranged.ts); absent, arrange-layout never arranges a weight a GEMM reads.
    */
   readonly panelFlopsPerMs?: number;
+  /** One invocation's wait at one workgroup barrier, milliseconds (the traffic model; absent: free). */
+  readonly barrierMs?: number;
   /** Kernel choices measured on the device (`kiln tune`); absent, the compiler's own models choose. */
   readonly tuning?: KernelTuning;
 }

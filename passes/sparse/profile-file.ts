@@ -47,6 +47,7 @@ const FIELDS: Readonly<Record<keyof DeviceProfile | 'format', readonly [Check, b
   launchMs: [nonNegative, false],
   flopsPerMs: [positive, false],
   panelFlopsPerMs: [positive, false],
+  barrierMs: [nonNegative, false],
   tuning: [() => undefined, false], // checked field by field below
 };
 

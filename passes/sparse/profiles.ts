@@ -28,6 +28,9 @@ export const PROFILES: Readonly<Record<string, DeviceProfile>> = {
     // The arranged kernel over 128 rows in blocks of 4 (a 4096 x 4096 x 128 GEMM over panels of 256), one run
     // while other work ran on the machine: about 2.5x the tiled kernel's rate above.
     panelFlopsPerMs: 1.1e7,
+    // A kernel looping over workgroupBarrier(), 64 and 256 invocations, 1 and 16 workgroups: 0.69-2.95 us per
+    // barrier round per workgroup, in proportion to the invocations (2026-12-06, quiet machine).
+    barrierMs: 1.13e-5,
   },
   'generic-gpu': {
     name: 'generic-gpu',

@@ -30,10 +30,12 @@ describe('stream bytes', () => {
     expect(streamBytes(stream(0, 400, 4), 32)).toBe(100 * 32);
   });
   it('predicts the larger of memory and compute time plus the launch cost', () => {
-    const rates = { readBytesPerMs: 1000, writeBytesPerMs: 500, transactionBytes: 1, flopsPerMs: 100, launchMs: 0.5 };
+    const rates = { readBytesPerMs: 1000, writeBytesPerMs: 500, transactionBytes: 1, flopsPerMs: 100, launchMs: 0.5, barrierMs: 0.25 };
     const memory = predict([stream(0, 2000), stream(1, 1000)], (j) => j === 1, 10, rates);
     expect(memory).toEqual({ bytesRead: 2000, bytesWritten: 1000, rooflineMs: 4, ms: 4.5 });
     expect(predict([stream(0, 10)], () => false, 1000, rates).rooflineMs).toBe(10);
+    // Barrier rounds add their cost on top of the roofline, like the launch.
+    expect(predict([stream(0, 2000), stream(1, 1000)], (j) => j === 1, 10, rates, 4)).toEqual({ bytesRead: 2000, bytesWritten: 1000, rooflineMs: 4, ms: 5.5 });
   });
 });
 
@@ -85,5 +87,21 @@ describe('kernels describe their traffic', () => {
     const panels = Math.ceil(512 / 256);
     expect(t.bytesRead).toBe(256 * 512 * 4 + panels * 256 * 4);
     expect(t.bytesWritten).toBe(512 * 4);
+  });
+
+  it('a skinny matmul reduces K through workgroup barriers: their waits are counted and priced by the profile', () => {
+    const b = new GraphBuilder('g');
+    const x = b.input('x', tensorType('f32', [1, 256]));
+    b.output(b.op('MatMul', [x, b.constant(makeTensor('f32', [256, 10], (i) => Math.sin(i)), 'w')]));
+    const m = compileGraph(b.build(), { profile: lavapipe, layout: 'row-major' }).manifest;
+    const d = m.entryPoints.run!.dispatches[0]!;
+    const t = d.cost!.traffic!;
+    const k = m.kernels.find((k) => k.id === d.kernel)!;
+    const invocations = k.workgroupSize.reduce((a, b) => a * b, 1) * d.workgroups.reduce<number>((a, b) => a * (b as number), 1);
+    // Rounds (a store and log2 of the K slices) times every invocation of the dispatch.
+    expect(t.barriers! % invocations).toBe(0);
+    expect(t.barriers! / invocations).toBeGreaterThanOrEqual(2);
+    const rates = trafficRates(lavapipe);
+    expect(t.ms).toBeCloseTo(predict(t.streams.map((s) => [...s] as [number, number, number, number]), (j) => k.bindings[j]!.access === 'read_write', t.flops ?? d.cost!.flops, rates).ms + t.barriers! * lavapipe.barrierMs!, 9);
   });
 });
