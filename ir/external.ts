@@ -52,41 +52,37 @@ export function formatFits(format: ExternalFormat, dtype: DType): boolean {
   return dtype === 'f32' && (format === 'F16' || format === 'BF16' || format === 'F64');
 }
 
-/** Decode `count` little-endian elements of `format` starting at bytes[0] into doubles (unrounded). */
-export function decodeFormat(format: ExternalFormat, bytes: Uint8Array, count: number, out = new Float64Array(count)): Float64Array {
+/** Element i of little-endian `format` data starting at bytes[0], as a double (unrounded). */
+export function formatReader(format: ExternalFormat, bytes: Uint8Array): (i: number) => number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (format) {
     case 'F64':
-      for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
-      break;
+      return (i) => view.getFloat64(i * 8, true);
     case 'F32':
-      for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
-      break;
+      return (i) => view.getFloat32(i * 4, true);
     case 'F16':
-      for (let i = 0; i < count; i++) out[i] = f16FromBits(view.getUint16(i * 2, true));
-      break;
+      return (i) => f16FromBits(view.getUint16(i * 2, true));
     case 'BF16':
-      for (let i = 0; i < count; i++) out[i] = bf16FromBits(view.getUint16(i * 2, true));
-      break;
+      return (i) => bf16FromBits(view.getUint16(i * 2, true));
     case 'I64':
-      for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(i * 8, true));
-      break;
+      return (i) => Number(view.getBigInt64(i * 8, true));
     case 'I32':
-      for (let i = 0; i < count; i++) out[i] = view.getInt32(i * 4, true);
-      break;
+      return (i) => view.getInt32(i * 4, true);
     case 'I16':
-      for (let i = 0; i < count; i++) out[i] = view.getInt16(i * 2, true);
-      break;
+      return (i) => view.getInt16(i * 2, true);
     case 'I8':
-      for (let i = 0; i < count; i++) out[i] = view.getInt8(i);
-      break;
+      return (i) => view.getInt8(i);
     case 'U8':
-      for (let i = 0; i < count; i++) out[i] = bytes[i]!;
-      break;
+      return (i) => bytes[i]!;
     case 'BOOL':
-      for (let i = 0; i < count; i++) out[i] = bytes[i] ? 1 : 0;
-      break;
+      return (i) => (bytes[i] ? 1 : 0);
   }
+}
+
+/** Decode `count` little-endian elements of `format` starting at bytes[0] into doubles (unrounded). */
+export function decodeFormat(format: ExternalFormat, bytes: Uint8Array, count: number, out = new Float64Array(count)): Float64Array {
+  const read = formatReader(format, bytes);
+  for (let i = 0; i < count; i++) out[i] = read(i);
   return out;
 }
 

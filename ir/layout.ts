@@ -63,6 +63,24 @@ export function layoutOffset(l: Layout, rows: number, cols: number, r: number, c
   return r * cols + c;
 }
 
+/**
+ * The inverse of layoutOffset: the logical row-major index of storage element `s` of a [rows, cols] tensor, or -1
+ * for a ragged block's zero padding. Lets a packer write storage order while reading the logical tensor.
+ */
+export function layoutSource(l: Layout, rows: number, cols: number, s: number): number {
+  if (l.kind === 'transposed') return (s % rows) * cols + Math.floor(s / rows);
+  if (l.kind === 'blocked') {
+    const [a, b] = l.params.tile;
+    const block = Math.floor(s / (a * b));
+    const within = s % (a * b);
+    const [blockRows, blockCols] = [Math.ceil(rows / a), Math.ceil(cols / b)];
+    const [br, bc] = l.params.order === 'row' ? [Math.floor(block / blockCols), block % blockCols] : [block % blockRows, Math.floor(block / blockRows)];
+    const [r, c] = [br * a + Math.floor(within / b), bc * b + (within % b)];
+    return r < rows && c < cols ? r * cols + c : -1;
+  }
+  return s;
+}
+
 /** Logical row-major values from storage order (padding dropped). */
 export function fromLayout(l: Layout, shape: readonly number[], stored: ArrayLike<number>): Float64Array {
   if (l.kind === 'row-major') return Float64Array.from(stored);

@@ -10,9 +10,11 @@ import {
   ExternalDataError,
   FORMAT_BYTES,
   FORMAT_DTYPE,
+  type TensorType,
   decodeFormat,
-  encodeStored,
-  loadExternal,
+  formatReader,
+  layoutElements,
+  layoutSource,
   numel,
   narrowExternal,
   readExactly,
@@ -38,13 +40,43 @@ export function* constantChunks(c: StoredDecl): Iterable<Uint8Array> {
   }
   if (!c.external) throw new Error(`constant %${c.name} has no data (parameter '${c.source ?? c.name}' was never bound to weights)`);
   if (c.arrangeFrom) {
-    // Reordering needs the whole tensor: read it (logical, narrowed to its dtype), lay it out, encode.
-    const stored = encodeStored(c.arrangeFrom, loadExternal(c.external, c.arrangeFrom.dtype, c.arrangeFrom.shape as number[]));
-    yield encode(stored.dtype, stored.data).subarray(0, constantBytes(c));
+    yield* arrangedChunks(c.external, c.arrangeFrom);
     return;
   }
   yield* externalChunks(c.external, c.type.dtype, numel(c.type.shape as number[]));
 }
+
+/**
+ * A checkpoint tensor in a layout: reordering reads across the whole tensor, so its file bytes are read once (the
+ * only whole copy held), and storage order is produced a chunk at a time, each element looked up at its logical
+ * index (layoutSource) and narrowed to the dtype; padding is zero.
+ */
+function* arrangedChunks(ext: ExternalData, t: TensorType): Iterable<Uint8Array> {
+  const [rows, cols] = t.shape as [number, number];
+  if (rows * cols * FORMAT_BYTES[ext.format] !== ext.bytes)
+    throw new ExternalDataError(`${ext.file}: tensor '${ext.name}' holds ${ext.bytes} bytes, not ${rows * cols} ${ext.format} elements`);
+  const fd = openSync(ext.file, 'r');
+  let raw: Uint8Array;
+  try {
+    raw = readExactly(fd, ext.offset, ext.bytes, ext.file);
+  } finally {
+    closeSync(fd);
+  }
+  const read = formatReader(ext.format, raw);
+  const total = layoutElements(t.layout, t.shape as number[]);
+  const chunk = new Float64Array(Math.min(ARRANGED_CHUNK, total));
+  for (let first = 0; first < total; first += chunk.length) {
+    const n = Math.min(chunk.length, total - first);
+    for (let s = 0; s < n; s++) {
+      const i = layoutSource(t.layout, rows, cols, first + s);
+      chunk[s] = i < 0 ? 0 : narrowExternal(read(i), t.dtype, ext, i);
+    }
+    yield encode(t.dtype, chunk.subarray(0, n)).subarray(0, byteLength(t.dtype, n));
+  }
+}
+
+/** Stored elements per chunk of an arranged checkpoint tensor (a multiple of 8, as CHUNK_ELEMENTS). */
+const ARRANGED_CHUNK = 1 << 20;
 
 function* externalChunks(ext: ExternalData, dtype: DType, count: number): Iterable<Uint8Array> {
   const size = FORMAT_BYTES[ext.format];

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Graph, GraphBuilder, blocked, fromLayout, interpret, layoutElements, layoutOffset, makeTensor, tensorType, tensorsIdentical, toLayout } from '../../ir/index.js';
+import { type Graph, GraphBuilder, blocked, fromLayout, interpret, layoutElements, layoutOffset, layoutSource, makeTensor, tensorType, tensorsIdentical, toLayout } from '../../ir/index.js';
 import { DEFAULT_TARGET, PROFILES, type PassTarget, configure, inferShapes, materializeEncodings, runProgramPipeline, storeWeightsF16 } from '../../passes/index.js';
 import { arrangeLayout } from '../../passes/arrange-layout.js';
 import { panelLayout, panelOf } from '../../passes/layout/arrangement.js';
@@ -70,6 +70,9 @@ describe('arrange-layout', () => {
           const stored = toLayout(l, [rows, cols], x);
           expect(Array.from(fromLayout(l, [rows, cols], stored))).toEqual(Array.from(x));
           expect(stored.filter((v) => v === 0).length).toBe(total - rows * cols);
+          // layoutSource inverts layoutOffset: each stored element names its logical index (padding: -1).
+          const sources = Array.from({ length: total }, (_, s) => layoutSource(l, rows, cols, s));
+          expect(sources.map((i) => (i < 0 ? 0 : x[i]!))).toEqual(Array.from(stored));
         }
       }),
       { numRuns: 60 },
