@@ -71,9 +71,10 @@ describe('a compile killed midway', () => {
 describe('limits', () => {
   it('an artifact compiled for a raised limit is refused at load, naming the limit, the kernel and both values', async () => {
     // A tied 33000 x 1024 embedding is 135,168,000 bytes: over lavapipe's (and WebGPU's default) 128 MiB binding.
+    // Row-major, so the figure is the tensor's own (arrange-layout's panels would pad it to 33,024 rows).
     const ckpt = writeRandomCheckpoint(join(root, 'wide'), 'llama', { hidden_size: 1024, intermediate_size: 256, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 256, vocab_size: 33000, tie_word_embeddings: true }, 2);
     const out = join(root, 'raised');
-    const compile = kiln(['compile', ckpt.configPath, '--weights', ckpt.weightsPath, '--max-seq', '16', '--chunk', '4', '--limit', 'maxStorageBufferBindingSize=268435456', '-o', out]);
+    const compile = kiln(['compile', ckpt.configPath, '--weights', ckpt.weightsPath, '--max-seq', '16', '--chunk', '4', '--layout', 'row-major', '--limit', 'maxStorageBufferBindingSize=268435456', '-o', out]);
     expect(compile.status, compile.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { requires: { limits: Record<string, number> } };
     expect(manifest.requires.limits.maxStorageBufferBindingSize).toBe(135_168_000);
