@@ -7,7 +7,7 @@ import { profileForAdapter } from '../../passes/index.js';
 import { type InputValue, Session, acquireDevice, seededRandom } from '../../runtime/index.js';
 import { evalManifestDim } from '../../runtime/dims.js';
 import type { Dispatch, IOTensor, Manifest } from '../../runtime/plan.js';
-import { type DispatchTimer, submitProbe, timestampProbe } from '../../runtime/probe.js';
+import { timeDispatches } from '../tune/dispatch-timing.js';
 import { type Prediction, type Stream, predict, spearman, stream, trafficRates } from '../traffic/index.js';
 import { UsageError } from './errors.js';
 import { parseAssignments } from './files.js';
@@ -75,7 +75,6 @@ export async function profileCommand(dir: string, opts: ProfileCommandOptions, i
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs ${opts.runs}: must be a positive integer`);
   const acquired = await acquireDevice({ optionalFeatures: ['shader-f16', 'timestamp-query'], bestLimits: true, gpu: await preciseGpu() });
   let session: Session | undefined;
-  let timer: DispatchTimer | undefined;
   try {
     session = await Session.load(dir, { device: acquired });
     const m = session.manifest;
@@ -90,13 +89,7 @@ export async function profileCommand(dir: string, opts: ProfileCommandOptions, i
       ep.inputs.map((t, i) => [t.name, given.has(t.name) ? readInput(given.get(t.name)!, t) : randomInput(t, t.shape.map((d) => evalManifestDim(d, values)), 1 + i)]),
     );
     const count = ep.dispatches.length;
-    timer = acquired.features.has('timestamp-query') ? timestampProbe(acquired.device, count) : submitProbe(acquired.device, count);
-    await session.run(feeds, entry); // warm-up: first-use costs (pipeline and memory setup) stay out of the figures
-    const samples: number[][] = Array.from({ length: count }, () => []);
-    for (let r = 0; r < runs; r++) {
-      await session.run(feeds, entry, { probe: timer });
-      (await timer.read()).forEach((ms, i) => samples[i]!.push(ms));
-    }
+    const { method, samples } = await timeDispatches(acquired, session, feeds, entry, { runs });
     const profile = profileForAdapter(acquired.adapterInfo);
     const rates = trafficRates(profile);
     const rows: DispatchProfile[] = ep.dispatches.map((d, i) => {
@@ -121,12 +114,12 @@ export async function profileCommand(dir: string, opts: ProfileCommandOptions, i
     const sum = (f: (r: DispatchProfile) => number): number => timed.reduce((s, r) => s + f(r), 0);
     const total = { measuredMs: sum((r) => r.measuredMs), predictedMs: sum((r) => r.predictedMs), rooflineMs: sum((r) => r.rooflineMs) };
     const rho = spearman(timed.map((r) => r.predictedMs), timed.map((r) => r.measuredMs));
-    const summary = { artifact: dir, entry, adapter: acquired.adapterInfo, method: timer.method, profile: profile.name, runs, symbols: Object.fromEntries(values) };
+    const summary = { artifact: dir, entry, adapter: acquired.adapterInfo, method, profile: profile.name, runs, symbols: Object.fromEntries(values) };
     if (opts.json) {
       io.out(JSON.stringify({ ...summary, dispatches: rows, total: { ...total, rooflineFraction: total.rooflineMs / total.measuredMs }, spearman: Number.isNaN(rho) ? null : rho }));
       return 0;
     }
-    io.out(`${m.model.name}: entry ${entry}, ${count} dispatches, median of ${runs} runs, timed by ${timer.method === 'submit' ? 'one submit per dispatch (no timestamp-query)' : 'timestamp queries'}`);
+    io.out(`${m.model.name}: entry ${entry}, ${count} dispatches, median of ${runs} runs, timed by ${method === 'submit' ? 'one submit per dispatch (no timestamp-query)' : 'timestamp queries'}`);
     io.out(`adapter: ${acquired.adapterInfo}; predictions for device profile ${profile.name}`);
     const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');
     const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '-');
@@ -138,7 +131,6 @@ export async function profileCommand(dir: string, opts: ProfileCommandOptions, i
     io.out(`spearman rank correlation (predicted vs measured, ${timed.length} dispatches): ${Number.isNaN(rho) ? 'undefined (fewer than two distinct times)' : rho.toFixed(3)}`);
     return 0;
   } finally {
-    timer?.destroy();
     session?.dispose();
     acquired.release();
   }

@@ -8,7 +8,7 @@ import { type DeviceProfile, profileForAdapter } from '../../passes/index.js';
 import { DEVICE_PROFILE_FORMAT, validateDeviceProfile } from '../../passes/sparse/profile-file.js';
 import { Session, acquireDevice } from '../../runtime/index.js';
 import type { Manifest } from '../../runtime/plan.js';
-import { submitProbe, timestampProbe } from '../../runtime/probe.js';
+import { timeDispatches } from '../tune/dispatch-timing.js';
 import { artifactFiles } from '../emit/in-memory.js';
 import { systemError } from '../io/fs-errors.js';
 import { materialize } from '../memory/lazy-file.js';
@@ -92,20 +92,11 @@ export async function tuneCommand(path: string, opts: TuneCommandOptions, io: Ou
     const timer: ArtifactTimer = {
       async time(artifact, feeds, n, budgetMs) {
         const session = await Session.load(artifactFiles(artifact, `memory:${artifact.manifest.model.name}`), { device: acquired });
-        const count = session.manifest.entryPoints.run!.dispatches.length;
-        const probe = stamps ? timestampProbe(acquired.device, count) : submitProbe(acquired.device, count);
         try {
-          // Two warm-up runs: the first pays pipeline and memory set-up (hundreds of ms on lavapipe).
-          for (let i = 0; i < 2; i++) await session.run(feeds);
-          const ms: number[] = [];
-          const start = performance.now();
-          while (ms.length < n && (ms.length === 0 || performance.now() - start < budgetMs)) {
-            await session.run(feeds, 'run', { probe });
-            ms.push((await probe.read()).reduce((a, b) => a + b, 0));
-          }
-          return median(ms);
+          const { samples } = await timeDispatches(acquired, session, feeds, 'run', { runs: n, warmup: 2, budgetMs });
+          // A run's time: its dispatches' times added up.
+          return median(samples[0]!.map((_, r) => samples.reduce((sum, s) => sum + s[r]!, 0)));
         } finally {
-          probe.destroy();
           session.dispose();
         }
       },
