@@ -102,19 +102,23 @@ export function readExactly(fd: number, position: number, length: number, file: 
   return out;
 }
 
-/** Load an external tensor whole, as the interpreter needs it; values checked to fit `dtype` when narrowed. */
-export function loadExternal(ext: ExternalData, dtype: DType, shape: readonly number[]): Tensor {
+/** An external tensor's file bytes, whole, checked to hold the elements of `shape`. */
+export function readExternalBytes(ext: ExternalData, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (count * FORMAT_BYTES[ext.format] !== ext.bytes)
     throw new ExternalDataError(`${ext.file}: tensor '${ext.name}' holds ${ext.bytes} bytes, not the ${count} ${ext.format} elements of shape [${shape.join(',')}]`);
   const fd = openSync(ext.file, 'r');
-  let bytes: Uint8Array;
   try {
-    bytes = readExactly(fd, ext.offset, ext.bytes, ext.file);
+    return readExactly(fd, ext.offset, ext.bytes, ext.file);
   } finally {
     closeSync(fd);
   }
-  const data = decodeFormat(ext.format, bytes, count);
+}
+
+/** Load an external tensor whole, as the interpreter needs it; values checked to fit `dtype` when narrowed. */
+export function loadExternal(ext: ExternalData, dtype: DType, shape: readonly number[]): Tensor {
+  const count = shape.reduce((a, b) => a * b, 1);
+  const data = decodeFormat(ext.format, readExternalBytes(ext, shape), count);
   if (ext.format === 'I64')
     for (let i = 0; i < count; i++)
       if (data[i]! < -(2 ** 31) || data[i]! > 2 ** 31 - 1)

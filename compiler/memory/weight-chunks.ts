@@ -14,6 +14,7 @@ import {
   decodeFormat,
   formatReader,
   layoutElements,
+  readExternalBytes,
   layoutSource,
   numel,
   narrowExternal,
@@ -53,16 +54,7 @@ export function* constantChunks(c: StoredDecl): Iterable<Uint8Array> {
  */
 function* arrangedChunks(ext: ExternalData, t: TensorType): Iterable<Uint8Array> {
   const [rows, cols] = t.shape as [number, number];
-  if (rows * cols * FORMAT_BYTES[ext.format] !== ext.bytes)
-    throw new ExternalDataError(`${ext.file}: tensor '${ext.name}' holds ${ext.bytes} bytes, not ${rows * cols} ${ext.format} elements`);
-  const fd = openSync(ext.file, 'r');
-  let raw: Uint8Array;
-  try {
-    raw = readExactly(fd, ext.offset, ext.bytes, ext.file);
-  } finally {
-    closeSync(fd);
-  }
-  const read = formatReader(ext.format, raw);
+  const read = formatReader(ext.format, readExternalBytes(ext, t.shape as number[]));
   const total = layoutElements(t.layout, t.shape as number[]);
   const chunk = new Float64Array(Math.min(ARRANGED_CHUNK, total));
   for (let first = 0; first < total; first += chunk.length) {
