@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CompileOptions, compileGraph } from '../compiler/compile.js';
 import { artifactFiles } from '../compiler/emit/in-memory.js';
-import { timeDispatches } from '../compiler/tune/dispatch-timing.js';
+import { timeDispatches } from '../compiler/cli/dispatch-timing.js';
 import { spearman } from '../compiler/traffic/index.js';
 import { type Graph, GraphBuilder, decodeModel, importOnnx, makeTensor, tensorType } from '../ir/index.js';
 import { profileForAdapter } from '../passes/sparse/profiles.js';

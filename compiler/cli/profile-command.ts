@@ -7,7 +7,7 @@ import { profileForAdapter } from '../../passes/index.js';
 import { type InputValue, Session, acquireDevice, seededRandom } from '../../runtime/index.js';
 import { evalManifestDim } from '../../runtime/dims.js';
 import type { Dispatch, IOTensor, Manifest } from '../../runtime/plan.js';
-import { timeDispatches } from '../tune/dispatch-timing.js';
+import { timeDispatches } from './dispatch-timing.js';
 import { type Prediction, type Stream, predict, spearman, stream, trafficRates } from '../traffic/index.js';
 import { UsageError } from './errors.js';
 import { parseAssignments } from './files.js';

@@ -8,7 +8,7 @@ import { type DeviceProfile, profileForAdapter } from '../../passes/index.js';
 import { DEVICE_PROFILE_FORMAT, validateDeviceProfile } from '../../passes/sparse/profile-file.js';
 import { Session, acquireDevice } from '../../runtime/index.js';
 import type { Manifest } from '../../runtime/plan.js';
-import { timeDispatches } from '../tune/dispatch-timing.js';
+import { timeDispatches } from './dispatch-timing.js';
 import { artifactFiles } from '../emit/in-memory.js';
 import { systemError } from '../io/fs-errors.js';
 import { materialize } from '../memory/lazy-file.js';

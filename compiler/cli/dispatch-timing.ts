@@ -1,8 +1,10 @@
 // Each dispatch of a session's entry timed over several runs, by the adapter's timestamp queries or, without
-// them, one submit per dispatch (runtime/probe.ts). One loop for `kiln profile`, `kiln tune` and bench:layout.
-import type { AcquiredDevice } from '../../runtime/device.js';
-import type { InputValue, Session } from '../../runtime/index.js';
+// them, one submit per dispatch (runtime/probe.ts). One loop for `kiln profile`, `kiln tune` and bench:layout;
+// in compiler/cli/ because it runs sessions (the rest of compiler/ only writes artifacts).
+import type { InputValue, Session, acquireDevice } from '../../runtime/index.js';
 import { type DispatchTimer, submitProbe, timestampProbe } from '../../runtime/probe.js';
+
+type AcquiredDevice = Awaited<ReturnType<typeof acquireDevice>>;
 
 export interface DispatchTimes {
   readonly method: DispatchTimer['method'];
