@@ -26,6 +26,7 @@ import { haveShared, sharedDir } from '../scripts/lib/shared.js';
 import { measureReadBandwidth } from './lib/bandwidth.js';
 import { barChartSvg } from './lib/svg-chart.js';
 import { fmt, formatTable } from './lib/table.js';
+import { median } from './lib/timing.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'no-convs': { type: 'boolean', default: false }, svg: { type: 'string', default: 'bench/out/layout.svg' } } });
 const RUNS = Number(args.runs);
@@ -49,8 +50,6 @@ function gemv(m: number, k: number): Graph {
   b.output(b.op('Gemm', [x, b.constant(w, 'w')], { transB: 1 }));
   return b.build();
 }
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** Each dispatch of `g` compiled with `opts`, timed; `pick` chooses the dispatches a row reports (by label). */
 async function measure(device: AcquiredDevice, g: Graph, opts: CompileOptions, feeds: Record<string, InputValue>, pick: (label: string) => string | undefined): Promise<Map<string, Omit<Row, 'case' | 'encoding' | 'layout'>>> {
