@@ -20,7 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileProgram } from '../compiler/compile.js';
 import type { DeviceProfile } from '../passes/sparse/cost-model.js';
-import { profileForAdapter } from '../passes/sparse/profiles.js';
+import { localProfile } from './lib/kiln.js';
 import { writeArtifact } from '../compiler/emit/write.js';
 import { importHf } from '../ir/import/hf/index.js';
 import { type AcquiredDevice, acquireDevice } from '../runtime/device.js';
@@ -129,16 +129,6 @@ async function prepare(cacheDir: string, name: string, spec: ModelSpec): Promise
   writeArtifact(artifactDir, artifact);
   const parameters = parameterCount(presetTensors(spec.family, config));
   return { name, spec, parameters, artifactDir, manifest: artifact.manifest };
-}
-
-/** The device profile for the adapter this bench runs on. */
-async function localProfile(): Promise<DeviceProfile> {
-  const probe = await acquireDevice();
-  try {
-    return profileForAdapter(probe.adapterInfo);
-  } finally {
-    probe.release();
-  }
 }
 
 // ---- measurement -------------------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 // the same whatever the layout; the interpreter decodes a laid-out constant to it before any op reads it.
 //   row-major                     the default: the last axis fastest
 //   transposed                    a 2-D tensor stored as its transpose ([K,N] stored as [N,K]: a Linear weight)
-//   blocked(tile=[a,b], order=o)  a 2-D tensor cut into a x b blocks, each block row-major, blocks in row order
+//   blocked(tile=[a,b], order=o)  a matrix cut into a x b blocks, each block row-major, blocks in row order
 //                                 (block row outer) or col order (block column outer: papers.md §4's weights);
-//                                 ragged edges padded with zeros, so storage is blocks * a * b elements.
+//                                 ragged edges padded with zeros, so storage is blocks * a * b elements. A tensor
+//                                 of higher rank is blocked as its matrix [d0, d1 * ... * dn] (a conv weight
+//                                 [M, C, kh, kw] as [M, C*kh*kw], the implicit GEMM's A).
 // A layout is plain data with typed parameters; `layoutProblems` states what a tensor must be to carry it.
 import { type Shape, numel } from './shape.js';
 
@@ -23,10 +25,14 @@ export const blocked = (tile: readonly [number, number], order: 'row' | 'col' = 
 export const formatLayout = (l: Layout): string =>
   l.kind === 'blocked' ? `blocked(order=${l.params.order},tile=[${l.params.tile.join(',')}])` : l.kind;
 
+/** The matrix a laid-out tensor is: [d0, d1 * ... * dn] (itself for a 2-D tensor). */
+export const layoutMatrix = (shape: readonly number[]): [number, number] => [shape[0]!, numel(shape.slice(1))];
+
 /** What is wrong with laying out a tensor of this shape so; empty when nothing is. */
 export function layoutProblems(l: Layout, shape: Shape): string[] {
   if (l.kind === 'row-major') return [];
-  if (shape.length !== 2) return [`layout ${l.kind} needs a 2-D tensor, got rank ${shape.length}`];
+  if (l.kind === 'transposed' && shape.length !== 2) return [`layout ${l.kind} needs a 2-D tensor, got rank ${shape.length}`];
+  if (shape.length < 2) return [`layout ${l.kind} needs a tensor of rank 2 or more, got rank ${shape.length}`];
   if (l.kind === 'blocked') {
     const [a, b] = l.params.tile;
     if (![a, b].every((t) => Number.isInteger(t) && t >= 1)) return [`blocked tile must be two integers >= 1, got [${l.params.tile.join(',')}]`];
@@ -38,7 +44,8 @@ export function layoutProblems(l: Layout, shape: Shape): string[] {
 export function layoutElements(l: Layout, shape: readonly number[]): number {
   if (l.kind !== 'blocked') return numel(shape);
   const [a, b] = l.params.tile;
-  return Math.ceil(shape[0]! / a) * Math.ceil(shape[1]! / b) * a * b;
+  const [rows, cols] = layoutMatrix(shape);
+  return Math.ceil(rows / a) * Math.ceil(cols / b) * a * b;
 }
 
 /** The storage shape: the logical one for row-major, swapped for transposed, [elements] for blocked. */
@@ -49,7 +56,7 @@ export function layoutStorageShape(l: Layout, shape: readonly number[]): number[
 }
 
 /**
- * Where logical element (r, c) of a [rows, cols] tensor sits in storage. Row-major is r * cols + c; the others
+ * Where logical element (r, c) of a [rows, cols] tensor (layoutMatrix) sits in storage. Row-major is r * cols + c; the others
  * per the header. One function so that encoders, decoders and kernels' generators agree.
  */
 export function layoutOffset(l: Layout, rows: number, cols: number, r: number, c: number): number {
@@ -84,7 +91,7 @@ export function layoutSource(l: Layout, rows: number, cols: number, s: number): 
 /** Logical row-major values from storage order (padding dropped). */
 export function fromLayout(l: Layout, shape: readonly number[], stored: ArrayLike<number>): Float64Array {
   if (l.kind === 'row-major') return Float64Array.from(stored);
-  const [rows, cols] = shape as [number, number];
+  const [rows, cols] = layoutMatrix(shape);
   const out = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = stored[layoutOffset(l, rows, cols, r, c)]!;
   return out;
@@ -93,7 +100,7 @@ export function fromLayout(l: Layout, shape: readonly number[], stored: ArrayLik
 /** Storage order from logical row-major values (padding zero). */
 export function toLayout(l: Layout, shape: readonly number[], logical: ArrayLike<number>): Float64Array {
   if (l.kind === 'row-major') return Float64Array.from(logical);
-  const [rows, cols] = shape as [number, number];
+  const [rows, cols] = layoutMatrix(shape);
   const out = new Float64Array(layoutElements(l, shape));
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[layoutOffset(l, rows, cols, r, c)] = logical[r * cols + c]!;
   return out;

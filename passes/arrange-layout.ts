@@ -1,5 +1,6 @@
-// arrange-layout (papers.md §4): every matmul weight whose uses are all GEMVs the arranged kernel reads in place
-// (passes/layout/arrangement.ts; in every entry of the program, directly or through store-weights-f16's Cast) is
+// arrange-layout (papers.md §4): every matmul or conv weight whose uses are all GEMVs (or GEMMs, or convs as
+// implicit GEMMs) the arranged kernels read in place (passes/layout/arrangement.ts; in every entry of the program,
+// directly or through store-weights-f16's Cast) is
 // costed row-major and as panels of each candidate width (passes/layout/cost.ts, over the target's device
 // profile), and rewritten at compile time into the cheapest one's exact storage order. The weight keeps its name,
 // dtype and logical shape; only `layout` changes (and its stored data), so the interpreter, which decodes layouts
@@ -46,7 +47,7 @@ export function weightGemvUses(g: Graph, name: string): GemvUse[] | undefined {
 }
 
 const candidate = (c: ConstantDecl): boolean =>
-  (c.value !== undefined || c.external !== undefined) && isPlainStorage(c.type) && isFloat(c.type.dtype) && (c.type.dtype === 'f32' || c.type.dtype === 'f16') && c.type.shape.length === 2;
+  (c.value !== undefined || c.external !== undefined) && isPlainStorage(c.type) && isFloat(c.type.dtype) && (c.type.dtype === 'f32' || c.type.dtype === 'f16') && c.type.shape.length >= 2;
 
 export const arrangeLayout: Pass<ArrangeLayoutOptions> = {
   name: 'arrange-layout',

@@ -1,19 +1,34 @@
 // kiln's side of a benchmark: import the ONNX model (symbolic dims bound to the inputs' sizes), compile it to an
-// in-memory artifact, and load that into a runtime Session exactly as a directory would be.
+// in-memory artifact for the local adapter's device profile, and load that into a runtime Session exactly as a
+// directory would be.
 import { compileGraph } from '../../compiler/compile.js';
 import { artifactFiles } from '../../compiler/emit/in-memory.js';
 import { importOnnx } from '../../ir/index.js';
+import { profileForAdapter } from '../../passes/sparse/profiles.js';
+import type { DeviceProfile } from '../../passes/sparse/cost-model.js';
+import { acquireDevice } from '../../runtime/device.js';
 import { Session } from '../../runtime/index.js';
 import type { ArtifactFiles } from '../../runtime/files.js';
 import { type BenchModel, symbolsFor } from './inputs.js';
 
-export function compileInMemory(model: BenchModel): ArtifactFiles {
-  const { graph } = importOnnx(model.bytes, { file: model.file, symbols: symbolsFor(model) });
-  return artifactFiles(compileGraph(graph, { source: model.name }), `memory:${model.name}`);
+/** The device profile for the adapter this bench runs on: what `kiln compile --device-profile auto` uses. */
+export async function localProfile(): Promise<DeviceProfile> {
+  const probe = await acquireDevice();
+  try {
+    return profileForAdapter(probe.adapterInfo);
+  } finally {
+    probe.release();
+  }
 }
 
+export function compileInMemory(model: BenchModel, profile?: DeviceProfile): ArtifactFiles {
+  const { graph } = importOnnx(model.bytes, { file: model.file, symbols: symbolsFor(model) });
+  return artifactFiles(compileGraph(graph, { source: model.name, ...(profile ? { profile } : {}) }), `memory:${model.name}`);
+}
+
+/** A session of the model compiled for the local adapter's profile. */
 export async function kilnSession(model: BenchModel): Promise<Session> {
-  return Session.load(compileInMemory(model));
+  return Session.load(compileInMemory(model, await localProfile()));
 }
 
 /** Feeds for the session by input name (int64 values arrive as doubles; the runtime narrows them as compiled). */

@@ -104,7 +104,7 @@ export const convFlops = (s: ConvSpec): number => {
  * The input position that output coords `o` read through kernel tap `t` (per spatial dim, u32): its flat index
  * in the input plane (clamped into range) and whether it exists (undefined: always).
  */
-function inputPosition(k: KernelBuilder, s: ConvSpec, o: readonly Expr[], t: readonly Expr[]): { index: Expr; valid?: Expr } {
+export function inputPosition(k: KernelBuilder, s: ConvSpec, o: readonly Expr[], t: readonly Expr[]): { index: Expr; valid?: Expr } {
   const g = convGeometry(s);
   const { inSize, outSize } = convDims(s);
   const conds: Expr[] = [];
@@ -157,7 +157,7 @@ function inputPosition(k: KernelBuilder, s: ConvSpec, o: readonly Expr[], t: rea
 }
 
 /** Tap coordinates of tap index `t` (literals when the kernel has one tap). */
-const tapCoords = (s: ConvSpec, t: Expr): Expr[] => {
+export const tapCoords = (s: ConvSpec, t: Expr): Expr[] => {
   const kernel = s.w.shape.slice(2);
   return numel(kernel) === 1 ? kernel.map(() => u(0)) : unflatten(t, kernel);
 };

@@ -23,7 +23,7 @@ export interface ArrangedGemvSpec extends KernelSpecBase {
   readonly kernel: 'gemv-arranged';
   /** Activation rows, outputs, inputs, outputs per panel (a multiple of 8, at most 256). */
   readonly rows: number;
-  /** Activation rows one workgroup computes (1..8): all of them, or a block of a longer activation. */
+  /** Activation rows one workgroup computes (1..16): all of them, or a block of a longer activation. */
   readonly tokens: number;
   readonly m: number;
   readonly k: number;
@@ -47,7 +47,7 @@ const u = lit.u32;
 export function arrangedGemvProblems(s: Omit<ArrangedGemvSpec, 'kernel' | 'target'>): string[] {
   const p: string[] = [];
   if (s.rows < 1) p.push(`${s.rows} activation rows`);
-  if (s.tokens < 1 || s.tokens > 8 || s.tokens > s.rows) p.push(`${s.tokens} rows per workgroup (1..8, at most the rows)`);
+  if (s.tokens < 1 || s.tokens > 16 || s.tokens > s.rows) p.push(`${s.tokens} rows per workgroup (1..16, at most the rows)`);
   if (s.panel < 8 || s.panel > 256 || s.panel % 8 !== 0) p.push(`panel ${s.panel} (a multiple of 8 in 8..256)`);
   if (s.w.dtype !== 'f32' && s.w.dtype !== 'f16') p.push(`weight dtype ${s.w.dtype}`);
   if (s.w.shape.reduce((a, b) => a * b, 1) !== Math.ceil(s.m / s.panel) * s.k * s.panel) p.push(`stored weight [${s.w.shape.join(',')}] for ${s.m} x ${s.k} in panels of ${s.panel}`);
@@ -56,14 +56,37 @@ export function arrangedGemvProblems(s: Omit<ArrangedGemvSpec, 'kernel' | 'targe
   return p;
 }
 
-/** Outputs per lane: one 16-byte load of weights per k. */
-export const outputsPerLane = (w: TensorSpec): 4 | 8 => (w.dtype === 'f16' ? 8 : 4);
+/** Weights per 16-byte load: four f32 or eight f16. */
+const perLoad = (w: TensorSpec): 4 | 8 => (w.dtype === 'f16' ? 8 : 4);
+
+/**
+ * A panel-stored weight's binding and loads, for a lane owning `per` adjacent outputs of its panel: `base` is the
+ * index of the lane's first 16-byte word at k = 0 of panel `wg` ((wg * K + k) * words + lane * loads, words the
+ * panel row's), `load` its weights at row `kk` as vec4<f32>s (f16 widened), per / 4 of them.
+ */
+export function panelWeights(k: KernelBuilder, w: TensorSpec, panel: number, per: number) {
+  const loads = per / perLoad(w);
+  const words = panel / perLoad(w);
+  let load1: (group: Expr) => readonly Expr[];
+  if (w.dtype === 'f16') load1 = k.vec8F16Input('w', w);
+  else {
+    const arr = k.vec4Input('w', w);
+    load1 = (g) => [index(arr, g)];
+  }
+  return {
+    base: (wg: Expr, lane: Expr, kk: number): Expr => k.let('base', add(mulConst(wg, kk * words), loads === 1 ? lane : mulConst(lane, loads))),
+    load: (base: Expr, row: Expr): readonly Expr[] => {
+      const g = add(base, mulConst(row, words));
+      return Array.from({ length: loads }, (_, i) => load1(i ? add(g, u(i)) : g)).flat();
+    },
+  };
+}
 
 export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
   const bad = arrangedGemvProblems(spec);
   if (bad.length) throw new Error(`arranged GEMV: invalid spec (${bad.join('; ')})`);
   const { rows, m, k: kk, panel } = spec;
-  const per = outputsPerLane(spec.w);
+  const per = perLoad(spec.w);
   const quads = per / 4;
   const lanes = panel / per;
   const k = new KernelBuilder({ target: spec.target, workgroupSize: lanes });
@@ -72,12 +95,7 @@ export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
   const xArr = xVec ? k.vec4Input('x', spec.x) : undefined;
   const xAcc = xVec ? undefined : k.input('x', spec.x);
   const f32x4 = vecType(4, 'f32');
-  let wLoad: (group: Expr) => readonly Expr[];
-  if (spec.w.dtype === 'f16') wLoad = k.vec8F16Input('w', spec.w);
-  else {
-    const arr = k.vec4Input('w', spec.w);
-    wLoad = (g) => [index(arr, g)];
-  }
+  const weights = panelWeights(k, spec.w, panel, per);
   const C = spec.c && k.input('c', spec.c);
   const epilogue = declareEpilogue(k, spec.epilogue, spec.out);
   const out = k.output('out', spec.out);
@@ -96,8 +114,7 @@ export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
     return xAcc!.value === 'f32' || xAcc!.value === 'f16' ? v : convert('f32', v);
   };
   const lane = k.builtinInput('local_invocation_index');
-  // The lane's 16 bytes at row p of its panel: (wg * K + p) * lanes + lane.
-  const base = k.let('base', add(mulConst(wg, kk * lanes), lane));
+  const base = weights.base(wg, lane, kk);
   // acc[s][q][h]: row s, the lane's q-th four outputs, accumulator h (alternating k; one when rows are blocked).
   const accs = blocks === 1 ? 2 : 1;
   const acc = Array.from({ length: T }, (_, s) =>
@@ -108,7 +125,7 @@ export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
   };
   const whole = Math.floor(kk / spec.unroll) * spec.unroll;
   const step = (p0: Expr, count: number): void => {
-    const w = Array.from({ length: count }, (_, r) => wLoad(add(base, mulConst(r ? add(p0, u(r)) : p0, lanes))).map((e) => k.let('w', e)));
+    const w = Array.from({ length: count }, (_, r) => weights.load(base, r ? add(p0, u(r)) : p0).map((e) => k.let('w', e)));
     for (let s = 0; s < T; s++) {
       for (let g = 0; g < count; g += 4) {
         const n = Math.min(4, count - g);
@@ -124,7 +141,7 @@ export const gemvArranged: KernelGen<ArrangedGemvSpec> = (spec) => {
   if (whole > 0) k.for('p', u(0), u(whole), (p) => step(p, spec.unroll), spec.unroll);
   // The last K % unroll rows, one at a time (scalar activation reads: p is not a multiple of 4 in general).
   for (let p = whole; p < kk; p++) {
-    const w = wLoad(add(base, u(p * lanes))).map((e) => k.let('w', e));
+    const w = weights.load(base, u(p)).map((e) => k.let('w', e));
     for (let s = 0; s < T; s++) {
       const xr = xVec ? index(index(xArr!, add(xRow[s]!, u((p - (p % 4)) / 4))), u(p % 4)) : xAt(s, u(p));
       fma(s, 0, w, xr);

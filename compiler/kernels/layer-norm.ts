@@ -13,7 +13,7 @@ import { broadcastIndex } from '../wgsl/broadcast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { type DimContext, dimMax } from '../wgsl/dims.js';
 import { T, add, builtin, div, gt, lit, lt, mul, mulConst, select, sub, sumU32 } from '../wgsl/dsl.js';
-import { type Lanes, type TensorSpec, chooseLanes, fromCompute, laneCoords, opaque, pick, toCompute, workgroupFlatDim, workgroupReduce } from './lib/index.js';
+import { type Lanes, REDUCE_PER_LANE, type TensorSpec, chooseLanes, fromCompute, laneCoords, opaque, pick, toCompute, workgroupFlatDim, workgroupReduce } from './lib/index.js';
 
 export interface LayerNormSpec extends KernelSpecBase {
   readonly kernel: 'layer-norm';
@@ -52,7 +52,7 @@ export function layerNormSpec(
     output,
     axis,
     epsilon,
-    lanes: chooseLanes(rows, len, true),
+    lanes: chooseLanes(rows, len, true, 1, REDUCE_PER_LANE),
   };
 }
 

@@ -4,6 +4,7 @@
 // its group. One invocation per output storage word (storeEachElement), arithmetic in f32 as the reference's
 // double rounded once to the output dtype (the scale times an exact small integer is one f32 rounding).
 import type { DType } from '../../ir/dtype.js';
+import { layoutMatrix } from '../../ir/layout.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
@@ -41,7 +42,7 @@ export interface MaterializeSpec extends KernelSpecBase {
 function storedIndex(spec: MaterializeSpec, flat: Expr): Expr {
   const l = spec.layout;
   if (l.kind === 'row-major') return flat;
-  const [rows, cols] = spec.shape as [number, number];
+  const [rows, cols] = layoutMatrix(spec.shape);
   const r = divC(flat, cols);
   const c = modC(flat, cols);
   if (l.kind === 'transposed') return add(mul(c, lit.u32(rows)), r);

@@ -26,6 +26,7 @@ import {
   type TensorSpec,
   accDtype,
   ceilDiv,
+  REDUCE_PER_LANE,
   chooseLanes,
   fromCompute,
   isnan,
@@ -208,7 +209,7 @@ export function planReduce(p: ReducePlanInput): ReduceSpec[] {
   const view = reduceView(p.input.shape, p.axes);
   const outputs = numel(view.kept.map((d) => d.size));
   const count = numel(view.reduced.map((d) => d.size));
-  const lanes = chooseLanes(outputs, count, view.contiguous, view.run);
+  const lanes = chooseLanes(outputs, count, view.contiguous, view.run, REDUCE_PER_LANE);
   const base = { kernel: 'reduce', target: { shaderF16: p.target.shaderF16 }, op: p.op, selectLast: !!p.selectLast, source: p.input.dtype, divisor: count } as const;
   const groups = ceilDiv(outputs, lanes.tx);
   const perLane = ceilDiv(count, lanes.ty);
@@ -228,7 +229,7 @@ export function planReduce(p: ReducePlanInput): ReduceSpec[] {
       kept: [{ size: outputs, stride: split }],
       reduced: [{ size: split, stride: 1 }],
       split: 1,
-      lanes: chooseLanes(outputs, split, true),
+      lanes: chooseLanes(outputs, split, true, 1, REDUCE_PER_LANE),
     },
   ];
 }
@@ -252,6 +253,6 @@ function planSymbolic(p: ReducePlanInput, dims: DimContext): ReduceSpec {
     reduced: view.reduced,
     split: 1,
     divisor: count,
-    lanes: chooseLanes(most(dimProduct(view.kept.map((d) => d.size))), most(count), view.contiguous, most(view.run)),
+    lanes: chooseLanes(most(dimProduct(view.kept.map((d) => d.size))), most(count), view.contiguous, most(view.run), REDUCE_PER_LANE),
   };
 }

@@ -15,6 +15,7 @@ import {
   type DimGroup,
   type Lanes,
   type TensorSpec,
+  REDUCE_PER_LANE,
   chooseLanes,
   fromCompute,
   laneCoords,
@@ -58,7 +59,7 @@ export function softmaxSpec(target: Target, log: boolean, input: TensorSpec, axi
     kept: view.kept,
     len,
     stride: view.reduced[0]?.stride ?? 1,
-    lanes: chooseLanes(most(dimProduct(view.kept.map((d) => d.size))), most(len), view.contiguous, most(view.run)),
+    lanes: chooseLanes(most(dimProduct(view.kept.map((d) => d.size))), most(len), view.contiguous, most(view.run), REDUCE_PER_LANE),
   };
 }
 

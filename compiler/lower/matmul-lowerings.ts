@@ -13,7 +13,7 @@ import { type MatMulOperands, type MatMulSpec, matMulFlops, matMulSpec, matmul, 
 import type { DimContext } from '../wgsl/dims.js';
 import { type ArgRef, type Lowering, LoweringError, type LoweringContext, type NodeLowering, attrsOf } from './lowering.js';
 import { sparseMatMulSteps } from './sparse-lowerings.js';
-import { arrangedGemvLowering } from './arranged-gemv-lowering.js';
+import { arrangedConvLowering, arrangedGemvLowering } from './arranged-gemv-lowering.js';
 import { readsInPlace } from '../../passes/index.js';
 
 /** The static type of a value as a kernel tensor spec (MatMulInteger and Einsum take only these). */
@@ -149,6 +149,8 @@ const lowerConv =
     const extra = dims ? symbolicEpilogue(cx, dims, epi.spec.epilogue) : epi.spec;
     const spec = transpose ? convTransposeSpec(cx.target, io, attrsOf(node), extra) : convSpec(cx.target, io, attrsOf(node), extra);
     const args: ArgRef[] = [...(dims ? [{ dims: true } as const] : []), ...values(x, w, bias), ...epi.operands, ...values(epi.output)];
+    const arranged = transpose ? undefined : arrangedConvLowering(node, cx, spec, args);
+    if (arranged) return arranged;
     return { kind: 'steps', steps: [{ kernel: cx.kernel(conv, spec), args, flops: convFlops(spec) }] };
   };
 

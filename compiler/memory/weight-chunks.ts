@@ -14,6 +14,7 @@ import {
   decodeFormat,
   formatReader,
   layoutElements,
+  layoutMatrix,
   readExternalBytes,
   layoutSource,
   numel,
@@ -53,7 +54,7 @@ export function* constantChunks(c: StoredDecl): Iterable<Uint8Array> {
  * index (layoutSource) and narrowed to the dtype; padding is zero.
  */
 function* arrangedChunks(ext: ExternalData, t: TensorType): Iterable<Uint8Array> {
-  const [rows, cols] = t.shape as [number, number];
+  const [rows, cols] = layoutMatrix(t.shape as number[]);
   const read = formatReader(ext.format, readExternalBytes(ext, t.shape as number[]));
   const total = layoutElements(t.layout, t.shape as number[]);
   const chunk = new Float64Array(Math.min(ARRANGED_CHUNK, total));

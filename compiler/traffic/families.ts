@@ -233,6 +233,19 @@ const gemvArranged: Describe = (k, at) => {
 };
 
 /**
+ * The arranged conv (compiler/kernels/conv-arranged.ts): the arranged GEMV's streams over the implicit GEMM: each
+ * panel of P x (C * taps) filters once, the input once per panel (its taps overlap: each value is loaded for
+ * every window it is in, from cache), bias and output once.
+ */
+const convArranged: Describe = (k, at) => {
+  const s = k.spec as KernelSpecBase & { readonly panel: number; readonly conv: { readonly out: { readonly shape: readonly number[] } } };
+  const [x, w] = [at('x'), at('w')];
+  const panels = Math.ceil(s.conv.out.shape[1]! / s.panel);
+  const [wb, xb] = [k.bindings[w]!, k.bindings[x]!];
+  return [stream(w, wb.bytes, wb.bytes / panels), stream(x, xb.bytes, xb.bytes, panels), ...streamAll(k, new Set([x, w]))];
+};
+
+/**
  * Fused attention (compiler/kernels/attention.ts): a workgroup per (query row, query head) walks its kv head's keys
  * and values, D contiguous elements per key, so K and V are each read T * Hq / Hkv times over; q and y once. The
  * keys visible at run time are bounded by the cache's capacity here (the planned size).
@@ -257,6 +270,7 @@ const cacheWrite: Describe = (k, at) => {
 const FAMILIES: Readonly<Record<string, Describe>> = {
   attention,
   'cache-write': cacheWrite,
+  'conv-arranged': convArranged,
   'gemv-arranged': gemvArranged,
   elementwise,
   matmul,

@@ -6,7 +6,8 @@
 // The existing `blocked` layout expresses this exactly, in the tensor's own orientation:
 //   MatMul W[K, M]          blocked(tile=[1,P], order=col)   block (k, p) at p*K + k
 //   Gemm transB W[M, K]     blocked(tile=[P,1], order=row)   block (p, k) at p*K + k
-// both [ceil(M/P)][K][P] in storage. One predicate says which readers read that storage in place (the lowering,
+//   Conv W[M, C, ...taps]   blocked(tile=[P,1], order=row)   the same over its matrix [M, C * taps]
+// all [ceil(M/P)][K][P] in storage. One predicate says which readers read that storage in place (the lowering,
 // materialize-encodings and the pass all ask it), so they cannot disagree.
 import { type Layout, type MatmulOperands, type Node, type TensorType, blocked, isStaticShape, matmulOperands, numel } from '../../ir/index.js';
 
@@ -54,6 +55,27 @@ export function gemvUse(node: Node, w: string, typeOf: (v: string) => TensorType
 }
 
 /**
+ * The Conv `node` reading `w` as the arranged kernel's implicit GEMM (compiler/kernels/conv-arranged.ts): A is the
+ * weight's matrix [M filters, C * taps] (ir/layout.ts layoutMatrix), the rows are the output pixels of every
+ * image. One group, static shapes, an f32 result; the weight is the second input only.
+ */
+export function convUse(node: Node, w: string, typeOf: (v: string) => TensorType | undefined): GemvUse | undefined {
+  if (node.op !== 'Conv' || node.inputs[1] !== w || node.inputs[0] === w || node.inputs[2] === w) return undefined;
+  if (Number(node.attrs.group ?? 1) !== 1) return undefined;
+  const [xt, wt, yt] = [typeOf(node.inputs[0]!), typeOf(w), typeOf(node.outputs[0]!)];
+  if (!xt || !wt || !yt || yt.dtype !== 'f32' || ![xt.shape, wt.shape, yt.shape].every(isStaticShape) || wt.shape.length < 3) return undefined;
+  const bias = node.inputs[2];
+  if (bias && !isStaticShape(typeOf(bias)?.shape ?? ['?'])) return undefined;
+  const shape = wt.shape as number[];
+  const out = yt.shape as number[];
+  const rows = out[0]! * numel(out.slice(2));
+  const m = shape[0]!;
+  const k = numel(shape.slice(1));
+  if (rows < 1 || m < 1 || k < 1) return undefined;
+  return { x: node.inputs[0]!, w, ...(bias ? { bias } : {}), m, k, transposed: false, alpha: 1, beta: 1, node, rows };
+}
+
+/**
  * A Gather of rows of the [M, K] table `c` (axis 0): a tied embedding, whose LM head is a GEMV over the same
  * tensor. The gather kernel reads row panels in place (compiler/lower/movement-lowerings.ts): element (j, k) at
  * (j / P) * K * P + k * P + j % P, one transaction per element, which for the few rows a step gathers is nothing
@@ -81,6 +103,10 @@ export function gemvUsesVia(
 ): GemvUse[] | undefined {
   if (reader.op === 'MatMul' || reader.op === 'Gemm') {
     const u = gemvUse(reader, c, typeOf);
+    return u && [u];
+  }
+  if (reader.op === 'Conv') {
+    const u = convUse(reader, c, typeOf);
     return u && [u];
   }
   if (gathersRows(reader, c, typeOf)) return [];

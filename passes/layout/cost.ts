@@ -15,8 +15,11 @@ import { MAX_GEMV_ROWS } from './arrangement.js';
 /** Bytes per memory transaction (a cache line on CPUs; a 64 B sector pair on GPUs). */
 export const LINE_BYTES = 64;
 
-/** Panel widths the pass considers: multiples of 8, so a panel row is whole 16-byte words in f32 and f16. */
-export const PANEL_CANDIDATES = [256, 128, 64, 32] as const;
+/**
+ * Panel widths the pass considers: multiples of 8, so a panel row is whole 16-byte words in f32 and f16; the
+ * narrow ones for weights of few outputs (a conv's 16 filters), whose padding a wide panel would compute.
+ */
+export const PANEL_CANDIDATES = [256, 128, 64, 32, 16, 8] as const;
 
 export interface GemvShape {
   /** Outputs (A's rows), inputs (K), activation rows, stored bytes per weight element. */
@@ -44,11 +47,17 @@ const time = (p: DeviceProfile, bytes: number): number => bytes / p.bytesPerMs +
  * its flops at the kernel's rate: the tiled kernel's (flopsPerMs) row-major, the arranged kernel's
  * (panelFlopsPerMs) over panels, which a profile without that rate never chooses for a GEMM.
  */
-function useTime(p: DeviceProfile, s: GemvShape, bytes: number, panels: boolean): number {
+function useTime(p: DeviceProfile, s: GemvShape, bytes: number, panel: number): number {
   if (s.rows <= MAX_GEMV_ROWS) return time(p, bytes);
-  const rate = panels ? p.panelFlopsPerMs : p.flopsPerMs;
-  if (!rate) return panels ? Infinity : time(p, bytes);
-  return Math.max(bytes / p.bytesPerMs, (2 * s.rows * s.m * s.k) / rate) + p.dispatchMs;
+  const rate = panel ? p.panelFlopsPerMs : p.flopsPerMs;
+  if (!rate) return panel ? Infinity : time(p, bytes);
+  if (!panel) return Math.max(bytes / p.bytesPerMs, (2 * s.rows * s.m * s.k) / rate) + p.dispatchMs;
+  // Panels compute their zero padding too (M rounded up to whole panels), and every panel streams the whole
+  // activation again through the same lanes that multiply (loads do not overlap the arithmetic there): narrow
+  // panels pay that once per panel.
+  const panels = Math.ceil(s.m / panel);
+  const act = panels * s.rows * s.k * 4;
+  return Math.max((bytes - act) / p.bytesPerMs, (2 * s.rows * panels * panel * s.k) / rate) + act / p.bytesPerMs + p.dispatchMs;
 }
 
 /**
@@ -91,7 +100,7 @@ export function panelBytes(s: GemvShape, panel: number): number {
 export function rankLayouts(profile: DeviceProfile, uses: readonly GemvShape[]): LayoutCost[] {
   const total = (bytes: (s: GemvShape) => number, panel: number): LayoutCost => {
     const b = uses.reduce((sum, s) => sum + bytes(s), 0);
-    return { panel, bytes: b, ms: uses.reduce((sum, s) => sum + useTime(profile, s, bytes(s), panel > 0), 0) };
+    return { panel, bytes: b, ms: uses.reduce((sum, s) => sum + useTime(profile, s, bytes(s), panel), 0) };
   };
   // A measured panel width (the profile's tuning.gemvPanel, from kiln tune) is the only panel candidate; 0: none.
   const panels = profile.tuning?.gemvPanel === undefined ? PANEL_CANDIDATES : profile.tuning.gemvPanel ? [profile.tuning.gemvPanel] : [];

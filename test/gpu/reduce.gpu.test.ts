@@ -116,9 +116,9 @@ describe('ReduceSum/Mean/Max/Min on the adapter', () => {
   });
 
   it('more workgroups than one dispatch dimension holds fold into y (checked on the plan: a run needs ~10^7 elements)', () => {
-    const [spec] = planReduce({ target: { shaderF16: false }, op: 'sum', input: { dtype: 'f32', shape: [70000, 300] }, axes: [1], output: { dtype: 'f32', shape: [70000] } });
+    const [spec] = planReduce({ target: { shaderF16: false }, op: 'sum', input: { dtype: 'f32', shape: [600000, 300] }, axes: [1], output: { dtype: 'f32', shape: [600000] } });
     const kernel = compileKernel(reduce, spec!);
-    expect(kernel.dispatch).toEqual([65535, 2, 1]); // workgroups past 70000 are idle (o >= outputs)
+    expect(kernel.dispatch).toEqual([65535, 2, 1]); // 8 outputs per workgroup (32 lanes of 300): 75,000; those past it are idle
     expect(kernel.wgsl).toContain('wid.x + (wid.y * 65535u)');
   });
 

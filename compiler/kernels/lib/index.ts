@@ -19,6 +19,7 @@ export {
   type LaneCoords,
   type Lanes,
   MAX_WORKGROUP,
+  REDUCE_PER_LANE,
   chooseLanes,
   laneCoords,
   laneStep,

@@ -38,12 +38,19 @@ export interface Lanes {
 
 export const MAX_WORKGROUP = 256;
 
+/** Elements a reduction lane takes before the tree combines lanes (chooseLanes' perLane). */
+export const REDUCE_PER_LANE = 16;
+
 /**
  * Lanes for `outputs` rows of `len` elements each. Contiguous rows: up to 256 lanes per row, several rows per
  * workgroup when rows are short. Strided rows (`run` consecutive outputs adjacent in memory): up to 32 outputs
- * side by side, so each lane step reads consecutive words.
+ * side by side, so each lane step reads consecutive words. `perLane`: elements each lane reduces on its own
+ * before the tree (a reduction's lanes; 1 for a scan, whose lanes each own one element): a lane per element
+ * costs a barrier round per doubling for nothing, and on lavapipe a round costs more than the loads it saves
+ * (GlobalAveragePool of 1000 x 169 in light SqueezeNet: 1000 workgroups of 256 lanes, 8 rounds, 15 ms).
  */
-export function chooseLanes(outputs: number, len: number, contiguous: boolean, run = 1): Lanes {
+export function chooseLanes(outputs: number, len: number, contiguous: boolean, run = 1, perLane = 1): Lanes {
+  len = Math.ceil(len / perLane);
   if (contiguous) {
     const ty = Math.min(MAX_WORKGROUP, pow2ceil(len));
     return { tx: Math.min(MAX_WORKGROUP / ty, pow2ceil(outputs)), ty, xFast: false };
