@@ -46,7 +46,7 @@ describe('validateDeviceProfile', () => {
     ['an unknown field', { ...base, bytesPerMS: 1 }, /^p\.json: unknown field 'bytesPerMS' \(known: format, name, /],
     ['another format', { ...base, format: 'onnx' }, /^p\.json: field 'format' must be one of "kiln-device-profile" \(got "onnx"\)$/],
     ['a tuning that is not an object', { ...base, tuning: 128 }, /^p\.json: field 'tuning' must be an object \(got 128\)$/],
-    ['a panel not among the candidates', { ...base, tuning: { gemvPanel: 100 } }, /^p\.json: field 'tuning\.gemvPanel' must be one of 0, 256, 128, 64, 32 \(got 100\)$/],
+    ['a panel not among the candidates', { ...base, tuning: { gemvPanel: 100 } }, /^p\.json: field 'tuning\.gemvPanel' must be one of 0, 256, 128, 64, 32, 16, 8 \(got 100\)$/],
     ['an unroll other than 4 or 8', { ...base, tuning: { gemvUnroll: 6 } }, /^p\.json: field 'tuning\.gemvUnroll' must be one of 4, 8 \(got 6\)$/],
     ['an unknown tuning field', { ...base, tuning: { gemvTile: 4 } }, /^p\.json: unknown field 'tuning\.gemvTile' \(known: gemvPanel, gemvUnroll\)$/],
   ])('refuses %s, naming the file and the field on one line', (_, value, message) => {
@@ -92,7 +92,7 @@ describe('kiln compile --device-profile <file.json>', () => {
   it.each([
     ['bad field', '{"name": "x"}', /^kiln: .*bad-field\.json: missing field 'source'$/],
     ['bad json', '{"name": ', /^kiln: .*bad-json\.json: not a JSON device profile \(/],
-    ['bad panel', JSON.stringify({ ...base, tuning: { gemvPanel: 96 } }), /^kiln: .*bad-panel\.json: field 'tuning\.gemvPanel' must be one of 0, 256, 128, 64, 32 \(got 96\)$/],
+    ['bad panel', JSON.stringify({ ...base, tuning: { gemvPanel: 96 } }), /^kiln: .*bad-panel\.json: field 'tuning\.gemvPanel' must be one of 0, 256, 128, 64, 32, 16, 8 \(got 96\)$/],
   ])('a %s: exit 1, one line naming the file and what is wrong', (name, text, message) => {
     const file = join(dir, `${name.replace(' ', '-')}.json`);
     writeFileSync(file, text);
