@@ -14,6 +14,7 @@ import { SAMPLING_LOWERINGS } from './sampling-lowerings.js';
 import { INDEXING_LOWERINGS } from './indexing-lowerings.js';
 import { LINEAR_ATTENTION_LOWERINGS } from './linear-attention-lowerings.js';
 import { DIM_LOWERINGS } from './dim-lowerings.js';
+import { BIT_LOWERINGS } from './bit-lowerings.js';
 
 const aliasOfFirstInput: NodeLowering = (node) => ({ kind: 'alias', of: node.inputs[0]! });
 
@@ -51,4 +52,5 @@ export const LOWERINGS: Readonly<Record<string, NodeLowering>> = {
   ...INDEXING_LOWERINGS,
   ...LINEAR_ATTENTION_LOWERINGS,
   ...DIM_LOWERINGS,
+  ...BIT_LOWERINGS,
 };

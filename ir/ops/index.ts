@@ -25,3 +25,4 @@ import './deform-conv.js';
 import './indexing.js';
 import './linear-attention.js';
 import './dim-values.js';
+import './bit-matmul.js';

@@ -1,0 +1,54 @@
+// Lowering of BitMatMul (ir/ops/bit-matmul.ts): each operand's codes are cut into bit planes (bit-planes kernel,
+// into scratch), then the bit-plane product (bit-matmul kernel) writes the i32 sums. A constant weight's planes
+// are recomputed per run for now: one small dispatch next to the product.
+import { dtypeInfo, isStaticShape, numel } from '../../ir/index.js';
+import type { Node } from '../../ir/index.js';
+import { type BitMatMulSpec, type BitPlanesSpec, bitMatMul, bitMatMulOps, bitPlanes, planeWords } from '../kernels/bit-matmul.js';
+import type { TensorSpec } from '../kernels/lib/index.js';
+import { type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
+
+const spec1 = (node: Node, cx: LoweringContext, v: string): TensorSpec => {
+  const t = cx.typeOf(v);
+  if (!isStaticShape(t.shape)) throw new LoweringError(`BitMatMul %${node.outputs[0]}: %${v} has a symbolic shape [${t.shape.join(',')}]; the bit-plane kernels need static shapes`);
+  return { dtype: t.dtype, shape: [...(t.shape as number[])] };
+};
+
+const digits = (dtype: string, bipolar: boolean): BitMatMulSpec['aDigits'] => (bipolar ? 'bipolar' : dtypeInfo(dtype as never).signed ? 'signed' : 'unsigned');
+
+const lowerBitMatMul: NodeLowering = (node, cx) => {
+  const [a, w] = node.inputs as [string, string];
+  const y = node.outputs[0]!;
+  const [as, ws, out] = [spec1(node, cx, a), spec1(node, cx, w), spec1(node, cx, y)];
+  const [m, k] = ws.shape as [number, number];
+  const rows = numel(as.shape) / k;
+  if (numel(out.shape) === 0) return { kind: 'steps', steps: [] };
+  const group = Number(node.attrs.group ?? 0) || k;
+  const [aBits, wBits] = [dtypeInfo(as.dtype).bits, dtypeInfo(ws.dtype).bits];
+  const planes = (name: string, codes: TensorSpec, n: number, bits: number): { step: Step; scratch: { scratch: string; bytes: number }; spec: TensorSpec } => {
+    const words = n * bits * planeWords(k);
+    const spec: TensorSpec = { dtype: 'u32', shape: [words] };
+    const scratch = { scratch: name, bytes: words * 4 };
+    const s: BitPlanesSpec = { kernel: 'bit-planes', target: { shaderF16: cx.target.shaderF16 }, codes, k, planes: spec };
+    return { step: { kernel: cx.kernel(bitPlanes, s), args: [{ value: name === 'a-planes' ? a : w }, scratch], flops: n * k }, scratch, spec };
+  };
+  const pa = planes('a-planes', as, rows, aBits);
+  const pw = planes('w-planes', ws, m, wBits);
+  const spec: BitMatMulSpec = {
+    kernel: 'bit-matmul',
+    target: { shaderF16: cx.target.shaderF16 },
+    rows,
+    m,
+    k,
+    group,
+    a: pa.spec,
+    w: pw.spec,
+    aBits,
+    wBits,
+    aDigits: digits(as.dtype, Number(node.attrs.a_bipolar ?? 0) !== 0),
+    wDigits: digits(ws.dtype, Number(node.attrs.w_bipolar ?? 0) !== 0),
+    out,
+  };
+  return { kind: 'steps', steps: [pa.step, pw.step, { kernel: cx.kernel(bitMatMul, spec), args: [pa.scratch, pw.scratch, { value: y }], flops: bitMatMulOps(spec) }] };
+};
+
+export const BIT_LOWERINGS: Record<string, NodeLowering> = { BitMatMul: lowerBitMatMul };
