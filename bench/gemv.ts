@@ -6,7 +6,7 @@
 // with the read ceiling (bench/lib/bandwidth.ts) measured in the same run, each engine's GB/s of weights and its
 // fraction of that ceiling. kiln's two outputs are checked against a float64 reference of the stored weights.
 // The prefill GEMM y[N, M] = x[N, K] . W^T (default 4096 x 4096 x 128, f32) the same three ways: the arranged
-// kernel over the same panels in blocks of 4 rows, the row-major tiled kernel (kiln's previous prefill kernel,
+// kernel over the same panels in blocks of 8 rows, the row-major tiled kernel (kiln's previous prefill kernel,
 // what --layout row-major compiles), ORT WebGPU's MatMul; its rows report GFLOP/s and the speedup over tiled.
 // Prints a table, saves a bar chart (bench/out/gemv.svg) and ends with one JSON line {"ceilingGBps", "rows": [...]}.
 // Usage: npm run bench:gemv [-- --runs 10 --warmup 2 --shape 4096x4096 --dtype f16 --gemm 4096x4096x128 --svg bench/out/gemv.svg]
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
   const gflops = (r: Row, e: Engine): number | null => (r.ms[e] === null ? null : (2 * r.m * r.k * r.n) / (r.ms[e]! * 1e6));
   const ratio = (a: number | null, b: number | null): string => (a === null || b === null ? 'n/a' : `${(b / a).toFixed(2)}x`);
   if (gemms.length) {
-    console.log(`\nPrefill GEMM y = x . W^T, median of ${args['gemm-runs']} runs: arranged (panels, blocks of 4 rows) vs row-major tiled (the previous kernel) vs ORT WebGPU`);
+    console.log(`\nPrefill GEMM y = x . W^T, median of ${args['gemm-runs']} runs: arranged (panels, blocks of 8 rows) vs row-major tiled (the previous kernel) vs ORT WebGPU`);
     console.log(
       formatTable(
         ['shape (M x K x N)', 'weights', ...engines.flatMap((e) => [`${e} ms`, `${e} GFLOP/s`]), 'arranged vs tiled', 'arranged vs ort', 'arranged err', 'tiled err'],

@@ -49,6 +49,8 @@ export interface CompileOptions {
   readonly maxBindingBytes?: number;
   /** Prune matmul weights first (the sparsify pass). */
   readonly sparsify?: SparsifyOptions;
+  /** The bitpack pass's raw options (bits: 'w4a8', group, weights, activations, keep), checked by the pass. */
+  readonly bits?: Readonly<Record<string, unknown>>;
   /** The device the sparse/dense choice is costed for (default: a generic discrete GPU). */
   readonly profile?: DeviceProfile;
   /**
@@ -148,6 +150,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
   // all entries in lockstep so that entries sharing a weight choose its storage together.
   const pipeline = compilePipeline({
     ...(opts.sparsify ? { sparsify: opts.sparsify } : {}),
+    ...(opts.bits ? { bits: opts.bits } : {}),
     ...(opts.weightsDtype ? { weightsDtype: opts.weightsDtype } : {}),
     ...(opts.layout ? { layout: opts.layout } : {}),
     ...(opts.maxBindingBytes !== undefined ? { maxBindingBytes: opts.maxBindingBytes } : {}),

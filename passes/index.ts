@@ -7,6 +7,7 @@ export { foldConstants } from './fold-constants.js';
 export { eliminateDead, liveValues } from './eliminate-dead.js';
 export { controlFlow, MAX_UNROLL_TRIPS, MAX_UNROLLED_NODES } from './control-flow.js';
 export { sparsify, pruneSmallest, SparsifyError, type SparsifyOptions } from './sparsify.js';
+export { bitpack, type BitpackOptions } from './bitpack.js';
 export { matmulWeights, sparseReadable, type MatmulWeight, type WeightUse } from './matmul-weights.js';
 export { DEFAULT_MAX_BINDING_BYTES, OversizedWeightError, splitOversized, splitOversizedWeights } from './split-oversized-weights.js';
 export { encodeSparseWeights, rowsOf, tileParams } from './encode-sparse-weights.js';

@@ -13,6 +13,7 @@ import { type Pass, type PipelineStep, configure } from './pass.js';
 import { type SparsifyOptions, sparsify } from './sparsify.js';
 import { splitOversized } from './split-oversized-weights.js';
 import { storeWeightsF16 } from './store-weights-f16.js';
+import { bitpack } from './bitpack.js';
 
 export const DEFAULT_PIPELINE: readonly Pass<any>[] = [
   // Parsed or imported graphs may lack result types; everything after needs them.
@@ -28,6 +29,8 @@ export const DEFAULT_PIPELINE: readonly Pass<any>[] = [
 export interface CompilePipelineOptions {
   /** Prune matmul weights first (--sparsity, --sparsity-scope). */
   readonly sparsify?: Partial<SparsifyOptions>;
+  /** Quantize matmul weights and activations to integer codes (--bits w<n>a<m>, --bits-group, --bits-keep). */
+  readonly bits?: Readonly<Record<string, unknown>>;
   /** Storage of dense matmul and embedding weights (--weights-dtype). */
   readonly weightsDtype?: 'f32' | 'f16';
   /** Largest tensor one binding may hold (default: the target's maxStorageBufferBindingSize). */
@@ -43,6 +46,8 @@ export function compilePipeline(opts: CompilePipelineOptions = {}): PipelineStep
     // Pruning first, on the weights as the model has them: everything after sees the zeros.
     ...(opts.sparsify ? [configure(sparsify, opts.sparsify)] : []),
     ...DEFAULT_PIPELINE.slice(1).map((p) => configure(p)),
+    // Matmul weights to n-bit codes and their products to exact integer BitMatMuls, before any storage choice.
+    ...(opts.bits ? [configure(bitpack, opts.bits)] : []),
     // Tensors over one binding's limit (embeddings, LM heads) become row blocks that fit, before any storage choice.
     configure(splitOversized, opts.maxBindingBytes !== undefined ? { maxBindingBytes: opts.maxBindingBytes } : {}),
     // Weights with zeros go Tiled-CSL where the target's cost model favours the sparse kernels (over all entries).

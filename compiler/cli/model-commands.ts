@@ -5,7 +5,7 @@ import { basename, extname } from 'node:path';
 import { isDType, readTensorProtoFile, tensorType } from '../../ir/index.js';
 import { type InputValue, PLAN_LIMITS, Session, acquireDevice } from '../../runtime/index.js';
 import { formatManifestDim, formatManifestShape } from './manifest-dims.js';
-import { type DeviceProfile, PROFILES, compilePipeline, configure, lookupProfile, profileForAdapter, sparsify as sparsifyPass } from '../../passes/index.js';
+import { type DeviceProfile, PROFILES, compilePipeline, configure, lookupProfile, profileForAdapter, sparsify as sparsifyPass, bitpack as bitpackPass } from '../../passes/index.js';
 import { dumpWriter, formatPipeline, parseDumpAfter, sparsifyFlags } from './pass-flags.js';
 import type { IOTensor, Manifest } from '../../runtime/plan.js';
 import { InputError, tensorFromJson, tensorToJson } from '../io/json-tensor.js';
@@ -27,6 +27,9 @@ export interface CompileCommandOptions {
   seq?: string;
   sparsity?: string;
   sparsityScope?: string;
+  bits?: string;
+  bitsGroup?: string;
+  bitsKeep?: string;
   sparsityFloor?: string;
   deviceProfile?: string;
   weightsDtype?: string;
@@ -105,6 +108,21 @@ function parseInputShapes(items: readonly string[]): Record<string, (number | st
   return out;
 }
 
+/** The bitpack pass's options from --bits, --bits-group, --bits-keep (checked here, so a bad flag fails before loading). */
+function bitsFlags(opts: CompileCommandOptions): Record<string, unknown> | undefined {
+  if (opts.bits === undefined) {
+    if (opts.bitsGroup !== undefined || opts.bitsKeep !== undefined) throw new UsageError('--bits-group and --bits-keep need --bits w<n>a<m>');
+    return undefined;
+  }
+  const raw = { bits: opts.bits, ...(opts.bitsGroup !== undefined ? { group: opts.bitsGroup } : {}), ...(opts.bitsKeep !== undefined ? { keep: opts.bitsKeep } : {}) };
+  try {
+    configure(bitpackPass, raw);
+  } catch (e) {
+    throw new UsageError(`--bits: ${(e as Error).message}`);
+  }
+  return raw;
+}
+
 export async function compileCommand(path: string, opts: CompileCommandOptions, io: Output): Promise<number> {
   const weightsDtype = opts.weightsDtype ?? 'f32';
   if (weightsDtype !== 'f32' && weightsDtype !== 'f16') throw new UsageError(`--weights-dtype ${weightsDtype}: expected f32 or f16`);
@@ -113,8 +131,9 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
   const sparsifyRaw = sparsifyFlags(opts);
   // The sparsify pass reads (and checks) its options once; the compile passes them on as read.
   const sparsify = sparsifyRaw ? configure(sparsifyPass, sparsifyRaw).options : undefined;
+  const bits = bitsFlags(opts);
   if (opts.printPipeline) {
-    io.out(formatPipeline(compilePipeline({ ...(sparsify ? { sparsify } : {}), weightsDtype, layout })));
+    io.out(formatPipeline(compilePipeline({ ...(sparsify ? { sparsify } : {}), ...(bits ? { bits } : {}), weightsDtype, layout })));
     return 0;
   }
   if (opts.output === undefined) throw new UsageError("required option '-o, --output <dir>' not specified");
@@ -137,6 +156,7 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
       declaredDtypes: declared,
       target: { shaderF16: !!opts.f16 },
       ...(sparsify ? { sparsify } : {}),
+      ...(bits ? { bits } : {}),
       ...(profile ? { profile } : {}),
       ...(dumpAfter ? { dumpAfter, onDump: dumpWriter(opts.dumpDir ?? 'kiln-dump', io) } : { onProgress: compileProgress(progress) }),
       weightsDtype,

@@ -1,10 +1,12 @@
-// Lowering of BitMatMul (ir/ops/bit-matmul.ts): each operand's codes are cut into bit planes (bit-planes kernel,
+// Lowerings of QuantizeRows (two kernels: scales, then codes) and BitMatMul (ir/ops/bit-matmul.ts): each operand's codes are cut into bit planes (bit-planes kernel,
 // into scratch), then the bit-plane product (bit-matmul kernel) writes the i32 sums. A constant weight's planes
 // are recomputed per run for now: one small dispatch next to the product.
 import { dtypeInfo, isStaticShape, numel } from '../../ir/index.js';
 import type { Node } from '../../ir/index.js';
 import { type BitMatMulSpec, type BitPlanesSpec, bitMatMul, bitMatMulOps, bitPlanes, planeWords } from '../kernels/bit-matmul.js';
 import type { TensorSpec } from '../kernels/lib/index.js';
+import { type RowCodesSpec, type RowScalesSpec, rowCodes, rowScales } from '../kernels/quantize-rows.js';
+import { rowCodeMax } from '../../ir/ops/quantize-rows.js';
 import { type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
 
 const spec1 = (node: Node, cx: LoweringContext, v: string): TensorSpec => {
@@ -51,4 +53,26 @@ const lowerBitMatMul: NodeLowering = (node, cx) => {
   return { kind: 'steps', steps: [pa.step, pw.step, { kernel: cx.kernel(bitMatMul, spec), args: [pa.scratch, pw.scratch, { value: y }], flops: bitMatMulOps(spec) }] };
 };
 
-export const BIT_LOWERINGS: Record<string, NodeLowering> = { BitMatMul: lowerBitMatMul };
+/** QuantizeRows: the rows' power-of-two scales, then the codes from them (ir/ops/quantize-rows.ts). */
+const lowerQuantizeRows: NodeLowering = (node, cx) => {
+  const x = node.inputs[0]!;
+  const [codes, scales] = node.outputs as [string, string];
+  const [xs, cs, ss] = [spec1(node, cx, x), spec1(node, cx, codes), spec1(node, cx, scales)];
+  const k = xs.shape[xs.shape.length - 1]!;
+  if (numel(xs.shape) === 0) return { kind: 'steps', steps: [] };
+  const bits = Number(node.attrs.bits);
+  const bipolar = Number(node.attrs.bipolar ?? 0) !== 0;
+  const q = rowCodeMax(bits, bipolar);
+  const target = { shaderF16: cx.target.shaderF16 };
+  const a: RowScalesSpec = { kernel: 'row-scales', target, x: xs, scales: ss, k, q };
+  const b: RowCodesSpec = { kernel: 'row-codes', target, x: xs, scales: ss, codes: cs, k, q, bipolar };
+  return {
+    kind: 'steps',
+    steps: [
+      { kernel: cx.kernel(rowScales, a), args: [{ value: x }, { value: scales }], flops: numel(xs.shape) },
+      { kernel: cx.kernel(rowCodes, b), args: [{ value: x }, { value: scales }, { value: codes }], flops: numel(xs.shape) },
+    ],
+  };
+};
+
+export const BIT_LOWERINGS: Record<string, NodeLowering> = { BitMatMul: lowerBitMatMul, QuantizeRows: lowerQuantizeRows };

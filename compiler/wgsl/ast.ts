@@ -24,7 +24,7 @@ export type CompoundOp = `${ArithOp | Exclude<BitOp, '<<' | '>>'>}=`;
 export type BuiltinFn =
   | 'abs' | 'min' | 'max' | 'clamp' | 'sign' | 'floor' | 'ceil' | 'round' | 'trunc' | 'fract'
   | 'sqrt' | 'inverseSqrt' | 'exp' | 'exp2' | 'log' | 'log2' | 'pow' | 'tanh' | 'sin' | 'cos' | 'fma'
-  | 'all' | 'any' | 'countOneBits' | 'extractBits' | 'insertBits' | 'firstLeadingBit'
+  | 'all' | 'any' | 'countOneBits' | 'extractBits' | 'insertBits' | 'firstLeadingBit' | 'frexp' | 'ldexp'
   | 'pack2x16float' | 'unpack2x16float' | 'atomicAdd' | 'atomicLoad' | 'atomicStore' | 'arrayLength';
 
 export type Expr =

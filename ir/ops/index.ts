@@ -26,3 +26,4 @@ import './indexing.js';
 import './linear-attention.js';
 import './dim-values.js';
 import './bit-matmul.js';
+import './quantize-rows.js';

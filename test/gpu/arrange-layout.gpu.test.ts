@@ -1,5 +1,5 @@
 // The arranged GEMV on the adapter: for random ragged shapes (M, K not multiples of the panel or of 4; 1..8
-// activation rows, and up to 22 rows read in blocks of 4 with a ragged last block: the prefill GEMM over decode
+// activation rows, and up to 22 rows read in blocks of 8 with a ragged last block: the prefill GEMM over decode
 // panels, arranged under the lavapipe profile, whose panelFlopsPerMs makes it pay), MatMul [K,M] and Gemm transB [M,K] with bias and alpha/beta, f32 and f16 weights (f16 read as
 // packed u32 pairs without shader-f16), the artifact compiled with arrange-layout matches the interpreter, and
 // gives outputs identical to the row-major artifact's where both sum K in the same order (the arranged kernel's

@@ -57,7 +57,7 @@ describe.each(decoders)('%s', (_name, family, preset) => {
 
   it('with checkpoint weights laid out in panels (lavapipe profile: decode GEMVs and a 10-row prefill GEMM read them in place) matches step by step', async () => {
     const gpu = await testGpu();
-    // A prefill chunk of 10 rows: the arranged kernel's blocks of 4 rows, the last one ragged.
+    // A prefill chunk of 10 rows: the arranged kernel's blocks of 8 rows, the last one ragged.
     const wide = importHf(ckpt.configPath, { weights: ckpt.weightsPath, maxSeq: MAX_SEQ, chunk: 10 });
     const artifact = compileProgram(programOf(wide), { profile: PROFILES.lavapipe! });
     // Every projection's weight is arranged and read by the arranged kernel, in the decode and the prefill entry.

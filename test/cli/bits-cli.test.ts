@@ -1,0 +1,49 @@
+// `kiln compile --bits`: the bitpack pass from the command line. The example MLP compiled at w8a8 runs on the
+// adapter (the bit-plane kernels) and classifies its two rows as the float model does; the pipeline lists the
+// pass; bad flags are one line, exit 1, before any model is read.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kiln } from '../kiln-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kiln-bits-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('kiln compile --bits', () => {
+  it('compiles the example MLP at w8a8 with bit-plane kernels; it classifies as the float model', () => {
+    const run = (extra: string[], name: string) => {
+      const out = join(dir, name);
+      const c = kiln(['compile', 'examples/mlp.kir', '--dim', 'batch=2', ...extra, '-o', out]);
+      expect(c.status, c.stderr).toBe(0);
+      const r = kiln(['run', out, '--input', 'x=examples/mlp-input.json', '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      return { out, result: (JSON.parse(r.stdout) as { outputs: Record<string, { data: number[] }> }).outputs };
+    };
+    const float = run([], 'float');
+    const packed = run(['--bits', 'w8a8', '--bits-group', '4'], 'w8a8');
+    const kernels = (JSON.parse(readFileSync(join(packed.out, 'manifest.json'), 'utf8')) as { kernels: { file: string }[] }).kernels.map((k) => k.file);
+    expect(kernels.some((f) => f.includes('bit-matmul'))).toBe(true);
+    expect(kernels.some((f) => f.includes('row-codes'))).toBe(true);
+    const data = (r: typeof float, name: string) => r.result[name]!.data;
+    expect(data(packed, 'class')).toEqual(data(float, 'class'));
+    const [p, f] = [data(packed, 'probs'), data(float, 'probs')];
+    expect(Math.max(...p.map((v, i) => Math.abs(v - f[i]!)))).toBeLessThan(0.02);
+  }, 120_000);
+
+  it('--print-pipeline lists bitpack with its options', () => {
+    const r = kiln(['compile', 'examples/mlp.kir', '--bits', 'w4a8', '--bits-keep', 'w2', '--print-pipeline']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/bitpack/);
+  });
+
+  it.each([
+    [['--bits', 'w4'], /^kiln: --bits: bitpack bits must be w<n>a<m> with n and m in 1\.\.8 \(e\.g\. w4a8\), got 'w4'$/],
+    [['--bits-group', '32'], /^kiln: --bits-group and --bits-keep need --bits w<n>a<m>$/],
+    [['--bits', 'w4a8', '--bits-group', 'x'], /^kiln: --bits: bitpack group must be an integer >= 0/],
+  ])('%j is refused in one line', (flags, message) => {
+    const r = kiln(['compile', 'examples/mlp.kir', ...flags, '-o', join(dir, 'bad')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(message);
+  });
+});

@@ -1,0 +1,97 @@
+// The bitpack pass and its weight quantizer on the CPU: codes in range and within half a step (a step for
+// bipolar's odd values) of the scaled weight; the rewritten graph's interpreter output near the float one (w8a8
+// within 2 %); names kept by `keep`; groups shortened where an i32 sum could overflow; options refused in one
+// line; the rewrite is deterministic.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type Graph, GraphBuilder, interpret, makeTensor, printGraph, tensorType } from '../../ir/index.js';
+import { quantizeWeight } from '../../passes/bits/quantize-weight.js';
+import { DEFAULT_TARGET, bitpack, configure, inferShapes, runPipeline } from '../../passes/index.js';
+
+function rng(seed: number): () => number {
+  let s = seed;
+  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+}
+
+/** x[rows, k] -> MatMul(W1 [k, h]) -> Relu -> Gemm transB (W2 [m, h], bias, alpha, beta). */
+function mlp(rows: number, k: number, h: number, m: number, seed: number): Graph {
+  const next = rng(seed);
+  const b = new GraphBuilder('mlp');
+  const x = b.input('x', tensorType('f32', [rows, k]));
+  const h1 = b.op('Relu', [b.op('MatMul', [x, b.constant(makeTensor('f32', [k, h], next), 'w1')])]);
+  b.output(b.op('Gemm', [h1, b.constant(makeTensor('f32', [m, h], next), 'w2'), b.constant(makeTensor('f32', [m], next), 'bias')], { transB: 1, alpha: 0.5, beta: 2 }));
+  return b.build();
+}
+
+const pack = (g: Graph, opts: Record<string, unknown>) => runPipeline(g, [configure(inferShapes), configure(bitpack, opts)], { target: DEFAULT_TARGET });
+
+describe('bitpack', () => {
+  it('quantizes weights to codes in range, each within half a step (bipolar: a step) of the weight', () => {
+    const arb = fc.record({ m: fc.integer({ min: 1, max: 6 }), k: fc.integer({ min: 1, max: 70 }), bits: fc.integer({ min: 1, max: 8 }), bipolar: fc.boolean(), group: fc.constantFrom(0, 8, 32), seed: fc.integer({ min: 1, max: 1e6 }) });
+    fc.assert(
+      fc.property(arb, ({ m, k, bits, bipolar, group, seed }) => {
+        const scheme = bipolar || bits === 1 ? 'bipolar' : 'symmetric';
+        const next = rng(seed);
+        const a = Float64Array.from({ length: m * k }, () => next() * 3);
+        const q = quantizeWeight(m, k, (j, i) => a[j * k + i]!, bits, scheme, group);
+        const len = group > 0 && group < k ? group : k;
+        expect(q.groups).toBe(Math.ceil(k / len));
+        for (let j = 0; j < m; j++)
+          for (let i = 0; i < k; i++) {
+            const s = q.scales.data[j * q.groups + Math.floor(i / len)]!;
+            const c = q.codes.data[j * k + i]!;
+            const v = scheme === 'bipolar' ? 2 * c - (2 ** bits - 1) : c;
+            expect(Math.abs(v)).toBeLessThanOrEqual(scheme === 'bipolar' ? 2 ** bits - 1 : 2 ** (bits - 1) - 1);
+            // Signs (1 bit) scale by the mean magnitude: only the sign is kept.
+            if (scheme === 'bipolar' && bits === 1) expect(Math.sign(v)).toBe(a[j * k + i]! < 0 ? -1 : 1);
+            else expect(Math.abs(a[j * k + i]! - s * v)).toBeLessThanOrEqual((scheme === 'bipolar' ? 1 : 0.5) * s * (1 + 1e-6) + 1e-12);
+          }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('rewrites MatMul and Gemm into exact integer BitMatMuls; w8a8 stays within 2 % of the float model', () => {
+    const g = mlp(3, 45, 20, 7, 5);
+    const x = { x: makeTensor('f32', [3, 45], (i) => Math.sin(i * 1.7)) };
+    const want = Object.values(interpret(g, x))[0]!;
+    for (const group of [0, 16]) {
+      const { graph, reports } = pack(g, { bits: 'w8a8', group });
+      expect(graph.nodes.filter((n) => n.op === 'BitMatMul')).toHaveLength(2);
+      expect(graph.nodes.some((n) => n.op === 'MatMul' || n.op === 'Gemm')).toBe(false);
+      expect(graph.constants.some((c) => c.type.dtype === 'f32' && (c.name === 'w1' || c.name === 'w2'))).toBe(false);
+      expect(reports.find((r) => r.pass === 'bitpack')!.stats).toMatchObject({ 'weights-quantized': 2, 'matmuls-rewritten': 2 });
+      const got = Object.values(interpret(graph, x))[0]!;
+      const scale = Math.max(...Array.from(want.data, Math.abs));
+      const err = Math.max(...Array.from(got.data, (v, i) => Math.abs(v - want.data[i]!)));
+      expect(err / scale, `group ${group}`).toBeLessThan(0.02);
+    }
+  });
+
+  it('keeps weights matching `keep` in float; is deterministic', () => {
+    const g = mlp(2, 33, 9, 4, 7);
+    const { graph } = pack(g, { bits: 'w4a8', keep: '^w2$' });
+    expect(graph.nodes.filter((n) => n.op === 'BitMatMul')).toHaveLength(1);
+    expect(graph.constants.find((c) => c.name === 'w2')!.type.dtype).toBe('f32');
+    expect(printGraph(pack(g, { bits: 'w2a2', group: 8 }).graph)).toBe(printGraph(pack(g, { bits: 'w2a2', group: 8 }).graph));
+  });
+
+  it('shortens a group whose integer sums could pass i32', () => {
+    const g = mlp(1, 40000, 2, 2, 3);
+    // Bipolar 8-bit codes reach ±255: 40000 products of two can pass 2^31, 32768 cannot.
+    const { graph, reports } = pack(g, { bits: 'w8a8', weights: 'bipolar', activations: 'bipolar' });
+    expect(reports.find((r) => r.pass === 'bitpack')!.stats).toMatchObject({ 'groups-shortened': 1 });
+    const bm = graph.nodes.find((n) => n.op === 'BitMatMul')!;
+    expect(bm.attrs.group).toBe(32768);
+  });
+
+  it.each([
+    [{ bits: 'w9a8' }, /^bitpack bits must be w<n>a<m> with n and m in 1\.\.8 \(e\.g\. w4a8\), got 'w9a8'$/],
+    [{ bits: 'w4a8', group: -1 }, /^bitpack group must be an integer >= 0/],
+    [{ bits: 'w1a8', weights: 'symmetric' }, /^bitpack: symmetric 1-bit weights hold only 0; use weights=bipolar/],
+    [{ bits: 'w4a1', activations: 'signed' }, /^bitpack: signed 1-bit activations hold only -1 and 0/],
+    [{ bits: 'w4a8', keep: '(' }, /^bitpack keep is not a regular expression/],
+  ])('refuses %j in one line', (opts, message) => {
+    expect(() => configure(bitpack, opts)).toThrow(message);
+  });
+});
