@@ -8,15 +8,17 @@ import type { DeviceProfile } from './cost-model.js';
 export const PROFILES: Readonly<Record<string, DeviceProfile>> = {
   lavapipe: {
     name: 'lavapipe',
-    // Fitted by `npm run bench:sparse` (rates: median multiply-adds per ms over each kernel's cases; bandwidth:
-    // the read-bandwidth probe; dispatch: the one-tile case). With 256x256 tiles scatter never beat direct here.
-    source: 'npm run bench:sparse on llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6), 2 cores, 2026-11-22',
+    // Rates fitted by `npm run bench:sparse` (median multiply-adds per ms over each kernel's compute-bound cases),
+    // dense against the arranged kernel (f16 panels, 2026-12-06: 3.38e6, was 1.75e5 against the row-major one,
+    // which made sparse look faster where it is not: that profile's dense-or-sparse call agreed with the
+    // measurements in 18 of 40 cases, the refit in 36). With 256x256 tiles scatter never beat direct here.
+    source: 'npm run bench:sparse on llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6), 2 cores, 2026-12-06',
     // bytesPerMs: the read-bandwidth probe's blocked read (bench/lib/bandwidth.ts), 8.1-9.6 GB/s over the runs of
     // 2026-12-06 (it was 1.98 GB/s through the November probe); the arranged GEMV reaches 75-91 % of it.
     bytesPerMs: 8500000,
-    denseMacsPerMs: 175000,
-    directMacsPerMs: 169000,
-    scatterMacsPerMs: 169000,
+    denseMacsPerMs: 3380000,
+    directMacsPerMs: 475000,
+    scatterMacsPerMs: 684000,
     dispatchMs: 0.582,
     // The traffic model's terms (compiler/traffic/). A transaction is an x86 cache line. flopsPerMs: `kiln profile`
     // of a 512 x 512 x 512 f32 MatMul (the tiled kernel, compute-bound here): 268 Mflop in 61.7 ms. launchMs: the
@@ -25,8 +27,8 @@ export const PROFILES: Readonly<Record<string, DeviceProfile>> = {
     transactionBytes: 64,
     flopsPerMs: 4.35e6,
     launchMs: 0.06,
-    // The arranged kernel over 128 rows in blocks of 4 (a 4096 x 4096 x 128 GEMM over panels of 256), one run
-    // while other work ran on the machine: about 2.5x the tiled kernel's rate above.
+    // The arranged kernel over 128 rows (a 4096 x 4096 x 128 GEMM over panels of 256): 9.6-11 Gflop/s in blocks of
+    // 4 and 8 rows (bench:gemv, 2026-12-06), about 2.5x the tiled kernel's rate above.
     panelFlopsPerMs: 1.1e7,
     // A kernel looping over workgroupBarrier(), 64 and 256 invocations, 1 and 16 workgroups: 0.69-2.95 us per
     // barrier round per workgroup, in proportion to the invocations (2026-12-06, quiet machine).
