@@ -36,6 +36,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
       `kiln compile ${MNIST}/model.onnx --sparsity 0.5 --sparsity-scope global --sparsity-floor 0.05 --device-profile auto -o out/mnist50`,
     ],
     [
+      'MatMul/Gemm weights as 8-bit codes (a scale per 4 inputs), activations as 8-bit codes per row: exact integer products',
+      'kiln compile examples/mlp.kir --dim batch=2 --bits w8a8 --bits-group 4 --bits-keep w9 -o out/mlp-w8a8',
+    ],
+    [
       'for a target whose storage bindings hold at most 32 KiB (weights over it are split, a plan needing more is refused)',
       `kiln compile ${MNIST}/model.onnx --limit maxStorageBufferBindingSize=32768 -o out/mnist-32k`,
     ],
