@@ -20,6 +20,7 @@ import { NORMALIZATION_RULES } from './ops/normalization.js';
 import { CONTROL_RULES } from './ops/control.js';
 import { TRAINING_RULES } from './ops/training.js';
 import { FLEX_ATTENTION_RULES } from './ops/flex-attention.js';
+import { CONTRIB_RULES } from './ops/contrib.js';
 import type { OpRule } from './rule.js';
 
 const TABLE = new Map<string, OpRule[]>();
@@ -32,7 +33,7 @@ for (const r of [...ELEMENTWISE_RULES, ...SHAPE_RULES, ...MOVEMENT_RULES, ...NN_
 
 /** The other domains kiln maps, each a table of its own, so their op names never meet the default domain's. */
 const DOMAIN_TABLES = new Map<string, Map<string, OpRule[]>>([['', TABLE]]);
-for (const [domain, list] of [['ai.onnx.preview.training', TRAINING_RULES], ['ai.onnx.preview', FLEX_ATTENTION_RULES]] as const) {
+for (const [domain, list] of [['ai.onnx.preview.training', TRAINING_RULES], ['ai.onnx.preview', FLEX_ATTENTION_RULES], ['com.microsoft', CONTRIB_RULES]] as const) {
   const table = new Map<string, OpRule[]>();
   for (const r of list) table.set(r.op, [...(table.get(r.op) ?? []), r]);
   DOMAIN_TABLES.set(domain, table);
@@ -53,7 +54,10 @@ export function mappedVersions(op: string, domain = ''): string {
 
 /** The row for `op` at `opset`, the version of `domain` ('' = the default domain) the model imports. */
 export function resolveRule(op: string, opset: number, domain = ''): OpRule {
-  const rows = DOMAIN_TABLES.get(domain)?.get(op);
+  const table = DOMAIN_TABLES.get(domain);
+  const rows = table?.get(op);
+  if (!rows && domain && table)
+    return unsupported('domain', `op ${op} from domain '${domain}'; of that domain kiln maps only ${[...table.keys()].sort().join(', ')} (rewrite the node with default-domain ops, e.g. export without onnxruntime's fusions)`);
   if (!rows)
     return unsupported('op', `op ${op} (${domain ? `domain '${domain}' version` : 'opset'} ${opset}) has no mapping in kiln's ONNX importer; rewrite it with supported ops before export, or add a rule in ir/import/onnx/ops`);
   const row = rows.find((r) => r.since <= opset && opset <= r.until);
