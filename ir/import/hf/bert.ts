@@ -10,6 +10,7 @@ import { asRow, geluErf, layerNorm, linear, mergeHeads, splitHeads } from './com
 import type { Entry } from './decoder.js';
 import type { Checkpoint } from '../safetensors/index.js';
 import type { Weights } from './weights.js';
+import { quantLinear } from './quant.js';
 
 /** BertFor* checkpoints prefix the encoder with 'bert.'; BertModel checkpoints do not. */
 export function bertPrefix(checkpoint: Checkpoint): string {
@@ -39,8 +40,10 @@ export function buildBertEntry(cfg: BertConfig, weights: Weights, rows: number):
   // Checkpoints converted from the original TensorFlow BERT call LayerNorm's parameters gamma and beta.
   const norm = (x: string, name: string, outName?: string): string =>
     layerNorm(b, x, w(weights.firstPresent([`${name}.weight`, `${name}.gamma`]), [hidden]), w(weights.firstPresent([`${name}.bias`, `${name}.beta`]), [hidden]), eps, outName);
-  const dense = (x: string, name: string, out: number, inFeatures: number): string =>
-    linear(b, x, w(`${name}.weight`, [out, inFeatures]), w(`${name}.bias`, [out]), true);
+  const dense = (x: string, name: string, out: number, inFeatures: number): string => {
+    const bias = w(`${name}.bias`, [out]);
+    return quantLinear(weights, b, x, name, out, inFeatures, bias) ?? linear(b, x, w(`${name}.weight`, [out, inFeatures]), bias, true);
+  };
   const gather = (table: string, shape: readonly number[], indices: string): string => b.op('Gather', [w(table, shape), indices], { axis: 0 });
 
   // BERT's position ids are always 0..T-1 (no cache), so they are a constant rather than Positions(pos).

@@ -2,10 +2,11 @@
 // Defaults are the ones the transformers config classes use, so a config that omits a key means what it means
 // in transformers; anything that would change the math in a way kiln does not build (scaled rope, a sliding
 // window, another activation) is rejected here by name instead of compiling into a quietly different model.
-import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigReader } from './config-reader.js';
 import { hfError } from './errors.js';
+import { type HfQuantConfig, parseQuantConfig } from './quant.js';
 
 export type HfFamily = 'llama' | 'gpt2' | 'bert';
 
@@ -70,7 +71,8 @@ export interface BertConfig {
   readonly maxPositions: number;
 }
 
-export type HfConfig = LlamaConfig | Gpt2Config | BertConfig;
+/** A pre-quantized checkpoint's quantization_config rides along with every family's numbers. */
+export type HfConfig = (LlamaConfig | Gpt2Config | BertConfig) & { readonly quant?: HfQuantConfig };
 
 /** The config.json a path names: the file itself, or config.json inside a folder. */
 export function configFile(path: string): string {
@@ -98,6 +100,15 @@ export function readHfConfig(path: string): HfConfig {
   } catch (e) {
     return hfError(file, `not valid JSON: ${(e as Error).message}`);
   }
+  // AutoGPTQ's older checkpoints keep their quantization settings in quantize_config.json beside config.json.
+  const side = join(dirname(file), 'quantize_config.json');
+  if (json && typeof json === 'object' && !('quantization_config' in json) && existsSync(side)) {
+    try {
+      json = { ...json, quantization_config: { quant_method: 'gptq', ...(JSON.parse(readFileSync(side, 'utf8')) as object) } };
+    } catch (e) {
+      return hfError(side, `cannot read: ${(e as Error).message}`);
+    }
+  }
   return parseHfConfig(file, json);
 }
 
@@ -112,14 +123,9 @@ export function parseHfConfig(file: string, json: unknown): HfConfig {
   const family = Object.hasOwn(HF_MODEL_TYPES, modelType) ? HF_MODEL_TYPES[modelType] : undefined;
   if (!family) return hfError(file, `unsupported model_type '${modelType}' (supported: ${supported})`);
   const r = new ConfigReader(file, obj, `a ${modelType} model`);
-  switch (family) {
-    case 'llama':
-      return parseLlama(r, modelType);
-    case 'gpt2':
-      return parseGpt2(r);
-    case 'bert':
-      return parseBert(r);
-  }
+  const quant = parseQuantConfig(file, obj.quantization_config);
+  const cfg = family === 'llama' ? parseLlama(r, modelType) : family === 'gpt2' ? parseGpt2(r) : parseBert(r);
+  return quant ? { ...cfg, quant } : cfg;
 }
 
 /** hidden / heads, failing clearly when it does not divide. */

@@ -4,6 +4,7 @@
 import type { Gpt2Config } from './config.js';
 import { geluTanh, layerNorm, linear, mergeHeads, splitHeads } from './common.js';
 import type { DecoderArchitecture, DecoderStep } from './decoder.js';
+import { quantLinear } from './quant.js';
 import type { Checkpoint } from '../safetensors/index.js';
 
 /** GPT2LMHeadModel checkpoints prefix the body with 'transformer.'; GPT2Model checkpoints do not. */
@@ -18,8 +19,10 @@ export function gpt2Architecture(cfg: Gpt2Config): DecoderArchitecture {
     layerNorm(s.b, x, s.weights.constant(s.b, `${name}.weight`, [hidden]), s.weights.constant(s.b, `${name}.bias`, [hidden]), eps);
 
   /** Conv1D(in -> out) named `name`: weight [in, out], bias [out]. */
-  const conv1d = (s: DecoderStep, x: string, name: string, inFeatures: number, out: number): string =>
-    linear(s.b, x, s.weights.constant(s.b, `${name}.weight`, [inFeatures, out]), s.weights.constant(s.b, `${name}.bias`, [out]), false);
+  const conv1d = (s: DecoderStep, x: string, name: string, inFeatures: number, out: number): string => {
+    const b = s.weights.constant(s.b, `${name}.bias`, [out]);
+    return quantLinear(s.weights, s.b, x, name, out, inFeatures, b) ?? linear(s.b, x, s.weights.constant(s.b, `${name}.weight`, [inFeatures, out]), b, false);
+  };
 
   return {
     embed(s) {

@@ -25,11 +25,11 @@ export function importHf(configPath: string, opts: HfImportOptions): HfModel {
   let model: HfModel;
   let weights: Weights;
   if (config.family === 'bert') {
-    weights = new Weights(checkpoint, bertPrefix(checkpoint));
+    weights = new Weights(checkpoint, bertPrefix(checkpoint), config.quant);
     checkLayerCount(config, weights);
     model = importBert(config, weights, opts, notes);
   } else {
-    weights = new Weights(checkpoint, config.family === 'gpt2' ? gpt2Prefix(checkpoint) : '');
+    weights = new Weights(checkpoint, config.family === 'gpt2' ? gpt2Prefix(checkpoint) : '', config.quant);
     checkLayerCount(config, weights);
     model = importDecoder(config, weights, opts, notes);
   }

@@ -4,6 +4,7 @@
 import type { LlamaConfig } from './config.js';
 import { linear, mergeHeads, rmsNorm, silu, splitHeads } from './common.js';
 import type { DecoderArchitecture, DecoderStep } from './decoder.js';
+import { quantLinear } from './quant.js';
 import type { Weights } from './weights.js';
 
 const EMBED = 'model.embed_tokens.weight';
@@ -23,14 +24,10 @@ export function llamaArchitecture(cfg: LlamaConfig, headWeight: string): Decoder
   const norm = (s: DecoderStep, x: string, name: string): string => rmsNorm(s.b, x, s.weights.constant(s.b, name, [hidden]), eps);
 
   /** nn.Linear(in, out) named `name` (weight [out, in]), with its bias when `bias`. */
-  const proj = (s: DecoderStep, x: string, name: string, out: number, inFeatures: number, bias: boolean): string =>
-    linear(
-      s.b,
-      x,
-      s.weights.constant(s.b, `${name}.weight`, [out, inFeatures]),
-      bias ? s.weights.constant(s.b, `${name}.bias`, [out]) : undefined,
-      true,
-    );
+  const proj = (s: DecoderStep, x: string, name: string, out: number, inFeatures: number, bias: boolean): string => {
+    const b = bias ? s.weights.constant(s.b, `${name}.bias`, [out]) : undefined;
+    return quantLinear(s.weights, s.b, x, name, out, inFeatures, b) ?? linear(s.b, x, s.weights.constant(s.b, `${name}.weight`, [out, inFeatures]), b, true);
+  };
 
   return {
     embed(s) {

@@ -3,11 +3,14 @@
 // checkpoint declare identical constants, which the compiler packs once. Each weight is checked against the
 // shape the config implies, so a mismatched config and checkpoint fail here, naming the tensor and the file.
 import type { GraphBuilder } from '../../builder.js';
-import { formatFits } from '../../external.js';
+import type { DType } from '../../dtype.js';
+import { type ExternalFormat, formatFits, loadExternal } from '../../external.js';
+import type { Tensor } from '../../tensor.js';
 import { tensorType } from '../../types.js';
-import type { Checkpoint } from '../safetensors/index.js';
+import type { Checkpoint, CheckpointTensor } from '../safetensors/index.js';
 import { closeNames } from '../safetensors/suggest.js';
 import { hfError } from './errors.js';
+import type { HfQuantConfig } from './quant.js';
 
 export class Weights {
   private readonly declared = new WeakMap<GraphBuilder, Set<string>>();
@@ -17,6 +20,8 @@ export class Weights {
   constructor(
     readonly checkpoint: Checkpoint,
     readonly prefix = '',
+    /** A pre-quantized checkpoint's quantization_config (hf/quant.ts reads its layers). */
+    readonly quant?: HfQuantConfig,
   ) {}
 
   has(name: string): boolean {
@@ -64,6 +69,27 @@ export class Weights {
       b.declareConstant({ name: full, type: tensorType('f32', shape), source: full, external: t.data });
     }
     return full;
+  }
+
+  /**
+   * Tensor `name` (without the prefix), checked to have `shape` and one of `formats`, for an importer that reads
+   * its bytes itself (a quantized layer's packed codes).
+   */
+  tensor(name: string, shape: readonly number[], formats: readonly ExternalFormat[]): CheckpointTensor {
+    const full = this.prefix + name;
+    const t = this.checkpoint.tensors.get(full);
+    const q = this.quant ? ` and its quantization_config (${this.quant.method}, ${this.quant.bits} bits, group_size ${this.quant.group || -1})` : '';
+    if (!t) return hfError(this.checkpoint.path, `missing tensor '${full}' (expected shape [${shape.join(',')}] from the config${q})`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+      hfError(t.data.file, `tensor '${full}' has shape [${t.shape.join(',')}], expected [${shape.join(',')}] from the config${q}`);
+    if (!formats.includes(t.format)) hfError(t.data.file, `tensor '${full}' is ${t.format}; expected ${formats.join(' or ')}`);
+    this.used.add(full);
+    return t;
+  }
+
+  /** A tensor's values, read now. */
+  load(t: CheckpointTensor, shape: readonly number[], dtype: DType): Tensor {
+    return loadExternal(t.data, dtype, shape);
   }
 
   /** Checkpoint tensors no graph has used so far (reported as a note: they may be another head's weights). */
