@@ -16,6 +16,7 @@ import { interpGenerate } from '../import/hf-generate.js';
 import { expectStepsMatch } from './decoder-steps.js';
 import { testGpu } from './harness.js';
 import { importOnnx } from '../../ir/import/onnx/index.js';
+import { DQ_CASES, K as DQ_K, N as DQ_N, dqModel } from '../../scripts/lib/dequantize-writer.js';
 import { matMulNBitsModel, quantizeBlocks } from '../../scripts/lib/quant-writers.js';
 import { expectGpuMatchesInterpreter } from './graph-harness.js';
 
@@ -65,4 +66,15 @@ describe.each<[string, QuantCheckpointOptions]>([
       session.dispose();
     }
   });
+});
+
+describe('DequantizeLinear weights on the adapter', () => {
+  for (const c of DQ_CASES)
+    it(c.what, async () => {
+      const { graph } = importOnnx(dqModel(c).bytes, { file: 'dq.onnx' });
+      const artifact = compileGraph(graph, { source: 'test', target: { shaderF16: false } });
+      // At most a byte per code plus scales: a float copy would take 4 bytes per element.
+      expect(artifact.manifest.memory!.weightsBytes).toBeLessThan(DQ_K * DQ_N * 1.25);
+      await expectGpuMatchesInterpreter(graph, { x: makeTensor('f32', [3, DQ_K], (i) => Math.sin(i * 0.3)) }, { rtol: 1e-4, atol: 1e-4 });
+    });
 });

@@ -1,7 +1,11 @@
 // Quantization ops, plus Trilu and Einsum. QuantizeLinear's output dtype comes from the zero point when given,
 // else from `output_dtype` (21+), else uint8; kiln quantizes to at most 8 bits, so int16/uint16 targets are
 // unsupported. Scalar operands that ONNX passes as inputs (Trilu's k) become attributes.
-import { type DType, dtypeInfo } from '../../../dtype.js';
+import { type DType, dtypeInfo, isSubByte } from '../../../dtype.js';
+import { quantEncoding } from '../../../encoding.js';
+import { ROW_MAJOR } from '../../../layout.js';
+import { type Tensor, makeTensor } from '../../../tensor.js';
+import { tensorType } from '../../../types.js';
 import type { NodeContext } from '../context.js';
 import { ONNX_DTYPE, onnxDTypeName, runtimeDType } from '../dtypes.js';
 import { unsupported } from '../errors.js';
@@ -25,6 +29,39 @@ function quantizeLinear(cx: NodeContext, attrsSince: number): void {
   cx.emitOutputs('QuantizeLinear', cx.node.input, attrs);
 }
 
+/**
+ * A constant matrix of 2..8-bit codes dequantized by constant scales (the weight of a quantized ONNX model's
+ * DequantizeLinear -> MatMul) stays codes: one quant-encoded constant (ir/encoding.ts) instead of a folded float
+ * copy. ONNX's per-tensor, per-axis and blocked scales are kiln's groups along one axis. False when it does not apply.
+ */
+function keepCodes(cx: NodeContext, axisAttr: number, block: number): boolean {
+  const [x, scale, zp] = [cx.constant(0), cx.constant(1), cx.has(2) ? cx.constant(2) : undefined];
+  if (!x || !scale || (cx.has(2) && !zp) || x.shape.length !== 2 || x.data.length < 256) return false;
+  if (!isSubByte(x.dtype) || (scale.dtype !== 'f32' && scale.dtype !== 'f16')) return false;
+  const { bits, signed } = dtypeInfo(x.dtype);
+  const [rows, cols] = x.shape as [number, number];
+  const a = axisAttr < 0 ? axisAttr + 2 : axisAttr;
+  // kiln's quant encoding: one scale per `group` consecutive elements along `axis`; scales shaped [rows, cols]
+  // with that axis cut into groups.
+  let axis: number;
+  let group: number;
+  if (block > 0) [axis, group] = [a, block];
+  else if (scale.data.length === 1) [axis, group] = [0, rows];
+  else [axis, group] = [1 - a, a === 1 ? rows : cols];
+  const shape = axis === 0 ? [Math.ceil(rows / group), cols] : [rows, Math.ceil(cols / group)];
+  const n = shape[0]! * shape[1]!;
+  if (scale.data.length !== 1 && scale.data.length !== n) return false;
+  const at = (t: Tensor) => (i: number) => t.data[t.data.length === 1 ? 0 : i]!;
+  const b = cx.values.builder;
+  const name = cx.tmp('codes');
+  const scales = b.declareConstant({ name: `${name}.scales`, type: tensorType(scale.dtype, shape), value: makeTensor(scale.dtype, shape, at(scale)) });
+  const zeros = zp && b.declareConstant({ name: `${name}.zeros`, type: tensorType(x.dtype, shape), value: makeTensor(x.dtype, shape, at(zp)) });
+  const encoding = quantEncoding({ bits, scheme: signed ? 'signed' : 'unsigned', group, axis, scale: scale.dtype, zero: zeros ? 'per-group' : 'none', packing: 'packed', scales, ...(zeros ? { zeros } : {}) });
+  b.declareConstant({ name, type: tensorType(scale.dtype, x.shape, ROW_MAJOR, encoding), value: x });
+  cx.alias(0, name);
+  return true;
+}
+
 function dequantizeLinear(cx: NodeContext, attrsSince: number): void {
   const attrs = {
     ...(attrsSince >= 13 ? { axis: cx.attrs.int('axis', 1) } : {}),
@@ -32,6 +69,7 @@ function dequantizeLinear(cx: NodeContext, attrsSince: number): void {
   };
   const code = cx.attrs.int('output_dtype', 0);
   const want = code ? runtimeDType(code, `DequantizeLinear output_dtype ${onnxDTypeName(code)}`) : undefined;
+  if ((!want || want === cx.type(1).dtype) && keepCodes(cx, attrs.axis ?? 1, attrs.block_size ?? 0)) return;
   if (!want || want === cx.type(1).dtype) {
     cx.emitOutputs('DequantizeLinear', cx.node.input, attrs);
     return;
