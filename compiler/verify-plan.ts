@@ -3,7 +3,7 @@
 // the array the WGSL declares; a tensor binding's dtype is the dtype of the value bound to it (its stored dtype, for
 // an encoded constant); nothing writes into weights. A lowering or planning bug then fails the compile naming the
 // dispatch and the binding, instead of producing an artifact that reads garbage or fails validation at load.
-import type { DType } from '../ir/index.js';
+import { type DType, isSubByte } from '../ir/index.js';
 import { pad4 } from '../runtime/codec.js';
 import type { BufferDecl, Dispatch } from '../runtime/plan.js';
 import type { ScheduledStep } from './lower/schedule.js';
@@ -55,7 +55,8 @@ export function verifyLoweredEntry(e: LoweredEntry): void {
       if (b.access === 'uniform' && buf.kind !== 'uniform') problems.push(`${what}: a uniform binding on a ${buf.kind} buffer`);
       if (b.dtype && 'value' in arg) {
         const dt = e.dtypeOf(arg.value);
-        if (dt !== undefined && dt !== b.dtype) problems.push(`${what}: the kernel reads ${b.dtype} but %${arg.value} is ${dt}`);
+        // Packed sub-byte codes may be read as the u32 words they are packed in (the quant GEMV does).
+        if (dt !== undefined && dt !== b.dtype && !(b.dtype === 'u32' && isSubByte(dt))) problems.push(`${what}: the kernel reads ${b.dtype} but %${arg.value} is ${dt}`);
       }
     });
   });

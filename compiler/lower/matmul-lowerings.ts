@@ -14,6 +14,7 @@ import type { DimContext } from '../wgsl/dims.js';
 import { type ArgRef, type Lowering, LoweringError, type LoweringContext, type NodeLowering, attrsOf } from './lowering.js';
 import { sparseMatMulSteps } from './sparse-lowerings.js';
 import { arrangedConvLowering, arrangedGemvLowering } from './arranged-gemv-lowering.js';
+import { quantGemvLowering } from './quant-lowering.js';
 import { readsInPlace } from '../../passes/index.js';
 
 /** The static type of a value as a kernel tensor spec (MatMulInteger and Einsum take only these). */
@@ -85,7 +86,8 @@ const lowerMatMul: NodeLowering = (node, cx) => {
   if (sparse) return sparse;
   const [a, b] = (node.inputs as [string, string]).map((v) => operand(cx, v)) as [string, string];
   const epi = epilogueOf(cx, node.outputs[0]!);
-  const arranged = arrangedGemvLowering(node, cx, { x: a, w: b, graphWeight: node.inputs[1]!, output: epi.output, operands: epi.operands, ...epi.spec });
+  const io = { x: a, w: b, graphWeight: node.inputs[1]!, output: epi.output, operands: epi.operands, ...epi.spec };
+  const arranged = quantGemvLowering(node, cx, io) ?? arrangedGemvLowering(node, cx, io);
   if (arranged) return arranged;
   const spec = productSpec(cx, epi.spec, { a, b, out: epi.output });
   return matMulStep(cx, spec, [...values(a, b), ...epi.operands, ...values(epi.output)]);
@@ -100,7 +102,7 @@ const lowerGemm: NodeLowering = (node, cx) => {
   const epi = epilogueOf(cx, node.outputs[0]!);
   const at = attrsOf(node);
   const io = { x: a, w: b, graphWeight: b0, output: epi.output, operands: epi.operands, alpha: at.float('alpha'), ...(present(c) ? { c, beta: at.float('beta') } : {}) };
-  const arranged = arrangedGemvLowering(node, cx, { ...io, ...epi.spec });
+  const arranged = quantGemvLowering(node, cx, { ...io, ...epi.spec }) ?? arrangedGemvLowering(node, cx, { ...io, ...epi.spec });
   if (arranged) return arranged;
   const spec = productSpec(
     cx,

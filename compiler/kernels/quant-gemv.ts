@@ -1,0 +1,196 @@
+// The quant GEMV: y[s, j] = alpha * sum_k x[s, k] * W[j, k] (+ beta * C) -> epilogue, reading a quant-encoded weight
+// (ir/encoding.ts) in place: W[j][k] = scale[j, g] * (code[j][k] - zero[j, g]), codes of `bits` in {1, 2, 4, 8}
+// stored row by row along K, L = 32 / bits to a u32 word, element i at bits [bits * (i % L), ...) (the codec's
+// packing; imports and bitpack write exactly this). Nothing is widened to float in memory: the codes are decoded
+// in registers. A lane owns R adjacent output rows and walks all of K itself, one step at a time: per row one
+// 16-byte load (vec4<u32>: 4L codes; one u32 word when K or the group is not a multiple of 4L), the 4L (or L)
+// activation values as vec4 loads shared by its R rows, so a step makes R + T * 4L / 4 loads for 4L * R * T
+// multiply-adds (on lavapipe every load is a per-lane loop, so loads per multiply-add set the rate). No workgroup
+// memory, no barrier. Scales and zero points apply once per group, by linearity:
+//   sum_k x_k * s * (q_k - z) = s * (sum_k x_k * q_k - z * sum_k x_k)
+// so the inner loop is a float multiply-add of codes; `sum x` over the group is kept per activation row.
+// Word component c of a step holds codes k0 + c * L + i (i < L); the activation values those pair with are picked
+// from the step's vec4 loads by component (register moves), so each code is one shift, one mask, one convert and
+// one multiply-add, four at a time.
+import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
+import type { Expr } from '../wgsl/ast.js';
+import { KernelBuilder } from '../wgsl/build.js';
+import { add, and, binary, builtin, construct, convert, div, index, lit, lt, member, mod, mul, mulConst, shl, shr, sub, vecType } from '../wgsl/dsl.js';
+import { type TensorSpec, XYZW, fromCompute, mulConstF32, toCompute } from './lib/index.js';
+import { type Epilogue, declareEpilogue } from './matmul-epilogue.js';
+
+export interface QuantGemvSpec extends KernelSpecBase {
+  readonly kernel: 'quant-gemv';
+  /** Activation rows, outputs, inputs. */
+  readonly rows: number;
+  readonly m: number;
+  readonly k: number;
+  readonly bits: 1 | 2 | 4 | 8;
+  /** Codes read as two's complement (signed) or unsigned. */
+  readonly signed: boolean;
+  /** Inputs per scale along K (a multiple of the step). */
+  readonly group: number;
+  /** Where scale (j, g) sits: 'row' at j * G + g (a [M, G] table), 'col' at g * M + j ([G, M]). */
+  readonly scaleOrder: 'row' | 'col';
+  readonly x: TensorSpec;
+  /** The codes as u32 words [M * K / L]. */
+  readonly w: TensorSpec;
+  readonly scales: TensorSpec;
+  readonly zeros?: TensorSpec;
+  readonly out: TensorSpec;
+  readonly alpha: number;
+  readonly c?: TensorSpec & { readonly beta: number };
+  readonly epilogue?: Epilogue;
+  /** Output rows per lane, activation rows per workgroup, u32 words per row per step (4 or 1). */
+  readonly perLane: number;
+  readonly tokens: number;
+  readonly words: 1 | 4;
+}
+
+const u = lit.u32;
+const LANES = 64;
+
+export const codesPerWord = (bits: number): number => 32 / bits;
+
+export function quantGemvProblems(s: Omit<QuantGemvSpec, 'kernel' | 'target'>): string[] {
+  const p: string[] = [];
+  const step = s.words * codesPerWord(s.bits);
+  if (![1, 2, 4, 8].includes(s.bits)) p.push(`${s.bits}-bit codes (1, 2, 4 or 8)`);
+  if (s.k % step !== 0) p.push(`K = ${s.k} is not a multiple of the step (${step} codes)`);
+  if (s.group % step !== 0 && s.group < s.k) p.push(`group ${s.group} is not a multiple of the step (${step} codes)`);
+  if (s.w.dtype !== 'u32' || s.w.shape.reduce((a, b) => a * b, 1) !== (s.m * s.k) / codesPerWord(s.bits)) p.push(`codes bound as ${s.w.dtype}[${s.w.shape.join(',')}]`);
+  if (s.tokens < 1 || s.tokens > 8) p.push(`${s.tokens} activation rows per workgroup (1..8)`);
+  if (s.perLane < 1 || s.perLane > 8) p.push(`${s.perLane} outputs per lane (1..8)`);
+  if (s.out.dtype !== 'f32') p.push(`result dtype ${s.out.dtype}`);
+  return p;
+}
+
+export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
+  const bad = quantGemvProblems(spec);
+  if (bad.length) throw new Error(`quant GEMV: invalid spec (${bad.join('; ')})`);
+  const { rows, m, k: K, bits, perLane: R, tokens: T } = spec;
+  const L = codesPerWord(bits);
+  const step = spec.words * L;
+  const group = Math.min(spec.group, K);
+  const groups = Math.ceil(K / group);
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: LANES });
+  const xVec = spec.x.dtype === 'f32';
+  const xArr = xVec ? k.vec4Input('x', spec.x) : undefined;
+  const xAcc = xVec ? undefined : k.input('x', spec.x);
+  const wArr = spec.words === 4 ? k.vec4Input('w', spec.w) : k.input('w', spec.w);
+  const S = k.input('scales', spec.scales);
+  const Z = spec.zeros && k.input('zeros', spec.zeros);
+  const C = spec.c && k.input('c', spec.c);
+  const epilogue = declareEpilogue(k, spec.epilogue, spec.out);
+  const out = k.output('out', spec.out);
+
+  const perGroup = LANES * R;
+  const colBlocks = Math.ceil(m / perGroup);
+  const blocks = Math.ceil(rows / T);
+  const flat = k.workgroupIndex(colBlocks * blocks);
+  const cb = blocks === 1 ? flat : k.let('cb', div(flat, u(blocks)));
+  const blk = blocks === 1 ? undefined : k.let('blk', mod(flat, u(blocks)));
+  const lane = k.builtinInput('local_invocation_index');
+  // The lane's first output row; rows past M (a ragged last block) read row M - 1 and store nothing.
+  const j0 = k.let('j0', add(mulConst(cb, perGroup), mulConst(lane, R)));
+  const rowOf = (r: number): Expr => k.let('jr', builtin('min', r ? add(j0, u(r)) : j0, u(m - 1)));
+  const jr = Array.from({ length: R }, (_, r) => rowOf(r));
+  const wordsPerRow = K / L;
+  const wBase = jr.map((j) => k.let('wb', mulConst(j, spec.words === 4 ? wordsPerRow / 4 : wordsPerRow)));
+  const xRowOf = (t: number): Expr => (blk ? builtin('min', add(mulConst(blk, T), u(t)), u(rows - 1)) : u(t));
+  const xBase = Array.from({ length: T }, (_, t) => k.let('xb', mulConst(xRowOf(t), xVec ? K / 4 : K)));
+  const f32x4 = vecType(4, 'f32');
+  const zero4 = (): Expr => construct(f32x4, lit.f32(0));
+  const y = Array.from({ length: T }, () => Array.from({ length: R }, () => k.var('y', T_F32, lit.f32(0))));
+
+  k.for('g', u(0), u(groups), (g) => {
+    const acc = Array.from({ length: T }, () => Array.from({ length: R }, () => k.var('acc', f32x4, zero4())));
+    const sx = Z ? Array.from({ length: T }, () => k.var('sx', f32x4, zero4())) : [];
+    const start = k.let('k0', mulConst(g, group));
+    const end = K % group === 0 ? add(start, u(group)) : builtin('min', add(start, u(group)), u(K));
+    k.for('p', start, end, (p) => {
+      // The activation values of this step, as step / 4 vec4s per row (f32) or scalars widened.
+      const xs = Array.from({ length: T }, (_, t) =>
+        Array.from({ length: step / 4 }, (_, v) =>
+          k.let('xv', xVec ? index(xArr!, add(add(xBase[t]!, div(p, u(4))), u(v))) : construct(f32x4, ...[0, 1, 2, 3].map((e) => xAt(xAcc!, add(xBase[t]!, add(p, u(4 * v + e))))))),
+        ),
+      );
+      const xAtStep = (t: number, i: number): Expr => member(xs[t]![i >> 2]!, XYZW[i & 3]!);
+      if (Z) for (let t = 0; t < T; t++) for (const v of xs[t]!) k.compound('+=', sx[t]!, v);
+      for (let r = 0; r < R; r++) {
+        const wi = add(wBase[r]!, spec.words === 4 ? div(p, u(4 * L)) : div(p, u(L)));
+        const word = k.let('w', spec.words === 4 ? index(wArr as Expr, wi) : (wArr as ReturnType<KernelBuilder['input']>).loadWord(wi));
+        for (let i = 0; i < L; i++) {
+          const lanesOf = spec.words === 4 ? 4 : 1;
+          const code = decode(word, i, bits, spec.signed, lanesOf);
+          for (let t = 0; t < T; t++) {
+            // Component c holds code k0 + c * L + i; with one word per step only component x is used.
+            const xv = lanesOf === 4 ? construct(f32x4, ...[0, 1, 2, 3].map((c) => xAtStep(t, c * L + i))) : construct(f32x4, xAtStep(t, i), lit.f32(0), lit.f32(0), lit.f32(0));
+            k.compound('+=', acc[t]![r]!, mul(code, xv));
+          }
+        }
+      }
+    }, step);
+    for (let r = 0; r < R; r++) {
+      const sIdx = spec.scaleOrder === 'row' ? add(mulConst(jr[r]!, groups), g) : add(mulConst(g, m), jr[r]!);
+      const scale = k.let('s', toCompute(S.load(sIdx), S.value));
+      const zero = Z ? k.let('z', convert('f32', toCompute(Z.load(sIdx), Z.value))) : undefined;
+      for (let t = 0; t < T; t++) {
+        const dot = hsum(acc[t]![r]!);
+        const term = zero ? sub(dot, mul(zero, hsum(sx[t]!))) : dot;
+        k.compound('+=', y[t]![r]!, mul(scale, term));
+      }
+    }
+  });
+
+  for (let t = 0; t < T; t++)
+    for (let r = 0; r < R; r++) {
+      const j = r ? add(j0, u(r)) : j0;
+      const rowIdx = blk ? add(mulConst(blk, T), u(t)) : u(t);
+      const store = (): void => {
+        const o = k.let('o', add(mulConst(rowIdx, m), j));
+        let v: Expr = y[t]![r]!;
+        if (spec.alpha !== 1) v = mulConstF32(spec.alpha, v);
+        if (C && spec.c) {
+          const cv = toCompute(C.loadBroadcast(spec.out.shape, o), C.value);
+          v = add(v, spec.c.beta === 1 ? cv : mulConstF32(spec.c.beta, cv));
+        }
+        out.store(o, fromCompute(epilogue(v, o), out.value));
+      };
+      const inCols = m % perGroup !== 0 || R > 1 ? lt(j, u(m)) : undefined;
+      const inRows = rows % T !== 0 ? lt(rowIdx, u(rows)) : undefined;
+      const guard = inRows && inCols ? binary('&&', inRows, inCols) : (inRows ?? inCols);
+      if (guard) k.if(guard, store);
+      else store();
+    }
+  return k.finish();
+};
+
+const T_F32 = { kind: 'scalar', scalar: 'f32' } as const;
+
+/** The sum of a vec4's components. */
+const hsum = (v: Expr): Expr => add(add(member(v, 'x'), member(v, 'y')), add(member(v, 'z'), member(v, 'w')));
+
+/** Activation element i as f32 (an f16 or integer activation widened). */
+const xAt = (x: ReturnType<KernelBuilder['input']>, i: Expr): Expr => convert('f32', toCompute(x.load(i), x.value));
+
+/** Code i of each of a step's words (vec4<u32> or u32), as f32 (a vec4<f32>, the other lanes 0 for one word). */
+function decode(word: Expr, i: number, bits: number, signed: boolean, lanes: 1 | 4): Expr {
+  const vt = (s: 'u32' | 'i32') => (lanes === 4 ? vecType(4, s) : { kind: 'scalar' as const, scalar: s });
+  const splat = (v: number): Expr => (lanes === 4 ? construct(vecType(4, 'u32'), u(v)) : u(v));
+  let f: Expr;
+  if (signed) {
+    // Move the code to the top bits, then an arithmetic shift brings it down sign-extended.
+    const up = 32 - bits * (i + 1);
+    const top = up ? shl(word, splat(up)) : word;
+    f = construct(lanes === 4 ? vecType(4, 'f32') : T_F32, shr({ kind: 'bitcast', type: vt('i32'), arg: top }, splat(32 - bits)));
+  } else {
+    const down = bits * i;
+    const shifted = down ? shr(word, splat(down)) : word;
+    f = construct(lanes === 4 ? vecType(4, 'f32') : T_F32, i === 32 / bits - 1 ? shifted : and(shifted, splat(2 ** bits - 1)));
+  }
+  return lanes === 4 ? f : construct(vecType(4, 'f32'), f, lit.f32(0), lit.f32(0), lit.f32(0));
+}
+
+/** FLOPs of the product (2 per multiply-add). */
+export const quantGemvFlops = (s: QuantGemvSpec): number => 2 * s.rows * s.m * s.k;

@@ -1,0 +1,63 @@
+// Lowering of a MatMul or Gemm whose weight is a quant-encoded constant read in place (passes/bits/quant-in-place.ts
+// decides which; materialize-encodings has decoded the weight for every other reader): the quant GEMV kernel over
+// the stored codes, their scales and zero points. Activation rows come in blocks of up to 4 per workgroup, so a
+// prefill re-reads each weight once per block (the codes are small; a tiled quant GEMM is the next kernel).
+import { type Node, isStaticShape, numel } from '../../ir/index.js';
+import { quantGemvUse } from '../../passes/index.js';
+import type { TensorSpec } from '../kernels/lib/index.js';
+import { type QuantGemvSpec, codesPerWord, quantGemv, quantGemvFlops, quantGemvProblems } from '../kernels/quant-gemv.js';
+import type { ArrangedIo } from './arranged-gemv-lowering.js';
+import { type ArgRef, type Lowering, type LoweringContext, LoweringError } from './lowering.js';
+
+/** Output rows per lane: 4 (bench:bits on lavapipe, see the kernel's notes); fewer when M is small. */
+const PER_LANE = 4;
+
+export function quantGemvLowering(node: Node, cx: LoweringContext, io: ArrangedIo): Lowering | undefined {
+  const wt = cx.typeOf(io.graphWeight);
+  if (wt.encoding.kind !== 'quant') return undefined;
+  const use = quantGemvUse(node, io.graphWeight, (v) => cx.typeOf(v));
+  if (!use) throw new LoweringError(`${node.op} %${node.outputs[0]}: weight %${io.graphWeight} is quant-encoded but the quant GEMV cannot read it in place; run materialize-encodings`);
+  const spec1 = (v: string): TensorSpec => {
+    const t = cx.typeOf(v);
+    if (!isStaticShape(t.shape)) throw new LoweringError(`${node.op} %${node.outputs[0]}: %${v} has a symbolic shape`);
+    return { dtype: t.dtype, shape: [...(t.shape as number[])] };
+  };
+  const out = spec1(io.output);
+  if (numel(out.shape) === 0) return { kind: 'steps', steps: [] };
+  const x = spec1(io.x);
+  const rows = numel(x.shape) / use.k;
+  const words = (use.m * use.k) / codesPerWord(use.bits);
+  const fields: Omit<QuantGemvSpec, 'kernel' | 'target'> = {
+    rows,
+    m: use.m,
+    k: use.k,
+    bits: use.bits,
+    signed: use.signed,
+    group: use.group,
+    scaleOrder: use.scaleOrder,
+    x,
+    w: { dtype: 'u32', shape: [words] },
+    scales: spec1(use.scales),
+    ...(use.zeros ? { zeros: spec1(use.zeros) } : {}),
+    out,
+    alpha: io.alpha ?? 1,
+    ...(io.c ? { c: { ...spec1(io.c), beta: io.beta ?? 1 } } : {}),
+    ...(io.epilogue?.length ? { epilogue: io.epilogue } : {}),
+    perLane: Math.max(1, Math.min(PER_LANE, Math.ceil(use.m / 64))),
+    tokens: Math.min(rows, 4),
+    words: use.words,
+  };
+  const bad = quantGemvProblems(fields);
+  if (bad.length) throw new LoweringError(`${node.op} %${node.outputs[0]}: the quant GEMV cannot take it (${bad.join('; ')})`);
+  const spec: QuantGemvSpec = { kernel: 'quant-gemv', target: { shaderF16: cx.target.shaderF16 }, ...fields };
+  const args: ArgRef[] = [
+    { value: io.x },
+    { value: io.graphWeight },
+    { value: use.scales },
+    ...(use.zeros ? [{ value: use.zeros }] : []),
+    ...(io.c ? [{ value: io.c }] : []),
+    ...io.operands,
+    { value: io.output },
+  ];
+  return { kind: 'steps', steps: [{ kernel: cx.kernel(quantGemv, spec), args, flops: quantGemvFlops(spec) }] };
+}

@@ -1,0 +1,61 @@
+// Which MatMul/Gemm reads a quant-encoded weight in place (compiler/kernels/quant-gemv.ts decodes the codes in
+// registers), so materialize-encodings leaves it encoded: the weight is the product's A[M, K] stored with K
+// contiguous (row-major for Gemm transB, the transposed layout of a MatMul's [K, M]), its groups run along K, its
+// codes are 1, 2, 4 or 8 bits (whole codes per u32 word) of a signed or unsigned scheme, and K and the group are
+// whole steps of the kernel (4 words of codes per row, or 1). Anything else is decoded by Materialize first.
+import { type Node, type TensorType, isStaticShape, matmulOperands } from '../../ir/index.js';
+
+export interface QuantGemvUse {
+  readonly x: string;
+  readonly w: string;
+  readonly bias?: string;
+  readonly m: number;
+  readonly k: number;
+  readonly bits: 1 | 2 | 4 | 8;
+  readonly signed: boolean;
+  readonly group: number;
+  /** Scales (and zeros) as [M, G] ('row') or [G, M] ('col'). */
+  readonly scaleOrder: 'row' | 'col';
+  readonly scales: string;
+  readonly zeros?: string;
+  /** u32 words of codes per row per kernel step. */
+  readonly words: 1 | 4;
+  readonly alpha: number;
+  readonly beta: number;
+}
+
+export function quantGemvUse(node: Node, c: string, typeOf: (v: string) => TensorType | undefined): QuantGemvUse | undefined {
+  const t = typeOf(c);
+  if (t?.encoding.kind !== 'quant') return undefined;
+  const q = t.encoding.params;
+  if (q.packing !== 'packed' || q.scheme === 'bipolar' || ![1, 2, 4, 8].includes(q.bits)) return undefined;
+  const use = matmulOperands(node, typeOf);
+  if (!use || use.w !== c || use.x === c) return undefined;
+  if (use.transposed !== (t.layout.kind === 'transposed') || t.layout.kind === 'blocked') return undefined;
+  const x = typeOf(use.x);
+  if (!x || !isStaticShape(x.shape)) return undefined;
+  // K's axis of the logical weight: 0 of a MatMul's [K, M], 1 of Gemm transB's [M, K].
+  const kAxis = use.transposed ? 0 : 1;
+  if (q.axis !== kAxis) return undefined;
+  const group = q.group;
+  const perWord = 32 / q.bits;
+  const whole = (n: number): boolean => use.k % n === 0 && (group >= use.k || group % n === 0);
+  const words = whole(4 * perWord) ? 4 : whole(perWord) ? 1 : undefined;
+  if (!words) return undefined;
+  return {
+    x: use.x,
+    w: c,
+    ...(use.bias ? { bias: use.bias } : {}),
+    m: use.m,
+    k: use.k,
+    bits: q.bits as 1 | 2 | 4 | 8,
+    signed: q.scheme === 'signed',
+    group: Math.min(group, use.k),
+    scaleOrder: use.transposed ? 'col' : 'row',
+    scales: q.scales,
+    ...(q.zeros !== undefined ? { zeros: q.zeros } : {}),
+    words,
+    alpha: use.alpha,
+    beta: use.beta,
+  };
+}
