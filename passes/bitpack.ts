@@ -9,12 +9,12 @@
 // the float steps after them are ordinary ops. A group longer than the i32 bound allows is shortened to fit.
 import { type Graph, GraphBuilder, type Node, type Tensor, loadExternal, makeTensor } from '../ir/index.js';
 import { bitMatMulBound } from '../ir/ops/bit-matmul.js';
-import { type WeightScheme, quantizeWeight } from './bits/quantize-weight.js';
+import { type WeightScheme, declareWeightOnly, quantizeWeight } from './bits/quantize-weight.js';
 import { matmulWeights } from './matmul-weights.js';
 import { type Pass, PassOptionError, bump, onlyKeys } from './pass.js';
 
 export interface BitpackOptions {
-  /** Weight and activation bits. */
+  /** Weight and activation bits; activation bits 0: weights only (w<n>f16, w<n>f32), activations stay float. */
   readonly weightBits: number;
   readonly activationBits: number;
   readonly weights: WeightScheme;
@@ -27,17 +27,18 @@ export interface BitpackOptions {
 
 function readOptions(raw: Readonly<Record<string, unknown>>): BitpackOptions {
   onlyKeys('bitpack', raw, ['bits', 'group', 'weights', 'activations', 'keep']);
-  const m = /^w([1-8])a([1-8])$/.exec(String(raw.bits ?? ''));
-  if (!m) throw new PassOptionError(`bitpack bits must be w<n>a<m> with n and m in 1..8 (e.g. w4a8), got '${String(raw.bits ?? '')}'`);
-  const [weightBits, activationBits] = [Number(m[1]), Number(m[2])];
+  const m = /^w([1-8])(?:a([1-8])|(f16|f32))$/.exec(String(raw.bits ?? ''));
+  if (!m) throw new PassOptionError(`bitpack bits must be w<n>a<m> with n and m in 1..8 (e.g. w4a8), or w<n>f16 / w<n>f32 for weights only, got '${String(raw.bits ?? '')}'`);
+  const [weightBits, activationBits] = [Number(m[1]), m[3] ? 0 : Number(m[2])];
   const group = raw.group === undefined ? 0 : Number(raw.group);
   if (!Number.isInteger(group) || group < 0) throw new PassOptionError(`bitpack group must be an integer >= 0 (0: one scale per output row), got ${String(raw.group)}`);
   const weights = (raw.weights ?? (weightBits === 1 ? 'bipolar' : 'symmetric')) as WeightScheme;
   if (weights !== 'symmetric' && weights !== 'bipolar') throw new PassOptionError(`bitpack weights must be 'symmetric' or 'bipolar', got '${String(raw.weights)}'`);
   if (weights === 'symmetric' && weightBits < 2) throw new PassOptionError('bitpack: symmetric 1-bit weights hold only 0; use weights=bipolar (signs) for w1');
   const activations = (raw.activations ?? (activationBits === 1 ? 'bipolar' : 'signed')) as BitpackOptions['activations'];
+  if (activationBits === 0 && raw.activations !== undefined) throw new PassOptionError(`bitpack: w${weightBits}${m[3]} quantizes weights only; activations=${String(raw.activations)} needs w<n>a<m>`);
   if (activations !== 'signed' && activations !== 'bipolar') throw new PassOptionError(`bitpack activations must be 'signed' or 'bipolar', got '${String(raw.activations)}'`);
-  if (activations === 'signed' && activationBits < 2) throw new PassOptionError('bitpack: signed 1-bit activations hold only -1 and 0; use activations=bipolar for a1');
+  if (activations === 'signed' && activationBits === 1) throw new PassOptionError('bitpack: signed 1-bit activations hold only -1 and 0; use activations=bipolar for a1');
   let keep: RegExp | undefined;
   if (raw.keep !== undefined && raw.keep !== '') {
     try {
@@ -73,6 +74,14 @@ export const bitpack: Pass<BitpackOptions> = {
     for (const { constant: c, uses } of chosen) {
       const { m, k, transposed } = uses[0]!;
       const value = (c.value ?? loadExternal(c.external!, c.type.dtype, c.type.shape as number[])).data;
+      if (o.activationBits === 0) {
+        // Weights only: the constant itself becomes quant-encoded; every reader is unchanged.
+        const group = o.group > 0 && o.group < k ? o.group : 0;
+        const q = quantizeWeight(m, k, (j, i) => value[transposed ? i * m + j : j * k + i]!, o.weightBits, o.weights, group);
+        declareWeightOnly(b, c, q, { m, k, transposed, group: group || k, bipolar: o.weights === 'bipolar', bits: o.weightBits, fresh });
+        bump(cx, 'weights-quantized');
+        continue;
+      }
       // Shorten the group until every group's integer sum fits an i32 (whole words of 32 where it must shrink).
       let group = o.group > 0 && o.group < k ? o.group : k;
       const fits = (len: number): boolean => bitMatMulBound(len, aDtype, o.activations === 'bipolar', wDtype, o.weights === 'bipolar') < 2 ** 31;

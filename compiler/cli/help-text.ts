@@ -40,6 +40,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
       'kiln compile examples/mlp.kir --dim batch=2 --bits w8a8 --bits-group 4 --bits-keep w9 -o out/mlp-w8a8',
     ],
     [
+      'weights only: 4-bit codes with a scale per 32 inputs, decoded in registers by the quant GEMV; activations stay float',
+      `kiln compile ${MNIST}/model.onnx --bits w4f16 --bits-group 32 -o out/mnist-w4`,
+    ],
+    [
       'for a target whose storage bindings hold at most 32 KiB (weights over it are split, a plan needing more is refused)',
       `kiln compile ${MNIST}/model.onnx --limit maxStorageBufferBindingSize=32768 -o out/mnist-32k`,
     ],

@@ -246,6 +246,17 @@ const convArranged: Describe = (k, at) => {
 };
 
 /**
+ * The quant GEMV (compiler/kernels/quant-gemv.ts): each lane streams its rows of codes once, contiguously; every
+ * workgroup (a block of 64 x R output rows) reads the whole activation; scales, zeros, C and the output once.
+ */
+const quantGemv: Describe = (k, at) => {
+  const [x, w] = [at('x'), at('w')];
+  const [wb, xb] = [k.bindings[w]!, k.bindings[x]!];
+  const s = k.spec as KernelSpecBase & { readonly k: number; readonly bits: number };
+  return [stream(w, wb.bytes, (s.k * s.bits) / 8), stream(x, xb.bytes, xb.bytes, Math.max(1, k.workgroups)), ...streamAll(k, new Set([x, w]))];
+};
+
+/**
  * Fused attention (compiler/kernels/attention.ts): a workgroup per (query row, query head) walks its kv head's keys
  * and values, D contiguous elements per key, so K and V are each read T * Hq / Hkv times over; q and y once. The
  * keys visible at run time are bounded by the cache's capacity here (the planned size).
@@ -272,6 +283,7 @@ const FAMILIES: Readonly<Record<string, Describe>> = {
   'cache-write': cacheWrite,
   'conv-arranged': convArranged,
   'gemv-arranged': gemvArranged,
+  'quant-gemv': quantGemv,
   elementwise,
   matmul,
   conv,

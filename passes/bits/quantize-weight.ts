@@ -7,7 +7,7 @@
 // so that a ~ s * value(code). Rounding is half to even; a group of zeros gets scale 0 (its codes are then
 // irrelevant: symmetric 0, bipolar +1). Scales are rounded to f32 once, and codes computed against the rounded
 // scale, so the stored pair is exactly what the graph multiplies.
-import { makeTensor, type Tensor } from '../../ir/index.js';
+import { type ConstantDecl, type GraphBuilder, ROW_MAJOR, TRANSPOSED, makeTensor, quantEncoding, type Tensor, tensorType } from '../../ir/index.js';
 import { roundHalfEven } from '../../ir/ops/elementwise-table.js';
 
 export type WeightScheme = 'symmetric' | 'bipolar';
@@ -48,4 +48,37 @@ export function quantizeWeight(m: number, k: number, at: (j: number, k: number) 
     }
   const dtype = `${scheme === 'bipolar' ? 'u' : 'i'}${bits}` as Tensor['dtype'];
   return { codes: makeTensor(dtype, [m, k], codes), scales: makeTensor('f32', groups > 1 ? [m, groups] : [m], scales), groups };
+}
+
+/**
+ * A weights-only quantized matmul weight (bitpack w<n>f16 / w<n>f32): constant `c` re-declared under the quant
+ * encoding with its codes stored [M, K] (K contiguous: row-major for Gemm transB's [M, K], the transposed layout of
+ * a MatMul's [K, M]), so the quant GEMV reads it in place. Symmetric codes are signed with no zero point; bipolar
+ * ones (value s * (2q - (2^n - 1))) are unsigned codes with zero (2^n - 1) / 2 and scale 2s, the same values.
+ */
+export function declareWeightOnly(
+  b: GraphBuilder,
+  c: ConstantDecl,
+  q: QuantizedWeight,
+  o: { m: number; k: number; transposed: boolean; group: number; bipolar: boolean; bits: number; fresh: (base: string) => string },
+): void {
+  const { m, transposed } = o;
+  const groups = q.groups;
+  const shape = transposed ? [groups, m] : [m, groups];
+  const at = (i: number): number => (transposed ? (i % m) * groups + Math.floor(i / m) : i);
+  const factor = o.bipolar ? 2 : 1;
+  const scales = b.constant(makeTensor('f32', shape, (i) => q.scales.data[at(i)]! * factor), o.fresh(`${c.name}.scales`));
+  const zeros = o.bipolar ? b.constant(makeTensor('f32', shape, () => (2 ** o.bits - 1) / 2), o.fresh(`${c.name}.zeros`)) : undefined;
+  const encoding = quantEncoding({
+    bits: o.bits,
+    scheme: o.bipolar ? 'unsigned' : 'signed',
+    group: o.group,
+    axis: transposed ? 0 : 1,
+    scale: 'f32',
+    zero: zeros ? 'per-group' : 'none',
+    packing: 'packed',
+    scales,
+    ...(zeros ? { zeros } : {}),
+  });
+  b.declareConstant({ name: c.name, type: tensorType(c.type.dtype, c.type.shape, transposed ? TRANSPOSED : ROW_MAJOR, encoding), value: q.codes });
 }

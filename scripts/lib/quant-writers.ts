@@ -66,7 +66,7 @@ export interface MatMulNBitsOptions {
   readonly zeros: 'default' | 'packed' | 'float';
   readonly bias?: readonly number[];
   /** A's leading dims (default [2]). */
-  readonly lead?: readonly number[];
+  readonly lead?: readonly (number | string)[];
 }
 
 /** A one-node model y = MatMulNBits(a, B, scales[, zero_points][, bias]) over q, as onnxruntime's quantizer writes it. */

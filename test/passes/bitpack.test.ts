@@ -68,6 +68,23 @@ describe('bitpack', () => {
     }
   });
 
+  it('weights only (w<n>f16): the constants become quant-encoded, the graph is otherwise unchanged', () => {
+    const g = mlp(3, 64, 32, 7, 5);
+    const x = { x: makeTensor('f32', [3, 64], (i) => Math.sin(i * 1.7)) };
+    const want = Object.values(interpret(g, x))[0]!;
+    const scale = Math.max(...Array.from(want.data, Math.abs));
+    for (const [bits, group, bound] of [['w8f16', 0, 0.02], ['w4f32', 16, 0.2], ['w1f16', 32, 1]] as const) {
+      const { graph } = pack(g, { bits, group });
+      expect(graph.nodes.map((n) => n.op)).toEqual(g.nodes.map((n) => n.op));
+      const encoded = graph.constants.filter((c) => c.type.encoding.kind === 'quant');
+      expect(encoded.map((c) => c.name).sort(), bits).toEqual(['w1', 'w2']);
+      const got = Object.values(interpret(graph, x))[0]!;
+      const err = Math.max(...Array.from(got.data, (v, i) => Math.abs(v - want.data[i]!)));
+      expect(err / scale, bits).toBeLessThan(bound);
+      expect(err, bits).toBeGreaterThan(0);
+    }
+  });
+
   it('keeps weights matching `keep` in float; is deterministic', () => {
     const g = mlp(2, 33, 9, 4, 7);
     const { graph } = pack(g, { bits: 'w4a8', keep: '^w2$' });
@@ -86,7 +103,8 @@ describe('bitpack', () => {
   });
 
   it.each([
-    [{ bits: 'w9a8' }, /^bitpack bits must be w<n>a<m> with n and m in 1\.\.8 \(e\.g\. w4a8\), got 'w9a8'$/],
+    [{ bits: 'w9a8' }, /^bitpack bits must be w<n>a<m> with n and m in 1\.\.8 \(e\.g\. w4a8\), or w<n>f16 \/ w<n>f32 for weights only, got 'w9a8'$/],
+    [{ bits: 'w4f16', activations: 'bipolar' }, /^bitpack: w4f16 quantizes weights only; activations=bipolar needs w<n>a<m>$/],
     [{ bits: 'w4a8', group: -1 }, /^bitpack group must be an integer >= 0/],
     [{ bits: 'w1a8', weights: 'symmetric' }, /^bitpack: symmetric 1-bit weights hold only 0; use weights=bipolar/],
     [{ bits: 'w4a1', activations: 'signed' }, /^bitpack: signed 1-bit activations hold only -1 and 0/],
