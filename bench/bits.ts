@@ -3,7 +3,7 @@
 //   kiln w<n>f16         weights only (bitpack w<n>f16, scales per 128 inputs): the quant GEMV decodes the codes in
 //                        registers; activations stay f32 in kiln's graph
 //   kiln w<n>a<m>        weights and activations as codes (bitpack w<n>a<m>): QuantizeRows, then the exact
-//                        bit-plane BitMatMul (papers.md §3)
+//                        bit-plane BitMatMul (papers.md §3); wt: ternary weights (-1, 0, +1, absmean scale)
 //   ORT nbits<b>         onnxruntime's WebGPU EP, com.microsoft.MatMulNBits (block 128, zero points), f32 A
 //   ORT f16              onnxruntime's WebGPU EP, MatMul with an f16 weight
 // with the read ceiling (bench/lib/bandwidth.ts) measured in the same run; each row shows the packed weight's GB/s
@@ -31,7 +31,7 @@ import { barChartSvg } from './lib/svg-chart.js';
 import { fmt, formatTable } from './lib/table.js';
 import { measure } from './lib/timing.js';
 
-const KILN = ['f32', 'f16', 'w8f16', 'w4f16', 'w2f16', 'w1f16', 'w8a8', 'w4a8', 'w2a8', 'w4a4', 'w3a4', 'w2a2', 'w1a1'] as const;
+const KILN = ['f32', 'f16', 'w8f16', 'w4f16', 'w2f16', 'wtf16', 'w1f16', 'w8a8', 'w4a8', 'w2a8', 'w4a4', 'w3a4', 'w2a2', 'wta8', 'w1a1'] as const;
 const ORT = ['ort-nbits8', 'ort-nbits4', 'ort-nbits2', 'ort-f16'] as const;
 type Variant = (typeof KILN)[number] | (typeof ORT)[number];
 
@@ -77,7 +77,7 @@ function weightBytes(v: Variant, m: number, k: number): number {
   if (v === 'f16' || v === 'ort-f16') return m * k * 2;
   const nbits = /^ort-nbits(\d)$/.exec(v);
   if (nbits) return (m * k * Number(nbits[1])) / 8 + groups * 4 + groups;
-  const bits = Number(/^w(\d)/.exec(v)![1]);
+  const bits = v.startsWith('wt') ? 2 : Number(/^w(\d)/.exec(v)![1]);
   return (m * k * bits) / 8 + groups * 4 + (bits === 1 ? groups * 4 : 0);
 }
 

@@ -27,16 +27,22 @@ export interface BitpackOptions {
 
 function readOptions(raw: Readonly<Record<string, unknown>>): BitpackOptions {
   onlyKeys('bitpack', raw, ['bits', 'group', 'weights', 'activations', 'keep']);
-  const m = /^w([1-8])(?:a([1-8])|(f16|f32))$/.exec(String(raw.bits ?? ''));
-  if (!m) throw new PassOptionError(`bitpack bits must be w<n>a<m> with n and m in 1..8 (e.g. w4a8), or w<n>f16 / w<n>f32 for weights only, got '${String(raw.bits ?? '')}'`);
-  const [weightBits, activationBits] = [Number(m[1]), m[3] ? 0 : Number(m[2])];
+  const m = /^w([1-8]|t)(?:a([1-8])|(f16|f32))$/.exec(String(raw.bits ?? ''));
+  if (!m)
+    throw new PassOptionError(
+      `bitpack bits must be w<n>a<m> with n and m in 1..8 (e.g. w4a8), or w<n>f16 / w<n>f32 for weights only, n = t for ternary weights (wta8), got '${String(raw.bits ?? '')}'`,
+    );
+  // Ternary weights (BitNet b1.58: -1, 0, +1 times a mean-magnitude scale) are 2-bit signed codes.
+  const ternary = m[1] === 't';
+  const [weightBits, activationBits] = [ternary ? 2 : Number(m[1]), m[3] ? 0 : Number(m[2])];
   const group = raw.group === undefined ? 0 : Number(raw.group);
   if (!Number.isInteger(group) || group < 0) throw new PassOptionError(`bitpack group must be an integer >= 0 (0: one scale per output row), got ${String(raw.group)}`);
-  const weights = (raw.weights ?? (weightBits === 1 ? 'bipolar' : 'symmetric')) as WeightScheme;
-  if (weights !== 'symmetric' && weights !== 'bipolar') throw new PassOptionError(`bitpack weights must be 'symmetric' or 'bipolar', got '${String(raw.weights)}'`);
+  if (ternary && raw.weights !== undefined) throw new PassOptionError(`bitpack: wt means ternary weights; weights=${String(raw.weights)} contradicts it`);
+  const weights = (ternary ? 'ternary' : (raw.weights ?? (weightBits === 1 ? 'bipolar' : 'symmetric'))) as WeightScheme;
+  if (weights !== 'symmetric' && weights !== 'bipolar' && weights !== 'ternary') throw new PassOptionError(`bitpack weights must be 'symmetric' or 'bipolar', got '${String(raw.weights)}'`);
   if (weights === 'symmetric' && weightBits < 2) throw new PassOptionError('bitpack: symmetric 1-bit weights hold only 0; use weights=bipolar (signs) for w1');
   const activations = (raw.activations ?? (activationBits === 1 ? 'bipolar' : 'signed')) as BitpackOptions['activations'];
-  if (activationBits === 0 && raw.activations !== undefined) throw new PassOptionError(`bitpack: w${weightBits}${m[3]} quantizes weights only; activations=${String(raw.activations)} needs w<n>a<m>`);
+  if (activationBits === 0 && raw.activations !== undefined) throw new PassOptionError(`bitpack: w${m[1]}${m[3]} quantizes weights only; activations=${String(raw.activations)} needs w<n>a<m>`);
   if (activations !== 'signed' && activations !== 'bipolar') throw new PassOptionError(`bitpack activations must be 'signed' or 'bipolar', got '${String(raw.activations)}'`);
   if (activations === 'signed' && activationBits === 1) throw new PassOptionError('bitpack: signed 1-bit activations hold only -1 and 0; use activations=bipolar for a1');
   let keep: RegExp | undefined;

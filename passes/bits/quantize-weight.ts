@@ -1,6 +1,7 @@
 // Compile-time quantization of a matmul weight A[M outputs, K] to n-bit codes with one f32 scale per output row,
 // or per group of `group` inputs along K (papers.md §3; the codes are what BitMatMul multiplies):
 //   symmetric (n >= 2)  signed codes q in [-Q, Q], Q = 2^(n-1) - 1, s = absmax / Q, q = round(a / s)
+//   ternary             i2 codes in {-1, 0, 1} (BitNet b1.58), s = mean |a| (absmean), q = round(a / s) clamped
 //   bipolar             u<n> codes of the odd values v in [-Q, Q], Q = 2^n - 1, v the odd integer nearest a / s,
 //                       s = absmax / Q; for n = 1 (signs) s = mean |a|, the scale that minimises the squared error
 //                       of s * sign(a)
@@ -10,7 +11,7 @@
 import { type ConstantDecl, type GraphBuilder, ROW_MAJOR, TRANSPOSED, makeTensor, quantEncoding, type Tensor, tensorType } from '../../ir/index.js';
 import { roundHalfEven } from '../../ir/ops/elementwise-table.js';
 
-export type WeightScheme = 'symmetric' | 'bipolar';
+export type WeightScheme = 'symmetric' | 'bipolar' | 'ternary';
 
 export interface QuantizedWeight {
   /** i<n> (symmetric) or u<n> (bipolar) [M, K]. */
@@ -25,7 +26,8 @@ export function quantizeWeight(m: number, k: number, at: (j: number, k: number) 
   if (scheme === 'symmetric' && bits < 2) throw new Error('symmetric weights need at least 2 bits (use bipolar for 1 bit)');
   const len = group > 0 && group < k ? group : k;
   const groups = Math.ceil(k / len);
-  const q = scheme === 'bipolar' ? 2 ** bits - 1 : 2 ** (bits - 1) - 1;
+  const q = scheme === 'bipolar' ? 2 ** bits - 1 : scheme === 'ternary' ? 1 : 2 ** (bits - 1) - 1;
+  if (scheme === 'ternary' && bits !== 2) throw new Error('ternary weights are 2-bit codes');
   const codes = new Float64Array(m * k);
   const scales = new Float64Array(m * groups);
   for (let j = 0; j < m; j++)
@@ -38,11 +40,11 @@ export function quantizeWeight(m: number, k: number, at: (j: number, k: number) 
         max = Math.max(max, a);
         sum += a;
       }
-      const s = Math.fround(scheme === 'bipolar' && bits === 1 ? sum / (hi - lo) : max / q);
+      const s = Math.fround((scheme === 'bipolar' && bits === 1) || scheme === 'ternary' ? sum / (hi - lo) : max / q);
       scales[j * groups + g] = s;
       for (let i = lo; i < hi; i++) {
         const t = s > 0 ? at(j, i) / s : 0;
-        if (scheme === 'symmetric') codes[j * k + i] = Math.min(q, Math.max(-q, roundHalfEven(t)));
+        if (scheme !== 'bipolar') codes[j * k + i] = Math.min(q, Math.max(-q, roundHalfEven(t)));
         else codes[j * k + i] = (Math.min(q, Math.max(-q, 2 * roundHalfEven((t - 1) / 2) + 1)) + q) / 2;
       }
     }

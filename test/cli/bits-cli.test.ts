@@ -38,7 +38,7 @@ describe('kiln compile --bits', () => {
   });
 
   it.each([
-    [['--bits', 'w4'], /^kiln: --bits: bitpack bits must be w<n>a<m> with n and m in 1\.\.8 \(e\.g\. w4a8\), or w<n>f16 \/ w<n>f32 for weights only, got 'w4'$/],
+    [['--bits', 'w4'], /^kiln: --bits: bitpack bits must be w<n>a<m> with n and m in 1\.\.8 \(e\.g\. w4a8\), or w<n>f16 \/ w<n>f32 for weights only, n = t for ternary weights \(wta8\), got 'w4'$/],
     [['--bits-group', '32'], /^kiln: --bits-group and --bits-keep need --bits w<n>a<m>$/],
     [['--bits', 'w4a8', '--bits-group', 'x'], /^kiln: --bits: bitpack group must be an integer >= 0/],
   ])('%j is refused in one line', (flags, message) => {

@@ -85,6 +85,27 @@ describe('bitpack', () => {
     }
   });
 
+  it('ternary weights (wta8, wtf16): codes -1, 0, +1 with an absmean scale, as BitMatMul or weights only', () => {
+    const a = Float64Array.from({ length: 4 * 40 }, (_, i) => Math.sin(i * 2.3) * (1 + (i % 5)));
+    const q = quantizeWeight(4, 40, (j, i) => a[j * 40 + i]!, 2, 'ternary', 0);
+    expect(q.codes.dtype).toBe('i2');
+    expect(new Set(q.codes.data)).toEqual(new Set([-1, 0, 1]));
+    const mean = a.slice(0, 40).reduce((s, v) => s + Math.abs(v), 0) / 40;
+    expect(q.scales.data[0]).toBeCloseTo(mean, 5);
+    const g = mlp(3, 64, 32, 7, 5);
+    const x = { x: makeTensor('f32', [3, 64], (i) => Math.sin(i * 1.7)) };
+    const want = Object.values(interpret(g, x))[0]!;
+    const scale = Math.max(...Array.from(want.data, Math.abs));
+    const packed = pack(g, { bits: 'wta8', group: 32 }).graph;
+    expect(packed.constants.filter((c) => c.value?.dtype === 'i2')).toHaveLength(2);
+    const weightsOnly = pack(g, { bits: 'wtf16', group: 32 }).graph;
+    expect(weightsOnly.constants.filter((c) => c.type.encoding.kind === 'quant' && c.value?.dtype === 'i2')).toHaveLength(2);
+    for (const graph of [packed, weightsOnly]) {
+      const got = Object.values(interpret(graph, x))[0]!;
+      expect(Math.max(...Array.from(got.data, (v, i) => Math.abs(v - want.data[i]!))) / scale).toBeLessThan(0.6);
+    }
+  });
+
   it('keeps weights matching `keep` in float; is deterministic', () => {
     const g = mlp(2, 33, 9, 4, 7);
     const { graph } = pack(g, { bits: 'w4a8', keep: '^w2$' });
@@ -103,7 +124,8 @@ describe('bitpack', () => {
   });
 
   it.each([
-    [{ bits: 'w9a8' }, /^bitpack bits must be w<n>a<m> with n and m in 1\.\.8 \(e\.g\. w4a8\), or w<n>f16 \/ w<n>f32 for weights only, got 'w9a8'$/],
+    [{ bits: 'w9a8' }, /^bitpack bits must be w<n>a<m> with n and m in 1\.\.8 \(e\.g\. w4a8\), or w<n>f16 \/ w<n>f32 for weights only, n = t for ternary weights \(wta8\), got 'w9a8'$/],
+    [{ bits: 'wta8', weights: 'bipolar' }, /^bitpack: wt means ternary weights; weights=bipolar contradicts it$/],
     [{ bits: 'w4f16', activations: 'bipolar' }, /^bitpack: w4f16 quantizes weights only; activations=bipolar needs w<n>a<m>$/],
     [{ bits: 'w4a8', group: -1 }, /^bitpack group must be an integer >= 0/],
     [{ bits: 'w1a8', weights: 'symmetric' }, /^bitpack: symmetric 1-bit weights hold only 0; use weights=bipolar/],
