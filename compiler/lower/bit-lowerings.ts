@@ -1,8 +1,10 @@
-// Lowerings of QuantizeRows (two kernels: scales, then codes) and BitMatMul (ir/ops/bit-matmul.ts): each operand's codes are cut into bit planes (bit-planes kernel,
+// Lowerings of QuantizeRows (two kernels: scales, then codes) and BitMatMul (ir/ops/bit-matmul.ts): 8-bit activations
+// times 8/4/2-bit weights through the dot4I8Packed GEMV (kernels/bit-gemv.ts); otherwise each operand's codes are cut into bit planes (bit-planes kernel,
 // into scratch), then the bit-plane product (bit-matmul kernel) writes the i32 sums. A constant weight's planes
 // are recomputed per run for now: one small dispatch next to the product.
 import { dtypeInfo, isStaticShape, numel } from '../../ir/index.js';
 import type { Node } from '../../ir/index.js';
+import { type BitGemvSpec, bitGemv, bitGemvOps, bitGemvProblems } from '../kernels/bit-gemv.js';
 import { type BitMatMulSpec, type BitPlanesSpec, bitMatMul, bitMatMulOps, bitPlanes, planeWords } from '../kernels/bit-matmul.js';
 import type { TensorSpec } from '../kernels/lib/index.js';
 import { type RowCodesSpec, type RowScalesSpec, rowCodes, rowScales } from '../kernels/quantize-rows.js';
@@ -26,6 +28,8 @@ const lowerBitMatMul: NodeLowering = (node, cx) => {
   if (numel(out.shape) === 0) return { kind: 'steps', steps: [] };
   const group = Number(node.attrs.group ?? 0) || k;
   const [aBits, wBits] = [dtypeInfo(as.dtype).bits, dtypeInfo(ws.dtype).bits];
+  const fast = intGemv(node, cx, { a, w, y, as, ws, out, m, k, rows, group });
+  if (fast) return fast;
   const planes = (name: string, codes: TensorSpec, n: number, bits: number): { step: Step; scratch: { scratch: string; bytes: number }; spec: TensorSpec } => {
     const words = n * bits * planeWords(k);
     const spec: TensorSpec = { dtype: 'u32', shape: [words] };
@@ -52,6 +56,34 @@ const lowerBitMatMul: NodeLowering = (node, cx) => {
   };
   return { kind: 'steps', steps: [pa.step, pw.step, { kernel: cx.kernel(bitMatMul, spec), args: [pa.scratch, pw.scratch, { value: y }], flops: bitMatMulOps(spec) }] };
 };
+
+/**
+ * The dot4I8Packed GEMV (kernels/bit-gemv.ts) where it applies: 8-bit two's-complement activations, 8/4/2-bit
+ * two's-complement weights, K and the group whole steps of 16 bytes of weight codes. Exact like the bit-plane path,
+ * one dispatch instead of three, and no planes rebuilt per run.
+ */
+function intGemv(
+  node: Node,
+  cx: Parameters<NodeLowering>[1],
+  o: { a: string; w: string; y: string; as: TensorSpec; ws: TensorSpec; out: TensorSpec; m: number; k: number; rows: number; group: number },
+): ReturnType<NodeLowering> | undefined {
+  const wBits = dtypeInfo(o.ws.dtype).bits;
+  if (o.as.dtype !== 'i8' || !['i8', 'i4', 'i2'].includes(o.ws.dtype) || Number(node.attrs.a_bipolar ?? 0) || Number(node.attrs.w_bipolar ?? 0)) return undefined;
+  const fields = {
+    rows: o.rows,
+    m: o.m,
+    k: o.k,
+    group: o.group,
+    wBits: wBits as 2 | 4 | 8,
+    a: { dtype: 'u32' as const, shape: [(o.rows * o.k) / 4] },
+    w: { dtype: 'u32' as const, shape: [(o.m * o.k * wBits) / 32] },
+    out: o.out,
+    perLane: Math.max(1, Math.min(4, Math.ceil(o.m / 64))),
+  };
+  if (bitGemvProblems(fields).length) return undefined;
+  const spec: BitGemvSpec = { kernel: 'bit-gemv', target: { shaderF16: cx.target.shaderF16 }, ...fields };
+  return { kind: 'steps', steps: [{ kernel: cx.kernel(bitGemv, spec), args: [{ value: o.a }, { value: o.w }, { value: o.y }], flops: bitGemvOps(spec) }] };
+}
 
 /** QuantizeRows: the rows' power-of-two scales, then the codes from them (ir/ops/quantize-rows.ts). */
 const lowerQuantizeRows: NodeLowering = (node, cx) => {

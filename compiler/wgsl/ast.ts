@@ -25,7 +25,7 @@ export type BuiltinFn =
   | 'abs' | 'min' | 'max' | 'clamp' | 'sign' | 'floor' | 'ceil' | 'round' | 'trunc' | 'fract'
   | 'sqrt' | 'inverseSqrt' | 'exp' | 'exp2' | 'log' | 'log2' | 'pow' | 'tanh' | 'sin' | 'cos' | 'fma'
   | 'all' | 'any' | 'countOneBits' | 'extractBits' | 'insertBits' | 'firstLeadingBit' | 'frexp' | 'ldexp'
-  | 'pack2x16float' | 'unpack2x16float' | 'atomicAdd' | 'atomicLoad' | 'atomicStore' | 'arrayLength';
+  | 'pack2x16float' | 'unpack2x16float' | 'dot4I8Packed' | 'atomicAdd' | 'atomicLoad' | 'atomicStore' | 'arrayLength';
 
 export type Expr =
   /** A literal of a scalar type; floats print so that they parse back to exactly this f32/f16 value. */

@@ -4,6 +4,7 @@
 // forms and the plain AND), one sum over K or per-group sums with groups that start inside a word.
 import { describe, expect, it } from 'vitest';
 import { type DType, GraphBuilder, interpret, makeTensor, tensorType } from '../../ir/index.js';
+import { compileGraph } from '../../compiler/compile.js';
 import { runGraphOnGpu } from './graph-harness.js';
 
 type Scheme = 'bipolar' | 'unsigned' | 'signed';
@@ -51,6 +52,31 @@ describe('BitMatMul on the adapter', () => {
     // Every pairing of digit readings occurred.
     expect(seen.size).toBe(9);
   }, 300_000);
+
+  it('the dot4I8Packed GEMV (a8 x w8/w4/w2, K whole 16-byte steps) equals the interpreter exactly', async () => {
+    const r = rng(9);
+    for (const [wdt, k, group, rows, m] of [
+      ['i8', 48, 0, 1, 70],
+      ['i8', 64, 32, 3, 5],
+      ['i4', 96, 64, 1, 300],
+      ['i4', 128, 32, 2, 9],
+      ['i2', 128, 64, 4, 65],
+      ['i2', 192, 0, 1, 3],
+    ] as const) {
+      const b = new GraphBuilder('bits');
+      const a = b.input('a', tensorType('i8', [rows, k]));
+      const w = b.constant(codes(wdt, [m, k], Math.floor(r() * 1e6)), 'w');
+      b.output(b.op('BitMatMul', [a, w], { group }));
+      const g = b.build();
+      const files = compileGraph(g, { source: 'test', target: { shaderF16: false } }).manifest.kernels.map((f) => f.file);
+      expect(files.some((f) => f.includes('bit-gemv')), files.join(' ')).toBe(true);
+      expect(files.some((f) => f.includes('bit-planes')), files.join(' ')).toBe(false);
+      const x = { a: codes('i8', [rows, k], Math.floor(r() * 1e6)) };
+      const want = Object.values(interpret(g, x))[0]!;
+      const got = Object.values(await runGraphOnGpu(g, x))[0]!;
+      expect(Array.from(got.data), `${wdt} K=${k} group ${group} rows ${rows} M=${m}`).toEqual(Array.from(want.data));
+    }
+  }, 120_000);
 
   it('refuses sums that could pass i32, naming the group that fits, and non-code operands', () => {
     const b = new GraphBuilder('bits');
