@@ -22,6 +22,7 @@ import { type ArtifactFile, isLazy } from './memory/lazy-file.js';
 import { UNIFORM_BINDING_BYTES, UNIFORM_SPACING, planBuffers, scratchKey, uniformValues, usedConstants } from './memory/plan-buffers.js';
 import { DEFAULT_PAGE_BYTES, pageFile, planWeightPages } from './memory/plan-weights.js';
 import { storageDecls } from './memory/storage-decls.js';
+import { quantLayers } from './quant-report.js';
 import { sparsityLayers } from './sparsity-report.js';
 import { verifyLoweredEntry } from './verify-plan.js';
 import type { Target } from './wgsl/build.js';
@@ -323,6 +324,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
 
   const weightsBytes = pages.reduce((s, p) => s + p.bytes, 0);
   const layers = sparsityLayers(entries);
+  const quantized = quantLayers(Object.values(program.entries).map((e) => e.graph), entries);
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
@@ -334,6 +336,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     ...(program.generation ? { generation: program.generation } : {}),
     ...(program.tokenizer ? { tokenizer: 'tokenizer.json' } : {}),
     ...(layers.length ? { sparsity: { profile: profile.name, layers } } : {}),
+    ...(quantized.length ? { quantization: { layers: quantized } } : {}),
     memory: { arenaBytes, noReuseBytes, weightsBytes },
     costProfile: profile.name,
     ...(dims ? { symbols: dims.order.map((name) => ({ name, ...dims.bounds[name]! })), dimsBuffer: dimsBuffer! } : {}),

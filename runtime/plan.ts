@@ -44,6 +44,24 @@ export interface Manifest {
       readonly bytes: number;
     }[];
   };
+  /**
+   * Per quantized matmul weight: width, scheme, group, the kernel reading it, stored against float bytes and, where
+   * the compiler quantized it, the error against the float weight (relative Frobenius, max abs); for `kiln inspect`.
+   */
+  readonly quantization?: {
+    readonly layers: readonly {
+      readonly weight: string;
+      readonly shape: readonly number[];
+      readonly bits: number;
+      readonly scheme: string;
+      readonly group: number;
+      readonly kernel: string;
+      readonly bytes: number;
+      readonly floatBytes: number;
+      readonly relError: number | null;
+      readonly maxError: number | null;
+    }[];
+  };
   /** Activation arena size against the no-reuse total (what memory planning saved). */
   readonly memory?: { readonly arenaBytes: number; readonly noReuseBytes: number; readonly weightsBytes: number };
   /** The device profile the dispatches' predicted times (cost.traffic.ms) are for. */

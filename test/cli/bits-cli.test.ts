@@ -31,6 +31,17 @@ describe('kiln compile --bits', () => {
     expect(Math.max(...p.map((v, i) => Math.abs(v - f[i]!)))).toBeLessThan(0.02);
   }, 120_000);
 
+  it('kiln inspect reports each quantized weight: width, group, kernel, bytes and its error against the float weight', () => {
+    const out = join(dir, 'report');
+    expect(kiln(['compile', 'examples/mlp.kir', '--dim', 'batch=2', '--bits', 'w4a8', '--bits-group', '4', '-o', out]).status).toBe(0);
+    const r = kiln(['inspect', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/quantization: 2 matmul weights as codes; weight bytes 224 as f32 -> 84/);
+    expect(r.stdout).toMatch(/ {2}w1\t8 x 4\t4\tsigned\t4\tbit-planes\t48\t4\.80 %\t0\.0641/);
+    const layers = (JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { quantization: { layers: { relError: number }[] } }).quantization.layers;
+    expect(layers.every((l) => l.relError > 0 && l.relError < 0.1)).toBe(true);
+  });
+
   it('--print-pipeline lists bitpack with its options', () => {
     const r = kiln(['compile', 'examples/mlp.kir', '--bits', 'w4a8', '--bits-keep', 'w2', '--print-pipeline']);
     expect(r.status, r.stderr).toBe(0);
