@@ -63,7 +63,8 @@ export const bitpack: Pass<BitpackOptions> = {
   options: readOptions,
   run(g, cx) {
     const o = cx.options;
-    const chosen = matmulWeights(g).filter(({ constant: c }) => !o.keep?.test(c.name));
+    // Weights only: the constant keeps its meaning, so a tied embedding's Gather reads the codes too (quant gather).
+    const chosen = matmulWeights(g, { gathers: o.activationBits === 0 }).filter(({ constant: c }) => !o.keep?.test(c.name));
     if (!chosen.length) return g;
     const aDtype = `${o.activations === 'bipolar' ? 'u' : 'i'}${o.activationBits}` as Tensor['dtype'];
     const wDtype = `${o.weights === 'bipolar' ? 'u' : 'i'}${o.weightBits}` as Tensor['dtype'];

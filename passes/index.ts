@@ -13,6 +13,6 @@ export { DEFAULT_MAX_BINDING_BYTES, OversizedWeightError, splitOversized, splitO
 export { encodeSparseWeights, rowsOf, tileParams } from './encode-sparse-weights.js';
 export { storeWeightsAsF16, storeWeightsF16 } from './store-weights-f16.js';
 export { materializeEncodings, readsInPlace } from './materialize-encodings.js';
-export { quantGemvUse, type QuantGemvUse } from './bits/quant-in-place.js';
+export { quantGatherReadable, quantGemvUse, type QuantGemvUse } from './bits/quant-in-place.js';
 export * from './sparse/cost-model.js';
 export * from './sparse/profiles.js';

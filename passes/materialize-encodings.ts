@@ -4,7 +4,7 @@
 // So a hand-written quant, transposed or blocked constant compiles whoever reads it, and the passes that bring
 // native readers (bit-level matmul, layout-aware kernels) shrink what this pass has to do.
 import { GraphBuilder, type Node, type TensorType, consumers, isPlainStorage, matmulOperands } from '../ir/index.js';
-import { quantGemvUse } from './bits/quant-in-place.js';
+import { quantGatherReadable, quantGemvUse } from './bits/quant-in-place.js';
 import { readsArrangedInPlace } from './layout/arrangement.js';
 import { sparseReadable } from './matmul-weights.js';
 import { EXACT, type Pass, bump } from './pass.js';
@@ -14,7 +14,7 @@ export function readsInPlace(typeOf: (v: string) => TensorType | undefined, node
   const t = typeOf(c);
   // A GEMV panel arrangement (arrange-layout) is read in place by the arranged GEMV kernel (passes/layout/arrangement.ts).
   if (t?.layout.kind === 'blocked' && readers && outputs) return readsArrangedInPlace(typeOf, readers, outputs, node, c);
-  if (t?.encoding.kind === 'quant') return quantGemvUse(node, c, typeOf) !== undefined;
+  if (t?.encoding.kind === 'quant') return quantGemvUse(node, c, typeOf) !== undefined || quantGatherReadable(node, c, typeOf);
   if (t?.encoding.kind !== 'tiled-csl') return false;
   const use = matmulOperands(node, typeOf);
   // The stored matrix must be A[M, K]: transposed storage of a [K, M] weight, row-major of a [M, K] one.

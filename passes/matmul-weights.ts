@@ -18,7 +18,7 @@ export interface MatmulWeight {
  * (arrange-layout's panels): reports list them; the storage passes, which run before any layout is chosen and
  * rewrite stored values, must not see them.
  */
-export function matmulWeights(g: Graph, opts: { readonly arranged?: boolean } = {}): MatmulWeight[] {
+export function matmulWeights(g: Graph, opts: { readonly arranged?: boolean; readonly gathers?: boolean } = {}): MatmulWeight[] {
   const readers = consumers(g);
   const typeOf = (v: string) => g.types.get(v);
   const out: MatmulWeight[] = [];
@@ -29,11 +29,13 @@ export function matmulWeights(g: Graph, opts: { readonly arranged?: boolean } = 
     if ((!c.value && !c.external) || !stored) continue; // an encoded weight was already chosen for
     if (g.outputs.includes(c.name)) continue;
     const nodes = readers.get(c.name) ?? [];
-    const uses = nodes.map((node) => {
+    // With `gathers`, rows gathered along axis 0 (a tied embedding) may read the weight too; `uses` lists the matmuls.
+    const gathered = (node: Node): boolean => opts.gathers === true && node.op === 'Gather' && node.inputs[0] === c.name && node.inputs[1] !== c.name && Number(node.attrs.axis ?? 0) === 0;
+    const uses = nodes.filter((node) => !gathered(node)).map((node) => {
       const ops = matmulOperands(node, typeOf);
       return ops && ops.w === c.name && ops.x !== c.name ? { ...ops, node } : undefined;
     });
-    if (nodes.length === 0 || uses.some((u) => u === undefined)) continue;
+    if (uses.length === 0 || uses.some((u) => u === undefined)) continue;
     out.push({ constant: c, uses: uses as WeightUse[] });
   }
   return out;

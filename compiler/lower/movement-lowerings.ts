@@ -4,6 +4,7 @@
 // ir/ops/slice.ts (restated here because the IR keeps them private); shapes come from the inferred types.
 // A movement node with a symbolic dim (when the program has symbols) gets its map over dims: sizes, strides and
 // offsets are dim expressions the kernel reads from the dims uniform, so the one kernel serves every size.
+import { quantGatherLowering } from './quant-lowering.js';
 import { type Node, type Dim, dimAdd, dimMul, dimProduct, dimSub, isStaticShape, layoutStorageShape, numel } from '../../ir/index.js';
 import { panelOf } from '../../passes/layout/arrangement.js';
 import type { Kernel } from '../kernel-spec.js';
@@ -152,6 +153,8 @@ const padLowering: NodeLowering = (node, cx) => {
 };
 
 const gather: NodeLowering = (node, cx) => {
+  const quant = quantGatherLowering(node, cx);
+  if (quant) return quant;
   const m = movementOf(node, cx);
   const data = m.tensor(node.inputs[0]!);
   const indices = m.tensor(node.inputs[1]!);

@@ -3,7 +3,8 @@
 // the stored codes, their scales and zero points. Activation rows come in blocks of up to 4 per workgroup, so a
 // prefill re-reads each weight once per block (the codes are small; a tiled quant GEMM is the next kernel).
 import { type Node, isStaticShape, numel } from '../../ir/index.js';
-import { quantGemvUse } from '../../passes/index.js';
+import { quantGatherReadable, quantGemvUse } from '../../passes/index.js';
+import { type QuantGatherSpec, quantGather } from '../kernels/quant-gather.js';
 import type { TensorSpec } from '../kernels/lib/index.js';
 import { type QuantGemvSpec, codesPerWord, quantGemv, quantGemvFlops, quantGemvProblems } from '../kernels/quant-gemv.js';
 import type { ArrangedIo } from './arranged-gemv-lowering.js';
@@ -65,4 +66,37 @@ export function quantGemvLowering(node: Node, cx: LoweringContext, io: ArrangedI
     { value: io.output },
   ];
   return { kind: 'steps', steps: [{ kernel: cx.kernel(quantGemv, spec), args, flops: quantGemvFlops(spec) }] };
+}
+
+/** A Gather along axis 0 of a quant-encoded table (passes/bits/quant-in-place.ts quantGatherReadable): the quant gather. */
+export function quantGatherLowering(node: Node, cx: LoweringContext): Lowering | undefined {
+  const table = node.inputs[0]!;
+  const t = cx.typeOf(table);
+  if (t.encoding.kind !== 'quant') return undefined;
+  if (!quantGatherReadable(node, table, (v) => cx.typeOf(v))) throw new LoweringError(`Gather %${node.outputs[0]}: table %${table} is quant-encoded but the quant gather cannot read it in place; run materialize-encodings`);
+  const q = t.encoding.params;
+  const [rows, cols] = t.shape as [number, number];
+  const spec1 = (v: string): TensorSpec => {
+    const ty = cx.typeOf(v);
+    if (!isStaticShape(ty.shape)) throw new LoweringError(`Gather %${node.outputs[0]}: %${v} has a symbolic shape`);
+    return { dtype: ty.dtype, shape: [...(ty.shape as number[])] };
+  };
+  const out = spec1(node.outputs[0]!);
+  if (numel(out.shape) === 0) return { kind: 'steps', steps: [] };
+  const spec: QuantGatherSpec = {
+    kernel: 'quant-gather',
+    target: { shaderF16: cx.target.shaderF16 },
+    rows,
+    cols,
+    bits: q.bits as 1 | 2 | 4 | 8,
+    signed: q.scheme === 'signed',
+    group: Math.min(q.group, cols),
+    w: { dtype: 'u32', shape: [(rows * cols * q.bits) / 32] },
+    scales: spec1(q.scales),
+    ...(q.zeros !== undefined ? { zeros: spec1(q.zeros) } : {}),
+    ids: spec1(node.inputs[1]!),
+    out,
+  };
+  const args: ArgRef[] = [{ value: table }, { value: q.scales }, ...(q.zeros !== undefined ? [{ value: q.zeros }] : []), { value: node.inputs[1]! }, { value: node.outputs[0]! }];
+  return { kind: 'steps', steps: [{ kernel: cx.kernel(quantGather, spec), args, flops: numel(out.shape) }] };
 }

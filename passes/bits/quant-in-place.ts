@@ -59,3 +59,18 @@ export function quantGemvUse(node: Node, c: string, typeOf: (v: string) => Tenso
     beta: use.beta,
   };
 }
+
+/**
+ * A Gather along axis 0 of a quant-encoded table [V, D] stored row by row with its groups along D (a quantized
+ * embedding, or the tied table an LM head reads as Gemm transB): the quant gather decodes the rows it picks.
+ */
+export function quantGatherReadable(node: Node, c: string, typeOf: (v: string) => TensorType | undefined): boolean {
+  const t = typeOf(c);
+  if (node.op !== 'Gather' || node.inputs[0] !== c || node.inputs[1] === c || t?.encoding.kind !== 'quant') return false;
+  const q = t.encoding.params;
+  const axis = Number(node.attrs.axis ?? 0);
+  const ids = typeOf(node.inputs[1]!);
+  if (axis !== 0 || t.shape.length !== 2 || t.layout.kind !== 'row-major' || q.axis !== 1 || q.packing !== 'packed' || q.scheme === 'bipolar') return false;
+  if (![1, 2, 4, 8].includes(q.bits) || (t.shape[1] as number) % (32 / q.bits) !== 0 || !ids || !isStaticShape(ids.shape)) return false;
+  return ids.dtype === 'i32';
+}

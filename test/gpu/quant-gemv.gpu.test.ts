@@ -2,11 +2,20 @@
 // place (no Materialize dispatch), for 1, 2, 4 and 8-bit codes, signed and unsigned, without zero points and with
 // packed or f32 ones, scales per row or per group along K (f32 or f16), both orientations (Gemm transB's [M, K],
 // MatMul's [K, M] in the transposed layout), ragged M, 1..9 activation rows (ragged blocks of 4), whole-vec4 and
-// one-word steps, a bias and alpha, against the interpreter on random data.
+// one-word steps, a bias and alpha, against the interpreter on random data. The quant gather (a tied embedding:
+// one table read by Gather and by the LM head's Gemm), and a tiny GPT-2 compiled at w4f16 decoding step by step.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
-import { GraphBuilder, type Graph, TRANSPOSED, makeTensor, quantEncoding, tensorType } from '../../ir/index.js';
+import { GraphBuilder, type Graph, TRANSPOSED, importHf, interpret, makeTensor, quantEncoding, tensorType } from '../../ir/index.js';
+import { artifactFiles } from '../../compiler/emit/in-memory.js';
+import { compileProgram } from '../../compiler/compile.js';
+import { bitpack, configure, inferShapes, runPipeline, DEFAULT_TARGET } from '../../passes/index.js';
+import { Session } from '../../runtime/index.js';
+import { promptIds, tempCheckpoint } from '../import/hf-fixtures.js';
+import { interpGenerate } from '../import/hf-generate.js';
+import { expectStepsMatch } from './decoder-steps.js';
+import { testGpu } from './harness.js';
 import { expectGpuMatchesInterpreter } from './graph-harness.js';
 
 interface Case {
@@ -92,4 +101,49 @@ describe('quant GEMV on the adapter', () => {
   it('random shapes, widths, schemes and orientations', async () => {
     await fc.assert(fc.asyncProperty(arbCase, check), { numRuns: 10 });
   });
+});
+
+describe('quant gather and a w4f16 decoder on the adapter', () => {
+  it('a tied table read by Gather and by Gemm transB stays codes for both', async () => {
+    const [v, d] = [50, 64];
+    let seed = 7;
+    const next = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
+    const b = new GraphBuilder('tied');
+    const ids = b.input('ids', tensorType('i32', [3]));
+    const table = b.constant(makeTensor('f32', [v, d], next), 'wte');
+    const h = b.op('Tanh', [b.op('Gather', [table, ids], { axis: 0 })]);
+    b.output(b.op('Gemm', [h, table], { transB: 1 }));
+    const packed = runPipeline(b.build(), [configure(inferShapes), configure(bitpack, { bits: 'w4f16', group: 32 })], { target: DEFAULT_TARGET }).graph;
+    expect(packed.constants.find((c) => c.name === 'wte')!.type.encoding.kind).toBe('quant');
+    const files = compileGraph(packed, { source: 'test', target: { shaderF16: false } }).manifest.kernels.map((k) => k.file);
+    expect(files.some((f) => f.includes('quant-gather')), files.join(' ')).toBe(true);
+    expect(files.some((f) => f.includes('quant-gemv')), files.join(' ')).toBe(true);
+    expect(files.some((f) => f.includes('materialize')), files.join(' ')).toBe(false);
+    const feeds = { ids: makeTensor('i32', [3], [0, 49, -1]) };
+    expect(Object.values(interpret(packed, feeds))[0]!.data.length).toBe(3 * v);
+    await expectGpuMatchesInterpreter(packed, feeds, { rtol: 1e-4, atol: 1e-5 });
+  });
+
+  it('a tiny GPT-2 (tied head) at w4f16 decodes as its interpreter does, every matmul and the embedding as codes', async () => {
+    const ckpt = tempCheckpoint('gpt2', { n_embd: 64, n_head: 2 });
+    const model = importHf(ckpt.configPath, { weights: ckpt.weightsPath, maxSeq: 32, chunk: 8 });
+    const program = { name: 'gpt2', entries: model.entries, generation: model.generation! };
+    const artifact = compileProgram(program, { target: { shaderF16: false }, bits: { bits: 'w4f16', group: 32 } });
+    const layers = artifact.manifest.quantization!.layers;
+    expect(layers.find((l) => l.weight.endsWith('wte.weight'))).toMatchObject({ bits: 4 });
+    expect(layers.every((l) => l.kernel === 'quant-gemv' || l.kernel === 'quant-gather'), JSON.stringify(layers.map((l) => [l.weight, l.kernel]))).toBe(true);
+    // The reference: the interpreter over the bitpacked graphs (what the artifact computes).
+    const packed = Object.fromEntries(
+      Object.entries(model.entries).map(([k, e]) => [k, { ...e, graph: runPipeline(e.graph, [configure(inferShapes), configure(bitpack, { bits: 'w4f16', group: 32 })], { target: DEFAULT_TARGET }).graph }]),
+    );
+    const prompt = promptIds(11, model.generation!.vocabSize);
+    const reference = interpGenerate({ ...model, entries: packed }, prompt, 6);
+    const gpu = await testGpu();
+    const session = await Session.load(artifactFiles(artifact), { device: gpu.acquired });
+    try {
+      await expectStepsMatch(session, model.generation!, prompt, reference);
+    } finally {
+      session.dispose();
+    }
+  }, 120_000);
 });

@@ -1,0 +1,57 @@
+// The quant gather: out[i, d] = scale[j, d / group] * (code[j][d] - zero[j, d / group]) for j = ids[i] (negative
+// ids count from the end, as ONNX Gather's; out-of-range ids are clamped), reading a quant-encoded table [V, D]
+// in place: codes of `bits` in {1, 2, 4, 8} stored row by row, 32 / bits to a u32 word (a row starts on a word:
+// D is a multiple of 32 / bits), scales and zeros [V, G]. The embedding of a quantized model reads only the rows
+// it needs, never a decoded copy of the table. One invocation per output element.
+import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
+import { KernelBuilder } from '../wgsl/build.js';
+import { add, and, binary, bitcast, builtin, convert, div, ge, lit, lt, mod, mul, mulConst, select, shl, shr, sub } from '../wgsl/dsl.js';
+import { type TensorSpec, fromCompute, toCompute } from './lib/index.js';
+
+export interface QuantGatherSpec extends KernelSpecBase {
+  readonly kernel: 'quant-gather';
+  readonly rows: number;
+  readonly cols: number;
+  readonly bits: 1 | 2 | 4 | 8;
+  readonly signed: boolean;
+  readonly group: number;
+  /** u32 words [V * D / L]. */
+  readonly w: TensorSpec;
+  readonly scales: TensorSpec;
+  readonly zeros?: TensorSpec;
+  readonly ids: TensorSpec;
+  readonly out: TensorSpec;
+}
+
+const u = lit.u32;
+
+export const quantGather: KernelGen<QuantGatherSpec> = (spec) => {
+  const { rows: V, cols: D, bits } = spec;
+  const L = 32 / bits;
+  const groups = Math.ceil(D / spec.group);
+  const count = spec.out.shape.reduce((a, b) => a * b, 1);
+  const k = new KernelBuilder({ target: spec.target, workgroupSize: 64 });
+  const W = k.input('w', spec.w);
+  const S = k.input('scales', spec.scales);
+  const Z = spec.zeros && k.input('zeros', spec.zeros);
+  const ids = k.input('ids', spec.ids);
+  const out = k.output('out', spec.out);
+  const i = k.globalIndex(count);
+  k.if(lt(i, u(count)), () => {
+    const id = k.let('id', toCompute(ids.load(div(i, u(D))), ids.value));
+    const wrapped = select(ge(id, lit.i32(0)), id, add(id, lit.i32(V)));
+    const j = k.let('j', builtin('min', bitcast('u32', builtin('max', wrapped, lit.i32(0))), u(V - 1)));
+    const d = k.let('d', mod(i, u(D)));
+    const at = k.let('at', add(mulConst(j, D), d));
+    const word = W.loadWord(div(at, u(L)));
+    const shift = mulConst(mod(at, u(L)), bits);
+    const code = spec.signed
+      ? convert('f32', binary('>>', bitcast('i32', shl(word, sub(u(32 - bits), shift))), u(32 - bits)))
+      : convert('f32', bitcast('i32', and(shr(word, shift), u(2 ** bits - 1))));
+    const g = k.let('g', add(mulConst(j, groups), div(d, u(spec.group))));
+    const scale = toCompute(S.load(g), S.value);
+    const value = Z ? mul(scale, sub(code, convert('f32', toCompute(Z.load(g), Z.value)))) : mul(scale, code);
+    out.store(i, fromCompute(value, out.value));
+  });
+  return k.finish();
+};
