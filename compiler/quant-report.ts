@@ -6,21 +6,11 @@
 // storage.ts, as the interpreter does); w<n>a<m> layers are BitMatMul code constants `<w>.codes` with per-row or
 // per-group scales `<w>.scales` (passes/bitpack.ts).
 import { type ConstantDecl, type Graph, type Tensor, decodeStored, dtypeInfo, loadExternal, storageBytes, storageTypeOf } from '../ir/index.js';
+import type { Manifest } from '../runtime/plan.js';
 import type { Schedule } from './lower/schedule.js';
 
-export interface QuantLayer {
-  readonly weight: string;
-  readonly shape: readonly number[];
-  readonly bits: number;
-  readonly scheme: string;
-  readonly group: number;
-  /** The kernel reading the codes (quant-gemv, bit-gemv, bit-planes, materialize). */
-  readonly kernel: string;
-  readonly bytes: number;
-  readonly floatBytes: number;
-  readonly relError: number | null;
-  readonly maxError: number | null;
-}
+/** One row of the manifest's report (runtime/plan.ts). */
+export type QuantLayer = NonNullable<Manifest['quantization']>['layers'][number];
 
 const valueOf = (c: ConstantDecl | undefined): Tensor | undefined => c && (c.value ?? (c.external ? loadExternal(c.external, c.type.dtype, c.type.shape as number[]) : undefined));
 

@@ -12,6 +12,7 @@
 // Word component c of a step holds codes k0 + c * L + i (i < L); the activation values those pair with are picked
 // from the step's vec4 loads by component (register moves), so each code is one shift, one mask, one convert and
 // one multiply-add, four at a time.
+import type { QuantGemvUse } from '../../passes/index.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
@@ -19,19 +20,15 @@ import { add, and, binary, builtin, construct, convert, div, index, lit, lt, mem
 import { type TensorSpec, XYZW, fromCompute, mulConstF32, toCompute } from './lib/index.js';
 import { type Epilogue, declareEpilogue } from './matmul-epilogue.js';
 
-export interface QuantGemvSpec extends KernelSpecBase {
+/**
+ * m, k, bits, signed (codes read as two's complement or unsigned), group (inputs per scale along K, a multiple of
+ * the step), scaleOrder (scale (j, g) at j * G + g of a [M, G] table, or g * M + j of [G, M]) and words (u32
+ * words per row per step, 4 or 1) are the use passes/bits/quant-in-place.ts found.
+ */
+export interface QuantGemvSpec extends KernelSpecBase, Pick<QuantGemvUse, 'm' | 'k' | 'bits' | 'signed' | 'group' | 'scaleOrder' | 'words'> {
   readonly kernel: 'quant-gemv';
-  /** Activation rows, outputs, inputs. */
+  /** Activation rows. */
   readonly rows: number;
-  readonly m: number;
-  readonly k: number;
-  readonly bits: 1 | 2 | 4 | 8;
-  /** Codes read as two's complement (signed) or unsigned. */
-  readonly signed: boolean;
-  /** Inputs per scale along K (a multiple of the step). */
-  readonly group: number;
-  /** Where scale (j, g) sits: 'row' at j * G + g (a [M, G] table), 'col' at g * M + j ([G, M]). */
-  readonly scaleOrder: 'row' | 'col';
   readonly x: TensorSpec;
   /** The codes as u32 words [M * K / L]. */
   readonly w: TensorSpec;
@@ -41,10 +38,9 @@ export interface QuantGemvSpec extends KernelSpecBase {
   readonly alpha: number;
   readonly c?: TensorSpec & { readonly beta: number };
   readonly epilogue?: Epilogue;
-  /** Output rows per lane, activation rows per workgroup, u32 words per row per step (4 or 1). */
+  /** Output rows per lane, activation rows per workgroup. */
   readonly perLane: number;
   readonly tokens: number;
-  readonly words: 1 | 4;
 }
 
 const u = lit.u32;
