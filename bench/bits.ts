@@ -30,6 +30,7 @@ import { f16Words, matMulModel, strictWebGpuSession } from './lib/sparse-ort.js'
 import { barChartSvg } from './lib/svg-chart.js';
 import { fmt, formatTable } from './lib/table.js';
 import { measure } from './lib/timing.js';
+import { random } from './lib/random.js';
 
 const KILN = ['f32', 'f16', 'w8f16', 'w4f16', 'w2f16', 'wtf16', 'w1f16', 'w8a8', 'w4a8', 'w2a8', 'w4a4', 'w3a4', 'w2a2', 'wta8', 'w1a1'] as const;
 const ORT = ['ort-nbits8', 'ort-nbits4', 'ort-nbits2', 'ort-f16'] as const;
@@ -65,10 +66,6 @@ interface Row {
   readonly error: number | null;
 }
 
-function random(n: number, seed: number, scale: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * scale);
-}
 
 /** The bytes a variant stores for an M x K weight (codes, plus a 4-byte scale per group; ORT: and a zero point). */
 function weightBytes(v: Variant, m: number, k: number): number {

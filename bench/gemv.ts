@@ -28,6 +28,7 @@ import { f16Tensor, f16Words, strictWebGpuSession } from './lib/sparse-ort.js';
 import { barChartSvg } from './lib/svg-chart.js';
 import { fmt, formatTable } from './lib/table.js';
 import { measure } from './lib/timing.js';
+import { random } from './lib/random.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,10 +59,6 @@ interface Row {
   readonly error: Record<'arranged' | 'row-major', number | null>;
 }
 
-function random(n: number, seed: number, scale: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * scale);
-}
 
 /** kiln: one program, Gemm(x, W[M,K], transB) -> y, compiled with the given layout and weight dtype. */
 async function kilnSession(w: Float32Array, m: number, k: number, n: number, dtype: Dtype, layout: 'auto' | 'row-major', device: AcquiredDevice): Promise<Session> {
