@@ -41,6 +41,12 @@ export interface QuantGemvSpec extends KernelSpecBase, Pick<QuantGemvUse, 'm' | 
   /** Output rows per lane, activation rows per workgroup. */
   readonly perLane: number;
   readonly tokens: number;
+  /**
+   * The lane's rows as vector components (perLane a multiple of 4, f32 activations): one u32 word of codes per row
+   * per step, gathered four rows to a vec4, each code paired with one activation scalar. Far fewer live registers
+   * than the K-as-components form, which lavapipe spills (see compiler/lower/quant-lowering.ts).
+   */
+  readonly byRows: boolean;
 }
 
 const u = lit.u32;
@@ -58,6 +64,7 @@ export function quantGemvProblems(s: Omit<QuantGemvSpec, 'kernel' | 'target'>): 
   if (s.tokens < 1 || s.tokens > 8) p.push(`${s.tokens} activation rows per workgroup (1..8)`);
   if (s.perLane < 1 || s.perLane > 8) p.push(`${s.perLane} outputs per lane (1..8)`);
   if (s.out.dtype !== 'f32') p.push(`result dtype ${s.out.dtype}`);
+  if (s.byRows && (s.perLane % 4 !== 0 || s.x.dtype !== 'f32')) p.push(`rows as components need a multiple of 4 rows per lane and f32 activations`);
   return p;
 }
 
@@ -73,7 +80,8 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
   const xVec = spec.x.dtype === 'f32';
   const xArr = xVec ? k.vec4Input('x', spec.x) : undefined;
   const xAcc = xVec ? undefined : k.input('x', spec.x);
-  const wArr = spec.words === 4 ? k.vec4Input('w', spec.w) : k.input('w', spec.w);
+  const byRows = spec.byRows;
+  const wArr = spec.words === 4 && !byRows ? k.vec4Input('w', spec.w) : k.input('w', spec.w);
   const S = k.input('scales', spec.scales);
   const Z = spec.zeros && k.input('zeros', spec.zeros);
   const C = spec.c && k.input('c', spec.c);
@@ -92,14 +100,45 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
   const rowOf = (r: number): Expr => k.let('jr', builtin('min', r ? add(j0, u(r)) : j0, u(m - 1)));
   const jr = Array.from({ length: R }, (_, r) => rowOf(r));
   const wordsPerRow = K / L;
-  const wBase = jr.map((j) => k.let('wb', mulConst(j, spec.words === 4 ? wordsPerRow / 4 : wordsPerRow)));
+  const wBase = jr.map((j) => k.let('wb', mulConst(j, spec.words === 4 && !byRows ? wordsPerRow / 4 : wordsPerRow)));
   const xRowOf = (t: number): Expr => (blk ? builtin('min', add(mulConst(blk, T), u(t)), u(rows - 1)) : u(t));
   const xBase = Array.from({ length: T }, (_, t) => k.let('xb', mulConst(xRowOf(t), xVec ? K / 4 : K)));
   const f32x4 = vecType(4, 'f32');
   const zero4 = (): Expr => construct(f32x4, lit.f32(0));
   const y = Array.from({ length: T }, () => Array.from({ length: R }, () => k.var('y', T_F32, lit.f32(0))));
 
-  k.for('g', u(0), u(groups), (g) => {
+  if (byRows) {
+    // Lanes' rows as vector components: word i of rows r..r+3 in one vec4<u32> (four scalar loads), code i of each
+    // paired with the activation value x[p + i] (one scalar for all four rows): few live registers.
+    const quads = R / 4;
+    k.for('g', u(0), u(groups), (g) => {
+      const acc = Array.from({ length: T }, () => Array.from({ length: quads }, () => k.var('acc', f32x4, zero4())));
+      const sx = Z ? Array.from({ length: T }, () => k.var('sx', f32x4, zero4())) : [];
+      const start = k.let('k0', mulConst(g, group));
+      const end = K % group === 0 ? add(start, u(group)) : builtin('min', add(start, u(group)), u(K));
+      k.for('p', start, end, (p) => {
+        const wv = Array.from({ length: quads }, (_, qd) =>
+          k.let('wv', construct(vecType(4, 'u32'), ...[0, 1, 2, 3].map((c) => (wArr as ReturnType<KernelBuilder['input']>).loadWord(add(wBase[qd * 4 + c]!, div(p, u(L))))))),
+        );
+        for (let v = 0; v < L / 4; v++)
+          for (let t = 0; t < T; t++) {
+            const xv = k.let('xv', index(xArr!, add(add(xBase[t]!, div(p, u(4))), u(v))));
+            if (Z) k.compound('+=', sx[t]!, xv);
+            for (let e = 0; e < 4; e++)
+              for (let qd = 0; qd < quads; qd++) k.compound('+=', acc[t]![qd]!, mul(decode(wv[qd]!, 4 * v + e, bits, spec.signed, 4), member(xv, XYZW[e]!)));
+          }
+      }, L);
+      for (let r = 0; r < R; r++) {
+        const sIdx = spec.scaleOrder === 'row' ? add(mulConst(jr[r]!, groups), g) : add(mulConst(g, m), jr[r]!);
+        const scale = k.let('s', toCompute(S.load(sIdx), S.value));
+        const zero = Z ? k.let('z', convert('f32', toCompute(Z.load(sIdx), Z.value))) : undefined;
+        for (let t = 0; t < T; t++) {
+          const dot = member(acc[t]![r >> 2]!, XYZW[r & 3]!);
+          k.compound('+=', y[t]![r]!, mul(scale, zero ? sub(dot, mul(zero, hsum(sx[t]!))) : dot));
+        }
+      }
+    });
+  } else k.for('g', u(0), u(groups), (g) => {
     const acc = Array.from({ length: T }, () => Array.from({ length: R }, () => k.var('acc', f32x4, zero4())));
     const sx = Z ? Array.from({ length: T }, () => k.var('sx', f32x4, zero4())) : [];
     const start = k.let('k0', mulConst(g, group));

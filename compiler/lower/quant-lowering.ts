@@ -11,10 +11,12 @@ import type { ArrangedIo } from './arranged-gemv-lowering.js';
 import { type ArgRef, type Lowering, type LoweringContext, LoweringError } from './lowering.js';
 
 /**
- * Output rows per lane. bench:bits w4f16 4096 x 4096, N = 1, lavapipe, one run each: 2 rows 7.3 ms, 4 rows 5.8-6.6,
- * 8 rows 7.2-7.4. What bounds it there: the step's activation vec4s (replacing them by arithmetic ran 3.0 ms) and
- * register pressure (each vec4 is four AVX2 registers of 16); staging the activation in workgroup memory (two
- * barriers per group) ran 9.2 ms.
+ * Output rows per lane, and which form of the kernel. With K as vector components (16 bytes of one row per load),
+ * bench:bits w4f16 4096 x 4096, N = 1, lavapipe, one run each: 2 rows 7.3 ms, 4 rows 5.8-6.6, 8 rows 7.2-7.4; what
+ * bounds it is the step's eight activation vec4s (replacing them by arithmetic ran 3.0 ms) and register pressure
+ * (each vec4 is four of AVX2's 16 registers); staging the activation in workgroup memory (two barriers per group)
+ * ran 9.2 ms. With rows as components (timestamp queries, same shape): w4 4.65 ms against 5.5, w2 3.8 against
+ * 8.1, but w8 9.8 against 5.6 (four codes per scalar load): rows for codes of up to 4 bits; 8 rows 4.8 / 3.3 ms.
  */
 const PER_LANE = 4;
 
@@ -33,7 +35,7 @@ export function quantGemvLowering(node: Node, cx: LoweringContext, io: ArrangedI
   const x = spec1(io.x);
   const rows = numel(x.shape) / use.k;
   const words = (use.m * use.k) / codesPerWord(use.bits);
-  const fields: Omit<QuantGemvSpec, 'kernel' | 'target'> = {
+  let fields: Omit<QuantGemvSpec, 'kernel' | 'target'> = {
     rows,
     m: use.m,
     k: use.k,
@@ -52,7 +54,9 @@ export function quantGemvLowering(node: Node, cx: LoweringContext, io: ArrangedI
     perLane: Math.max(1, Math.min(PER_LANE, Math.ceil(use.m / 64))),
     tokens: Math.min(rows, 4),
     words: use.words,
+    byRows: false,
   };
+  fields = { ...fields, byRows: use.bits <= 4 && fields.perLane === PER_LANE && x.dtype === 'f32' };
   const bad = quantGemvProblems(fields);
   if (bad.length) throw new LoweringError(`${node.op} %${node.outputs[0]}: the quant GEMV cannot take it (${bad.join('; ')})`);
   const spec: QuantGemvSpec = { kernel: 'quant-gemv', target: { shaderF16: cx.target.shaderF16 }, ...fields };
