@@ -107,19 +107,31 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
   const zero4 = (): Expr => construct(f32x4, lit.f32(0));
   const y = Array.from({ length: T }, () => Array.from({ length: R }, () => k.var('y', T_F32, lit.f32(0))));
 
-  if (byRows) {
-    // Lanes' rows as vector components: word i of rows r..r+3 in one vec4<u32> (four scalar loads), code i of each
-    // paired with the activation value x[p + i] (one scalar for all four rows): few live registers.
-    const quads = R / 4;
+  // One group along K: `body` accumulates the group's products (and sum x, with zero points) over its steps; then
+  // y += scale * (dot - zero * sum x) per row and activation row, `dot(t, r)` reading the accumulators.
+  const eachGroup = (body: (start: Expr, end: Expr, sx: readonly Expr[]) => (t: number, r: number) => Expr): void =>
     k.for('g', u(0), u(groups), (g) => {
-      const acc = Array.from({ length: T }, () => Array.from({ length: quads }, () => k.var('acc', f32x4, zero4())));
       const sx = Z ? Array.from({ length: T }, () => k.var('sx', f32x4, zero4())) : [];
       const start = k.let('k0', mulConst(g, group));
       const end = K % group === 0 ? add(start, u(group)) : builtin('min', add(start, u(group)), u(K));
+      const dot = body(start, end, sx);
+      for (let r = 0; r < R; r++) {
+        const sIdx = spec.scaleOrder === 'row' ? add(mulConst(jr[r]!, groups), g) : add(mulConst(g, m), jr[r]!);
+        const scale = k.let('s', toCompute(S.load(sIdx), S.value));
+        const zero = Z ? k.let('z', convert('f32', toCompute(Z.load(sIdx), Z.value))) : undefined;
+        for (let t = 0; t < T; t++) k.compound('+=', y[t]![r]!, mul(scale, zero ? sub(dot(t, r), mul(zero, hsum(sx[t]!))) : dot(t, r)));
+      }
+    });
+  const words = wArr as ReturnType<KernelBuilder['input']>;
+
+  if (byRows)
+    // Lanes' rows as vector components: word i of rows r..r+3 in one vec4<u32> (four scalar loads), code i of each
+    // paired with the activation value x[p + i] (one scalar for all four rows): few live registers.
+    eachGroup((start, end, sx) => {
+      const quads = R / 4;
+      const acc = Array.from({ length: T }, () => Array.from({ length: quads }, () => k.var('acc', f32x4, zero4())));
       k.for('p', start, end, (p) => {
-        const wv = Array.from({ length: quads }, (_, qd) =>
-          k.let('wv', construct(vecType(4, 'u32'), ...[0, 1, 2, 3].map((c) => (wArr as ReturnType<KernelBuilder['input']>).loadWord(add(wBase[qd * 4 + c]!, div(p, u(L))))))),
-        );
+        const wv = Array.from({ length: quads }, (_, qd) => k.let('wv', construct(vecType(4, 'u32'), ...[0, 1, 2, 3].map((c) => words.loadWord(add(wBase[qd * 4 + c]!, div(p, u(L))))))));
         for (let v = 0; v < L / 4; v++)
           for (let t = 0; t < T; t++) {
             const xv = k.let('xv', index(xArr!, add(add(xBase[t]!, div(p, u(4))), u(v))));
@@ -128,55 +140,36 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
               for (let qd = 0; qd < quads; qd++) k.compound('+=', acc[t]![qd]!, mul(decode(wv[qd]!, 4 * v + e, bits, spec.signed, 4), member(xv, XYZW[e]!)));
           }
       }, L);
-      for (let r = 0; r < R; r++) {
-        const sIdx = spec.scaleOrder === 'row' ? add(mulConst(jr[r]!, groups), g) : add(mulConst(g, m), jr[r]!);
-        const scale = k.let('s', toCompute(S.load(sIdx), S.value));
-        const zero = Z ? k.let('z', convert('f32', toCompute(Z.load(sIdx), Z.value))) : undefined;
-        for (let t = 0; t < T; t++) {
-          const dot = member(acc[t]![r >> 2]!, XYZW[r & 3]!);
-          k.compound('+=', y[t]![r]!, mul(scale, zero ? sub(dot, mul(zero, hsum(sx[t]!))) : dot));
-        }
-      }
+      return (t, r) => member(acc[t]![r >> 2]!, XYZW[r & 3]!);
     });
-  } else k.for('g', u(0), u(groups), (g) => {
-    const acc = Array.from({ length: T }, () => Array.from({ length: R }, () => k.var('acc', f32x4, zero4())));
-    const sx = Z ? Array.from({ length: T }, () => k.var('sx', f32x4, zero4())) : [];
-    const start = k.let('k0', mulConst(g, group));
-    const end = K % group === 0 ? add(start, u(group)) : builtin('min', add(start, u(group)), u(K));
-    k.for('p', start, end, (p) => {
-      // The activation values of this step, as step / 4 vec4s per row (f32) or scalars widened.
-      const xs = Array.from({ length: T }, (_, t) =>
-        Array.from({ length: step / 4 }, (_, v) =>
-          k.let('xv', xVec ? index(xArr!, add(add(xBase[t]!, div(p, u(4))), u(v))) : construct(f32x4, ...[0, 1, 2, 3].map((e) => xAt(xAcc!, add(xBase[t]!, add(p, u(4 * v + e))))))),
-        ),
-      );
-      const xAtStep = (t: number, i: number): Expr => member(xs[t]![i >> 2]!, XYZW[i & 3]!);
-      if (Z) for (let t = 0; t < T; t++) for (const v of xs[t]!) k.compound('+=', sx[t]!, v);
-      for (let r = 0; r < R; r++) {
-        const wi = add(wBase[r]!, spec.words === 4 ? div(p, u(4 * L)) : div(p, u(L)));
-        const word = k.let('w', spec.words === 4 ? index(wArr as Expr, wi) : (wArr as ReturnType<KernelBuilder['input']>).loadWord(wi));
-        for (let i = 0; i < L; i++) {
+  else
+    eachGroup((start, end, sx) => {
+      const acc = Array.from({ length: T }, () => Array.from({ length: R }, () => k.var('acc', f32x4, zero4())));
+      k.for('p', start, end, (p) => {
+        // The activation values of this step, as step / 4 vec4s per row (f32) or scalars widened.
+        const xs = Array.from({ length: T }, (_, t) =>
+          Array.from({ length: step / 4 }, (_, v) =>
+            k.let('xv', xVec ? index(xArr!, add(add(xBase[t]!, div(p, u(4))), u(v))) : construct(f32x4, ...[0, 1, 2, 3].map((e) => xAt(xAcc!, add(xBase[t]!, add(p, u(4 * v + e))))))),
+          ),
+        );
+        const xAtStep = (t: number, i: number): Expr => member(xs[t]![i >> 2]!, XYZW[i & 3]!);
+        if (Z) for (let t = 0; t < T; t++) for (const v of xs[t]!) k.compound('+=', sx[t]!, v);
+        for (let r = 0; r < R; r++) {
+          const wi = add(wBase[r]!, spec.words === 4 ? div(p, u(4 * L)) : div(p, u(L)));
+          const word = k.let('w', spec.words === 4 ? index(wArr as Expr, wi) : words.loadWord(wi));
           const lanesOf = spec.words === 4 ? 4 : 1;
-          const code = decode(word, i, bits, spec.signed, lanesOf);
-          for (let t = 0; t < T; t++) {
-            // Component c holds code k0 + c * L + i; with one word per step only component x is used.
-            const xv = lanesOf === 4 ? construct(f32x4, ...[0, 1, 2, 3].map((c) => xAtStep(t, c * L + i))) : construct(f32x4, xAtStep(t, i), lit.f32(0), lit.f32(0), lit.f32(0));
-            k.compound('+=', acc[t]![r]!, mul(code, xv));
+          for (let i = 0; i < L; i++) {
+            const code = decode(word, i, bits, spec.signed, lanesOf);
+            for (let t = 0; t < T; t++) {
+              // Component c holds code k0 + c * L + i; with one word per step only component x is used.
+              const xv = lanesOf === 4 ? construct(f32x4, ...[0, 1, 2, 3].map((c) => xAtStep(t, c * L + i))) : construct(f32x4, xAtStep(t, i), lit.f32(0), lit.f32(0), lit.f32(0));
+              k.compound('+=', acc[t]![r]!, mul(code, xv));
+            }
           }
         }
-      }
-    }, step);
-    for (let r = 0; r < R; r++) {
-      const sIdx = spec.scaleOrder === 'row' ? add(mulConst(jr[r]!, groups), g) : add(mulConst(g, m), jr[r]!);
-      const scale = k.let('s', toCompute(S.load(sIdx), S.value));
-      const zero = Z ? k.let('z', convert('f32', toCompute(Z.load(sIdx), Z.value))) : undefined;
-      for (let t = 0; t < T; t++) {
-        const dot = hsum(acc[t]![r]!);
-        const term = zero ? sub(dot, mul(zero, hsum(sx[t]!))) : dot;
-        k.compound('+=', y[t]![r]!, mul(scale, term));
-      }
-    }
-  });
+      }, step);
+      return (t, r) => hsum(acc[t]![r]!);
+    });
 
   for (let t = 0; t < T; t++)
     for (let r = 0; r < R; r++) {
