@@ -39,11 +39,13 @@ export function quantLayers(sources: readonly Graph[], entries: readonly { graph
       const floatBytes = (t.shape as number[]).reduce((a, b) => a * b, 1) * 4;
       if (t.encoding.kind === 'quant') {
         const p = t.encoding.params;
-        const decoded = decodeStored(t, c.value, (n) => decls.get(n)!.value!);
+        // Decoded only where there is a float weight to compare with (not for imported codes).
+        const float = valueOf(source.get(c.name));
+        const decoded = float && decodeStored(t, c.value, (n) => decls.get(n)!.value!);
         const companions = [p.scales, ...(p.zeros !== undefined ? [p.zeros] : [])].reduce((s, n) => s + storageBytes(decls.get(n)!.type.dtype, decls.get(n)!.value!.data.length), 0);
         const stored = storageTypeOf(t);
         const bytes = storageBytes(stored.dtype, c.value.data.length) + companions;
-        layers.set(c.name, { weight: c.name, shape: t.shape as number[], bits: p.bits, scheme: p.scheme, group: p.group, kernel: kernelOf(c.name), bytes, floatBytes, ...errors(valueOf(source.get(c.name)), decoded.data) });
+        layers.set(c.name, { weight: c.name, shape: t.shape as number[], bits: p.bits, scheme: p.scheme, group: p.group, kernel: kernelOf(c.name), bytes, floatBytes, ...(decoded ? errors(float, decoded.data) : { relError: null, maxError: null }) });
         continue;
       }
       // A BitMatMul weight: integer codes `<w>.codes` and f32 scales `<w>.scales` ([M] or [M, G]).

@@ -216,8 +216,9 @@ function decode(word: Expr, i: number, bits: number, signed: boolean, lanes: 1 |
     const down = bits * i;
     const shifted = down ? shr(word, splat(down)) : word;
     // Converted from i32 (the code is below 2^31 after the mask): x86 has no unsigned convert, lavapipe emulates it.
-    const masked = i === 32 / bits - 1 && bits < 32 ? shifted : and(shifted, splat(2 ** bits - 1));
-    f = construct(lanes === 4 ? vecType(4, 'f32') : T_F32, { kind: 'bitcast', type: vt('i32'), arg: i === 32 / bits - 1 ? and(shifted, splat(2 ** bits - 1)) : masked });
+    // The top code needs no mask: the shift leaves only its bits.
+    const masked = i === 32 / bits - 1 ? shifted : and(shifted, splat(2 ** bits - 1));
+    f = construct(lanes === 4 ? vecType(4, 'f32') : T_F32, { kind: 'bitcast', type: vt('i32'), arg: masked });
   }
   return lanes === 4 ? f : construct(vecType(4, 'f32'), f, lit.f32(0), lit.f32(0), lit.f32(0));
 }

@@ -35,7 +35,8 @@ export function quantGemvLowering(node: Node, cx: LoweringContext, io: ArrangedI
   const x = spec1(io.x);
   const rows = numel(x.shape) / use.k;
   const words = (use.m * use.k) / codesPerWord(use.bits);
-  let fields: Omit<QuantGemvSpec, 'kernel' | 'target'> = {
+  const perLane = Math.max(1, Math.min(PER_LANE, Math.ceil(use.m / 64)));
+  const fields: Omit<QuantGemvSpec, 'kernel' | 'target'> = {
     rows,
     m: use.m,
     k: use.k,
@@ -51,12 +52,11 @@ export function quantGemvLowering(node: Node, cx: LoweringContext, io: ArrangedI
     alpha: io.alpha ?? 1,
     ...(io.c ? { c: { ...spec1(io.c), beta: io.beta ?? 1 } } : {}),
     ...(io.epilogue?.length ? { epilogue: io.epilogue } : {}),
-    perLane: Math.max(1, Math.min(PER_LANE, Math.ceil(use.m / 64))),
+    perLane,
     tokens: Math.min(rows, 4),
     words: use.words,
-    byRows: false,
+    byRows: use.bits <= 4 && perLane === PER_LANE && x.dtype === 'f32',
   };
-  fields = { ...fields, byRows: use.bits <= 4 && fields.perLane === PER_LANE && x.dtype === 'f32' };
   const bad = quantGemvProblems(fields);
   if (bad.length) throw new LoweringError(`${node.op} %${node.outputs[0]}: the quant GEMV cannot take it (${bad.join('; ')})`);
   const spec: QuantGemvSpec = { kernel: 'quant-gemv', target: { shaderF16: cx.target.shaderF16 }, ...fields };
