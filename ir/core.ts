@@ -22,4 +22,5 @@ export * from './print.js';
 export * from './parse.js';
 export * from './bind-symbols.js';
 export * from './matmul-operands.js';
+export { nodeScalarFn } from './ops/elementwise.js';
 export * from './formats/tiled-csl.js';

@@ -16,3 +16,6 @@ export { materializeEncodings, readsInPlace } from './materialize-encodings.js';
 export { quantGatherReadable, quantGemvUse, type QuantGemvUse } from './bits/quant-in-place.js';
 export * from './sparse/cost-model.js';
 export * from './sparse/profiles.js';
+export { pruneStructured, type PruneStructuredOptions } from './prune-structured.js';
+export { channelFlow, type ChannelFlow, type ChannelOf, type FlowStep } from './prune/channel-flow.js';
+export { removableChannels } from './prune/channel-zeros.js';

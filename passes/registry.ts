@@ -13,8 +13,9 @@ import { sparsify } from './sparsify.js';
 import { splitOversized } from './split-oversized-weights.js';
 import { storeWeightsF16 } from './store-weights-f16.js';
 import { bitpack } from './bitpack.js';
+import { pruneStructured } from './prune-structured.js';
 
-const PASSES: readonly Pass<any>[] = [inferShapes, foldConstants, controlFlow, eliminateDead, sparsify, bitpack, splitOversized, encodeSparseWeights, storeWeightsF16, arrangeLayout, materializeEncodings, fitSymbolBoundsPass];
+const PASSES: readonly Pass<any>[] = [inferShapes, foldConstants, controlFlow, eliminateDead, pruneStructured, sparsify, bitpack, splitOversized, encodeSparseWeights, storeWeightsF16, arrangeLayout, materializeEncodings, fitSymbolBoundsPass];
 
 export const passNames = (): string[] => PASSES.map((p) => p.name);
 

@@ -3,7 +3,8 @@
 // the row's float64 scalar function and rounds the result to the output dtype. Kernel generation can key off
 // the same rows, so adding an elementwise op is adding a row.
 import { type DType, dtypeInfo } from '../dtype.js';
-import { type AttrReader, type AttrSpec, type OpDef, OpError, registerOp } from '../op.js';
+import type { Node } from '../graph.js';
+import { AttrReader, type AttrSpec, type OpDef, OpError, registerOp } from '../op.js';
 import { broadcastShapes, numel } from '../shape.js';
 import { type Tensor, makeTensor } from '../tensor.js';
 import { type TensorType, tensorType } from '../types.js';
@@ -110,6 +111,16 @@ export function elementwiseOp(row: ElementwiseRow): OpDef {
 
 export function lookupElementwise(name: string): ElementwiseRow | undefined {
   return ELEMENTWISE_OPS.find((r) => r.name === name);
+}
+
+/**
+ * The per-element function an elementwise node computes, its attributes bound, for operands of `dtype`; undefined
+ * for any other op. Analyses that ask what a node does to one value (pruning: does it keep a zero a zero?) read
+ * the op's own semantics here rather than a list of their own.
+ */
+export function nodeScalarFn(node: Node, dtype: DType): ScalarFn | undefined {
+  const row = lookupElementwise(node.op);
+  return row?.scalar({ attrs: new AttrReader(node.op, row.attrs ?? {}, node.attrs), dtype });
 }
 
 for (const row of ELEMENTWISE_OPS) registerOp(elementwiseOp(row));

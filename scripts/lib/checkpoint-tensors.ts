@@ -15,6 +15,8 @@ export interface TensorSpec {
   readonly shape: readonly number[];
   readonly mean: number;
   readonly std: number;
+  /** Planted zeros: these indices along `axis` are written as 0 (pruning tests plant zero heads and channels). */
+  readonly zero?: { readonly axis: number; readonly indices: readonly number[] };
 }
 
 const weight = (name: string, shape: readonly number[], fanIn: number): TensorSpec => ({ name, shape, mean: 0, std: 1 / Math.sqrt(fanIn) });

@@ -51,6 +51,10 @@ export function* normalChunks(spec: TensorSpec, seed: number): Generator<Float32
   const table = normalTable();
   let state = (hashName(spec.name) ^ Math.imul(seed, 0x9e3779b1)) | 0;
   let left = elementCount(spec.shape);
+  const zero = spec.zero;
+  const inner = zero ? elementCount(spec.shape.slice(zero.axis + 1)) : 1;
+  const planted = new Set(zero?.indices);
+  let at = 0;
   while (left > 0) {
     const n = Math.min(left, CHUNK_ELEMENTS);
     const values = new Float32Array(n);
@@ -62,6 +66,8 @@ export function* normalChunks(spec: TensorSpec, seed: number): Generator<Float32
       values[i] = spec.mean + spec.std * table[t & 0xffff]!;
       if (i + 1 < n) values[i + 1] = spec.mean + spec.std * table[t >>> 16]!;
     }
+    if (zero) for (let i = 0; i < n; i++) if (planted.has(Math.floor((at + i) / inner) % spec.shape[zero.axis]!)) values[i] = 0;
+    at += n;
     left -= n;
     yield values;
   }

@@ -45,7 +45,7 @@ describe('pass manager', () => {
   });
 
   it('rejects unknown pass names with the list of known ones', () => {
-    expect(() => resolvePasses(['fold-constant'])).toThrow(/unknown pass 'fold-constant' \(known passes: infer-shapes, fold-constants, control-flow, eliminate-dead, sparsify, bitpack, split-oversized-weights, encode-sparse-weights, store-weights-f16, arrange-layout, materialize-encodings, fit-symbol-bounds\)/);
+    expect(() => resolvePasses(['fold-constant'])).toThrow(/unknown pass 'fold-constant' \(known passes: infer-shapes, fold-constants, control-flow, eliminate-dead, prune-structured, sparsify, bitpack, split-oversized-weights, encode-sparse-weights, store-weights-f16, arrange-layout, materialize-encodings, fit-symbol-bounds\)/);
   });
 
   it('does not fold results much larger than their inputs', () => {

@@ -1,0 +1,128 @@
+// Which channels are exactly zero where they are consumed: the zero-invariant groups of papers.md §1.1, found from
+// the weights rather than declared. Each flow step (channel-flow.ts) is evaluated per channel in program order: a
+// stem's channel is zero when its weight row and bias entry are; an elementwise node's is zero when its own scalar
+// function (the op table's) gives exactly 0 for every value the other operands take in that channel (a constant's
+// values there, or probe values for a tensor known only at run time); a Mul by a zero channel is zero whatever
+// the other side holds, unless that side can be infinite (it comes from an op that overflows, like Exp). A channel
+// of a space is removable when it is zero at every exit, through every concatenation it is part of, and nothing
+// bars the space. Removing it then drops only terms w * 0 from the consumers' sums: outputs are bit-identical.
+import type { Tensor } from '../../ir/index.js';
+import type { ChannelFlow, FlowStep } from './channel-flow.js';
+import type { ChannelSlice } from './spaces.js';
+
+/** Finite values an operand known only at run time might take. */
+const PROBES = [0, 1, -1, 0.5, -2.5, 1e30, -1e30];
+/** Inputs at which an op that can overflow (Exp, Reciprocal, Log, Div) shows it. */
+const EXTREMES = [0, 1e30, -1e30, 3.4e38, -3.4e38];
+const MAX_COMBOS = 4096;
+
+/** Per channel of the slice's space: 1 where every element of the slice's block is 0. */
+export function sliceZeros(t: Tensor, s: ChannelSlice, channels: number): Uint8Array {
+  const zero = new Uint8Array(channels).fill(1);
+  const inner = t.shape.slice(s.axis + 1).reduce((a, b) => a * b, 1);
+  const extent = t.shape[s.axis]!;
+  for (let i = 0; i < t.data.length; i++) if (t.data[i] !== 0) zero[Math.floor((Math.floor(i / inner) % extent) / s.unit)] = 0;
+  return zero;
+}
+
+/** The distinct values of a slice's block for channel c (all values for a broadcast constant). */
+function channelValues(t: Tensor, s: ChannelSlice | undefined, c: number): number[] {
+  if (!s) return [...new Set(t.data)];
+  const inner = t.shape.slice(s.axis + 1).reduce((a, b) => a * b, 1);
+  const extent = t.shape[s.axis]!;
+  const out = new Set<number>();
+  for (let i = 0; i < t.data.length; i++) if (Math.floor((Math.floor(i / inner) % extent) / s.unit) === c) out.add(t.data[i]!);
+  return [...out];
+}
+
+/** True when fn gives exactly 0 for every combination of the operands' value sets (false past MAX_COMBOS). */
+function alwaysZero(fn: (...xs: number[]) => number, sets: readonly number[][]): boolean {
+  if (sets.reduce((n, s) => n * s.length, 1) > MAX_COMBOS) return false;
+  const args = new Array<number>(sets.length);
+  const walk = (i: number): boolean => {
+    if (i === sets.length) return fn(...args) === 0;
+    return sets[i]!.every((v) => ((args[i] = v), walk(i + 1)));
+  };
+  return walk(0);
+}
+
+/** For every root space: the channels that can be removed without changing any output. */
+export function removableChannels(flow: ChannelFlow, load: (constant: string) => Tensor): Map<number, number[]> {
+  const { spaces } = flow;
+  const masks = new Map<string, Uint8Array>();
+  const risky = new Set<string>();
+  const sizeOf = (v: string): number => spaces.get(flow.channels.get(v)!.space).size;
+  const zerosOf = (s: ChannelSlice): Uint8Array => sliceZeros(load(s.constant), s, spaces.get(s.space).size);
+  const exitZero = new Map<number, Uint8Array>();
+  const step = (st: FlowStep): void => {
+    if (st.kind === 'stem') {
+      const m = new Uint8Array(sizeOf(st.out)).fill(1);
+      for (const r of st.rows) zerosOf(r).forEach((z, c) => (m[c]! &= z));
+      masks.set(st.out, m);
+    } else if (st.kind === 'pass') {
+      const m = st.keepsZero ? Uint8Array.from(masks.get(st.from)!) : new Uint8Array(sizeOf(st.out));
+      for (const r of st.zeroIf) zerosOf(r).forEach((z, c) => (m[c]! &= z));
+      if (st.zeroIfAny) {
+        const any = st.zeroIfAny.map(zerosOf);
+        m.forEach((_, c) => (m[c]! &= any.some((z) => z[c]) ? 1 : 0));
+      }
+      masks.set(st.out, m);
+      if (risky.has(st.from)) risky.add(st.out);
+    } else if (st.kind === 'concat') {
+      const m = new Uint8Array(sizeOf(st.out));
+      let at = 0;
+      for (const v of st.from) (m.set(masks.get(v)!, at), (at += masks.get(v)!.length));
+      masks.set(st.out, m);
+    } else if (st.kind === 'map') mapStep(st);
+    else {
+      const root = spaces.root(flow.channels.get(st.from)!.space);
+      const into = exitZero.get(root) ?? new Uint8Array(spaces.get(root).size).fill(1);
+      masks.get(st.from)!.forEach((z, c) => (into[c]! &= z));
+      exitZero.set(root, into);
+    }
+  };
+  const mapStep = (st: Extract<FlowStep, { kind: 'map' }>): void => {
+    const n = st.inputs.length;
+    const consts = new Map(st.constants.map((k) => [k.operand, k]));
+    const overflows = Array.from({ length: n }, (_, i) => EXTREMES.some((x) => !Number.isFinite(st.fn(...Array.from({ length: n }, (_, j) => (j === i ? x : 1))))));
+    if (overflows.some(Boolean) || st.spaced.some((i) => risky.has(st.inputs[i]!))) risky.add(st.out);
+    const m = new Uint8Array(sizeOf(st.out));
+    for (let c = 0; c < m.length; c++) {
+      const setsWith = (zeroed: (i: number) => boolean): number[][] =>
+        Array.from({ length: n }, (_, i) => {
+          if (zeroed(i)) return [0];
+          const k = consts.get(i);
+          return k ? channelValues(load(k.constant), k.slice, c) : PROBES;
+        });
+      const zeroHere = (i: number): boolean => masks.get(st.inputs[i]!)![c] === 1;
+      if (st.spaced.every(zeroHere) && alwaysZero(st.fn, setsWith((i) => st.spaced.includes(i)))) m[c] = 1;
+      // One zero operand that annihilates whatever finite values the others take (Mul).
+      else if (st.spaced.some((i) => zeroHere(i) && st.spaced.every((j) => j === i || !risky.has(st.inputs[j]!)) && alwaysZero(st.fn, setsWith((j) => j === i)))) m[c] = 1;
+    }
+    masks.set(st.out, m);
+  };
+  flow.steps.forEach(step);
+
+  // Roots reached through a concatenation take its exits at their offsets, and a barred concatenation bars its
+  // parts: later spaces first, so a concatenation of concatenations reaches the stems' spaces.
+  const roots = spaces.roots();
+  const barred = new Set(roots.filter((r) => spaces.get(r).barriers.length));
+  for (const r of [...roots].reverse())
+    for (const p of spaces.get(r).parts ?? []) {
+      const part = spaces.root(p.space);
+      if (barred.has(r)) barred.add(part);
+      const z = exitZero.get(r);
+      if (!z) continue;
+      const into = exitZero.get(part) ?? new Uint8Array(spaces.get(part).size).fill(1);
+      into.forEach((_, c) => (into[c]! &= z[p.offset + c]!));
+      exitZero.set(part, into);
+    }
+  const removable = new Map<number, number[]>();
+  for (const r of roots) {
+    const z = exitZero.get(r);
+    if (spaces.get(r).parts || barred.has(r) || !z) continue;
+    const gone = Array.from(z.keys()).filter((c) => z[c] === 1);
+    if (gone.length) removable.set(r, gone);
+  }
+  return removable;
+}
