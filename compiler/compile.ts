@@ -50,6 +50,8 @@ export interface CompileOptions {
   readonly maxBindingBytes?: number;
   /** Prune matmul weights first (the sparsify pass). */
   readonly sparsify?: SparsifyOptions;
+  /** Remove channel groups (the prune-structured pass's raw options). */
+  readonly prune?: Readonly<Record<string, unknown>>;
   /** The bitpack pass's raw options (bits: 'w4a8', group, weights, activations, keep), checked by the pass. */
   readonly bits?: Readonly<Record<string, unknown>>;
   /** The device the sparse/dense choice is costed for (default: a generic discrete GPU). */
@@ -151,6 +153,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
   // all entries in lockstep so that entries sharing a weight choose its storage together.
   const pipeline = compilePipeline({
     ...(opts.sparsify ? { sparsify: opts.sparsify } : {}),
+    ...(opts.prune ? { prune: opts.prune } : {}),
     ...(opts.bits ? { bits: opts.bits } : {}),
     ...(opts.weightsDtype ? { weightsDtype: opts.weightsDtype } : {}),
     ...(opts.layout ? { layout: opts.layout } : {}),

@@ -18,4 +18,4 @@ export * from './sparse/cost-model.js';
 export * from './sparse/profiles.js';
 export { pruneStructured, type PruneStructuredOptions } from './prune-structured.js';
 export { channelFlow, type ChannelFlow, type ChannelOf, type FlowStep } from './prune/channel-flow.js';
-export { removableChannels } from './prune/channel-zeros.js';
+export { prunableRoots, removableChannels } from './prune/channel-zeros.js';

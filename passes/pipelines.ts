@@ -14,6 +14,7 @@ import { type SparsifyOptions, sparsify } from './sparsify.js';
 import { splitOversized } from './split-oversized-weights.js';
 import { storeWeightsF16 } from './store-weights-f16.js';
 import { bitpack } from './bitpack.js';
+import { pruneStructured } from './prune-structured.js';
 
 export const DEFAULT_PIPELINE: readonly Pass<any>[] = [
   // Parsed or imported graphs may lack result types; everything after needs them.
@@ -29,6 +30,8 @@ export const DEFAULT_PIPELINE: readonly Pass<any>[] = [
 export interface CompilePipelineOptions {
   /** Prune matmul weights first (--sparsity, --sparsity-scope). */
   readonly sparsify?: Partial<SparsifyOptions>;
+  /** Remove channel groups (--prune, --prune-scope, --prune-multiple, --prune-only): raw prune-structured options. */
+  readonly prune?: Readonly<Record<string, unknown>>;
   /** Quantize matmul weights and activations to integer codes (--bits w<n>a<m>, --bits-group, --bits-keep). */
   readonly bits?: Readonly<Record<string, unknown>>;
   /** Storage of dense matmul and embedding weights (--weights-dtype). */
@@ -46,6 +49,9 @@ export function compilePipeline(opts: CompilePipelineOptions = {}): PipelineStep
     // Pruning first, on the weights as the model has them: everything after sees the zeros.
     ...(opts.sparsify ? [configure(sparsify, opts.sparsify)] : []),
     ...DEFAULT_PIPELINE.slice(1).map((p) => configure(p)),
+    // Whole channels go once shapes are folded to constants (a Reshape's target dim is rewritten), before any
+    // quantization or storage choice sees the weights.
+    ...(opts.prune ? [configure(pruneStructured, opts.prune)] : []),
     // Matmul weights to n-bit codes and their products to exact integer BitMatMuls, before any storage choice.
     ...(opts.bits ? [configure(bitpack, opts.bits)] : []),
     // Tensors over one binding's limit (embeddings, LM heads) become row blocks that fit, before any storage choice.

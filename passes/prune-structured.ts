@@ -1,24 +1,53 @@
 // prune-structured: OTOv3-style structured pruning (papers.md §1) of an imported graph. The dependency analysis
-// (prune/channel-flow.ts) groups channels that must go together; this pass removes the groups whose channels are
-// exactly zero where they are consumed (zero-invariant groups, prune/channel-zeros.ts) by slicing every weight,
-// bias and norm entry of the group and the consumers' input columns (prune/channel-slice.ts), so every later
-// kernel is smaller. Removing a zero group drops only terms w * 0: the interpreter's outputs stay bit-identical
-// (for finite inputs). A group whose every channel is zero keeps one channel (erasing the operator is not done).
+// (prune/channel-flow.ts) groups channels that must go together; the pass removes whole channels of those groups by
+// slicing every weight, bias and norm entry of the group and the consumers' input columns (prune/channel-slice.ts),
+// so every later kernel is smaller. With ratio 0 (the default) it removes only channels that are exactly zero where
+// they are consumed (zero-invariant groups, prune/channel-zeros.ts): that drops only terms w * 0, and the
+// interpreter's outputs stay bit-identical (for finite inputs). With a ratio it also removes the lowest-scoring
+// channels of each group (prune/select.ts): a lossy, training-free compression. A group whose every channel would
+// go keeps one (erasing the operator is not done yet).
 import { type Tensor, loadExternal } from '../ir/index.js';
 import { inferShapes } from './infer-shapes.js';
-import { type Pass, bump, onlyKeys } from './pass.js';
+import { type Pass, PassOptionError, bump, onlyKeys } from './pass.js';
 import { channelFlow } from './prune/channel-flow.js';
 import { keptChannels, sliceGraph } from './prune/channel-slice.js';
-import { removableChannels } from './prune/channel-zeros.js';
+import { prunableRoots, removableChannels } from './prune/channel-zeros.js';
+import { type SelectOptions, selectChannels } from './prune/select.js';
 
-export type PruneStructuredOptions = Readonly<Record<string, never>>;
+export interface PruneStructuredOptions extends SelectOptions {
+  /** Only groups one of whose weights' names matches (a regular expression); all prunable groups when absent. */
+  readonly only?: string;
+}
+
+function readOptions(raw: Readonly<Record<string, unknown>>): PruneStructuredOptions {
+  onlyKeys('prune-structured', raw, ['ratio', 'scope', 'floor', 'multiple', 'norm', 'only']);
+  const num = (key: string, fallback: number): number => (raw[key] === undefined ? fallback : Number(raw[key]));
+  const ratio = num('ratio', 0);
+  if (!(ratio >= 0 && ratio < 1)) throw new PassOptionError(`prune ratio must be at least 0 and below 1, got ${String(raw.ratio)}`);
+  const floor = num('floor', 0.05);
+  if (!(floor >= 0 && floor <= 1)) throw new PassOptionError(`prune floor must be between 0 and 1, got ${String(raw.floor)}`);
+  const multiple = num('multiple', 1);
+  if (!(Number.isInteger(multiple) && multiple >= 1)) throw new PassOptionError(`prune multiple must be a positive integer, got ${String(raw.multiple)}`);
+  const scope = raw.scope ?? 'layer';
+  if (scope !== 'layer' && scope !== 'global') throw new PassOptionError(`prune scope must be 'layer' or 'global', got '${String(scope)}'`);
+  const norm = raw.norm ?? 'l2';
+  if (norm !== 'l1' && norm !== 'l2') throw new PassOptionError(`prune norm must be 'l1' or 'l2', got '${String(norm)}'`);
+  if (raw.only !== undefined)
+    try {
+      new RegExp(String(raw.only));
+    } catch (e) {
+      throw new PassOptionError(`prune pattern '${String(raw.only)}' is not a regular expression: ${(e as Error).message}`);
+    }
+  return { ratio, scope, floor, multiple, norm, ...(raw.only !== undefined ? { only: String(raw.only) } : {}) };
+}
 
 export const pruneStructured: Pass<PruneStructuredOptions> = {
   name: 'prune-structured',
-  summary: 'Remove channel groups (stem rows with their biases, norm entries and consumer columns) that are exactly zero.',
-  tolerance: { kind: 'exact' },
-  options: (raw) => (onlyKeys('prune-structured', raw, []), {}),
+  summary: 'Remove whole channels of dependency groups: exactly-zero ones (ratio 0, exact), or the lowest-scoring to a ratio.',
+  tolerance: { kind: 'lossy', note: 'with ratio 0 (the default) only exactly-zero channels go and outputs are bit-identical' },
+  options: readOptions,
   run(g, cx) {
+    const o = cx.options;
     const flow = channelFlow(g);
     const cache = new Map<string, Tensor>();
     const byName = new Map(g.constants.map((c) => [c.name, c]));
@@ -31,16 +60,24 @@ export const pruneStructured: Pass<PruneStructuredOptions> = {
       }
       return t;
     };
-    const removed = removableChannels(flow, load);
-    for (const [r, gone] of removed) {
-      const size = flow.spaces.get(r).size;
-      if (gone.length === size) removed.set(r, gone.slice(1));
-      bump(cx, 'channels-removed', removed.get(r)!.length);
+    let roots = [...prunableRoots(flow)];
+    if (o.only !== undefined) {
+      const re = new RegExp(o.only);
+      roots = roots.filter((r) => flow.spaces.get(r).slices.some((s) => s.role === 'out' && re.test(s.constant)));
+      if (!roots.length) throw new PassOptionError(`prune pattern '${o.only}' matches no weight of a prunable group in ${g.name}`);
     }
-    for (const [r, gone] of [...removed]) if (!gone.length) removed.delete(r);
+    if (o.ratio > 0 && o.multiple > 1)
+      for (const r of roots) {
+        const { size, producers } = flow.spaces.get(r);
+        if (size % o.multiple) throw new PassOptionError(`prune multiple ${o.multiple} does not divide the ${size} channels of the group of %${producers[0]} in ${g.name}`);
+      }
+    const zeros = removableChannels(flow, load);
+    for (const r of zeros.keys()) if (!roots.includes(r)) zeros.delete(r);
+    const removed = selectChannels(flow, roots, zeros, load, o);
     if (!removed.size) return g;
+    for (const gone of removed.values()) bump(cx, 'channels-removed', gone.length);
     bump(cx, 'groups-pruned', removed.size);
     const sliced = sliceGraph(g, flow, keptChannels(flow, removed), load);
-    return inferShapes.run(sliced, { ...cx, options: undefined });
+    return inferShapes.run(sliced, { ...cx, stats: new Map(), options: undefined });
   },
 };

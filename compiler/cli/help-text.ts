@@ -36,6 +36,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
       `kiln compile ${MNIST}/model.onnx --sparsity 0.5 --sparsity-scope global --sparsity-floor 0.05 --device-profile auto -o out/mnist50`,
     ],
     [
+      'structured pruning: a quarter of the hidden channels (lowest norm) removed with their bias entries and consumer rows, kept widths even',
+      'kiln compile examples/mlp.kir --dim batch=2 --prune 0.25 --prune-scope layer --prune-multiple 2 --prune-only w1 -o out/mlp-pruned',
+    ],
+    [
       'MatMul/Gemm weights as 8-bit codes (a scale per 4 inputs), activations as 8-bit codes per row: exact integer products',
       'kiln compile examples/mlp.kir --dim batch=2 --bits w8a8 --bits-group 4 --bits-keep w9 -o out/mlp-w8a8',
     ],
@@ -105,6 +109,17 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     [
       'the sparsify pass, shown as the pipeline that would run',
       'kiln ir opt examples/mlp.kir --passes infer-shapes,sparsify --sparsity 0.5 --sparsity-scope global --sparsity-floor 0.1 --print-pipeline',
+    ],
+    [
+      'structured pruning of the hidden channels, ranked across groups, with the channels removed on stderr',
+      'kiln ir opt examples/mlp.kir --passes infer-shapes,prune-structured --prune 0.25 --prune-scope global --prune-multiple 2 --prune-only w1 --stats',
+    ],
+  ],
+  'ir groups': [
+    ['the channel groups of a graph: which may be pruned, and which barrier keeps the others', 'kiln ir groups examples/mlp.kir --dim batch=2'],
+    [
+      'a decoder checkpoint (see `kiln compile --help`): the groups of its decode entry, as JSON',
+      'kiln ir groups out/tiny-llama/config.json --weights out/tiny-llama --entry decode --json',
     ],
   ],
   'ir run': [

@@ -16,7 +16,7 @@ import {
   intRange,
 } from '../../ir/index.js';
 import { DEFAULT_PIPELINE, configure, resolvePasses, runPipeline } from '../../passes/index.js';
-import { dumpWriter, formatPipeline, parseDumpAfter, sparsifyFlags } from './pass-flags.js';
+import { dumpWriter, formatPipeline, parseDumpAfter, pruneFlags, sparsifyFlags } from './pass-flags.js';
 import { seededRandom } from '../../runtime/index.js';
 import { tensorFromJson, tensorToJson } from '../io/json-tensor.js';
 import { UsageError } from './errors.js';
@@ -58,6 +58,10 @@ export interface OptOptions {
   sparsity?: string;
   sparsityScope?: string;
   sparsityFloor?: string;
+  prune?: string;
+  pruneScope?: string;
+  pruneMultiple?: string;
+  pruneOnly?: string;
   printPipeline?: boolean;
 }
 
@@ -65,8 +69,11 @@ export function irOpt(path: string, opts: OptOptions, io: Output): number {
   const passes = opts.passes ? resolvePasses(opts.passes.split(',').map((s) => s.trim()).filter(Boolean)) : DEFAULT_PIPELINE;
   const sparsify = sparsifyFlags(opts);
   if (sparsify && !passes.some((p) => p.name === 'sparsify')) throw new UsageError(`--sparsity applies to the sparsify pass, which --passes does not include`);
+  const prune = pruneFlags(opts);
+  if (prune && !passes.some((p) => p.name === 'prune-structured')) throw new UsageError(`--prune applies to the prune-structured pass, which --passes does not include`);
   // Options are read once per pass, here, by the pass itself: a bad value fails before anything runs.
-  const steps = passes.map((p) => configure(p, p.name === 'sparsify' ? (sparsify ?? {}) : {}));
+  const raw = (name: string): Record<string, unknown> => (name === 'sparsify' ? (sparsify ?? {}) : name === 'prune-structured' ? (prune ?? {}) : {});
+  const steps = passes.map((p) => configure(p, raw(p.name)));
   if (opts.printPipeline) {
     io.out(formatPipeline(steps));
     return 0;

@@ -5,8 +5,8 @@ import { basename, extname } from 'node:path';
 import { isDType, readTensorProtoFile, tensorType } from '../../ir/index.js';
 import { type InputValue, PLAN_LIMITS, Session, acquireDevice } from '../../runtime/index.js';
 import { formatManifestDim, formatManifestShape } from './manifest-dims.js';
-import { type DeviceProfile, PROFILES, compilePipeline, configure, lookupProfile, profileForAdapter, sparsify as sparsifyPass, bitpack as bitpackPass } from '../../passes/index.js';
-import { dumpWriter, formatPipeline, parseDumpAfter, sparsifyFlags } from './pass-flags.js';
+import { type DeviceProfile, PROFILES, compilePipeline, configure, lookupProfile, profileForAdapter, sparsify as sparsifyPass, bitpack as bitpackPass, pruneStructured as prunePass } from '../../passes/index.js';
+import { dumpWriter, formatPipeline, parseDumpAfter, pruneFlags, sparsifyFlags } from './pass-flags.js';
 import type { IOTensor, Manifest } from '../../runtime/plan.js';
 import { InputError, tensorFromJson, tensorToJson } from '../io/json-tensor.js';
 import { readNpy } from '../io/npy.js';
@@ -31,6 +31,10 @@ export interface CompileCommandOptions {
   bitsGroup?: string;
   bitsKeep?: string;
   sparsityFloor?: string;
+  prune?: string;
+  pruneScope?: string;
+  pruneMultiple?: string;
+  pruneOnly?: string;
   deviceProfile?: string;
   weightsDtype?: string;
   layout?: string;
@@ -132,8 +136,11 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
   // The sparsify pass reads (and checks) its options once; the compile passes them on as read.
   const sparsify = sparsifyRaw ? configure(sparsifyPass, sparsifyRaw).options : undefined;
   const bits = bitsFlags(opts);
+  const prune = pruneFlags(opts);
+  // Read (and checked) once now, so a bad value fails before the model loads.
+  if (prune) configure(prunePass, prune);
   if (opts.printPipeline) {
-    io.out(formatPipeline(compilePipeline({ ...(sparsify ? { sparsify } : {}), ...(bits ? { bits } : {}), weightsDtype, layout })));
+    io.out(formatPipeline(compilePipeline({ ...(sparsify ? { sparsify } : {}), ...(prune ? { prune } : {}), ...(bits ? { bits } : {}), weightsDtype, layout })));
     return 0;
   }
   if (opts.output === undefined) throw new UsageError("required option '-o, --output <dir>' not specified");
@@ -156,6 +163,7 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
       declaredDtypes: declared,
       target: { shaderF16: !!opts.f16 },
       ...(sparsify ? { sparsify } : {}),
+      ...(prune ? { prune } : {}),
       ...(bits ? { bits } : {}),
       ...(profile ? { profile } : {}),
       ...(dumpAfter ? { dumpAfter, onDump: dumpWriter(opts.dumpDir ?? 'kiln-dump', io) } : { onProgress: compileProgress(progress) }),
@@ -303,4 +311,16 @@ export function inspectCommand(dir: string, opts: { json?: boolean }, io: Output
   }
   if (m.costProfile) io.out(`\npredicted for device profile ${m.costProfile} (kiln profile measures them on this adapter); * kernel family not described to the traffic model`);
   return 0;
+}
+
+export interface GroupsCommandOptions extends Pick<CompileCommandOptions, 'dim' | 'inputShape' | 'weights' | 'maxSeq' | 'chunk' | 'seq'> {
+  json?: boolean;
+  entry?: string;
+}
+
+/** `kiln ir groups <model>`: the channel groups structured pruning sees (groups-command.ts). */
+export async function groupsCommand(path: string, opts: GroupsCommandOptions, io: Output): Promise<number> {
+  const { program } = loadProgram(path, { ...opts, dims: parseDims(opts.dim ?? []), inputShapes: parseInputShapes(opts.inputShape ?? []) }, io);
+  const { printGroups } = await import('./groups-command.js');
+  return printGroups(program, opts, io);
 }

@@ -47,17 +47,40 @@ export function formatPipeline(steps: readonly PipelineStep<any>[]): string {
   return ['passes, in order (each followed by the verifier):', ...lines, 'then: schedule (fusion, kernel choice) -> verify the lowered program -> plan memory -> emit'].join('\n');
 }
 
+export interface PruneFlagOptions {
+  prune?: string;
+  pruneScope?: string;
+  pruneMultiple?: string;
+  pruneOnly?: string;
+}
+
+/** Raw prune-structured options from --prune, --prune-scope, --prune-multiple, --prune-only (the pass checks them). */
+export function pruneFlags(opts: PruneFlagOptions): Record<string, unknown> | undefined {
+  if (opts.prune === undefined) {
+    if (opts.pruneScope !== undefined || opts.pruneMultiple !== undefined || opts.pruneOnly !== undefined)
+      throw new UsageError('--prune-scope, --prune-multiple and --prune-only need --prune <ratio> (0: only exactly-zero channels)');
+    return undefined;
+  }
+  return {
+    ratio: number('--prune', opts.prune),
+    ...(opts.pruneScope !== undefined ? { scope: opts.pruneScope } : {}),
+    ...(opts.pruneMultiple !== undefined ? { multiple: number('--prune-multiple', opts.pruneMultiple) } : {}),
+    ...(opts.pruneOnly !== undefined ? { only: opts.pruneOnly } : {}),
+  };
+}
+
+function number(flag: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag} ${v}: expected a number`);
+  return n;
+}
+
 /** Raw sparsify options from --sparsity, --sparsity-scope and --sparsity-floor (the pass validates them). */
 export function sparsifyFlags(opts: { sparsity?: string; sparsityScope?: string; sparsityFloor?: string }): Record<string, unknown> | undefined {
   if (opts.sparsity === undefined) return undefined;
-  const num = (flag: string, v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag} ${v}: expected a number`);
-    return n;
-  };
   return {
-    sparsity: num('--sparsity', opts.sparsity),
+    sparsity: number('--sparsity', opts.sparsity),
     ...(opts.sparsityScope !== undefined ? { scope: opts.sparsityScope } : {}),
-    ...(opts.sparsityFloor !== undefined ? { floor: num('--sparsity-floor', opts.sparsityFloor) } : {}),
+    ...(opts.sparsityFloor !== undefined ? { floor: number('--sparsity-floor', opts.sparsityFloor) } : {}),
   };
 }

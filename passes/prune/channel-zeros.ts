@@ -103,14 +103,12 @@ export function removableChannels(flow: ChannelFlow, load: (constant: string) =>
   };
   flow.steps.forEach(step);
 
-  // Roots reached through a concatenation take its exits at their offsets, and a barred concatenation bars its
-  // parts: later spaces first, so a concatenation of concatenations reaches the stems' spaces.
-  const roots = spaces.roots();
-  const barred = new Set(roots.filter((r) => spaces.get(r).barriers.length));
-  for (const r of [...roots].reverse())
+  const prunable = prunableRoots(flow);
+  // Roots reached through a concatenation take its exits at their offsets (later spaces first, so a concatenation
+  // of concatenations reaches the stems' spaces).
+  for (const r of [...spaces.roots()].reverse())
     for (const p of spaces.get(r).parts ?? []) {
       const part = spaces.root(p.space);
-      if (barred.has(r)) barred.add(part);
       const z = exitZero.get(r);
       if (!z) continue;
       const into = exitZero.get(part) ?? new Uint8Array(spaces.get(part).size).fill(1);
@@ -118,11 +116,29 @@ export function removableChannels(flow: ChannelFlow, load: (constant: string) =>
       exitZero.set(part, into);
     }
   const removable = new Map<number, number[]>();
-  for (const r of roots) {
-    const z = exitZero.get(r);
-    if (spaces.get(r).parts || barred.has(r) || !z) continue;
+  for (const r of prunable) {
+    const z = exitZero.get(r)!;
     const gone = Array.from(z.keys()).filter((c) => z[c] === 1);
     if (gone.length) removable.set(r, gone);
   }
   return removable;
+}
+
+/**
+ * The root spaces whose channels may be removed: stems' spaces (not concatenations) that nothing bars, directly or
+ * through a concatenation they are part of, and whose channels are consumed somewhere (an exit, directly or
+ * through a concatenation).
+ */
+export function prunableRoots(flow: ChannelFlow): Set<number> {
+  const { spaces } = flow;
+  const roots = spaces.roots();
+  const barred = new Set(roots.filter((r) => spaces.get(r).barriers.length));
+  const consumed = new Set(roots.filter((r) => spaces.get(r).exits.length));
+  for (const r of [...roots].reverse())
+    for (const p of spaces.get(r).parts ?? []) {
+      const part = spaces.root(p.space);
+      if (barred.has(r)) barred.add(part);
+      if (consumed.has(r)) consumed.add(part);
+    }
+  return new Set(roots.filter((r) => !spaces.get(r).parts && !barred.has(r) && consumed.has(r)));
 }
