@@ -52,7 +52,7 @@ export function printGroups(program: Program, opts: { json?: boolean; entry?: st
   const names = Object.keys(program.entries);
   const name = opts.entry ?? names[0]!;
   const entry = program.entries[name];
-  if (!entry) throw new UsageError(`--entry ${name}: no such entry '${name}' (entries: ${names.join(', ')})`);
+  if (!entry) throw new UsageError(`--entry ${name}: no such entry (entries: ${names.join(', ')})`);
   const rows = channelGroups(runPipeline(entry.graph, DEFAULT_PIPELINE).graph);
   if (opts.json) {
     io.out(JSON.stringify({ entry: name, groups: rows }));

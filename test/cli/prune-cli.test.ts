@@ -1,0 +1,71 @@
+// `kiln compile --prune` and `kiln ir groups`: structured pruning from the command line. The example MLP pruned by a
+// quarter runs on the adapter as the interpreter runs the pruned graph; mnist-8 pruned by 30 % still reads its four
+// test digits on the adapter (the logit errors against the unpruned model are in the README); the groups listing
+// says which group may be pruned and which barrier keeps the other.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { haveShared, sharedDir } from '../../scripts/lib/shared.js';
+import { kiln } from '../kiln-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kiln-prune-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Outputs = Record<string, { data: number[]; shape: number[] }>;
+const outputsOf = (stdout: string): Outputs => (JSON.parse(stdout) as { outputs: Outputs }).outputs;
+
+describe('kiln compile --prune', () => {
+  it('prunes the example MLP to 6 hidden channels; the adapter matches the interpreter on the pruned graph', () => {
+    const flags = ['--prune', '0.25', '--prune-multiple', '2', '--prune-only', 'w1'];
+    const out = join(dir, 'mlp');
+    const c = kiln(['compile', 'examples/mlp.kir', '--dim', 'batch=2', ...flags, '-o', out]);
+    expect(c.status, c.stderr).toBe(0);
+    const pruned = join(dir, 'mlp.kir');
+    const o = kiln(['ir', 'opt', 'examples/mlp.kir', '--passes', 'infer-shapes,prune-structured', ...flags, '-o', pruned]);
+    expect(o.status, o.stderr).toBe(0);
+    expect(readFileSync(pruned, 'utf8')).toContain('const %w1: f32[4,6]');
+    const gpu = kiln(['run', out, '--input', 'x=examples/mlp-input.json', '--json']);
+    expect(gpu.status, gpu.stderr).toBe(0);
+    const ref = kiln(['ir', 'run', pruned, '--input', 'x=examples/mlp-input.json', '--json']);
+    expect(ref.status, ref.stderr).toBe(0);
+    const [g, r] = [outputsOf(gpu.stdout).probs!.data, outputsOf(ref.stdout).probs!.data];
+    g.forEach((v, i) => expect(Math.abs(v - r[i]!)).toBeLessThan(1e-5));
+  }, 120_000);
+
+  it.runIf(haveShared())('mnist-8 pruned by 30 % per layer still reads 0, 3, 5, 7 on the adapter', () => {
+    const model = join(sharedDir() ?? '', 'models/mnist-8');
+    const out = join(dir, 'mnist30');
+    const c = kiln(['compile', join(model, 'model.onnx'), '--prune', '0.3', '-o', out]);
+    expect(c.status, c.stderr).toBe(0);
+    const digits = [0, 1, 2, 3].map((set) => {
+      const r = kiln(['run', out, '--input', `Input3=${join(model, 'reference', `test_data_set_${set}`, 'input_0.pb')}`, '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      const logits = outputsOf(r.stdout).Plus214_Output_0!.data;
+      return logits.indexOf(Math.max(...logits));
+    });
+    expect(digits).toEqual([0, 3, 5, 7]);
+  }, 120_000);
+});
+
+describe('kiln ir groups', () => {
+  it('lists the hidden group as prunable and the logits group as barred by the Softmax', () => {
+    const r = kiln(['ir', 'groups', 'examples/mlp.kir', '--dim', 'batch=2', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const { groups } = JSON.parse(r.stdout) as { groups: { channels: number; prunable: boolean; barriers: string[]; slices: string[] }[] };
+    expect(groups.map((g) => [g.channels, g.prunable])).toEqual([
+      [8, true],
+      [3, false],
+    ]);
+    expect(groups[0]!.slices).toEqual(['w1[axis 1]', 'b1[axis 0]', 'w2[axis 0, in]']);
+    expect(groups[1]!.barriers[0]).toMatch(/^Softmax reads the channels/);
+    const table = kiln(['ir', 'groups', 'examples/mlp.kir', '--dim', 'batch=2']);
+    expect(table.stdout).toContain('(1 of 2 prunable)');
+  }, 60_000);
+
+  it('names an entry that does not exist', () => {
+    const r = kiln(['ir', 'groups', 'examples/mlp.kir', '--dim', 'batch=2', '--entry', 'decode']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe("kiln: --entry decode: no such entry (entries: run)");
+  });
+});
