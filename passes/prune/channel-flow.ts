@@ -9,6 +9,7 @@
 // space's channels all stay.
 import { type ConstantDecl, type Graph, type Node, type TensorType, describeNode, isFloat, isPlainStorage, matmulOperands, nodeScalarFn } from '../../ir/index.js';
 import type { ScalarFn } from '../../ir/ops/elementwise.js';
+import { attentionOps } from './attention-flow.js';
 import { channelAfterReshape, channelAfterTranspose } from './reshape-channels.js';
 import { type ChannelSlice, Spaces } from './spaces.js';
 
@@ -37,15 +38,25 @@ export type FlowStep =
    */
   | { readonly kind: 'pass'; readonly from: string; readonly out: string; readonly keepsZero: boolean; readonly zeroIf: readonly ChannelSlice[]; readonly zeroIfAny?: readonly ChannelSlice[] }
   | { readonly kind: 'concat'; readonly from: readonly string[]; readonly out: string }
+  /** A Split along the channel axis: output i carries part i of the input's (now auxiliary) space. */
+  | { readonly kind: 'split'; readonly from: string; readonly outs: readonly string[] }
   /** An in-dim consumer: the channels of `from` are contracted here (the stem `node` outputs). */
   | { readonly kind: 'exit'; readonly from: string; readonly node: string };
 
 /** A node attribute that counts channels, rewritten with the kept count: a Reshape's target dim, a depthwise group. */
 export interface AttrRewrite {
   readonly node: number;
-  readonly attr: 'shape' | 'group';
+  readonly attr: 'shape' | 'group' | 'split';
   readonly index: number;
-  readonly unit: number;
+  /** Grows when the space is coarsened. */
+  unit: number;
+  readonly space: number;
+}
+
+/** A graph input sliced with a space: a decoder's KV cache (state), whose heads go with the projections'. */
+export interface InputSlice {
+  readonly input: string;
+  readonly axis: number;
   readonly space: number;
 }
 
@@ -54,6 +65,24 @@ export interface ChannelFlow {
   readonly channels: ReadonlyMap<string, ChannelOf>;
   readonly steps: readonly FlowStep[];
   readonly rewrites: readonly AttrRewrite[];
+  readonly inputs: readonly InputSlice[];
+}
+
+/** What the op-specific handlers (attention-flow.ts) share with the walk. */
+export interface FlowContext {
+  readonly spaces: Spaces;
+  readonly channels: Map<string, ChannelOf>;
+  readonly steps: FlowStep[];
+  readonly rewrites: AttrRewrite[];
+  readonly inputs: InputSlice[];
+  /** Graph outputs that are state (a KV cache written back): they may shrink with their space. */
+  readonly state: Set<string>;
+  readonly graph: Graph;
+  typeOf(v: string): TensorType | undefined;
+  carry(v: string, c: ChannelOf): void;
+  /** Coarsen the space of c by factor, growing the units of every value and rewrite recorded for it. */
+  coarsen(space: number, factor: number, where: string): boolean;
+  barAll(node: Node, why: string): void;
 }
 
 const POOLS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'LpPool']);
@@ -64,6 +93,8 @@ export function channelFlow(g: Graph): ChannelFlow {
   const channels = new Map<string, ChannelOf>();
   const steps: FlowStep[] = [];
   const rewrites: AttrRewrite[] = [];
+  const inputs: InputSlice[] = [];
+  const state = new Set<string>();
   const typeOf = (v: string): TensorType | undefined => g.types.get(v);
   const constants = new Map<string, ConstantDecl>(g.constants.filter((c) => (c.value || c.external) && isPlainStorage(c.type)).map((c) => [c.name, c]));
   const staticShape = (v: string): number[] | undefined => {
@@ -85,6 +116,14 @@ export function channelFlow(g: Graph): ChannelFlow {
       if (c) spaces.bar(c.space, `${why} (${describeNode(node)})`);
     }
   };
+  const coarsen = (space: number, factor: number, where: string): boolean => {
+    const r = spaces.root(space);
+    if (!spaces.coarsen(r, factor, where)) return false;
+    for (const v of spaces.get(r).values) channels.set(v, { ...channels.get(v)!, unit: channels.get(v)!.unit * factor });
+    for (const w of rewrites) if (spaces.root(w.space) === r) w.unit *= factor;
+    return true;
+  };
+  const cx: FlowContext = { spaces, channels, steps, rewrites, inputs, state, graph: g, typeOf, carry, coarsen, barAll };
 
   g.nodes.forEach((node, index) => {
     const out = node.outputs[0]!;
@@ -144,6 +183,7 @@ export function channelFlow(g: Graph): ChannelFlow {
       steps.push({ kind: 'map', out, inputs: node.inputs, spaced: spacedIdx, fn, constants: consts });
       return;
     }
+    if (attentionOps(cx, node, index)) return;
     if (spacedIdx.length > 1 && node.op !== 'Concat') return barAll(node, `${node.op} reads several channel groups`);
     const from = node.inputs[spacedIdx[0]!]!;
     const pass = (c: ChannelOf, keepsZero = true, zeroIf: ChannelSlice[] = []): void => {
@@ -170,8 +210,10 @@ export function channelFlow(g: Graph): ChannelFlow {
     if (RESHAPES.has(node.op)) {
       const moved = channelAfterReshape(typeOf(from)?.shape ?? [], outType?.shape ?? [], first, spaces.get(first.space).size);
       if (!moved) return spaces.bar(first.space, `${describeNode(node)} mixes the channel axis with others`);
+      if (!coarsen(first.space, moved.coarsen, describeNode(node))) return;
+      const c = { space: first.space, axis: moved.axis, unit: moved.unit };
       if (node.op === 'Reshape') rewrites.push({ node: index, attr: 'shape', index: moved.axis, unit: moved.unit, space: first.space });
-      return pass(moved);
+      return pass(c);
     }
     if (node.op === 'Concat') return concat(node);
     spaces.bar(first.space, `${node.op} reads the channels (${describeNode(node)})`);
@@ -185,7 +227,7 @@ export function channelFlow(g: Graph): ChannelFlow {
     if (parts.some((p) => !p || p.axis !== axis || p.unit !== 1)) return barAll(node, 'a concatenation along another axis, or of tensors without channel groups');
     let offset = 0;
     const layout = parts.map((p) => {
-      const at = { space: p!.space, offset };
+      const at = { space: p!.space, offset, scale: 1 };
       offset += spaces.get(p!.space).size;
       return at;
     });
@@ -196,10 +238,10 @@ export function channelFlow(g: Graph): ChannelFlow {
 
   for (const o of g.outputs) {
     const c = channels.get(o);
-    if (c) spaces.bar(c.space, `%${o} is a graph output`);
+    if (c && !state.has(o)) spaces.bar(c.space, `%${o} is a graph output`);
   }
   barShared(g, spaces);
-  return { spaces, channels, steps, rewrites };
+  return { spaces, channels, steps, rewrites, inputs };
 }
 
 interface Stem {

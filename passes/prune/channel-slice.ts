@@ -10,18 +10,30 @@ import type { ChannelSlice } from './spaces.js';
 /** The kept channels of every root space that loses some, given the removed channels of the stems' spaces. */
 export function keptChannels(flow: ChannelFlow, removed: ReadonlyMap<number, readonly number[]>): Map<number, number[]> {
   const { spaces } = flow;
-  const kept = new Map<number, number[]>();
-  for (const r of spaces.roots()) {
+  const kept = new Map<number, number[] | undefined>();
+  // undefined: the space keeps all its channels. An auxiliary space keeps its parts' kept channels, each a block of
+  // `scale` of its own channels at the part's offset.
+  const keepOf = (r: number): number[] | undefined => {
+    if (kept.has(r)) return kept.get(r);
     const rec = spaces.get(r);
+    let keep: number[] | undefined;
     if (rec.parts) {
-      if (!rec.parts.some((p) => removed.has(spaces.root(p.space)) || kept.has(spaces.root(p.space)))) continue;
-      kept.set(r, rec.parts.flatMap((p) => (kept.get(spaces.root(p.space)) ?? range(spaces.get(p.space).size)).map((c) => c + p.offset)));
+      const parts = rec.parts.map((p) => ({ p, keep: keepOf(spaces.root(p.space)) }));
+      if (parts.some((x) => x.keep))
+        keep = parts.flatMap(({ p, keep: k }) => (k ?? range(spaces.get(p.space).size)).flatMap((c) => range(p.scale).map((i) => p.offset + c * p.scale + i)));
     } else if (removed.has(r)) {
       const gone = new Set(removed.get(r));
-      kept.set(r, range(rec.size).filter((c) => !gone.has(c)));
+      keep = range(rec.size).filter((c) => !gone.has(c));
     }
+    kept.set(r, keep);
+    return keep;
+  };
+  const out = new Map<number, number[]>();
+  for (const r of spaces.roots()) {
+    const keep = keepOf(r);
+    if (keep) out.set(r, keep);
   }
-  return kept;
+  return out;
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -63,14 +75,29 @@ export function sliceGraph(g: Graph, flow: ChannelFlow, kept: ReadonlyMap<number
     if (!keep) continue;
     const n = nodes[w.node]!;
     if (w.attr === 'group') nodes[w.node] = { ...n, attrs: { ...n.attrs, group: keep.length } };
-    else {
+    else if (w.attr === 'split') {
+      // Explicit sizes (an equal split by num_outputs may no longer be equal), this output's set to its kept width.
+      const sizes = n.outputs.map((o) => g.types.get(o)!.shape[Number(n.attrs.axis ?? 0) < 0 ? g.types.get(o)!.shape.length + Number(n.attrs.axis) : Number(n.attrs.axis ?? 0)] as number);
+      const split = [...((n.attrs.split as readonly number[] | undefined) ?? sizes)];
+      split[w.index] = keep.length * w.unit;
+      const { num_outputs: _count, ...attrs } = n.attrs;
+      nodes[w.node] = { ...n, attrs: { ...attrs, split } };
+    } else {
       const dims = [...(n.attrs.shape as readonly (number | string)[])];
       if (typeof dims[w.index] === 'number' && (dims[w.index] as number) > 0) dims[w.index] = keep.length * w.unit;
       nodes[w.node] = { ...n, attrs: { ...n.attrs, shape: dims } };
     }
   }
-  const keepTypes = new Set([...g.inputs.map((i) => i.name), ...constants.map((c) => c.name)]);
+  const inputs = g.inputs.map((decl) => {
+    const s = flow.inputs.find((x) => x.input === decl.name);
+    const keep = s && kept.get(spaces.root(s.space));
+    if (!s || !keep) return decl;
+    const unit = (decl.type.shape[s.axis] as number) / spaces.get(s.space).size;
+    return { ...decl, type: { ...decl.type, shape: decl.type.shape.map((d, i) => (i === s.axis ? keep.length * unit : d)) } };
+  });
+  const keepTypes = new Set(constants.map((c) => c.name));
   const types = new Map([...g.types].filter(([k]) => keepTypes.has(k)));
   for (const c of constants) types.set(c.name, c.type);
-  return updateGraph(g, { constants, nodes, types });
+  for (const i of inputs) types.set(i.name, i.type);
+  return updateGraph(g, { inputs, constants, nodes, types });
 }

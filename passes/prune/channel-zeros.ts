@@ -8,7 +8,7 @@
 // bars the space. Removing it then drops only terms w * 0 from the consumers' sums: outputs are bit-identical.
 import type { Tensor } from '../../ir/index.js';
 import type { ChannelFlow, FlowStep } from './channel-flow.js';
-import type { ChannelSlice } from './spaces.js';
+import type { ChannelSlice, SpacePart } from './spaces.js';
 
 /** Finite values an operand known only at run time might take. */
 const PROBES = [0, 1, -1, 0.5, -2.5, 1e30, -1e30];
@@ -73,6 +73,13 @@ export function removableChannels(flow: ChannelFlow, load: (constant: string) =>
       let at = 0;
       for (const v of st.from) (m.set(masks.get(v)!, at), (at += masks.get(v)!.length));
       masks.set(st.out, m);
+    } else if (st.kind === 'split') {
+      const whole = masks.get(st.from)!;
+      for (const [i, p] of spaces.get(flow.channels.get(st.from)!.space).parts!.entries()) {
+        const m = new Uint8Array(spaces.get(p.space).size);
+        m.forEach((_, c) => (m[c] = whole.subarray(p.offset + c * p.scale, p.offset + (c + 1) * p.scale).every((z) => z === 1) ? 1 : 0));
+        masks.set(st.outs[i]!, m);
+      }
     } else if (st.kind === 'map') mapStep(st);
     else {
       const root = spaces.root(flow.channels.get(st.from)!.space);
@@ -104,17 +111,14 @@ export function removableChannels(flow: ChannelFlow, load: (constant: string) =>
   flow.steps.forEach(step);
 
   const prunable = prunableRoots(flow);
-  // Roots reached through a concatenation take its exits at their offsets (later spaces first, so a concatenation
-  // of concatenations reaches the stems' spaces).
-  for (const r of [...spaces.roots()].reverse())
-    for (const p of spaces.get(r).parts ?? []) {
-      const part = spaces.root(p.space);
-      const z = exitZero.get(r);
-      if (!z) continue;
-      const into = exitZero.get(part) ?? new Uint8Array(spaces.get(part).size).fill(1);
-      into.forEach((_, c) => (into[c]! &= z[p.offset + c]!));
-      exitZero.set(part, into);
-    }
+  // Parts of an auxiliary space take its exits at their offsets (a channel's block of scale channels all zero).
+  eachPart(flow, (aux, p, part) => {
+    const z = exitZero.get(aux);
+    if (!z) return;
+    const into = exitZero.get(part) ?? new Uint8Array(spaces.get(part).size).fill(1);
+    into.forEach((_, c) => (into[c]! &= z.subarray(p.offset + c * p.scale, p.offset + (c + 1) * p.scale).every((x) => x === 1) ? 1 : 0));
+    exitZero.set(part, into);
+  });
   const removable = new Map<number, number[]>();
   for (const r of prunable) {
     const z = exitZero.get(r)!;
@@ -134,11 +138,20 @@ export function prunableRoots(flow: ChannelFlow): Set<number> {
   const roots = spaces.roots();
   const barred = new Set(roots.filter((r) => spaces.get(r).barriers.length));
   const consumed = new Set(roots.filter((r) => spaces.get(r).exits.length));
-  for (const r of [...roots].reverse())
-    for (const p of spaces.get(r).parts ?? []) {
-      const part = spaces.root(p.space);
-      if (barred.has(r)) barred.add(part);
-      if (consumed.has(r)) consumed.add(part);
-    }
+  eachPart(flow, (aux, _p, part) => {
+    if (barred.has(aux)) barred.add(part);
+    if (consumed.has(aux)) consumed.add(part);
+  });
   return new Set(roots.filter((r) => !spaces.get(r).parts && !barred.has(r) && consumed.has(r)));
+}
+
+/**
+ * Calls f for every part of every auxiliary space, over all of them as many times as there are auxiliary spaces,
+ * so what flows from an auxiliary space to its parts reaches the parts of parts whatever the creation order (a
+ * Concat's space comes after its parts', a Split's before). f must be idempotent.
+ */
+export function eachPart(flow: ChannelFlow, f: (aux: number, part: SpacePart, partRoot: number) => void): void {
+  const { spaces } = flow;
+  const aux = spaces.roots().filter((r) => spaces.get(r).parts);
+  for (let round = 0; round < aux.length; round++) for (const a of aux) for (const p of spaces.get(a).parts!) f(a, p, spaces.root(p.space));
 }

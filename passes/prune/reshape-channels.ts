@@ -2,7 +2,8 @@
 // keeps channels prunable when the axis comes out whole (same extent, the same elements before and after it) or
 // flattened with everything after it (NCHW -> [N, C*H*W] before a Linear: each channel becomes H*W consecutive
 // columns, papers.md §1.4 "flatten -> linear"). Splitting the axis (heads) or merging it with what precedes it
-// mixes channels with other elements; the caller makes that a barrier.
+// mixes channels with other elements; the caller makes that a barrier. Splitting the axis into [heads, head_dim]
+// keeps channels whole when a head holds whole channels (the space coarsens to heads) or a channel whole heads.
 import type { Node, Shape } from '../../ir/index.js';
 import type { ChannelOf } from './channel-flow.js';
 
@@ -17,17 +18,30 @@ function extent(dims: Shape): string {
   return dims.filter((d) => d !== 1).join('*');
 }
 
-/** The channel axis of the output of a reshape from inShape to outShape, or undefined if channels get mixed. */
-export function channelAfterReshape(inShape: Shape, outShape: Shape, c: ChannelOf, channels: number): ChannelOf | undefined {
+/**
+ * Where the channel axis is after a reshape from inShape to outShape: its axis and unit, and by how much the space
+ * must coarsen (a split of the axis into [heads, head_dim] finer than the channels makes a head one channel); or
+ * undefined when channels get mixed with other elements.
+ */
+export function channelAfterReshape(inShape: Shape, outShape: Shape, c: ChannelOf, channels: number): { axis: number; unit: number; coarsen: number } | undefined {
   const a = c.axis;
-  if (inShape[a] !== channels * c.unit) return undefined;
+  const width = inShape[a];
+  if (width !== channels * c.unit) return undefined;
   const before = extent(inShape.slice(0, a));
   const after = inShape.slice(a + 1);
   for (let b = 0; b < outShape.length; b++) {
-    if (extent(outShape.slice(0, b)) !== before) continue;
-    if (outShape[b] === inShape[a] && extent(outShape.slice(b + 1)) === extent(after)) return { ...c, axis: b };
+    const lead = outShape[b];
+    if (extent(outShape.slice(0, b)) !== before || typeof lead !== 'number') continue;
+    // The axis comes out as `lead` blocks of `block` elements, each block's elements (and what follows) after it.
+    // A unit axis in front (a batch of 1) is not where the channels went.
+    const block = width / lead;
+    if (Number.isInteger(block) && (lead > 1 || width === 1) && extent(outShape.slice(b + 1)) === extent([block, ...after])) {
+      if (block % c.unit === 0) return { axis: b, unit: 1, coarsen: block / c.unit };
+      if (c.unit % block === 0) return { axis: b, unit: c.unit / block, coarsen: 1 };
+    }
+    // Flattened with everything after it (NCHW -> [N, C*H*W]).
     const rest = after.every((d) => typeof d === 'number') ? (after as number[]).reduce((x, y) => x * y, 1) : undefined;
-    if (rest !== undefined && b === outShape.length - 1 && outShape[b] === channels * c.unit * rest) return { ...c, axis: b, unit: c.unit * rest };
+    if (rest !== undefined && b === outShape.length - 1 && lead === width * rest) return { axis: b, unit: c.unit * rest, coarsen: 1 };
   }
   return undefined;
 }

@@ -16,8 +16,8 @@ export interface SelectOptions {
   readonly norm: 'l1' | 'l2';
 }
 
-/** Per channel of root r: the mean |v| (l1) or root-mean-square (l2) of its 'out' slices' elements. */
-export function channelScores(flow: ChannelFlow, r: number, load: (constant: string) => Tensor, norm: SelectOptions['norm']): Float64Array {
+/** Per channel of a root: the sum of |v| (l1) or v^2 (l2) over its 'out' slices' elements, and their count. */
+function sums(flow: ChannelFlow, r: number, load: (constant: string) => Tensor, norm: SelectOptions['norm']): { sum: Float64Array; count: Float64Array } {
   const rec = flow.spaces.get(r);
   const sum = new Float64Array(rec.size);
   const count = new Float64Array(rec.size);
@@ -33,6 +33,27 @@ export function channelScores(flow: ChannelFlow, r: number, load: (constant: str
       count[c]! += 1;
     }
   }
+  return { sum, count };
+}
+
+/**
+ * Per channel of root r: the mean |v| (l1) or root-mean-square (l2) of the elements that produce it: its own
+ * 'out' slices and, for the part of a split projection (fused QKV), the projection's rows at the part's offset.
+ */
+export function channelScores(flow: ChannelFlow, r: number, load: (constant: string) => Tensor, norm: SelectOptions['norm']): Float64Array {
+  const { spaces } = flow;
+  const own = sums(flow, r, load, norm);
+  for (const a of spaces.roots())
+    for (const p of spaces.get(a).parts ?? []) {
+      if (spaces.root(p.space) !== r) continue;
+      const aux = sums(flow, a, load, norm);
+      for (let c = 0; c < own.sum.length; c++)
+        for (let i = 0; i < p.scale; i++) {
+          own.sum[c] += aux.sum[p.offset + c * p.scale + i]!;
+          own.count[c]! += aux.count[p.offset + c * p.scale + i]!;
+        }
+    }
+  const { sum, count } = own;
   return sum.map((v, c) => (count[c] ? (norm === 'l1' ? v / count[c]! : Math.sqrt(v / count[c]!)) : 0));
 }
 

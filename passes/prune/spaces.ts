@@ -3,22 +3,35 @@
 // of two stems' outputs joins theirs (union); a Concat along the channel axis makes an auxiliary space whose
 // channels are its parts' channels at offsets. Everything a channel touches is recorded on its space's root: the
 // constant slices that go with it, the values that carry it, the in-dim consumers where it ends (exits), and the
-// barriers that forbid removing any of it.
+// barriers that forbid removing any of it. A Split along the channel axis turns its input's space into an
+// auxiliary space after the fact (its parts are the outputs' spaces). A space may be coarsened: a Reshape that
+// splits the channel axis into heads makes each channel a block of head_dim channels, and GQA attention makes a
+// channel the block of query heads that share a key/value head; units of everything recorded grow accordingly.
 
 /** Elements `unit` wide along `axis` of a constant, one block per channel of `space` (a flatten's columns). */
 export interface ChannelSlice {
   readonly constant: string;
   readonly axis: number;
-  readonly unit: number;
+  /** Grows when the space is coarsened. */
+  unit: number;
   readonly space: number;
   /** 'out': a stem's output rows (and biases, norm entries); 'in': a consumer's input columns. */
   readonly role: 'out' | 'in';
 }
 
+/** Channels offset + c * scale .. + scale of an auxiliary space are channel c of part `space`. */
+export interface SpacePart {
+  readonly space: number;
+  readonly offset: number;
+  scale: number;
+}
+
 export interface SpaceRecord {
-  readonly size: number;
-  /** An auxiliary (Concat) space: channel offset + c is channel c of part `space`. */
-  readonly parts?: readonly { readonly space: number; readonly offset: number }[];
+  size: number;
+  /** An auxiliary (Concat, Split) space, made of its parts' channels. */
+  parts?: SpacePart[];
+  /** What the channels are, for reports and per-kind ratios: attention heads, or channels. */
+  heads?: boolean;
   readonly producers: string[];
   readonly slices: ChannelSlice[];
   readonly values: string[];
@@ -30,7 +43,7 @@ export class Spaces {
   private readonly parent: number[] = [];
   private readonly records: SpaceRecord[] = [];
 
-  create(size: number, parts?: SpaceRecord['parts']): number {
+  create(size: number, parts?: SpacePart[]): number {
     const id = this.parent.length;
     this.parent.push(id);
     this.records.push({ size, ...(parts ? { parts } : {}), producers: [], slices: [], values: [], exits: [], barriers: [] });
@@ -62,6 +75,25 @@ export class Spaces {
     if (x.size !== y.size) x.barriers.push(`${where} joins ${x.size} channels with ${y.size}`);
     if (x.parts || y.parts) x.barriers.push(`${where} joins a concatenation's channels with others`);
     return ra;
+  }
+
+  /**
+   * Make every `factor` consecutive channels of id's space one channel: the record's size shrinks, its slices'
+   * units grow, and so do the scales of the auxiliary spaces it is part of. False (and a barrier) when the size is
+   * not a multiple or the space is itself auxiliary. The caller grows the units of the values it tracks.
+   */
+  coarsen(id: number, factor: number, where: string): boolean {
+    const r = this.root(id);
+    const rec = this.records[r]!;
+    if (factor === 1) return true;
+    if (rec.size % factor !== 0 || rec.parts) {
+      this.bar(r, `${where} groups ${factor} channels of ${rec.size}${rec.parts ? ' split or concatenated ones' : ''}`);
+      return false;
+    }
+    rec.size /= factor;
+    for (const s of rec.slices) s.unit *= factor;
+    for (const a of this.roots()) for (const p of this.records[a]!.parts ?? []) if (this.root(p.space) === r) p.scale *= factor;
+    return true;
   }
 
   bar(id: number, why: string): void {

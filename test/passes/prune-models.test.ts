@@ -63,16 +63,21 @@ function pruneModel(model: HfModel, passes = true): HfModel {
   return { ...model, entries };
 }
 
-describe('decoders with zeroed MLP channels', () => {
+describe('decoders with zeroed heads and MLP channels', () => {
   const zeroRows = (name: string, axis: number, indices: number[]) => (t: TensorSpec[]) => t.map((s) => (s.name === name ? { ...s, zero: { axis, indices } } : s));
   const cases = [
     // llama: gate rows in layer 0 (silu(0) * up = 0), up rows in layer 1 (silu(gate) * 0 = 0).
     { family: 'llama' as const, plants: [zeroRows('model.layers.0.mlp.gate_proj.weight', 0, [1, 4, 7, 30]), zeroRows('model.layers.1.mlp.up_proj.weight', 0, [0, 2])], mlp: ['model.layers.0.mlp.down_proj.weight', 'model.layers.1.mlp.down_proj.weight'], kept: [60, 62] },
     // gpt2: Conv1D c_fc columns and their bias entries (gelu(0) = 0).
     { family: 'gpt2' as const, plants: [zeroRows('h.0.mlp.c_fc.weight', 1, [3, 9, 100]), zeroRows('h.0.mlp.c_fc.bias', 0, [3, 9, 100])], mlp: ['h.0.mlp.c_proj.weight'], kept: [125] },
+    // llama heads: the value rows of key/value head 1 of layer 0 (8 dims each; its two query heads keep non-zero
+    // q and k rows, yet the heads' outputs are zero): the group goes, q rows 16..31, k and v rows 8..15, o columns.
+    { family: 'llama' as const, plants: [zeroRows('model.layers.0.self_attn.v_proj.weight', 0, [8, 9, 10, 11, 12, 13, 14, 15])], mlp: ['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.o_proj.weight', 'model.layers.0.self_attn.k_proj.weight'], kept: [16, 16, 8] },
+    // gpt2 heads: head 2 of layer 1 zeroed in the fused c_attn (its q, k and v columns at 0, 32 and 64) and bias.
+    { family: 'gpt2' as const, plants: ['weight', 'bias'].map((w) => zeroRows(`h.1.attn.c_attn.${w}`, w === 'weight' ? 1 : 0, [0, 32, 64].flatMap((o) => [16, 17, 18, 19, 20, 21, 22, 23].map((d) => o + d)))), mlp: ['h.1.attn.c_attn.weight', 'h.1.attn.c_proj.weight'], kept: [72, 24] },
   ];
 
-  it.each(cases)('$family: the planted channels leave the MLP and greedy decoding keeps its logits bit for bit', ({ family, plants, mlp, kept }) => {
+  it.each(cases)('$family: the planted groups leave every tensor they touch and greedy decoding keeps its logits bit for bit', ({ family, plants, mlp, kept }) => {
     const ck = tempCheckpoint(family, 'tiny', { transform: (t) => plants.reduce((acc, f) => f(acc), t) });
     const model = importHf(ck.configPath, { weights: ck.weightsPath, maxSeq: 24, chunk: 8 });
     const before = pruneModel(model, false);
