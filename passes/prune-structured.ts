@@ -20,10 +20,12 @@ export interface PruneStructuredOptions extends SelectOptions {
 }
 
 function readOptions(raw: Readonly<Record<string, unknown>>): PruneStructuredOptions {
-  onlyKeys('prune-structured', raw, ['ratio', 'scope', 'floor', 'multiple', 'norm', 'only']);
+  onlyKeys('prune-structured', raw, ['ratio', 'heads', 'scope', 'floor', 'multiple', 'norm', 'only']);
   const num = (key: string, fallback: number): number => (raw[key] === undefined ? fallback : Number(raw[key]));
   const ratio = num('ratio', 0);
   if (!(ratio >= 0 && ratio < 1)) throw new PassOptionError(`prune ratio must be at least 0 and below 1, got ${String(raw.ratio)}`);
+  const heads = num('heads', ratio);
+  if (!(heads >= 0 && heads < 1)) throw new PassOptionError(`prune heads ratio must be at least 0 and below 1, got ${String(raw.heads)}`);
   const floor = num('floor', 0.05);
   if (!(floor >= 0 && floor <= 1)) throw new PassOptionError(`prune floor must be between 0 and 1, got ${String(raw.floor)}`);
   const multiple = num('multiple', 1);
@@ -38,7 +40,7 @@ function readOptions(raw: Readonly<Record<string, unknown>>): PruneStructuredOpt
     } catch (e) {
       throw new PassOptionError(`prune pattern '${String(raw.only)}' is not a regular expression: ${(e as Error).message}`);
     }
-  return { ratio, scope, floor, multiple, norm, ...(raw.only !== undefined ? { only: String(raw.only) } : {}) };
+  return { ratio, heads, scope, floor, multiple, norm, ...(raw.only !== undefined ? { only: String(raw.only) } : {}) };
 }
 
 export const pruneStructured: Pass<PruneStructuredOptions> = {
@@ -67,7 +69,7 @@ export const pruneStructured: Pass<PruneStructuredOptions> = {
       if (!roots.length) throw new PassOptionError(`prune pattern '${o.only}' matches no weight of a prunable group in ${g.name}`);
     }
     if (o.ratio > 0 && o.multiple > 1)
-      for (const r of roots) {
+      for (const r of roots.filter((x) => !flow.spaces.get(x).heads)) {
         const { size, producers } = flow.spaces.get(r);
         if (size % o.multiple) throw new PassOptionError(`prune multiple ${o.multiple} does not divide the ${size} channels of the group of %${producers[0]} in ${g.name}`);
       }

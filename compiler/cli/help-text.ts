@@ -40,6 +40,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
       'kiln compile examples/mlp.kir --dim batch=2 --prune 0.25 --prune-scope layer --prune-multiple 2 --prune-only w1 -o out/mlp-pruned',
     ],
     [
+      'a decoder with half of each MLP and a quarter of the attention heads removed (key/value heads with their query heads)',
+      'kiln compile out/tiny-llama/config.json --weights out/tiny-llama --prune 0.5 --prune-heads 0.25 -o out/llama-pruned',
+    ],
+    [
       'MatMul/Gemm weights as 8-bit codes (a scale per 4 inputs), activations as 8-bit codes per row: exact integer products',
       'kiln compile examples/mlp.kir --dim batch=2 --bits w8a8 --bits-group 4 --bits-keep w9 -o out/mlp-w8a8',
     ],
@@ -112,7 +116,7 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     ],
     [
       'structured pruning of the hidden channels, ranked across groups, with the channels removed on stderr',
-      'kiln ir opt examples/mlp.kir --passes infer-shapes,prune-structured --prune 0.25 --prune-scope global --prune-multiple 2 --prune-only w1 --stats',
+      'kiln ir opt examples/mlp.kir --passes infer-shapes,prune-structured --prune 0.25 --prune-heads 0 --prune-scope global --prune-multiple 2 --prune-only w1 --stats',
     ],
   ],
   'ir groups': [

@@ -59,6 +59,7 @@ export interface OptOptions {
   sparsityScope?: string;
   sparsityFloor?: string;
   prune?: string;
+  pruneHeads?: string;
   pruneScope?: string;
   pruneMultiple?: string;
   pruneOnly?: string;

@@ -32,6 +32,7 @@ export interface CompileCommandOptions {
   bitsKeep?: string;
   sparsityFloor?: string;
   prune?: string;
+  pruneHeads?: string;
   pruneScope?: string;
   pruneMultiple?: string;
   pruneOnly?: string;

@@ -49,6 +49,7 @@ export function formatPipeline(steps: readonly PipelineStep<any>[]): string {
 
 export interface PruneFlagOptions {
   prune?: string;
+  pruneHeads?: string;
   pruneScope?: string;
   pruneMultiple?: string;
   pruneOnly?: string;
@@ -57,12 +58,13 @@ export interface PruneFlagOptions {
 /** Raw prune-structured options from --prune, --prune-scope, --prune-multiple, --prune-only (the pass checks them). */
 export function pruneFlags(opts: PruneFlagOptions): Record<string, unknown> | undefined {
   if (opts.prune === undefined) {
-    if (opts.pruneScope !== undefined || opts.pruneMultiple !== undefined || opts.pruneOnly !== undefined)
-      throw new UsageError('--prune-scope, --prune-multiple and --prune-only need --prune <ratio> (0: only exactly-zero channels)');
+    if (opts.pruneScope !== undefined || opts.pruneMultiple !== undefined || opts.pruneOnly !== undefined || opts.pruneHeads !== undefined)
+      throw new UsageError('--prune-heads, --prune-scope, --prune-multiple and --prune-only need --prune <ratio> (0: only exactly-zero channels)');
     return undefined;
   }
   return {
     ratio: number('--prune', opts.prune),
+    ...(opts.pruneHeads !== undefined ? { heads: number('--prune-heads', opts.pruneHeads) } : {}),
     ...(opts.pruneScope !== undefined ? { scope: opts.pruneScope } : {}),
     ...(opts.pruneMultiple !== undefined ? { multiple: number('--prune-multiple', opts.pruneMultiple) } : {}),
     ...(opts.pruneOnly !== undefined ? { only: opts.pruneOnly } : {}),

@@ -10,6 +10,8 @@ import type { ChannelFlow } from './channel-flow.js';
 
 export interface SelectOptions {
   readonly ratio: number;
+  /** The ratio for groups of attention heads (default: ratio). */
+  readonly heads?: number;
   readonly scope: 'layer' | 'global';
   readonly floor: number;
   readonly multiple: number;
@@ -76,7 +78,9 @@ export function selectChannels(
   for (const [r, gone] of zeros) for (const c of gone) scores.get(r)![c] = -1; // exact zeros rank first
   const keepAtLeast = (r: number): number => Math.max(1, Math.ceil(o.floor * size(r)));
   const target = new Map<number, number>();
-  if (o.scope === 'layer') for (const r of roots) target.set(r, Math.floor(o.ratio * size(r)));
+  const isHeads = (r: number): boolean => flow.spaces.get(r).heads === true;
+  const ratioOf = (r: number): number => (isHeads(r) ? (o.heads ?? o.ratio) : o.ratio);
+  if (o.scope === 'layer') for (const r of roots) target.set(r, Math.floor(ratioOf(r) * size(r)));
   else {
     const all = roots.flatMap((r) => Array.from(scores.get(r)!, (s, c) => ({ r, c, s })));
     all.sort((a, b) => a.s - b.s || a.r - b.r || a.c - b.c);
@@ -94,7 +98,9 @@ export function selectChannels(
     const z = zeros.get(r)?.length ?? 0;
     const want = Math.max(target.get(r) ?? 0, z);
     // Removing exact zeros is free: only a group pruned past them keeps the floor and the multiple.
-    const kept = want > z ? Math.min(size(r), roundUp(Math.max(size(r) - want, keepAtLeast(r)), o.multiple)) : Math.max(size(r) - z, 1);
+    // Heads are whole already: the multiple is for channel widths.
+    const multiple = isHeads(r) ? 1 : o.multiple;
+    const kept = want > z ? Math.min(size(r), roundUp(Math.max(size(r) - want, keepAtLeast(r)), multiple)) : Math.max(size(r) - z, 1);
     const gone = ranked(scores.get(r)!).slice(0, size(r) - kept);
     if (gone.length) out.set(r, gone.sort((a, b) => a - b));
   }

@@ -1,5 +1,5 @@
 // Drives a loaded decoder artifact call by call, as a runtime must (chunked prefill with a padded last chunk, then
-// one decode call per token fed back), and checks each step's logits (within 1e-4) and next token against the
+// one decode call per token fed back), and checks each step's logits (within 1e-4 unless told) and next token against the
 // interpreter's reference run (test/import/hf-generate.ts interpGenerate).
 import { expect } from 'vitest';
 import type { HfGeneration } from '../../ir/index.js';
@@ -17,6 +17,7 @@ export async function expectStepsMatch(
   gen: HfGeneration,
   prompt: readonly number[],
   reference: { readonly tokens: readonly number[]; readonly logits: readonly Float64Array[] },
+  tolerance = 1e-4,
 ): Promise<void> {
   const step = async (entry: string, ids: number[], pos: number, len: number) => {
     const out = await session.run({ [gen.ids]: ids, [gen.position]: [pos], [gen.length]: [len] }, entry);
@@ -28,7 +29,7 @@ export async function expectStepsMatch(
     last = await step(gen.prefill, [...rows, ...new Array<number>(gen.chunk - rows.length).fill(0)], at, rows.length);
   }
   for (let k = 0; k < reference.tokens.length; k++) {
-    expect(maxDiff(last.logits, reference.logits[k]!), `logits of step ${k}`).toBeLessThan(1e-4);
+    expect(maxDiff(last.logits, reference.logits[k]!), `logits of step ${k}`).toBeLessThan(tolerance);
     expect(last.token, `token ${k}`).toBe(reference.tokens[k]);
     if (k + 1 < reference.tokens.length) last = await step(gen.decode, [last.token], prompt.length + k, 1);
   }
