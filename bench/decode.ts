@@ -14,6 +14,8 @@
 // 'gpt2-124m-f16' is compiled with --weights-dtype f16 (dense weights stored as f16, half the bytes).
 // 'gpt2-124m-w4' is compiled with --bits w4f16 --bits-group 128: every matmul weight, the tied embedding and LM head
 // included, as 4-bit codes read in place by the quant GEMV and the quant gather.
+// 'gpt2-124m-pruned' is compiled with --prune 0.5 --prune-heads 0.25 (structured pruning: half of each MLP's
+// channels and a quarter of each layer's heads removed, the embedding and head untouched: 28 % of the weight bytes).
 // Embeddings and heads over 128 MiB are split by the compiler into blocks that fit one storage binding.
 //
 //   npm run bench:decode [-- --model gpt2-124m --model llama-500m --cache .bench-cache --svg bench/out/decode.svg]
@@ -56,6 +58,8 @@ interface ModelSpec {
   readonly weightsDtype?: 'f16';
   /** Compile with --bits (bitpack), e.g. weights only at 4 bits in groups of 128. */
   readonly bits?: { readonly bits: string; readonly group: number };
+  /** Compile with --prune (prune-structured): channel and head ratios. */
+  readonly prune?: { readonly ratio: number; readonly heads: number };
 }
 
 const MODELS: Readonly<Record<string, ModelSpec>> = {
@@ -63,6 +67,7 @@ const MODELS: Readonly<Record<string, ModelSpec>> = {
   'gpt2-124m-sparse80': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, sparsity: 0.8 },
   'gpt2-124m-f16': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, weightsDtype: 'f16' },
   'gpt2-124m-w4': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, bits: { bits: 'w4f16', group: 128 } },
+  'gpt2-124m-pruned': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, prune: { ratio: 0.5, heads: 0.25 } },
   'llama-500m': { family: 'llama', preset: 'llama-500m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 2, runs: 5 } },
 };
 
@@ -120,7 +125,7 @@ async function prepare(cacheDir: string, name: string, spec: ModelSpec): Promise
   const { configPath, weightsPath } = cachedCheckpoint(cacheDir, spec, config);
   const model = importHf(configPath, { weights: weightsPath, maxSeq: MAX_SEQ, chunk: CHUNK });
   if (!model.generation) throw new Error(`${name}: the importer made no prefill/decode entry points`);
-  const variant = `${spec.sparsity === undefined ? '' : `-sparse${Math.round(spec.sparsity * 100)}`}${spec.weightsDtype ? `-${spec.weightsDtype}` : ''}${spec.bits ? `-${spec.bits.bits}g${spec.bits.group}` : ''}`;
+  const variant = `${spec.sparsity === undefined ? '' : `-sparse${Math.round(spec.sparsity * 100)}`}${spec.weightsDtype ? `-${spec.weightsDtype}` : ''}${spec.bits ? `-${spec.bits.bits}g${spec.bits.group}` : ''}${spec.prune ? `-pruned${spec.prune.ratio}h${spec.prune.heads}` : ''}`;
   const artifactDir = join(dirname(configPath), `artifact${variant}`);
   log(`${name}: compiling into ${artifactDir} ...`);
   // Every variant is compiled for the adapter it runs on (as `kiln compile --device-profile auto`): the profile
@@ -129,7 +134,7 @@ async function prepare(cacheDir: string, name: string, spec: ModelSpec): Promise
   const narrow = spec.weightsDtype ? { weightsDtype: spec.weightsDtype, target: { shaderF16: true } } : {};
   const artifact = compileProgram(
     { name: model.family, entries: model.entries, generation: model.generation },
-    { source: 'config.json', profile: await localProfile(), ...sparse, ...narrow, ...(spec.bits ? { bits: spec.bits } : {}) },
+    { source: 'config.json', profile: await localProfile(), ...sparse, ...narrow, ...(spec.bits ? { bits: spec.bits } : {}), ...(spec.prune ? { prune: spec.prune } : {}) },
   );
   writeArtifact(artifactDir, artifact);
   const parameters = parameterCount(presetTensors(spec.family, config));
@@ -311,6 +316,9 @@ if (dense?.decodeTokPerS && sparse?.decodeTokPerS)
   console.log(`\ngpt2-124m at 80 % sparsity decodes ${(sparse.decodeTokPerS / dense.decodeTokPerS).toFixed(2)}x as fast as dense (${sparse.decodeTokPerS > dense.decodeTokPerS ? 'faster' : 'NOT faster'})`);
 const w4 = rows.find((r) => r.model === 'gpt2-124m-w4');
 if (dense?.decodeTokPerS && w4?.decodeTokPerS) console.log(`gpt2-124m at w4 (weights only, groups of 128, tied embedding and head included) decodes ${(w4.decodeTokPerS / dense.decodeTokPerS).toFixed(2)}x as fast as with f32 weights`);
+const pruned = rows.find((r) => r.model === 'gpt2-124m-pruned');
+if (dense?.decodeTokPerS && pruned?.decodeTokPerS)
+  console.log(`gpt2-124m with half of each MLP and a quarter of the heads pruned decodes ${(pruned.decodeTokPerS / dense.decodeTokPerS).toFixed(2)}x as fast as unpruned`);
 const narrow = rows.find((r) => r.model === 'gpt2-124m-f16');
 if (dense?.decodeTokPerS && narrow?.decodeTokPerS)
   console.log(`gpt2-124m with f16 weights decodes ${(narrow.decodeTokPerS / dense.decodeTokPerS).toFixed(2)}x as fast as with f32 weights`);

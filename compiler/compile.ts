@@ -2,6 +2,7 @@
 // (weights pages, persistent state, uniforms, activation slots shared by the entries) and the artifact's files.
 // Everything here is a deterministic function of the graphs and the options, so two compiles of the same input
 // give byte-identical artifacts (no timestamps, no absolute paths, sorted keys, stable kernel names).
+import { type PruneReport, pruneReport } from './prune-report.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { type ConstantDecl, type Graph, tensorsIdentical, typesEqual } from '../ir/index.js';
@@ -159,6 +160,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     ...(opts.layout ? { layout: opts.layout } : {}),
     ...(opts.maxBindingBytes !== undefined ? { maxBindingBytes: opts.maxBindingBytes } : {}),
   });
+  let pruning: PruneReport | undefined;
   const { graphs } = runProgramPipeline(
     Object.fromEntries(Object.entries(program.entries).map(([name, e]) => [name, e.graph])),
     pipeline,
@@ -167,6 +169,9 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
       ...(opts.dumpAfter ? { dumpAfter: opts.dumpAfter } : {}),
       ...(opts.onDump ? { onDump: opts.onDump } : {}),
       onPass: (done, total, pass) => opts.onProgress?.({ stage: 'passes', done, total, pass }),
+      onStep: (pass, before, after) => {
+        if (pass === 'prune-structured') pruning = pruneReport(Object.keys(program.entries)[0]!, before[0]!, after[0]!);
+      },
     },
   );
   const tell = (stage: CompileProgress['stage'], done: number, total: number): void => opts.onProgress?.({ stage, done, total });
@@ -340,6 +345,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     ...(program.tokenizer ? { tokenizer: 'tokenizer.json' } : {}),
     ...(layers.length ? { sparsity: { profile: profile.name, layers } } : {}),
     ...(quantized.length ? { quantization: { layers: quantized } } : {}),
+    ...(pruning ? { pruning } : {}),
     memory: { arenaBytes, noReuseBytes, weightsBytes },
     costProfile: profile.name,
     ...(dims ? { symbols: dims.order.map((name) => ({ name, ...dims.bounds[name]! })), dimsBuffer: dimsBuffer! } : {}),

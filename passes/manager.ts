@@ -15,6 +15,8 @@ export interface PipelineOptions {
   readonly target?: PassTarget;
   /** Called before each pass runs (over every entry): its 0-based index, the number of passes, and its name. */
   readonly onPass?: (index: number, total: number, pass: string) => void;
+  /** Called after each step with every entry's graph before and after it (reports compare them). */
+  readonly onStep?: (pass: string, before: readonly Graph[], after: readonly Graph[]) => void;
 }
 
 export interface PassReport {
@@ -74,6 +76,7 @@ export function runProgramPipeline(
           throw e;
         }
       });
+    opts.onStep?.(pass.name, before, graphs);
     reports.push({ pass: pass.name, ms, stats: Object.fromEntries([...stats].sort(([a], [b]) => a.localeCompare(b))) });
     if (wantsDump(pass.name)) graphs.forEach((g, i) => opts.onDump?.(index + 1, pass.name, printGraph(g), names.length > 1 ? names[i] : undefined));
   });

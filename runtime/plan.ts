@@ -62,6 +62,22 @@ export interface Manifest {
       readonly maxError: number | null;
     }[];
   };
+  /**
+   * What structured pruning removed (kiln compile --prune): per group its weights and width (channels, or key/value
+   * heads with their query heads) before and after; per weight that shrank its shape and the FLOPs of the matmuls
+   * and convolutions reading it in `entry`, before and after (null for a symbolic size); for `kiln inspect`.
+   */
+  readonly pruning?: {
+    readonly entry: string;
+    readonly groups: readonly { readonly weights: readonly string[]; readonly kind: 'heads' | 'channels'; readonly before: number; readonly after: number }[];
+    readonly layers: readonly {
+      readonly weight: string;
+      readonly before: readonly number[];
+      readonly after: readonly number[];
+      readonly flopsBefore: number | null;
+      readonly flopsAfter: number | null;
+    }[];
+  };
   /** Activation arena size against the no-reuse total (what memory planning saved). */
   readonly memory?: { readonly arenaBytes: number; readonly noReuseBytes: number; readonly weightsBytes: number };
   /** The device profile the dispatches' predicted times (cost.traffic.ms) are for. */

@@ -283,6 +283,7 @@ export function inspectCommand(dir: string, opts: { json?: boolean }, io: Output
     io.out(['  weight', 'shape', 'bits', 'scheme', 'group', 'kernel', 'bytes', 'rel. error', 'max error'].join('\t'));
     for (const x of l) io.out([`  ${x.weight}`, x.shape.join(' x '), x.bits, x.scheme, x.group, x.kernel, fmt(x.bytes), err(x.relError, true), err(x.maxError, false)].join('\t'));
   }
+  if (m.pruning) printPruning(m.pruning, io, fmt);
   io.out(`kernels: ${m.kernels.length} distinct`);
   for (const [name, e] of Object.entries(m.entryPoints)) {
     io.out('');
@@ -324,4 +325,18 @@ export async function groupsCommand(path: string, opts: GroupsCommandOptions, io
   const { program } = loadProgram(path, { ...opts, dims: parseDims(opts.dim ?? []), inputShapes: parseInputShapes(opts.inputShape ?? []) }, io);
   const { printGroups } = await import('./groups-command.js');
   return printGroups(program, opts, io);
+}
+
+function printPruning(p: NonNullable<Manifest['pruning']>, io: Output, fmt: (n: number) => string): void {
+  const sum = (f: (l: (typeof p.layers)[number]) => number | null): number | null => p.layers.reduce<number | null>((s, l) => (s === null || f(l) === null ? null : s + f(l)!), 0);
+  const params = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+  const [pb, pa] = [sum((l) => params(l.before)), sum((l) => params(l.after))];
+  const [fb, fa] = [sum((l) => l.flopsBefore), sum((l) => l.flopsAfter)];
+  const flops = fb !== null && fa !== null ? `; FLOPs of those layers in entry ${p.entry} ${fmt(fb)} -> ${fmt(fa)}` : '';
+  io.out(`pruning: ${p.groups.length} groups pruned; parameters of ${p.layers.length} weights ${fmt(pb!)} -> ${fmt(pa!)}${flops}`);
+  io.out(['  group weights', 'kind', 'before', 'after'].join('\t'));
+  for (const g of p.groups) io.out([`  ${g.weights.join(' ')}`, g.kind, g.before, g.after].join('\t'));
+  io.out(['  weight', 'shape before', 'shape after', 'params before', 'params after', 'FLOPs before', 'FLOPs after'].join('\t'));
+  const f = (v: number | null): string => (v === null ? 'n/a' : fmt(v));
+  for (const l of p.layers) io.out([`  ${l.weight}`, l.before.join(' x '), l.after.join(' x '), fmt(params(l.before)), fmt(params(l.after)), f(l.flopsBefore), f(l.flopsAfter)].join('\t'));
 }

@@ -45,6 +45,12 @@ describe('kiln compile --prune', () => {
       return logits.indexOf(Math.max(...logits));
     });
     expect(digits).toEqual([0, 3, 5, 7]);
+    // The report: 2 of 8 and 4 of 16 filters gone, with their biases and the head's rows; FLOPs as the kernels count.
+    const inspect = kiln(['inspect', out]);
+    expect(inspect.status, inspect.stderr).toBe(0);
+    expect(inspect.stdout).toContain('pruning: 2 groups pruned; parameters of 5 weights 5,984 -> 3,888; FLOPs of those layers in entry run 1,573,120 -> 944,640');
+    expect(inspect.stdout).toContain('  Parameter87\t16 x 8 x 5 x 5\t12 x 6 x 5 x 5\t3,200\t1,800\t1,254,400\t705,600');
+    expect(inspect.stdout).toContain('  Parameter87 Parameter88\tchannels\t16\t12');
   }, 120_000);
 });
 
