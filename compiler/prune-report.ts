@@ -1,7 +1,8 @@
 // What structured pruning removed, for the manifest and `kiln inspect`: per group that lost channels (or heads)
 // its weights and widths before and after; per weight that shrank its shape, parameters and multiply-add FLOPs of
 // the matmuls and convolutions reading it, before and after. Computed from one entry's graph just before and just
-// after the prune-structured step (every entry loses the same channels; FLOPs are that entry's).
+// after the prune-structured step (every entry loses the same channels; FLOPs are that entry's). An erased group
+// has width 0 after, and its weights an empty shape.
 import { type Graph, matmulOperands } from '../ir/index.js';
 import { channelFlow, prunableRoots } from '../passes/index.js';
 import type { Manifest } from '../runtime/plan.js';
@@ -30,19 +31,21 @@ function weightFlops(g: Graph, weight: string): number | null {
 
 export function pruneReport(entry: string, before: Graph, after: Graph): PruneReport | undefined {
   const shapes = new Map(after.constants.map((c) => [c.name, c.type.shape]));
+  // A weight gone from the graph was erased with its operator: its shape after is empty, its FLOPs 0.
   const layers = before.constants.flatMap((c) => {
     const now = shapes.get(c.name);
-    if (!now || now.length !== c.type.shape.length || now.every((d, i) => d === c.type.shape[i])) return [];
-    return [{ weight: c.name, before: c.type.shape as number[], after: now as number[], flopsBefore: weightFlops(before, c.name), flopsAfter: weightFlops(after, c.name) }];
+    if (now && now.length === c.type.shape.length && now.every((d, i) => d === c.type.shape[i])) return [];
+    return [{ weight: c.name, before: c.type.shape as number[], after: (now ?? []) as number[], flopsBefore: weightFlops(before, c.name), flopsAfter: now ? weightFlops(after, c.name) : 0 }];
   });
   if (!layers.length) return undefined;
   const flow = channelFlow(before);
   const groups = [...prunableRoots(flow)].flatMap((r) => {
     const rec = flow.spaces.get(r);
     const out = rec.slices.filter((s) => s.role === 'out');
-    const probe = out.find((s) => shapes.has(s.constant));
+    const probe = out[0];
     if (!probe) return [];
-    const kept = Number(shapes.get(probe.constant)![probe.axis]) / probe.unit;
+    const shape = shapes.get(probe.constant);
+    const kept = shape ? Number(shape[probe.axis]) / probe.unit : 0;
     if (kept === rec.size) return [];
     return [{ weights: [...new Set(out.map((s) => s.constant))], kind: rec.heads ? ('heads' as const) : ('channels' as const), before: rec.size, after: kept }];
   });

@@ -4,14 +4,16 @@
 // so every later kernel is smaller. With ratio 0 (the default) it removes only channels that are exactly zero where
 // they are consumed (zero-invariant groups, prune/channel-zeros.ts): that drops only terms w * 0, and the
 // interpreter's outputs stay bit-identical (for finite inputs). With a ratio it also removes the lowest-scoring
-// channels of each group (prune/select.ts): a lossy, training-free compression. A group whose every channel would
-// go keeps one (erasing the operator is not done yet).
-import { type Tensor, loadExternal } from '../ir/index.js';
+// channels of each group (prune/select.ts): a lossy, training-free compression. A group whose every channel is
+// zero is erased with the operators that computed it where its consumers' results only join residual Adds
+// (prune/erase.ts: the MLP or attention block disappears); otherwise it keeps one channel.
+import { type Graph, type Tensor, loadExternal } from '../ir/index.js';
 import { inferShapes } from './infer-shapes.js';
 import { type Pass, PassOptionError, bump, onlyKeys } from './pass.js';
 import { channelFlow } from './prune/channel-flow.js';
 import { keptChannels, sliceGraph } from './prune/channel-slice.js';
 import { prunableRoots, removableChannels } from './prune/channel-zeros.js';
+import { eraseEmpty } from './prune/erase.js';
 import { type SelectOptions, selectChannels } from './prune/select.js';
 
 export interface PruneStructuredOptions extends SelectOptions {
@@ -77,9 +79,37 @@ export const pruneStructured: Pass<PruneStructuredOptions> = {
     for (const r of zeros.keys()) if (!roots.includes(r)) zeros.delete(r);
     const removed = selectChannels(flow, roots, zeros, load, o);
     if (!removed.size) return g;
+    // Groups that lose every channel are erased where their operators can go; the others keep one channel.
+    const whole = [...removed].filter(([r, gone]) => gone.length === flow.spaces.get(r).size).map(([r]) => r);
+    const keepOne = (rs: readonly number[]): Map<number, number[]> => new Map([...removed].map(([r, gone]) => [r, rs.includes(r) ? gone.slice(1) : gone]));
+    const attempt = (except: readonly number[]): Graph | undefined => eraseEmpty(sliceGraph(g, flow, keptChannels(flow, keepOne(except)), load));
+    let pruned = whole.length ? attempt([]) : undefined;
+    let erasable = whole;
+    if (!pruned && whole.length) {
+      // Each unit (the parts of one concatenation go together) is tried alone, the rest keeping one channel.
+      const units = eraseUnits(flow, whole);
+      erasable = units.filter((u) => attempt(whole.filter((r) => !u.includes(r)))).flat();
+      pruned = erasable.length ? attempt(whole.filter((r) => !erasable.includes(r))) : undefined;
+      if (!pruned) erasable = [];
+    }
+    if (erasable.length) bump(cx, 'groups-erased', erasable.length);
+    for (const [r, gone] of keepOne(whole.filter((r) => !erasable.includes(r)))) gone.length ? removed.set(r, gone) : removed.delete(r);
+    if (!removed.size) return g;
+    pruned ??= sliceGraph(g, flow, keptChannels(flow, removed), load);
     for (const gone of removed.values()) bump(cx, 'channels-removed', gone.length);
     bump(cx, 'groups-pruned', removed.size);
-    const sliced = sliceGraph(g, flow, keptChannels(flow, removed), load);
-    return inferShapes.run(sliced, { ...cx, stats: new Map(), options: undefined });
+    return inferShapes.run(pruned, { ...cx, stats: new Map(), options: undefined });
   },
 };
+
+/** The roots to erase grouped so that parts of one auxiliary space (a concatenation's branches) are one unit. */
+function eraseUnits(flow: ReturnType<typeof channelFlow>, roots: readonly number[]): number[][] {
+  const { spaces } = flow;
+  const unitOf = new Map(roots.map((r) => [r, [r]]));
+  for (const a of spaces.roots()) {
+    const parts = [...new Set((spaces.get(a).parts ?? []).map((p) => spaces.root(p.space)))].filter((r) => unitOf.has(r));
+    const merged = [...new Set(parts.flatMap((r) => unitOf.get(r)!))];
+    for (const r of merged) unitOf.set(r, merged);
+  }
+  return [...new Set(unitOf.values())];
+}

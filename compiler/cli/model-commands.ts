@@ -329,7 +329,7 @@ export async function groupsCommand(path: string, opts: GroupsCommandOptions, io
 
 function printPruning(p: NonNullable<Manifest['pruning']>, io: Output, fmt: (n: number) => string): void {
   const sum = (f: (l: (typeof p.layers)[number]) => number | null): number | null => p.layers.reduce<number | null>((s, l) => (s === null || f(l) === null ? null : s + f(l)!), 0);
-  const params = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+  const params = (shape: readonly number[]): number => (shape.length ? shape.reduce((a, b) => a * b, 1) : 0);
   const [pb, pa] = [sum((l) => params(l.before)), sum((l) => params(l.after))];
   const [fb, fa] = [sum((l) => l.flopsBefore), sum((l) => l.flopsAfter)];
   const flops = fb !== null && fa !== null ? `; FLOPs of those layers in entry ${p.entry} ${fmt(fb)} -> ${fmt(fa)}` : '';
@@ -338,5 +338,5 @@ function printPruning(p: NonNullable<Manifest['pruning']>, io: Output, fmt: (n: 
   for (const g of p.groups) io.out([`  ${g.weights.join(' ')}`, g.kind, g.before, g.after].join('\t'));
   io.out(['  weight', 'shape before', 'shape after', 'params before', 'params after', 'FLOPs before', 'FLOPs after'].join('\t'));
   const f = (v: number | null): string => (v === null ? 'n/a' : fmt(v));
-  for (const l of p.layers) io.out([`  ${l.weight}`, l.before.join(' x '), l.after.join(' x '), fmt(params(l.before)), fmt(params(l.after)), f(l.flopsBefore), f(l.flopsAfter)].join('\t'));
+  for (const l of p.layers) io.out([`  ${l.weight}`, l.before.join(' x '), l.after.length ? l.after.join(' x ') : 'erased', fmt(params(l.before)), fmt(params(l.after)), f(l.flopsBefore), f(l.flopsAfter)].join('\t'));
 }

@@ -100,7 +100,8 @@ export function selectChannels(
     // Removing exact zeros is free: only a group pruned past them keeps the floor and the multiple.
     // Heads are whole already: the multiple is for channel widths.
     const multiple = isHeads(r) ? 1 : o.multiple;
-    const kept = want > z ? Math.min(size(r), roundUp(Math.max(size(r) - want, keepAtLeast(r)), multiple)) : Math.max(size(r) - z, 1);
+    // A group whose every channel is zero may go whole (the caller erases its operators, or keeps one channel).
+    const kept = want > z ? Math.min(size(r), roundUp(Math.max(size(r) - want, keepAtLeast(r)), multiple)) : size(r) - z;
     const gone = ranked(scores.get(r)!).slice(0, size(r) - kept);
     if (gone.length) out.set(r, gone.sort((a, b) => a - b));
   }

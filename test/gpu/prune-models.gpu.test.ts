@@ -2,6 +2,8 @@
 // decodes on the adapter with the unpruned model's interpreter logits (its caches shrink with its heads); a gpt2
 // checkpoint pruned at a ratio (half of each MLP, a quarter of the heads) decodes the pruned model's tokens; mnist-8
 // with zeroed filters runs its smaller kernels within 1e-5 of the unpruned interpreter.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileProgram } from '../../compiler/compile.js';
@@ -15,6 +17,7 @@ import { haveShared, sharedDir } from '../../scripts/lib/shared.js';
 import { Session } from '../../runtime/index.js';
 import { promptIds, tempCheckpoint } from '../import/hf-fixtures.js';
 import { interpGenerate } from '../import/hf-generate.js';
+import { kiln } from '../kiln-cli.js';
 import { expectStepsMatch, maxDiff } from './decoder-steps.js';
 import { testGpu } from './harness.js';
 
@@ -61,6 +64,29 @@ describe('pruned decoders on the adapter', () => {
     expect(shape('h.0.attn.c_attn.weight')).toEqual([32, 72]); // 3 of 4 heads of 8, for q, k and v
     const prompt = promptIds(9, model.generation!.vocabSize);
     await decodeOnAdapter(model, prune, interpGenerate(pruned, prompt, 5), prompt, 1e-4);
+  }, 120_000);
+});
+
+describe('erasing', () => {
+  it('a llama whose layer-1 MLP is all zero compiles without that MLP: kiln inspect lists none of its kernels', () => {
+    const ck = tempCheckpoint('llama', 'tiny', { transform: zeroRows('model.layers.1.mlp.gate_proj.weight', 0, range(0, 64)) });
+    const model = importHf(ck.configPath, { weights: ck.weightsPath, maxSeq: 24, chunk: 8 });
+    const prompt = promptIds(7, model.generation!.vocabSize);
+    const reference = interpGenerate(withPasses(model), prompt, 6);
+    const dir = join(mkdtempSync(join(tmpdir(), 'kiln-erase-')), 'artifact');
+    const c = kiln(['compile', ck.configPath, '--weights', ck.weightsPath, '--max-seq', '24', '--chunk', '8', '--prune', '0', '-o', dir]);
+    expect(c.status, c.stderr).toBe(0);
+    const inspect = kiln(['inspect', dir]);
+    expect(inspect.status, inspect.stderr).toBe(0);
+    // The report lists the erased weights; the dispatches (after "kernels:") read none of them.
+    const [report, dispatches] = inspect.stdout.split(/^kernels: /m) as [string, string];
+    expect(report).toMatch(/model\.layers\.1\.mlp\.down_proj\.weight\t32 x 64\terased/);
+    expect(report).toMatch(/model\.layers\.1\.mlp\.gate_proj\.weight model\.layers\.1\.mlp\.up_proj\.weight\tchannels\t64\t0/);
+    expect(dispatches).toContain('model.layers.0.mlp.down_proj.weight');
+    expect(dispatches).not.toContain('model.layers.1.mlp');
+    const g = kiln(['generate', dir, '--ids', prompt.join(','), '--max-new-tokens', '6', '--json']);
+    expect(g.status, g.stderr).toBe(0);
+    expect((JSON.parse(g.stdout) as { tokens: number[] }).tokens).toEqual(reference.tokens);
   }, 120_000);
 });
 

@@ -29,14 +29,16 @@ const prune = (g: Graph): Graph => runPipeline(g, [configure(pruneStructured)]).
 const inputOf = (spec: NetSpec, seed: number) => ({ x: makeTensor('f32', [spec.rows, spec.width], (i) => Math.sin(i * 1.7 + seed) * 3) });
 
 /**
- * Planted channels a block loses: all of them, unless the activation turns a zero into a non-zero (Sigmoid), and
- * a space whose every channel is zero keeps one (operators are not erased); a concatenation's branches are two.
+ * Planted channels a block loses: all of them, unless the activation turns a zero into a non-zero (Sigmoid). A
+ * group whose every channel is zero is erased with its operators (the block's output joins only the residual Add);
+ * a concatenation's branch that is all zero while the other is not keeps one channel (its part cannot go alone).
  */
-function expectedLoss(b: BlockSpec): number {
-  if (b.act === 'Sigmoid') return 0;
-  if (b.kind !== 'concat') return Math.min(b.zero.length, b.hidden - 1);
+function expectedLoss(b: BlockSpec): { channels: number; erased: boolean } {
+  if (b.act === 'Sigmoid') return { channels: 0, erased: false };
+  if (b.kind !== 'concat') return { channels: b.zero.length, erased: b.zero.length === b.hidden };
+  if (b.zero.length === 2 * b.hidden) return { channels: 2 * b.hidden, erased: true };
   const left = b.zero.filter((c) => c < b.hidden).length;
-  return Math.min(left, b.hidden - 1) + Math.min(b.zero.length - left, b.hidden - 1);
+  return { channels: Math.min(left, b.hidden - 1) + Math.min(b.zero.length - left, b.hidden - 1), erased: false };
 }
 
 describe('prune-structured (exact)', () => {
@@ -47,8 +49,12 @@ describe('prune-structured (exact)', () => {
         const p = prune(g);
         const x = inputOf(spec, inSeed);
         expect(tensorsIdentical(interpret(p, x).logits!, interpret(g, x).logits!)).toBe(true);
-        // A gated block's channel is a column of both its gate and its up projection.
-        const lost = spec.blocks.reduce((n, b) => n + expectedLoss(b) * (b.kind === 'gated' ? 2 : 1), 0);
+        // A gated block's channel is a column of both its gate and its up projection; an erased block's output
+        // projection goes too.
+        const lost = spec.blocks.reduce((n, b) => {
+          const { channels, erased } = expectedLoss(b);
+          return n + channels * (b.kind === 'gated' ? 2 : 1) + (erased ? spec.width : 0);
+        }, 0);
         expect(channelCount(g) - channelCount(p)).toBe(lost);
       }),
       { numRuns: RUNS },
@@ -61,7 +67,7 @@ describe('prune-structured (exact)', () => {
         const g = prepare(spec);
         const D = spec.width;
         const perChannel = (b: BlockSpec): number => (b.kind === 'gated' ? 3 * D : b.kind === 'affine' ? 2 * D + 3 : 2 * D + 1);
-        const expected = spec.blocks.reduce((n, b) => n + expectedLoss(b) * perChannel(b), 0);
+        const expected = spec.blocks.reduce((n, b) => n + expectedLoss(b).channels * perChannel(b), 0);
         expect(parameters(g) - parameters(prune(g))).toBe(expected);
       }),
       { numRuns: RUNS },
