@@ -45,13 +45,15 @@ export function buildNet(spec: NetSpec): Graph {
   const weight = (k: number, m: number, zero: readonly number[] = [], name?: string): string =>
     b.constant(makeTensor('f32', [k, m], rand(k * m).map((v, i) => (zero.includes(i % m) ? 0 : v))), name);
   const vector = (m: number, zero: readonly number[] = []): string => b.constant(makeTensor('f32', [m], rand(m).map((v, i) => (zero.includes(i) ? 0 : v))));
-  const linear = (x: string, k: number, m: number, zero: readonly number[] = []): string => b.op('Add', [b.op('MatMul', [x, weight(k, m, zero)]), vector(m, zero)]);
+  const linear = (x: string, k: number, m: number, zero: readonly number[] = [], name?: string): string =>
+    b.op('Add', [b.op('MatMul', [x, weight(k, m, zero, name)]), vector(m, zero)]);
   let x = b.input('x', tensorType('f32', [spec.rows, D]));
   x = linear(x, D, D); // the input itself cannot be sliced; the stream starts at a stem
-  for (const blk of spec.blocks) {
+  for (const [i, blk] of spec.blocks.entries()) {
     const H = blk.hidden;
     let y: string;
-    if (blk.kind === 'mlp') y = linear(b.op(blk.act, [linear(x, D, H, blk.zero)]), H, D);
+    // The block's first stem is named hidden<i> (pruning tests restrict the pass to these groups by name).
+    if (blk.kind === 'mlp') y = linear(b.op(blk.act, [linear(x, D, H, blk.zero, `hidden${i}`)]), H, D);
     else if (blk.kind === 'gated') {
       const gate = b.op(blk.act, [b.op('MatMul', [x, weight(D, H, blk.zero)])]);
       y = b.op('MatMul', [b.op('Mul', [gate, b.op('MatMul', [x, weight(D, H)])]), weight(H, D)]);
