@@ -13,16 +13,22 @@ import { type Pass, PassOptionError, bump, onlyKeys } from './pass.js';
 import { channelFlow } from './prune/channel-flow.js';
 import { keptChannels, sliceGraph } from './prune/channel-slice.js';
 import { prunableRoots, removableChannels } from './prune/channel-zeros.js';
+import { calibratedScores, compensatedBiases, exitStats } from './prune/calibrate.js';
 import { eraseEmpty } from './prune/erase.js';
 import { type SelectOptions, selectChannels } from './prune/select.js';
 
 export interface PruneStructuredOptions extends SelectOptions {
   /** Only groups one of whose weights' names matches (a regular expression); all prunable groups when absent. */
   readonly only?: string;
+  /** Sample inputs (every graph input of each): scores by activation norms and bias compensation (calibrate.ts). */
+  readonly calibration?: readonly Readonly<Record<string, Tensor>>[];
 }
 
 function readOptions(raw: Readonly<Record<string, unknown>>): PruneStructuredOptions {
-  onlyKeys('prune-structured', raw, ['ratio', 'heads', 'scope', 'floor', 'multiple', 'norm', 'only']);
+  onlyKeys('prune-structured', raw, ['ratio', 'heads', 'scope', 'floor', 'multiple', 'norm', 'only', 'calibration']);
+  const calibration = raw.calibration as PruneStructuredOptions['calibration'];
+  if (calibration !== undefined && (!Array.isArray(calibration) || !calibration.length))
+    throw new PassOptionError('prune calibration must be a non-empty list of samples (input name -> tensor)');
   const num = (key: string, fallback: number): number => (raw[key] === undefined ? fallback : Number(raw[key]));
   const ratio = num('ratio', 0);
   if (!(ratio >= 0 && ratio < 1)) throw new PassOptionError(`prune ratio must be at least 0 and below 1, got ${String(raw.ratio)}`);
@@ -42,7 +48,7 @@ function readOptions(raw: Readonly<Record<string, unknown>>): PruneStructuredOpt
     } catch (e) {
       throw new PassOptionError(`prune pattern '${String(raw.only)}' is not a regular expression: ${(e as Error).message}`);
     }
-  return { ratio, heads, scope, floor, multiple, norm, ...(raw.only !== undefined ? { only: String(raw.only) } : {}) };
+  return { ratio, heads, scope, floor, multiple, norm, ...(raw.only !== undefined ? { only: String(raw.only) } : {}), ...(calibration ? { calibration } : {}) };
 }
 
 export const pruneStructured: Pass<PruneStructuredOptions> = {
@@ -77,12 +83,17 @@ export const pruneStructured: Pass<PruneStructuredOptions> = {
       }
     const zeros = removableChannels(flow, load);
     for (const r of zeros.keys()) if (!roots.includes(r)) zeros.delete(r);
-    const removed = selectChannels(flow, roots, zeros, load, o);
+    const stats = o.calibration && o.ratio > 0 ? calibrationStats(g, flow, o.calibration) : undefined;
+    const removed = selectChannels(flow, roots, zeros, load, o, stats && ((r) => calibratedScores(g, flow, r, stats, load)));
     if (!removed.size) return g;
+    // The removed channels' mean contributions move into their consumers' biases before anything is sliced.
+    const biases = stats ? compensatedBiases(g, flow, removed, stats, load) : new Map<string, Tensor>();
+    for (const [name, t] of biases) (cache.set(name, t), bump(cx, 'biases-compensated'));
+    const base = biases.size ? withValues(g, biases) : g;
     // Groups that lose every channel are erased where their operators can go; the others keep one channel.
     const whole = [...removed].filter(([r, gone]) => gone.length === flow.spaces.get(r).size).map(([r]) => r);
     const keepOne = (rs: readonly number[]): Map<number, number[]> => new Map([...removed].map(([r, gone]) => [r, rs.includes(r) ? gone.slice(1) : gone]));
-    const attempt = (except: readonly number[]): Graph | undefined => eraseEmpty(sliceGraph(g, flow, keptChannels(flow, keepOne(except)), load));
+    const attempt = (except: readonly number[]): Graph | undefined => eraseEmpty(sliceGraph(base, flow, keptChannels(flow, keepOne(except)), load));
     let pruned = whole.length ? attempt([]) : undefined;
     let erasable = whole;
     if (!pruned && whole.length) {
@@ -95,7 +106,7 @@ export const pruneStructured: Pass<PruneStructuredOptions> = {
     if (erasable.length) bump(cx, 'groups-erased', erasable.length);
     for (const [r, gone] of keepOne(whole.filter((r) => !erasable.includes(r)))) gone.length ? removed.set(r, gone) : removed.delete(r);
     if (!removed.size) return g;
-    pruned ??= sliceGraph(g, flow, keptChannels(flow, removed), load);
+    pruned ??= sliceGraph(base, flow, keptChannels(flow, removed), load);
     for (const gone of removed.values()) bump(cx, 'channels-removed', gone.length);
     bump(cx, 'groups-pruned', removed.size);
     return inferShapes.run(pruned, { ...cx, stats: new Map(), options: undefined });
@@ -112,4 +123,26 @@ function eraseUnits(flow: ReturnType<typeof channelFlow>, roots: readonly number
     for (const r of merged) unitOf.set(r, merged);
   }
   return [...new Set(unitOf.values())];
+}
+
+/** Activation statistics over the samples, which must hold every input of g. */
+function calibrationStats(g: Graph, flow: ReturnType<typeof channelFlow>, samples: readonly Readonly<Record<string, Tensor>>[]) {
+  for (const [i, s] of samples.entries()) {
+    const missing = g.inputs.find((d) => !s[d.name]);
+    if (missing) throw new PassOptionError(`prune calibration sample ${i + 1} has no tensor for input %${missing.name} of ${g.name}`);
+  }
+  return exitStats(g, flow, samples);
+}
+
+/** g with these constants' values replaced (inline now, whatever file they came from). */
+function withValues(g: Graph, values: ReadonlyMap<string, Tensor>): Graph {
+  return {
+    ...g,
+    constants: g.constants.map((c) => {
+      const value = values.get(c.name);
+      if (!value) return c;
+      const { external: _file, ...rest } = c;
+      return { ...rest, value };
+    }),
+  };
 }

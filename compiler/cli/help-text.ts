@@ -40,6 +40,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
       'kiln compile examples/mlp.kir --dim batch=2 --prune 0.25 --prune-scope layer --prune-multiple 2 --prune-only w1 -o out/mlp-pruned',
     ],
     [
+      'pruning calibrated on sample inputs: activation-aware scores, removed channels folded into the biases',
+      `kiln compile ${MNIST}/model.onnx --prune 0.3 --calibrate ${MNIST}/reference -o out/mnist-pruned`,
+    ],
+    [
       'a decoder with half of each MLP and a quarter of the attention heads removed (key/value heads with their query heads)',
       'kiln compile out/tiny-llama/config.json --weights out/tiny-llama --prune 0.5 --prune-heads 0.25 -o out/llama-pruned',
     ],

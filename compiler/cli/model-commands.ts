@@ -36,6 +36,7 @@ export interface CompileCommandOptions {
   pruneScope?: string;
   pruneMultiple?: string;
   pruneOnly?: string;
+  calibrate?: string;
   deviceProfile?: string;
   weightsDtype?: string;
   layout?: string;
@@ -152,6 +153,12 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
   const limits = parseLimits(opts.limit ?? []);
   const dumpAfter = parseDumpAfter(opts.dumpIrAfter);
   const { program, declared } = loadProgram(path, { ...opts, dims: parseDims(opts.dim ?? []), inputShapes: parseInputShapes(opts.inputShape ?? []) }, io);
+  if (opts.calibrate !== undefined) {
+    if (!prune) throw new UsageError('--calibrate needs --prune <ratio>: the samples score and compensate the channels it removes');
+    if (program.generation) throw new UsageError('--calibrate: decoder checkpoints cannot be calibrated yet (their entries carry a KV cache); prune them without samples');
+    const { readCalibration } = await import('./calibration.js');
+    prune.calibration = readCalibration(opts.calibrate, Object.values(program.entries)[0]!.graph.inputs);
+  }
   const { compileProgram } = await import('../compile.js');
   const { writeArtifact } = await import('../emit/write.js');
   const profile = await deviceProfile(opts.deviceProfile, io);

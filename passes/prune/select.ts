@@ -72,9 +72,10 @@ export function selectChannels(
   zeros: ReadonlyMap<number, readonly number[]>,
   load: (constant: string) => Tensor,
   o: SelectOptions,
+  scoreOf: (r: number) => Float64Array = (r) => channelScores(flow, r, load, o.norm),
 ): Map<number, number[]> {
   const size = (r: number): number => flow.spaces.get(r).size;
-  const scores = new Map(roots.map((r) => [r, channelScores(flow, r, load, o.norm)]));
+  const scores = new Map(roots.map((r) => [r, Float64Array.from(scoreOf(r))]));
   for (const [r, gone] of zeros) for (const c of gone) scores.get(r)![c] = -1; // exact zeros rank first
   const keepAtLeast = (r: number): number => Math.max(1, Math.ceil(o.floor * size(r)));
   const target = new Map<number, number>();

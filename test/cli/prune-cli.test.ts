@@ -2,10 +2,11 @@
 // quarter runs on the adapter as the interpreter runs the pruned graph; mnist-8 pruned by 30 % still reads its four
 // test digits on the adapter (the logit errors against the unpruned model are in the README); the groups listing
 // says which group may be pruned and which barrier keeps the other.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readRawTensorProto } from '../../ir/index.js';
 import { haveShared, sharedDir } from '../../scripts/lib/shared.js';
 import { kiln } from '../kiln-cli.js';
 
@@ -52,6 +53,54 @@ describe('kiln compile --prune', () => {
     expect(inspect.stdout).toContain('  Parameter87\t16 x 8 x 5 x 5\t12 x 6 x 5 x 5\t3,200\t1,800\t1,254,400\t705,600');
     expect(inspect.stdout).toContain('  Parameter87 Parameter88\tchannels\t16\t12');
   }, 120_000);
+});
+
+describe.runIf(haveShared())('kiln compile --prune on shared models', () => {
+  const models = join(sharedDir() ?? '', 'models');
+  const argmax = (xs: number[]): number => xs.indexOf(Math.max(...xs));
+
+  it('burn-mnist pruned by 30 % per layer (and calibrated on its reference inputs) still reads 0, 3, 5, 7', () => {
+    const folder = join(models, 'burn-mnist-safetensors');
+    for (const calibrate of [[], ['--calibrate', join(folder, 'reference')]]) {
+      const out = join(dir, `burn30${calibrate.length ? '-calibrated' : ''}`);
+      const c = kiln(['compile', 'examples/burn-mnist/graph.kir', '--weights', join(folder, 'mnist.safetensors'), '--prune', '0.3', ...calibrate, '-o', out]);
+      expect(c.status, c.stderr).toBe(0);
+      const digits = [0, 1, 2, 3].map((set) => {
+        const r = kiln(['run', out, '--input', `x=${join(folder, 'reference', `test_data_set_${set}`, 'input_0.pb')}`, '--json']);
+        expect(r.status, r.stderr).toBe(0);
+        return argmax(outputsOf(r.stdout).log_probs!.data);
+      });
+      expect(digits).toEqual([0, 3, 5, 7]);
+    }
+  }, 240_000);
+
+  it('tiny-distilbert-sst2 at 20 % (global, heads too) calibrated on its two reference inputs keeps both predictions', () => {
+    const model = join(models, 'tiny-distilbert-sst2');
+    const out = join(dir, 'distilbert20');
+    const flags = ['--dim', 'batch=1..2', '--dim', 'sequence=1..8', '--prune', '0.2', '--prune-heads', '0.2', '--prune-scope', 'global'];
+    const c = kiln(['compile', join(model, 'model.onnx'), ...flags, '--calibrate', join(model, 'reference'), '-o', out]);
+    expect(c.status, c.stderr).toBe(0);
+    expect(kiln(['inspect', out]).stdout).toMatch(/pruning: 1 groups pruned/);
+    for (const set of [0, 1]) {
+      const data = join(model, 'reference', `test_data_set_${set}`);
+      const r = kiln(['run', out, '--input', `input_ids=${join(data, 'input_0.pb')}`, '--input', `attention_mask=${join(data, 'input_1.pb')}`, '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      const got = outputsOf(r.stdout).logits!.data;
+      const want = Array.from(readRawTensorProto(join(data, 'output_0.pb')).values);
+      got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-6));
+    }
+  }, 240_000);
+
+  it('refuses --calibrate without --prune, and a sample folder without a file for an input', () => {
+    const a = kiln(['compile', 'examples/mlp.kir', '--dim', 'batch=2', '--calibrate', dir, '-o', join(dir, 'x')]);
+    expect(a.status).toBe(1);
+    expect(a.stderr.trim()).toBe('kiln: --calibrate needs --prune <ratio>: the samples score and compensate the channels it removes');
+    const empty = join(dir, 'samples');
+    mkdirSync(join(empty, 's0'), { recursive: true });
+    const b = kiln(['compile', 'examples/mlp.kir', '--dim', 'batch=2', '--prune', '0.25', '--calibrate', empty, '-o', join(dir, 'y')]);
+    expect(b.status).toBe(1);
+    expect(b.stderr.trim()).toBe(`kiln: --calibrate: ${join(empty, 's0')} has no file for input x (expected one of x.json, x.npy, x.pb, input_0.pb)`);
+  }, 60_000);
 });
 
 describe('kiln ir groups', () => {
