@@ -9,6 +9,7 @@ import type { DType } from './dtype.js';
 import { roundToDType } from './dtype.js';
 import { bf16FromBits, f16FromBits } from './formats/f16.js';
 import { installExternalLoader } from './interp.js';
+import type { ConstantDecl } from './graph.js';
 import type { Tensor } from './tensor.js';
 
 /** Element encodings of external data (safetensors' dtype names). */
@@ -139,3 +140,10 @@ export function narrowExternal(v: number, dtype: DType, ext: ExternalData, index
 }
 
 installExternalLoader(loadExternal);
+
+/** A constant's values: inline, or read from the file it is still in. */
+export function constantValue(c: ConstantDecl): Tensor {
+  if (c.value) return c.value;
+  if (!c.external) throw new Error(`constant %${c.name} has neither a value nor a file (unbound parameter)`);
+  return loadExternal(c.external, c.type.dtype, c.type.shape as number[]);
+}

@@ -7,7 +7,7 @@
 //   y        = Mul(Mul(Cast<f32>(c), Ws), xs)            (per group: ReduceSum over G of Cast(c) * Ws, then xs)
 // then Gemm's alpha and beta * C. The integer sums are the specification the bit-plane kernels equal bit for bit;
 // the float steps after them are ordinary ops. A group longer than the i32 bound allows is shortened to fit.
-import { type Graph, GraphBuilder, type Node, type Tensor, loadExternal, makeTensor } from '../ir/index.js';
+import { type Graph, GraphBuilder, type Node, type Tensor, constantValue, makeTensor } from '../ir/index.js';
 import { bitMatMulBound } from '../ir/ops/bit-matmul.js';
 import { type WeightScheme, declareWeightOnly, quantizeWeight } from './bits/quantize-weight.js';
 import { matmulWeights } from './matmul-weights.js';
@@ -80,7 +80,7 @@ export const bitpack: Pass<BitpackOptions> = {
     };
     for (const { constant: c, uses } of chosen) {
       const { m, k, transposed } = uses[0]!;
-      const value = (c.value ?? loadExternal(c.external!, c.type.dtype, c.type.shape as number[])).data;
+      const value = constantValue(c).data;
       if (o.activationBits === 0) {
         // Weights only: the constant itself becomes quant-encoded; every reader is unchanged.
         const group = o.group > 0 && o.group < k ? o.group : 0;

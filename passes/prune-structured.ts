@@ -7,7 +7,7 @@
 // channels of each group (prune/select.ts): a lossy, training-free compression. A group whose every channel is
 // zero is erased with the operators that computed it where its consumers' results only join residual Adds
 // (prune/erase.ts: the MLP or attention block disappears); otherwise it keeps one channel.
-import { type Graph, type Tensor, loadExternal } from '../ir/index.js';
+import { type Graph, type Tensor, constantValue } from '../ir/index.js';
 import { inferShapes } from './infer-shapes.js';
 import { type Pass, PassOptionError, bump, onlyKeys } from './pass.js';
 import { channelFlow } from './prune/channel-flow.js';
@@ -65,7 +65,7 @@ export const pruneStructured: Pass<PruneStructuredOptions> = {
       let t = cache.get(name);
       if (!t) {
         const c = byName.get(name)!;
-        t = c.value ?? loadExternal(c.external!, c.type.dtype, c.type.shape as number[]);
+        t = constantValue(c);
         cache.set(name, t);
       }
       return t;

@@ -4,7 +4,7 @@
 // Ties break by index, so the result is deterministic. Weights still in their checkpoint file are loaded (the
 // pruned values become inline constants). Whether a pruned weight then gets a sparse kernel is the compiler's
 // choice of encode-sparse-weights (by a cost model); this pass only zeroes.
-import { type ConstantDecl, type Tensor, loadExternal, makeTensor, updateGraph } from '../ir/index.js';
+import { type ConstantDecl, type Tensor, constantValue, makeTensor, updateGraph } from '../ir/index.js';
 import { matmulWeights } from './matmul-weights.js';
 import { type Pass, bump, onlyKeys } from './pass.js';
 
@@ -90,7 +90,7 @@ export const sparsify: Pass<SparsifyOptions> = {
     const opts = cx.options;
     const weights = matmulWeights(g);
     if (!weights.length) return g;
-    const values = weights.map(({ constant: c }) => (c.value ?? loadExternal(c.external!, c.type.dtype, c.type.shape as number[])).data);
+    const values = weights.map(({ constant: c }) => constantValue(c).data);
     const counts =
       opts.scope === 'global' ? globalCounts(values, opts.sparsity, opts.floor!) : values.map((v) => Math.round(opts.sparsity * v.length));
     const pruned = new Map<string, ConstantDecl>();

@@ -3,7 +3,7 @@
 // its channels are exactly zero where consumed (what --prune 0 removes), the stems that produce it, every constant
 // slice that goes with its channels, and the consumers whose input columns it ends in.
 import { DEFAULT_PIPELINE, channelFlow, prunableRoots, removableChannels, runPipeline } from '../../passes/index.js';
-import { type Graph, type Tensor, loadExternal } from '../../ir/index.js';
+import { type Graph, type Tensor, constantValue } from '../../ir/index.js';
 import type { Program } from '../compile.js';
 import { UsageError } from './errors.js';
 import type { Output } from './ir-commands.js';
@@ -25,10 +25,7 @@ export interface GroupRow {
 export function channelGroups(g: Graph): GroupRow[] {
   const flow = channelFlow(g);
   const byName = new Map(g.constants.map((c) => [c.name, c]));
-  const load = (name: string): Tensor => {
-    const c = byName.get(name)!;
-    return c.value ?? loadExternal(c.external!, c.type.dtype, c.type.shape as number[]);
-  };
+  const load = (name: string): Tensor => constantValue(byName.get(name)!);
   const prunable = prunableRoots(flow);
   const zeros = removableChannels(flow, load);
   const { spaces } = flow;
