@@ -37,7 +37,7 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     ],
     [
       'structured pruning: a quarter of the hidden channels (lowest norm) removed with their bias entries and consumer rows, kept widths even',
-      'kiln compile examples/mlp.kir --dim batch=2 --prune 0.25 --prune-scope layer --prune-multiple 2 --prune-only w1 -o out/mlp-pruned',
+      'kiln compile examples/mlp.kir --dim batch=2 --prune 0.25 --prune-scope layer --prune-floor 0.5 --prune-multiple 2 --prune-only w1 -o out/mlp-pruned',
     ],
     [
       'pruning calibrated on sample inputs: activation-aware scores, removed channels folded into the biases',
@@ -120,7 +120,7 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     ],
     [
       'structured pruning of the hidden channels, ranked across groups, with the channels removed on stderr',
-      'kiln ir opt examples/mlp.kir --passes infer-shapes,prune-structured --prune 0.25 --prune-heads 0 --prune-scope global --prune-multiple 2 --prune-only w1 --stats',
+      'kiln ir opt examples/mlp.kir --passes infer-shapes,prune-structured --prune 0.25 --prune-heads 0 --prune-scope global --prune-floor 0.5 --prune-multiple 2 --prune-only w1 --stats',
     ],
   ],
   'ir groups': [

@@ -61,6 +61,7 @@ export interface OptOptions {
   prune?: string;
   pruneHeads?: string;
   pruneScope?: string;
+  pruneFloor?: string;
   pruneMultiple?: string;
   pruneOnly?: string;
   printPipeline?: boolean;

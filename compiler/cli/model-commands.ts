@@ -34,6 +34,7 @@ export interface CompileCommandOptions {
   prune?: string;
   pruneHeads?: string;
   pruneScope?: string;
+  pruneFloor?: string;
   pruneMultiple?: string;
   pruneOnly?: string;
   calibrate?: string;

@@ -51,6 +51,7 @@ export interface PruneFlagOptions {
   prune?: string;
   pruneHeads?: string;
   pruneScope?: string;
+  pruneFloor?: string;
   pruneMultiple?: string;
   pruneOnly?: string;
 }
@@ -58,14 +59,15 @@ export interface PruneFlagOptions {
 /** Raw prune-structured options from --prune, --prune-scope, --prune-multiple, --prune-only (the pass checks them). */
 export function pruneFlags(opts: PruneFlagOptions): Record<string, unknown> | undefined {
   if (opts.prune === undefined) {
-    if (opts.pruneScope !== undefined || opts.pruneMultiple !== undefined || opts.pruneOnly !== undefined || opts.pruneHeads !== undefined)
-      throw new UsageError('--prune-heads, --prune-scope, --prune-multiple and --prune-only need --prune <ratio> (0: only exactly-zero channels)');
+    if ([opts.pruneScope, opts.pruneMultiple, opts.pruneOnly, opts.pruneHeads, opts.pruneFloor].some((v) => v !== undefined))
+      throw new UsageError('--prune-heads, --prune-scope, --prune-floor, --prune-multiple and --prune-only need --prune <ratio> (0: only exactly-zero channels)');
     return undefined;
   }
   return {
     ratio: number('--prune', opts.prune),
     ...(opts.pruneHeads !== undefined ? { heads: number('--prune-heads', opts.pruneHeads) } : {}),
     ...(opts.pruneScope !== undefined ? { scope: opts.pruneScope } : {}),
+    ...(opts.pruneFloor !== undefined ? { floor: number('--prune-floor', opts.pruneFloor) } : {}),
     ...(opts.pruneMultiple !== undefined ? { multiple: number('--prune-multiple', opts.pruneMultiple) } : {}),
     ...(opts.pruneOnly !== undefined ? { only: opts.pruneOnly } : {}),
   };

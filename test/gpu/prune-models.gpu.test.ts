@@ -29,6 +29,10 @@ function withPasses(model: HfModel, prune?: Record<string, unknown>): HfModel {
   return { ...model, entries: Object.fromEntries(Object.entries(model.entries).map(([k, e]) => [k, { ...e, graph: runPipeline(e.graph, steps).graph }])) };
 }
 
+/** Weight bytes of the artifact, weights row-major (the panel layouts pad their own widths). */
+const weightBytes = (model: HfModel, prune?: Record<string, unknown>): number =>
+  compileProgram({ name: model.family, entries: model.entries, generation: model.generation! }, { layout: 'row-major', ...(prune ? { prune } : {}) }).manifest.memory!.weightsBytes;
+
 async function decodeOnAdapter(model: HfModel, prune: Record<string, unknown>, reference: { tokens: number[]; logits: Float64Array[] }, prompt: number[], tolerance: number): Promise<void> {
   const artifact = compileProgram({ name: model.family, entries: model.entries, generation: model.generation! }, { prune });
   const gpu = await testGpu();
@@ -49,7 +53,23 @@ describe('pruned decoders on the adapter', () => {
     const pruned = withPasses(model, { ratio: 0 });
     const cache = pruned.entries.decode!.graph.inputs.find((i) => i.name.includes('0') && i.type.shape.length === 3)!;
     expect(cache.type.shape[1]).toBe(1); // one of two key/value heads left in layer 0's caches
+    // The artifact loses the planted bytes: a key/value head (q rows 16 x 32, k and v rows 8 x 32, o columns
+    // 32 x 16) and 4 MLP channels (gate and up rows, down columns: 3 x 32), f32, each weight padded to 256 bytes.
+    const planted = 4 * (16 * 32 + 2 * 8 * 32 + 32 * 16 + 4 * 3 * 32);
+    expect(Math.abs(weightBytes(model) - weightBytes(model, { ratio: 0 }) - planted)).toBeLessThanOrEqual(256 * 7);
     // The reference is the unpruned model: exact pruning changes nothing the interpreter can see.
+    await decodeOnAdapter(model, { ratio: 0 }, interpGenerate(withPasses(model), prompt, 5), prompt, 1e-5);
+  }, 120_000);
+
+  it('gpt2 with a zeroed head (fused QKV columns and biases): exact on the adapter, the bytes of the head gone', async () => {
+    const head = [0, 32, 64].flatMap((o) => range(o + 16, 8));
+    const plants = [zeroRows('h.1.attn.c_attn.weight', 1, head), zeroRows('h.1.attn.c_attn.bias', 0, head)];
+    const ck = tempCheckpoint('gpt2', 'tiny', { transform: (t) => plants.reduce((acc, f) => f(acc), t) });
+    const model = importHf(ck.configPath, { weights: ck.weightsPath, maxSeq: 24, chunk: 8 });
+    // c_attn columns 32 x 24 and biases 24, c_proj rows 8 x 32, f32.
+    const planted = 4 * (32 * 24 + 24 + 8 * 32);
+    expect(Math.abs(weightBytes(model) - weightBytes(model, { ratio: 0 }) - planted)).toBeLessThanOrEqual(256 * 3);
+    const prompt = promptIds(9, model.generation!.vocabSize);
     await decodeOnAdapter(model, { ratio: 0 }, interpGenerate(withPasses(model), prompt, 5), prompt, 1e-5);
   }, 120_000);
 
