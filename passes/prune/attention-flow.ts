@@ -5,7 +5,10 @@
 // cache, whose heads (a graph input and its state output) shrink with them; Attention ties q, k and v: with GQA
 // the query heads that share a key/value head become one channel first, so a key/value head goes with its query
 // heads. A head's output is exactly zero when its value rows are (whatever q and k hold), so Attention passes the
-// value's zeros on; the output projection's input columns are where the heads end.
+// value's zeros on; the output projection's input columns are where the heads end. Attention as exporters write it
+// (PyTorch, tf2onnx) is the same in plain ops: a MatMul of two tensors batched over the heads axis (q.k^T, then
+// the probabilities times v) ties their heads and is zero where either factor is; a Softmax or norm along another
+// axis (the keys) passes the heads.
 import { describeNode, type Node } from '../../ir/index.js';
 import type { ChannelOf, FlowContext } from './channel-flow.js';
 
@@ -20,6 +23,12 @@ export function attentionOps(cx: FlowContext, node: Node, index: number): boolea
       return cacheWrite(cx, node);
     case 'Attention':
       return attention(cx, node);
+    case 'MatMul':
+      return batchedMatMul(cx, node);
+    case 'Softmax':
+    case 'LogSoftmax':
+    case 'LayerNormalization':
+      return acrossOtherAxis(cx, node);
     default:
       return false;
   }
@@ -95,5 +104,35 @@ function attention(cx: FlowContext, node: Node): boolean {
   cx.spaces.get(space).heads = true;
   cx.carry(node.outputs[0]!, { space, axis: 1, unit: cx.channels.get(node.inputs[0]!)!.unit });
   cx.steps.push({ kind: 'pass', from: node.inputs[2]!, out: node.outputs[0]!, keepsZero: true, zeroIf: [] });
+  return true;
+}
+
+/** MatMul of two activations that both carry heads (or channels) on the same batch axis: tie them. */
+function batchedMatMul(cx: FlowContext, node: Node): boolean {
+  const [a, b] = node.inputs.map((x) => spaced(cx, x));
+  const rank = cx.typeOf(node.outputs[0]!)?.shape.length ?? 0;
+  const aligned = (x: string, c: ChannelOf): number => c.axis + rank - (cx.typeOf(x)?.shape.length ?? 0);
+  if (!a || !b || a.unit !== b.unit) return false;
+  const axis = aligned(node.inputs[0]!, a);
+  if (axis !== aligned(node.inputs[1]!, b) || axis >= rank - 2) return false;
+  const space = cx.spaces.union(a.space, b.space, describeNode(node));
+  // A product batched over the axis: its channels are attention heads (for --prune-heads and the report).
+  cx.spaces.get(space).heads = true;
+  cx.carry(node.outputs[0]!, { space, axis, unit: a.unit });
+  cx.steps.push({ kind: 'product', from: [node.inputs[0]!, node.inputs[1]!], out: node.outputs[0]! });
+  return true;
+}
+
+/** A softmax or norm along an axis other than the channels: each channel's slice is normalized on its own. */
+function acrossOtherAxis(cx: FlowContext, node: Node): boolean {
+  const c = spaced(cx, node.inputs[0]);
+  const rank = cx.typeOf(node.inputs[0]!)?.shape.length ?? 0;
+  const raw = Number(node.attrs.axis ?? -1);
+  const axis = raw < 0 ? raw + rank : raw;
+  // LayerNormalization normalizes every axis from `axis` on (its scale and bias run along them too).
+  const touches = node.op === 'LayerNormalization' ? c && c.axis >= axis : c && c.axis === axis;
+  if (!c || touches || node.inputs.slice(1).some((v) => v && spaced(cx, v)) || node.outputs.length !== 1) return false;
+  cx.carry(node.outputs[0]!, c);
+  cx.steps.push({ kind: 'pass', from: node.inputs[0]!, out: node.outputs[0]!, keepsZero: false, zeroIf: [] });
   return true;
 }

@@ -40,6 +40,8 @@ export type FlowStep =
   | { readonly kind: 'concat'; readonly from: readonly string[]; readonly out: string }
   /** A Split along the channel axis: output i carries part i of the input's (now auxiliary) space. */
   | { readonly kind: 'split'; readonly from: string; readonly outs: readonly string[] }
+  /** A product batched over the channels (attention's q.k^T, p.v per head): zero where either factor is. */
+  | { readonly kind: 'product'; readonly from: readonly [string, string]; readonly out: string }
   /** An in-dim consumer: the channels of `from` are contracted here (the stem `node` outputs). */
   | { readonly kind: 'exit'; readonly from: string; readonly node: string };
 
@@ -123,6 +125,26 @@ export function channelFlow(g: Graph): ChannelFlow {
     for (const w of rewrites) if (spaces.root(w.space) === r) w.unit *= factor;
     return true;
   };
+  const producer = new Map(g.nodes.flatMap((n, i) => n.outputs.map((o) => [o, i] as const)));
+  const readers = new Map<string, number>();
+  for (const n of g.nodes) for (const v of new Set(n.inputs)) readers.set(v, (readers.get(v) ?? 0) + 1);
+  /** The Expand (node, index of the dim in its shape) that gave v its axis d, through one-reader unary ops. */
+  const expandedAlong = (v: string, d: number, rank: number): { node: number; index: number } | undefined => {
+    for (let at = v; readers.get(at) === 1 && !channels.has(at); ) {
+      const i = producer.get(at);
+      const n = i === undefined ? undefined : g.nodes[i]!;
+      if (!n || n.outputs.length !== 1) return undefined;
+      if (n.op === 'Expand') {
+        const from = typeOf(n.inputs[0]!)?.shape ?? [];
+        const target = n.attrs.shape as readonly unknown[];
+        const k = d - (rank - from.length);
+        return (k < 0 || from[k] === 1) && d - (rank - target.length) >= 0 ? { node: i!, index: d - (rank - target.length) } : undefined;
+      }
+      if (n.inputs.length !== 1 || !nodeScalarFn(n, typeOf(n.outputs[0]!)?.dtype ?? 'f32')) return undefined;
+      at = n.inputs[0]!;
+    }
+    return undefined;
+  };
   const cx: FlowContext = { spaces, channels, steps, rewrites, inputs, state, graph: g, typeOf, carry, coarsen, barAll };
 
   g.nodes.forEach((node, index) => {
@@ -176,6 +198,12 @@ export function channelFlow(g: Graph): ChannelFlow {
         const shape = typeOf(v)?.shape ?? [];
         const d = axis - (rank - shape.length);
         const full = d >= 0 && shape[d] !== 1;
+        // A run-time tensor that has the axis only because an Expand broadcast it (an attention mask) shrinks with it.
+        const expand = full && !constants.has(v) && shape[d] === width ? expandedAlong(v, d, shape.length) : undefined;
+        if (expand) {
+          rewrites.push({ ...expand, attr: 'shape', unit, space });
+          continue;
+        }
         if (full && (shape[d] !== width || !constants.has(v))) return spaces.bar(space, `%${v} has the channel axis but no channel grouping (${describeNode(node)})`);
         if (constants.has(v)) consts.push({ operand: i, constant: v, ...(full ? { slice: slice(v, d, unit, space, 'out') } : {}) });
       }

@@ -35,12 +35,21 @@ function channelValues(t: Tensor, s: ChannelSlice | undefined, c: number): numbe
   return [...out];
 }
 
+/** True when fn is finite for every combination of the operands' value sets (false past MAX_COMBOS). */
+function alwaysFinite(fn: (...xs: number[]) => number, sets: readonly number[][]): boolean {
+  return alwaysWith(fn, sets, Number.isFinite);
+}
+
 /** True when fn gives exactly 0 for every combination of the operands' value sets (false past MAX_COMBOS). */
 function alwaysZero(fn: (...xs: number[]) => number, sets: readonly number[][]): boolean {
+  return alwaysWith(fn, sets, (v) => v === 0);
+}
+
+function alwaysWith(fn: (...xs: number[]) => number, sets: readonly number[][], ok: (v: number) => boolean): boolean {
   if (sets.reduce((n, s) => n * s.length, 1) > MAX_COMBOS) return false;
   const args = new Array<number>(sets.length);
   const walk = (i: number): boolean => {
-    if (i === sets.length) return fn(...args) === 0;
+    if (i === sets.length) return ok(fn(...args));
     return sets[i]!.every((v) => ((args[i] = v), walk(i + 1)));
   };
   return walk(0);
@@ -80,6 +89,11 @@ export function removableChannels(flow: ChannelFlow, load: (constant: string) =>
         m.forEach((_, c) => (m[c] = whole.subarray(p.offset + c * p.scale, p.offset + (c + 1) * p.scale).every((z) => z === 1) ? 1 : 0));
         masks.set(st.outs[i]!, m);
       }
+    } else if (st.kind === 'product') {
+      const [a, b] = st.from.map((v) => masks.get(v)!);
+      const careful = st.from.some((v) => risky.has(v));
+      masks.set(st.out, a!.map((z, c) => (careful ? z & b![c]! : z | b![c]!)));
+      if (careful) risky.add(st.out);
     } else if (st.kind === 'map') mapStep(st);
     else {
       const root = spaces.root(flow.channels.get(st.from)!.space);
@@ -91,7 +105,12 @@ export function removableChannels(flow: ChannelFlow, load: (constant: string) =>
   const mapStep = (st: Extract<FlowStep, { kind: 'map' }>): void => {
     const n = st.inputs.length;
     const consts = new Map(st.constants.map((k) => [k.operand, k]));
-    const overflows = Array.from({ length: n }, (_, i) => EXTREMES.some((x) => !Number.isFinite(st.fn(...Array.from({ length: n }, (_, j) => (j === i ? x : 1))))));
+    // Can a finite run-time operand make this infinite (Exp, a division by it)? Constants take their own values.
+    const constantValues = (j: number): number[] => {
+      const k = consts.get(j);
+      return k ? channelValues(load(k.constant), undefined, 0).slice(0, 16) : [1];
+    };
+    const overflows = Array.from({ length: n }, (_, i) => !consts.has(i) && !alwaysFinite(st.fn, Array.from({ length: n }, (_, j) => (j === i ? EXTREMES : constantValues(j)))));
     if (overflows.some(Boolean) || st.spaced.some((i) => risky.has(st.inputs[i]!))) risky.add(st.out);
     const m = new Uint8Array(sizeOf(st.out));
     for (let c = 0; c < m.length; c++) {

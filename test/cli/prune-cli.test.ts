@@ -80,7 +80,11 @@ describe.runIf(haveShared())('kiln compile --prune on shared models', () => {
     const flags = ['--dim', 'batch=1..2', '--dim', 'sequence=1..8', '--prune', '0.2', '--prune-heads', '0.2', '--prune-scope', 'global'];
     const c = kiln(['compile', join(model, 'model.onnx'), ...flags, '--calibrate', join(model, 'reference'), '-o', out]);
     expect(c.status, c.stderr).toBe(0);
-    expect(kiln(['inspect', out]).stdout).toMatch(/pruning: 1 groups pruned/);
+    // One of the 7 prunable groups' 14 channels (2 per group) goes: a head of layer 1 (q, k, v and the output
+    // columns: an exported attention subgraph) and a channel of the pre-classifier.
+    const report = kiln(['inspect', out]).stdout;
+    expect(report).toMatch(/pruning: 2 groups pruned/);
+    expect(report).toMatch(/layer\.1\.attention\.v_lin\.bias\theads\t2\t1/);
     for (const set of [0, 1]) {
       const data = join(model, 'reference', `test_data_set_${set}`);
       const r = kiln(['run', out, '--input', `input_ids=${join(data, 'input_0.pb')}`, '--input', `attention_mask=${join(data, 'input_1.pb')}`, '--json']);
