@@ -137,7 +137,10 @@ async function prepare(cacheDir: string, name: string, spec: ModelSpec): Promise
     { source: 'config.json', profile: await localProfile(), ...sparse, ...narrow, ...(spec.bits ? { bits: spec.bits } : {}), ...(spec.prune ? { prune: spec.prune } : {}) },
   );
   writeArtifact(artifactDir, artifact);
-  const parameters = parameterCount(presetTensors(spec.family, config));
+  // A pruned model has what the pruning report says it lost fewer parameters.
+  const count = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, shape.length ? 1 : 0);
+  const pruned = (artifact.manifest.pruning?.layers ?? []).reduce((n, l) => n + count(l.before) - count(l.after), 0);
+  const parameters = parameterCount(presetTensors(spec.family, config)) - pruned;
   return { name, spec, parameters, artifactDir, manifest: artifact.manifest };
 }
 
