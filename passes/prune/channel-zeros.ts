@@ -63,8 +63,14 @@ export function removableChannels(flow: ChannelFlow, load: (constant: string) =>
   const sizeOf = (v: string): number => spaces.get(flow.channels.get(v)!.space).size;
   const zerosOf = (s: ChannelSlice): Uint8Array => sliceZeros(load(s.constant), s, spaces.get(s.space).size);
   const exitZero = new Map<number, Uint8Array>();
+  // A barred space's channels stay whatever they hold: no need to read its weights (an LM head, a tied embedding).
+  const barredValue = (v: string): boolean => {
+    const rec = spaces.get(flow.channels.get(v)!.space);
+    return rec.barriers.length > 0 && !rec.parts;
+  };
   const step = (st: FlowStep): void => {
-    if (st.kind === 'stem') {
+    if ((st.kind === 'stem' || st.kind === 'map' || st.kind === 'pass') && barredValue(st.out)) masks.set(st.out, new Uint8Array(sizeOf(st.out)));
+    else if (st.kind === 'stem') {
       const m = new Uint8Array(sizeOf(st.out)).fill(1);
       for (const r of st.rows) zerosOf(r).forEach((z, c) => (m[c]! &= z));
       masks.set(st.out, m);
