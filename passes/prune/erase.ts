@@ -55,7 +55,9 @@ export function eraseEmpty(g: Graph): Graph | undefined {
   if (outputs.some((o) => zero.has(o))) return undefined;
   const next = updateGraph(g, { nodes, outputs });
   const live = liveValues(next);
-  // Nothing empty may survive: neither the zeros nor a constant sliced to nothing (a concatenation's empty part).
-  if ([...zero.keys()].some((v) => live.has(v)) || next.constants.some((c) => live.has(c.name) && c.type.shape.includes(0))) return undefined;
+  // Nothing empty may survive: neither the zeros nor a constant sliced to nothing (a concatenation's empty part),
+  // nor a state input (a KV cache that would hold no heads: the runtime keeps every declared input and output).
+  const empty = (shape: readonly (number | string)[]): boolean => shape.includes(0);
+  if ([...zero.keys()].some((v) => live.has(v)) || next.constants.some((c) => live.has(c.name) && empty(c.type.shape)) || next.inputs.some((i) => empty(i.type.shape))) return undefined;
   return updateGraph(next, { nodes: next.nodes.filter((n) => n.outputs.some((o) => live.has(o))), constants: next.constants.filter((c) => live.has(c.name)) });
 }

@@ -73,6 +73,9 @@ describe('decoders with zeroed heads and MLP channels', () => {
     // llama heads: the value rows of key/value head 1 of layer 0 (8 dims each; its two query heads keep non-zero
     // q and k rows, yet the heads' outputs are zero): the group goes, q rows 16..31, k and v rows 8..15, o columns.
     { family: 'llama' as const, plants: [zeroRows('model.layers.0.self_attn.v_proj.weight', 0, [8, 9, 10, 11, 12, 13, 14, 15])], mlp: ['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.o_proj.weight', 'model.layers.0.self_attn.k_proj.weight'], kept: [16, 16, 8] },
+    // Every head of llama layer 0 zero: the attention block cannot be erased (its caches are state the runtime
+    // keeps), so one key/value head (with its two query heads) stays.
+    { family: 'llama' as const, plants: [zeroRows('model.layers.0.self_attn.v_proj.weight', 0, Array.from({ length: 16 }, (_, i) => i))], mlp: ['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.v_proj.weight'], kept: [16, 8] },
     // gpt2 heads: head 2 of layer 1 zeroed in the fused c_attn (its q, k and v columns at 0, 32 and 64) and bias.
     { family: 'gpt2' as const, plants: ['weight', 'bias'].map((w) => zeroRows(`h.1.attn.c_attn.${w}`, w === 'weight' ? 1 : 0, [0, 32, 64].flatMap((o) => [16, 17, 18, 19, 20, 21, 22, 23].map((d) => o + d)))), mlp: ['h.1.attn.c_attn.weight', 'h.1.attn.c_proj.weight'], kept: [72, 24] },
   ];
