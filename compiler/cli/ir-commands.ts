@@ -16,7 +16,7 @@ import {
   intRange,
 } from '../../ir/index.js';
 import { DEFAULT_PIPELINE, configure, resolvePasses, runPipeline } from '../../passes/index.js';
-import { dumpWriter, formatPipeline, parseDumpAfter, pruneFlags, sparsifyFlags } from './pass-flags.js';
+import { type PruneFlagOptions, dumpWriter, formatPipeline, parseDumpAfter, pruneFlags, sparsifyFlags } from './pass-flags.js';
 import { seededRandom } from '../../runtime/index.js';
 import { tensorFromJson, tensorToJson } from '../io/json-tensor.js';
 import { UsageError } from './errors.js';
@@ -49,7 +49,7 @@ export function irPrint(path: string, io: Output): number {
   return 0;
 }
 
-export interface OptOptions {
+export interface OptOptions extends PruneFlagOptions {
   passes?: string;
   dumpIrAfter?: string;
   dumpDir?: string;
@@ -58,12 +58,6 @@ export interface OptOptions {
   sparsity?: string;
   sparsityScope?: string;
   sparsityFloor?: string;
-  prune?: string;
-  pruneHeads?: string;
-  pruneScope?: string;
-  pruneFloor?: string;
-  pruneMultiple?: string;
-  pruneOnly?: string;
   printPipeline?: boolean;
 }
 

@@ -6,7 +6,7 @@ import { isDType, readTensorProtoFile, tensorType } from '../../ir/index.js';
 import { type InputValue, PLAN_LIMITS, Session, acquireDevice } from '../../runtime/index.js';
 import { formatManifestDim, formatManifestShape } from './manifest-dims.js';
 import { type DeviceProfile, PROFILES, compilePipeline, configure, lookupProfile, profileForAdapter, sparsify as sparsifyPass, bitpack as bitpackPass, pruneStructured as prunePass } from '../../passes/index.js';
-import { dumpWriter, formatPipeline, parseDumpAfter, pruneFlags, sparsifyFlags } from './pass-flags.js';
+import { type PruneFlagOptions, dumpWriter, formatPipeline, parseDumpAfter, pruneFlags, sparsifyFlags } from './pass-flags.js';
 import type { IOTensor, Manifest } from '../../runtime/plan.js';
 import { InputError, tensorFromJson, tensorToJson } from '../io/json-tensor.js';
 import { readNpy } from '../io/npy.js';
@@ -17,7 +17,7 @@ import { loadProgram } from './load-program.js';
 import { isProfilePath, readDeviceProfileFile } from './device-profile-file.js';
 import { compileProgress, createProgress, loadProgress, writeProgress } from './progress.js';
 
-export interface CompileCommandOptions {
+export interface CompileCommandOptions extends PruneFlagOptions {
   f16?: boolean;
   dim?: string[];
   inputShape?: string[];
@@ -31,12 +31,6 @@ export interface CompileCommandOptions {
   bitsGroup?: string;
   bitsKeep?: string;
   sparsityFloor?: string;
-  prune?: string;
-  pruneHeads?: string;
-  pruneScope?: string;
-  pruneFloor?: string;
-  pruneMultiple?: string;
-  pruneOnly?: string;
   calibrate?: string;
   deviceProfile?: string;
   weightsDtype?: string;
