@@ -1,10 +1,12 @@
 // Lowerings of QuantizeRows (two kernels: scales, then codes) and BitMatMul (ir/ops/bit-matmul.ts): 8-bit activations
-// times 8/4/2-bit weights through the dot4I8Packed GEMV (kernels/bit-gemv.ts); otherwise each operand's codes are cut into bit planes (bit-planes kernel,
+// times 8/4/2-bit weights through the dot4I8Packed GEMV (kernels/bit-gemv.ts), 1-bit bipolar times 1-bit bipolar
+// through the XOR GEMV (kernels/xor-gemv.ts); otherwise each operand's codes are cut into bit planes (bit-planes kernel,
 // into scratch), then the bit-plane product (bit-matmul kernel) writes the i32 sums. A constant weight's planes
 // are recomputed per run for now: one small dispatch next to the product.
 import { dtypeInfo, isStaticShape, numel } from '../../ir/index.js';
 import type { Node } from '../../ir/index.js';
 import { type BitGemvSpec, bitGemv, bitGemvOps, bitGemvProblems } from '../kernels/bit-gemv.js';
+import { type XorGemvSpec, xorGemv, xorGemvOps, xorGemvProblems } from '../kernels/xor-gemv.js';
 import { type BitMatMulSpec, type BitPlanesSpec, bitMatMul, bitMatMulOps, bitPlanes, planeWords } from '../kernels/bit-matmul.js';
 import type { TensorSpec } from '../kernels/lib/index.js';
 import { type RowCodesSpec, type RowScalesSpec, rowCodes, rowScales } from '../kernels/quantize-rows.js';
@@ -28,7 +30,7 @@ const lowerBitMatMul: NodeLowering = (node, cx) => {
   if (numel(out.shape) === 0) return { kind: 'steps', steps: [] };
   const group = Number(node.attrs.group ?? 0) || k;
   const [aBits, wBits] = [dtypeInfo(as.dtype).bits, dtypeInfo(ws.dtype).bits];
-  const fast = intGemv(node, cx, { a, w, y, as, ws, out, m, k, rows, group });
+  const fast = intGemv(node, cx, { a, w, y, as, ws, out, m, k, rows, group }) ?? bipolarGemv(node, cx, { a, w, y, as, ws, out, m, k, rows, group });
   if (fast) return fast;
   const planes = (name: string, codes: TensorSpec, n: number, bits: number): { step: Step; scratch: { scratch: string; bytes: number }; spec: TensorSpec } => {
     const words = n * bits * planeWords(k);
@@ -83,6 +85,27 @@ function intGemv(
   if (bitGemvProblems(fields).length) return undefined;
   const spec: BitGemvSpec = { kernel: 'bit-gemv', target: { shaderF16: cx.target.shaderF16 }, ...fields };
   return { kind: 'steps', steps: [{ kernel: cx.kernel(bitGemv, spec), args: [{ value: o.a }, { value: o.w }, { value: o.y }], flops: bitGemvOps(spec) }] };
+}
+
+/**
+ * The XOR GEMV (kernels/xor-gemv.ts) for 1-bit bipolar activations and weights (w1a1): one dispatch of XOR and
+ * countOneBits over the packed words, K and the group whole steps of 128 codes.
+ */
+function bipolarGemv(node: Node, cx: Parameters<NodeLowering>[1], o: Parameters<typeof intGemv>[2]): ReturnType<NodeLowering> | undefined {
+  if (o.as.dtype !== 'u1' || o.ws.dtype !== 'u1' || !Number(node.attrs.a_bipolar ?? 0) || !Number(node.attrs.w_bipolar ?? 0)) return undefined;
+  const fields = {
+    rows: o.rows,
+    m: o.m,
+    k: o.k,
+    group: o.group,
+    a: { dtype: 'u32' as const, shape: [(o.rows * o.k) / 32] },
+    w: { dtype: 'u32' as const, shape: [(o.m * o.k) / 32] },
+    out: o.out,
+    perLane: Math.max(1, Math.min(4, Math.ceil(o.m / 64))),
+  };
+  if (xorGemvProblems(fields).length) return undefined;
+  const spec: XorGemvSpec = { kernel: 'xor-gemv', target: { shaderF16: cx.target.shaderF16 }, ...fields };
+  return { kind: 'steps', steps: [{ kernel: cx.kernel(xorGemv, spec), args: [{ value: o.a }, { value: o.w }, { value: o.y }], flops: xorGemvOps(spec) }] };
 }
 
 /** QuantizeRows: the rows' power-of-two scales, then the codes from them (ir/ops/quantize-rows.ts). */

@@ -78,6 +78,29 @@ describe('BitMatMul on the adapter', () => {
     }
   }, 120_000);
 
+  it('the XOR GEMV (a1 x w1 bipolar, K whole 128-code steps) equals the interpreter exactly', async () => {
+    const r = rng(11);
+    for (const [k, group, rows, m] of [
+      [128, 0, 1, 70],
+      [256, 128, 3, 5],
+      [384, 0, 2, 300],
+      [512, 256, 1, 257],
+    ] as const) {
+      const b = new GraphBuilder('bits');
+      const a = b.input('a', tensorType('u1', [rows, k]));
+      const w = b.constant(codes('u1', [m, k], Math.floor(r() * 1e6)), 'w');
+      b.output(b.op('BitMatMul', [a, w], { group, a_bipolar: 1, w_bipolar: 1 }));
+      const g = b.build();
+      const files = compileGraph(g, { source: 'test', target: { shaderF16: false } }).manifest.kernels.map((f) => f.file);
+      expect(files.some((f) => f.includes('xor-gemv')), files.join(' ')).toBe(true);
+      expect(files.some((f) => f.includes('bit-planes')), files.join(' ')).toBe(false);
+      const x = { a: codes('u1', [rows, k], Math.floor(r() * 1e6)) };
+      const want = Object.values(interpret(g, x))[0]!;
+      const got = Object.values(await runGraphOnGpu(g, x))[0]!;
+      expect(Array.from(got.data), `K=${k} group ${group} rows ${rows} M=${m}`).toEqual(Array.from(want.data));
+    }
+  }, 120_000);
+
   it('refuses sums that could pass i32, naming the group that fits, and non-code operands', () => {
     const b = new GraphBuilder('bits');
     const a = b.input('a', tensorType('u8', [1, 40000]));
