@@ -61,14 +61,16 @@ describe('pruned decoders on the adapter', () => {
     await decodeOnAdapter(model, { ratio: 0 }, interpGenerate(withPasses(model), prompt, 5), prompt, 1e-5);
   }, 120_000);
 
-  it('gpt2 with a zeroed head (fused QKV columns and biases): exact on the adapter, the bytes of the head gone', async () => {
+  it('gpt2 with a zeroed head (fused QKV columns and biases) and MLP channels: exact on the adapter, their bytes gone', async () => {
     const head = [0, 32, 64].flatMap((o) => range(o + 16, 8));
-    const plants = [zeroRows('h.1.attn.c_attn.weight', 1, head), zeroRows('h.1.attn.c_attn.bias', 0, head)];
+    const mlp = [3, 9, 100];
+    const plants = [zeroRows('h.1.attn.c_attn.weight', 1, head), zeroRows('h.1.attn.c_attn.bias', 0, head), zeroRows('h.0.mlp.c_fc.weight', 1, mlp), zeroRows('h.0.mlp.c_fc.bias', 0, mlp)];
     const ck = tempCheckpoint('gpt2', 'tiny', { transform: (t) => plants.reduce((acc, f) => f(acc), t) });
     const model = importHf(ck.configPath, { weights: ck.weightsPath, maxSeq: 24, chunk: 8 });
-    // c_attn columns 32 x 24 and biases 24, c_proj rows 8 x 32, f32.
-    const planted = 4 * (32 * 24 + 24 + 8 * 32);
-    expect(Math.abs(weightBytes(model) - weightBytes(model, { ratio: 0 }) - planted)).toBeLessThanOrEqual(256 * 3);
+    // The head: c_attn columns 32 x 24 and biases 24, c_proj rows 8 x 32; 3 MLP channels: c_fc columns 32 and bias,
+    // c_proj rows 32 each; f32.
+    const planted = 4 * (32 * 24 + 24 + 8 * 32 + 3 * (32 + 1 + 32));
+    expect(Math.abs(weightBytes(model) - weightBytes(model, { ratio: 0 }) - planted)).toBeLessThanOrEqual(256 * 6);
     const prompt = promptIds(9, model.generation!.vocabSize);
     await decodeOnAdapter(model, { ratio: 0 }, interpGenerate(withPasses(model), prompt, 5), prompt, 1e-5);
   }, 120_000);
