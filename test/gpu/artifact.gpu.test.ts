@@ -12,6 +12,7 @@ import { materialize } from '../../compiler/memory/lazy-file.js';
 import { type Graph, type Tensor, interpret, makeTensor, parseKir, printGraph, toleranceExcess } from '../../ir/index.js';
 import { Session } from '../../runtime/index.js';
 import { arbGraphCase } from '../../scripts/lib/arbitraries.js';
+import { testGpu } from './harness.js';
 
 const EXAMPLE = `graph @ew(%x: f32[2,3], %y: f32[3]) {
   const %c: f32[3] = [1, 2, 3]
@@ -29,8 +30,14 @@ function compileTo(g: Graph): string {
   return dir;
 }
 
+/**
+ * Sessions here share the file's device: a device (and a Dawn instance) per session, 25 of them in the property
+ * below, made the process crash or hang now and then under a loaded CI run (native, past vitest's timeouts).
+ */
+const load = async (dir: string): Promise<Session> => Session.load(dir, { device: (await testGpu()).acquired });
+
 async function runOnGpu(dir: string, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-  const session = await Session.load(dir);
+  const session = await load(dir);
   try {
     const out = await session.run(Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, t.data])));
     return Object.fromEntries(Object.entries(out).map(([k, o]) => [k, makeTensor(o.dtype as never, o.shape, Float64Array.from(o.data))]));
@@ -62,11 +69,11 @@ describe('compiled artifacts on the adapter', () => {
     const w = readFileSync(join(dir, 'weights-0.bin'));
     w[0] = w[0]! ^ 0xff;
     writeFileSync(join(dir, 'weights-0.bin'), w);
-    await expect(Session.load(dir)).rejects.toThrow(/weights-0\.bin does not match the manifest .*modified or damaged/);
+    await expect(load(dir)).rejects.toThrow(/weights-0\.bin does not match the manifest .*modified or damaged/);
   });
 
   it('check inputs against the manifest', async () => {
-    const session = await Session.load(compileTo(parseKir(EXAMPLE, 'ew.kir')));
+    const session = await load(compileTo(parseKir(EXAMPLE, 'ew.kir')));
     try {
       await expect(session.run({ x: [1, 2, 3] })).rejects.toThrow(/input 'x' has 3 values; its shape \[2,3\] needs 6/);
       await expect(session.run({ x: new Float32Array(6) })).rejects.toThrow(/missing input 'y'/);
