@@ -12,65 +12,35 @@
 //       byte j's; 2 * sum(a) subtracted.
 // Intermediate sums may wrap, the result does not (BitMatMul bounds it below 2^31), and i32 arithmetic wraps, so
 // the integers are exact. One workgroup per (block of 64 R rows, activation row).
-import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
+import type { KernelGen } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
-import { KernelBuilder } from '../wgsl/build.js';
-import { add, and, builtin, div, index, lit, lt, member, mod, mul, mulConst, or, shl, shr, sub, xor } from '../wgsl/dsl.js';
-import { type TensorSpec, XYZW } from './lib/index.js';
+import { add, and, builtin, div, index, lit, member, mul, mulConst, or, shl, shr, sub, xor } from '../wgsl/dsl.js';
+import { XYZW } from './lib/index.js';
+import { type IntGemvShape, intGemvOps, intGemvProblems, intGemvSkeleton } from './lib/int-gemv.js';
 
-export interface BitGemvSpec extends KernelSpecBase {
+/** Activation codes as u32 words [rows * K / 4]; weight codes as u32 words [M * K * wBits / 32]. */
+export interface BitGemvSpec extends IntGemvShape {
   readonly kernel: 'bit-gemv';
-  readonly rows: number;
-  readonly m: number;
-  readonly k: number;
-  /** K per sum (K: one sum per output). */
-  readonly group: number;
   readonly wBits: 2 | 4 | 8;
-  /** Activation codes as u32 words [rows * K / 4]; weight codes as u32 words [M * K * wBits / 32]. */
-  readonly a: TensorSpec;
-  readonly w: TensorSpec;
-  /** i32 [rows, M] or [rows, M, G]. */
-  readonly out: TensorSpec;
-  readonly perLane: number;
 }
 
 const u = lit.u32;
-const LANES = 64;
 
 /** Codes per 16-byte step of one weight row. */
 export const bitGemvStep = (wBits: number): number => (4 * 32) / wBits;
 
 export function bitGemvProblems(s: Omit<BitGemvSpec, 'kernel' | 'target'>): string[] {
-  const p: string[] = [];
-  const step = bitGemvStep(s.wBits);
-  if (![2, 4, 8].includes(s.wBits)) p.push(`${s.wBits}-bit weights (2, 4 or 8)`);
-  if (s.k % step !== 0) p.push(`K = ${s.k} is not a multiple of ${step}`);
-  if (s.group < s.k && s.group % step !== 0) p.push(`group ${s.group} is not a multiple of ${step}`);
-  if (s.a.dtype !== 'u32' || s.w.dtype !== 'u32') p.push('codes must be bound as u32 words');
-  if (s.out.dtype !== 'i32') p.push(`result dtype ${s.out.dtype}`);
-  return p;
+  return [...(![2, 4, 8].includes(s.wBits) ? [`${s.wBits}-bit weights (2, 4 or 8)`] : []), ...intGemvProblems(s, bitGemvStep(s.wBits))];
 }
 
 export const bitGemv: KernelGen<BitGemvSpec> = (spec) => {
   const bad = bitGemvProblems(spec);
   if (bad.length) throw new Error(`bit GEMV: invalid spec (${bad.join('; ')})`);
-  const { rows, m, k: K, wBits, perLane: R } = spec;
+  const { k: K, wBits, perLane: R } = spec;
   const step = bitGemvStep(wBits);
   const group = Math.min(spec.group, K);
-  const groups = Math.ceil(K / group);
-  const k = new KernelBuilder({ target: spec.target, workgroupSize: LANES });
-  const A = k.vec4Input('a', spec.a);
-  const W = k.vec4Input('w', spec.w);
-  const out = k.output('out', spec.out);
-  const colBlocks = Math.ceil(m / (LANES * R));
-  const flat = k.workgroupIndex(colBlocks * rows);
-  const cb = rows === 1 ? flat : k.let('cb', div(flat, u(rows)));
-  const row = rows === 1 ? u(0) : k.let('row', mod(flat, u(rows)));
-  const lane = k.builtinInput('local_invocation_index');
-  const j0 = k.let('j0', add(mulConst(cb, LANES * R), mulConst(lane, R)));
-  const jr = Array.from({ length: R }, (_, r) => k.let('jr', builtin('min', r ? add(j0, u(r)) : j0, u(m - 1))));
-  const wBase = jr.map((j) => k.let('wb', mulConst(j, K / step)));
-  const aBase = k.let('ab', mulConst(row, K / 16));
+  // An activation vec4 holds 16 int8 codes, a weight vec4 one step.
+  const { k, A, W, aBase, wBase, groups, store } = intGemvSkeleton(spec, 16, step);
   const ones = u(0x01010101);
   const dot = (x: Expr, y: Expr): Expr => builtin('dot4I8Packed', x, y);
   const i32 = (v: number): Expr => lit.i32(v);
@@ -128,16 +98,9 @@ export const bitGemv: KernelGen<BitGemvSpec> = (spec) => {
       }
     }, step);
     const offset = wBits === 4 ? 8 : 2;
-    for (let r = 0; r < R; r++) {
-      const j = r ? add(j0, u(r)) : j0;
-      const value = sa ? sub(acc[r]!, mul(i32(offset), sa)) : acc[r]!;
-      const o = groups === 1 ? add(mulConst(row, m), j) : add(mulConst(add(mulConst(row, m), j), groups), g);
-      if (m % (LANES * R) !== 0 || R > 1) k.if(lt(j, u(m)), () => out.store(o, value));
-      else out.store(o, value);
-    }
+    for (let r = 0; r < R; r++) store(r, g, sa ? sub(acc[r]!, mul(i32(offset), sa)) : acc[r]!);
   });
   return k.finish();
 };
 
-/** Integer multiply-adds, counted as 2 ops each. */
-export const bitGemvOps = (s: BitGemvSpec): number => 2 * s.rows * s.m * s.k;
+export const bitGemvOps = intGemvOps;

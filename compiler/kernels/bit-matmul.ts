@@ -15,6 +15,7 @@ import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import { T, add, and, bitcast, builtin, div, lit, lt, mod, mul, mulConst, select, shl, shr, sub, xor } from '../wgsl/dsl.js';
 import type { TensorSpec } from './lib/index.js';
+import type { BitProductShape } from './lib/int-gemv.js';
 
 const u = lit.u32;
 
@@ -54,23 +55,14 @@ export const bitPlanes: KernelGen<BitPlanesSpec> = (spec) => {
   return k.finish();
 };
 
-export interface BitMatMulSpec extends KernelSpecBase {
+/** a and w are planes (rows x aBits x KW and m x wBits x KW words); out is i32 [rows, m, groups]. */
+export interface BitMatMulSpec extends BitProductShape {
   readonly kernel: 'bit-matmul';
-  /** Activation rows, outputs, K, group length (K when one group). */
-  readonly rows: number;
-  readonly m: number;
-  readonly k: number;
-  readonly group: number;
-  /** Planes of a (rows x aBits x KW) and w (m x wBits x KW), u32. */
-  readonly a: TensorSpec;
-  readonly w: TensorSpec;
   readonly aBits: number;
   readonly wBits: number;
   /** How a plane's bits read: 'bipolar' (digits ±1), 'unsigned' (0/1), 'signed' (0/1, MSB weighs -2^(b-1)). */
   readonly aDigits: 'bipolar' | 'unsigned' | 'signed';
   readonly wDigits: 'bipolar' | 'unsigned' | 'signed';
-  /** i32 [rows, m, groups] (groups = 1 when one group). */
-  readonly out: TensorSpec;
 }
 
 const planeCoeff = (p: number, bits: number, digits: BitMatMulSpec['aDigits']): number => (digits === 'signed' && p === bits - 1 ? -(2 ** p) : 2 ** p);

@@ -25,14 +25,14 @@ export function sliceZeros(t: Tensor, s: ChannelSlice, channels: number): Uint8A
   return zero;
 }
 
-/** The distinct values of a slice's block for channel c (all values for a broadcast constant). */
-function channelValues(t: Tensor, s: ChannelSlice | undefined, c: number): number[] {
-  if (!s) return [...new Set(t.data)];
+/** Per channel, the distinct values of a slice's block (one list of all values for a broadcast constant). */
+function channelValues(t: Tensor, s: ChannelSlice | undefined, channels: number): number[][] {
+  if (!s) return [[...new Set(t.data)]];
   const inner = t.shape.slice(s.axis + 1).reduce((a, b) => a * b, 1);
   const extent = t.shape[s.axis]!;
-  const out = new Set<number>();
-  for (let i = 0; i < t.data.length; i++) if (Math.floor((Math.floor(i / inner) % extent) / s.unit) === c) out.add(t.data[i]!);
-  return [...out];
+  const sets = Array.from({ length: channels }, () => new Set<number>());
+  for (let i = 0; i < t.data.length; i++) sets[Math.floor((Math.floor(i / inner) % extent) / s.unit)]!.add(t.data[i]!);
+  return sets.map((x) => [...x]);
 }
 
 /** True when fn is finite for every combination of the operands' value sets (false past MAX_COMBOS). */
@@ -114,17 +114,19 @@ export function removableChannels(flow: ChannelFlow, load: (constant: string) =>
     // Can a finite run-time operand make this infinite (Exp, a division by it)? Constants take their own values.
     const constantValues = (j: number): number[] => {
       const k = consts.get(j);
-      return k ? channelValues(load(k.constant), undefined, 0).slice(0, 16) : [1];
+      return k ? channelValues(load(k.constant), undefined, 1)[0]!.slice(0, 16) : [1];
     };
     const overflows = Array.from({ length: n }, (_, i) => !consts.has(i) && !alwaysFinite(st.fn, Array.from({ length: n }, (_, j) => (j === i ? EXTREMES : constantValues(j)))));
     if (overflows.some(Boolean) || st.spaced.some((i) => risky.has(st.inputs[i]!))) risky.add(st.out);
     const m = new Uint8Array(sizeOf(st.out));
+    // Each constant's values per channel, gathered in one pass over it.
+    const values = new Map(st.constants.map((k) => [k.operand, channelValues(load(k.constant), k.slice, m.length)]));
     for (let c = 0; c < m.length; c++) {
       const setsWith = (zeroed: (i: number) => boolean): number[][] =>
         Array.from({ length: n }, (_, i) => {
           if (zeroed(i)) return [0];
           const k = consts.get(i);
-          return k ? channelValues(load(k.constant), k.slice, c) : PROBES;
+          return k ? values.get(i)![k.slice ? c : 0]! : PROBES;
         });
       const zeroHere = (i: number): boolean => masks.get(st.inputs[i]!)![c] === 1;
       if (st.spaced.every(zeroHere) && alwaysZero(st.fn, setsWith((i) => st.spaced.includes(i)))) m[c] = 1;

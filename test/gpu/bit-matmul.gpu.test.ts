@@ -3,7 +3,7 @@
 // reading (bipolar ±1, unsigned 0/1, two's complement) on both sides across the pairs (the XOR path, both AND
 // forms and the plain AND), one sum over K or per-group sums with groups that start inside a word.
 import { describe, expect, it } from 'vitest';
-import { type DType, GraphBuilder, interpret, makeTensor, tensorType } from '../../ir/index.js';
+import { type DType, type Graph, GraphBuilder, type Tensor, interpret, makeTensor, tensorType } from '../../ir/index.js';
 import { compileGraph } from '../../compiler/compile.js';
 import { runGraphOnGpu } from './graph-harness.js';
 
@@ -23,6 +23,16 @@ function codes(dtype: DType, shape: number[], seed: number) {
   const bits = Number(dtype.slice(1));
   const [lo, hi] = dtype.startsWith('i') ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
   return makeTensor(dtype, shape, (i) => (i % 11 === 0 ? lo : i % 13 === 0 ? hi : lo + Math.floor(r() * (hi - lo + 1))));
+}
+
+/** g compiles to the GEMV `kernel` (no bit planes) and its sums on the adapter equal the interpreter's. */
+async function expectFastPath(g: Graph, kernel: string, x: Record<string, Tensor>, what: string): Promise<void> {
+  const files = compileGraph(g, { source: 'test', target: { shaderF16: false } }).manifest.kernels.map((f) => f.file);
+  expect(files.some((f) => f.includes(kernel)), files.join(' ')).toBe(true);
+  expect(files.some((f) => f.includes('bit-planes')), files.join(' ')).toBe(false);
+  const want = Object.values(interpret(g, x))[0]!;
+  const got = Object.values(await runGraphOnGpu(g, x))[0]!;
+  expect(Array.from(got.data), what).toEqual(Array.from(want.data));
 }
 
 describe('BitMatMul on the adapter', () => {
@@ -67,14 +77,7 @@ describe('BitMatMul on the adapter', () => {
       const a = b.input('a', tensorType('i8', [rows, k]));
       const w = b.constant(codes(wdt, [m, k], Math.floor(r() * 1e6)), 'w');
       b.output(b.op('BitMatMul', [a, w], { group }));
-      const g = b.build();
-      const files = compileGraph(g, { source: 'test', target: { shaderF16: false } }).manifest.kernels.map((f) => f.file);
-      expect(files.some((f) => f.includes('bit-gemv')), files.join(' ')).toBe(true);
-      expect(files.some((f) => f.includes('bit-planes')), files.join(' ')).toBe(false);
-      const x = { a: codes('i8', [rows, k], Math.floor(r() * 1e6)) };
-      const want = Object.values(interpret(g, x))[0]!;
-      const got = Object.values(await runGraphOnGpu(g, x))[0]!;
-      expect(Array.from(got.data), `${wdt} K=${k} group ${group} rows ${rows} M=${m}`).toEqual(Array.from(want.data));
+      await expectFastPath(b.build(), 'bit-gemv', { a: codes('i8', [rows, k], Math.floor(r() * 1e6)) }, `${wdt} K=${k} group ${group} rows ${rows} M=${m}`);
     }
   }, 120_000);
 
@@ -90,14 +93,7 @@ describe('BitMatMul on the adapter', () => {
       const a = b.input('a', tensorType('u1', [rows, k]));
       const w = b.constant(codes('u1', [m, k], Math.floor(r() * 1e6)), 'w');
       b.output(b.op('BitMatMul', [a, w], { group, a_bipolar: 1, w_bipolar: 1 }));
-      const g = b.build();
-      const files = compileGraph(g, { source: 'test', target: { shaderF16: false } }).manifest.kernels.map((f) => f.file);
-      expect(files.some((f) => f.includes('xor-gemv')), files.join(' ')).toBe(true);
-      expect(files.some((f) => f.includes('bit-planes')), files.join(' ')).toBe(false);
-      const x = { a: codes('u1', [rows, k], Math.floor(r() * 1e6)) };
-      const want = Object.values(interpret(g, x))[0]!;
-      const got = Object.values(await runGraphOnGpu(g, x))[0]!;
-      expect(Array.from(got.data), `K=${k} group ${group} rows ${rows} M=${m}`).toEqual(Array.from(want.data));
+      await expectFastPath(b.build(), 'xor-gemv', { a: codes('u1', [rows, k], Math.floor(r() * 1e6)) }, `K=${k} group ${group} rows ${rows} M=${m}`);
     }
   }, 120_000);
 
