@@ -40,12 +40,12 @@ export const bitGemv: KernelGen<BitGemvSpec> = (spec) => {
   const step = bitGemvStep(wBits);
   const group = Math.min(spec.group, K);
   // An activation vec4 holds 16 int8 codes, a weight vec4 one step.
-  const { k, A, W, aBase, wBase, groups, store } = intGemvSkeleton(spec, 16, step);
+  const { k, A, W, aBase, wBase, eachGroup } = intGemvSkeleton(spec, 16, step);
   const ones = u(0x01010101);
   const dot = (x: Expr, y: Expr): Expr => builtin('dot4I8Packed', x, y);
   const i32 = (v: number): Expr => lit.i32(v);
 
-  k.for('g', u(0), u(groups), (g) => {
+  eachGroup((g) => {
     const acc = Array.from({ length: R }, () => k.var('acc', { kind: 'scalar', scalar: 'i32' }, i32(0)));
     const sa = wBits === 8 ? undefined : k.var('sa', { kind: 'scalar', scalar: 'i32' }, i32(0));
     const start = k.let('k0', mulConst(g, group));
@@ -98,7 +98,7 @@ export const bitGemv: KernelGen<BitGemvSpec> = (spec) => {
       }
     }, step);
     const offset = wBits === 4 ? 8 : 2;
-    for (let r = 0; r < R; r++) store(r, g, sa ? sub(acc[r]!, mul(i32(offset), sa)) : acc[r]!);
+    return acc.map((a) => (sa ? sub(a, mul(i32(offset), sa)) : a));
   });
   return k.finish();
 };

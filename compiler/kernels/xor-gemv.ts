@@ -25,20 +25,25 @@ export const xorGemv: KernelGen<XorGemvSpec> = (spec) => {
   if (bad.length) throw new Error(`XOR GEMV: invalid spec (${bad.join('; ')})`);
   const group = Math.min(spec.group, spec.k);
   const R = spec.perLane;
-  const { k, A, W, aBase, wBase, groups, store } = intGemvSkeleton(spec, XOR_STEP, XOR_STEP);
+  const { k, A, W, aBase, wBase, eachGroup } = intGemvSkeleton(spec, XOR_STEP, XOR_STEP);
   const u4 = vecType(4, 'u32');
-  k.for('g', u(0), u(groups), (g) => {
+  const i32 = { kind: 'scalar', scalar: 'i32' } as const;
+  eachGroup((g) => {
     // Per row, the differing bits counted per word component; summed once per group.
     const acc = Array.from({ length: R }, () => k.var('acc', u4, construct(u4, u(0))));
     const start = k.let('k0', mulConst(g, group));
-    k.for('p', start, add(start, u(group)), (p) => {
+    // The last group may be short (K a multiple of the step, not of the group).
+    const ragged = spec.k % group !== 0;
+    const end = ragged ? k.let('k1', builtin('min', add(start, u(group)), u(spec.k))) : add(start, u(group));
+    const n = ragged ? { kind: 'bitcast' as const, type: i32, arg: sub(end, start) } : lit.i32(group);
+    k.for('p', start, end, (p) => {
       const av = k.let('av', index(A, add(aBase, div(p, u(XOR_STEP)))));
       for (let r = 0; r < R; r++) k.compound('+=', acc[r]!, builtin('countOneBits', xor(index(W, add(wBase[r]!, div(p, u(XOR_STEP)))), av)));
     }, XOR_STEP);
-    for (let r = 0; r < R; r++) {
-      const ones = add(add(member(acc[r]!, XYZW[0]!), member(acc[r]!, XYZW[1]!)), add(member(acc[r]!, XYZW[2]!), member(acc[r]!, XYZW[3]!)));
-      store(r, g, sub(lit.i32(group), mul(lit.i32(2), { kind: 'bitcast', type: { kind: 'scalar', scalar: 'i32' }, arg: ones })));
-    }
+    return acc.map((a) => {
+      const ones = add(add(member(a, XYZW[0]!), member(a, XYZW[1]!)), add(member(a, XYZW[2]!), member(a, XYZW[3]!)));
+      return sub(n, mul(lit.i32(2), { kind: 'bitcast', type: i32, arg: ones }));
+    });
   });
   return k.finish();
 };

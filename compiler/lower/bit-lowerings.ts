@@ -1,24 +1,26 @@
 // Lowerings of QuantizeRows (two kernels: scales, then codes) and BitMatMul (ir/ops/bit-matmul.ts): 8-bit activations
 // times 8/4/2-bit weights through the dot4I8Packed GEMV (kernels/bit-gemv.ts), 1-bit bipolar times 1-bit bipolar
-// through the XOR GEMV (kernels/xor-gemv.ts); otherwise each operand's codes are cut into bit planes (bit-planes kernel,
+// through the XOR GEMV (kernels/xor-gemv.ts), those two with bitpack's float scaling chain fused in where the
+// scheduler planned it (fuse-bit-scaling.ts); otherwise each operand's codes are cut into bit planes (bit-planes kernel,
 // into scratch), then the bit-plane product (bit-matmul kernel) writes the i32 sums. A constant weight's planes
 // are recomputed per run for now: one small dispatch next to the product.
 import { dtypeInfo, isStaticShape, numel } from '../../ir/index.js';
-import type { Node } from '../../ir/index.js';
+import type { Node, TensorType } from '../../ir/index.js';
 import { type BitGemvSpec, bitGemv, bitGemvOps, bitGemvProblems } from '../kernels/bit-gemv.js';
 import { type XorGemvSpec, xorGemv, xorGemvOps, xorGemvProblems } from '../kernels/xor-gemv.js';
 import { type BitMatMulSpec, type BitPlanesSpec, bitMatMul, bitMatMulOps, bitPlanes, planeWords } from '../kernels/bit-matmul.js';
 import type { TensorSpec } from '../kernels/lib/index.js';
+import type { IntGemvScaling } from '../kernels/lib/int-gemv.js';
 import { type RowCodesSpec, type RowScalesSpec, rowCodes, rowScales } from '../kernels/quantize-rows.js';
 import { rowCodeMax } from '../../ir/ops/quantize-rows.js';
-import { type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
+import { type ArgRef, type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
 
 const spec1 = (node: Node, cx: LoweringContext, v: string): TensorSpec => {
   const t = cx.typeOf(v);
   if (!isStaticShape(t.shape)) throw new LoweringError(`BitMatMul %${node.outputs[0]}: %${v} has a symbolic shape [${t.shape.join(',')}]; the bit-plane kernels need static shapes`);
-  return { dtype: t.dtype, shape: [...(t.shape as number[])] };
+  return spec1Of(cx, v);
 };
-
+const spec1Of = (cx: LoweringContext, v: string): TensorSpec => ({ dtype: cx.typeOf(v).dtype, shape: [...(cx.typeOf(v).shape as number[])] });
 const digits = (dtype: string, bipolar: boolean): BitMatMulSpec['aDigits'] => (bipolar ? 'bipolar' : dtypeInfo(dtype as never).signed ? 'signed' : 'unsigned');
 
 const lowerBitMatMul: NodeLowering = (node, cx) => {
@@ -30,8 +32,8 @@ const lowerBitMatMul: NodeLowering = (node, cx) => {
   if (numel(out.shape) === 0) return { kind: 'steps', steps: [] };
   const group = Number(node.attrs.group ?? 0) || k;
   const [aBits, wBits] = [dtypeInfo(as.dtype).bits, dtypeInfo(ws.dtype).bits];
-  const fast = intGemv(node, cx, { a, w, y, as, ws, out, m, k, rows, group }) ?? bipolarGemv(node, cx, { a, w, y, as, ws, out, m, k, rows, group });
-  if (fast) return fast;
+  const fast = fastGemvOf(node, cx.typeOf);
+  if (fast) return lowerFastGemv(fast, cx, a, w, y);
   const planes = (name: string, codes: TensorSpec, n: number, bits: number): { step: Step; scratch: { scratch: string; bytes: number }; spec: TensorSpec } => {
     const words = n * bits * planeWords(k);
     const spec: TensorSpec = { dtype: 'u32', shape: [words] };
@@ -59,53 +61,54 @@ const lowerBitMatMul: NodeLowering = (node, cx) => {
   return { kind: 'steps', steps: [pa.step, pw.step, { kernel: cx.kernel(bitMatMul, spec), args: [pa.scratch, pw.scratch, { value: y }], flops: bitMatMulOps(spec) }] };
 };
 
-/**
- * The dot4I8Packed GEMV (kernels/bit-gemv.ts) where it applies: 8-bit two's-complement activations, 8/4/2-bit
- * two's-complement weights, K and the group whole steps of 16 bytes of weight codes. Exact like the bit-plane path,
- * one dispatch instead of three, and no planes rebuilt per run.
- */
-function intGemv(
-  node: Node,
-  cx: Parameters<NodeLowering>[1],
-  o: { a: string; w: string; y: string; as: TensorSpec; ws: TensorSpec; out: TensorSpec; m: number; k: number; rows: number; group: number },
-): ReturnType<NodeLowering> | undefined {
-  const wBits = dtypeInfo(o.ws.dtype).bits;
-  if (o.as.dtype !== 'i8' || !['i8', 'i4', 'i2'].includes(o.ws.dtype) || Number(node.attrs.a_bipolar ?? 0) || Number(node.attrs.w_bipolar ?? 0)) return undefined;
-  const fields = {
-    rows: o.rows,
-    m: o.m,
-    k: o.k,
-    group: o.group,
-    wBits: wBits as 2 | 4 | 8,
-    a: { dtype: 'u32' as const, shape: [(o.rows * o.k) / 4] },
-    w: { dtype: 'u32' as const, shape: [(o.m * o.k * wBits) / 32] },
-    out: o.out,
-    perLane: Math.max(1, Math.min(4, Math.ceil(o.m / 64))),
-  };
-  if (bitGemvProblems(fields).length) return undefined;
-  const spec: BitGemvSpec = { kernel: 'bit-gemv', target: { shaderF16: cx.target.shaderF16 }, ...fields };
-  return { kind: 'steps', steps: [{ kernel: cx.kernel(bitGemv, spec), args: [{ value: o.a }, { value: o.w }, { value: o.y }], flops: bitGemvOps(spec) }] };
-}
+type GemvFields<S> = Omit<S, 'kernel' | 'target' | 'scaling'>;
+/** An integer GEMV that computes a BitMatMul in one dispatch, with no bit planes rebuilt per run. */
+export type FastGemv = { readonly kernel: 'bit-gemv'; readonly fields: GemvFields<BitGemvSpec> } | { readonly kernel: 'xor-gemv'; readonly fields: GemvFields<XorGemvSpec> };
 
 /**
- * The XOR GEMV (kernels/xor-gemv.ts) for 1-bit bipolar activations and weights (w1a1): one dispatch of XOR and
- * countOneBits over the packed words, K and the group whole steps of 128 codes.
+ * The integer GEMV for a BitMatMul, where one applies (static shapes; K and the group whole 16-byte steps of
+ * weight codes): the dot4I8Packed GEMV (kernels/bit-gemv.ts) for 8-bit two's-complement activations x 8/4/2-bit
+ * two's-complement weights; the XOR GEMV (kernels/xor-gemv.ts) for 1-bit bipolar x 1-bit bipolar (w1a1).
+ * The epilogue planner asks too: only these kernels take the scaling chain (fuse-bit-scaling.ts).
  */
-function bipolarGemv(node: Node, cx: Parameters<NodeLowering>[1], o: Parameters<typeof intGemv>[2]): ReturnType<NodeLowering> | undefined {
-  if (o.as.dtype !== 'u1' || o.ws.dtype !== 'u1' || !Number(node.attrs.a_bipolar ?? 0) || !Number(node.attrs.w_bipolar ?? 0)) return undefined;
-  const fields = {
-    rows: o.rows,
-    m: o.m,
-    k: o.k,
-    group: o.group,
-    a: { dtype: 'u32' as const, shape: [(o.rows * o.k) / 32] },
-    w: { dtype: 'u32' as const, shape: [(o.m * o.k) / 32] },
-    out: o.out,
-    perLane: Math.max(1, Math.min(4, Math.ceil(o.m / 64))),
+export function fastGemvOf(node: Node, typeOf: (v: string) => TensorType): FastGemv | undefined {
+  const [as, ws, out] = [typeOf(node.inputs[0]!), typeOf(node.inputs[1]!), typeOf(node.outputs[0]!)];
+  if (![as, ws, out].every((t) => isStaticShape(t.shape)) || ws.shape.length !== 2) return undefined;
+  const [m, k] = ws.shape as [number, number];
+  const rows = numel(as.shape as number[]) / k;
+  const group = Number(node.attrs.group ?? 0) || k;
+  const [aBipolar, wBipolar] = [Number(node.attrs.a_bipolar ?? 0) !== 0, Number(node.attrs.w_bipolar ?? 0) !== 0];
+  const perLane = Math.max(1, Math.min(4, Math.ceil(m / 64)));
+  const o = { dtype: out.dtype, shape: [...(out.shape as number[])] };
+  if (as.dtype === 'i8' && ['i8', 'i4', 'i2'].includes(ws.dtype) && !aBipolar && !wBipolar) {
+    const wBits = dtypeInfo(ws.dtype).bits as 2 | 4 | 8;
+    const fields = { rows, m, k, group, wBits, a: { dtype: 'u32' as const, shape: [(rows * k) / 4] }, w: { dtype: 'u32' as const, shape: [(m * k * wBits) / 32] }, out: o, perLane };
+    return bitGemvProblems(fields).length ? undefined : { kernel: 'bit-gemv', fields };
+  }
+  if (as.dtype === 'u1' && ws.dtype === 'u1' && aBipolar && wBipolar) {
+    const fields = { rows, m, k, group, a: { dtype: 'u32' as const, shape: [(rows * k) / 32] }, w: { dtype: 'u32' as const, shape: [(m * k) / 32] }, out: o, perLane };
+    return xorGemvProblems(fields).length ? undefined : { kernel: 'xor-gemv', fields };
+  }
+  return undefined;
+}
+
+/** The GEMV's step; with a planned scaling chain (and epilogue) it writes the chain's f32 result instead of the sums. */
+function lowerFastGemv(fast: FastGemv, cx: LoweringContext, a: string, w: string, y: string): ReturnType<NodeLowering> {
+  const e = cx.epilogue;
+  const scaling: IntGemvScaling | undefined = e?.bitScaling && {
+    scales: spec1Of(cx, e.bitScaling.scales),
+    rowScales: spec1Of(cx, e.bitScaling.rowScales),
+    ...(e.ops.length ? { epilogue: e.ops } : {}),
   };
-  if (xorGemvProblems(fields).length) return undefined;
-  const spec: XorGemvSpec = { kernel: 'xor-gemv', target: { shaderF16: cx.target.shaderF16 }, ...fields };
-  return { kind: 'steps', steps: [{ kernel: cx.kernel(xorGemv, spec), args: [{ value: o.a }, { value: o.w }, { value: o.y }], flops: xorGemvOps(spec) }] };
+  const extra = e?.bitScaling ? { out: spec1Of(cx, e.output), scaling } : {};
+  const args: ArgRef[] = [{ value: a }, { value: w }, ...(e?.bitScaling ? [e.bitScaling.scales, e.bitScaling.rowScales, ...e.operands].map((value) => ({ value })) : []), { value: e?.bitScaling ? e.output : y }];
+  const target = { shaderF16: cx.target.shaderF16 };
+  if (fast.kernel === 'bit-gemv') {
+    const spec: BitGemvSpec = { kernel: 'bit-gemv', target, ...fast.fields, ...extra };
+    return { kind: 'steps', steps: [{ kernel: cx.kernel(bitGemv, spec), args, flops: bitGemvOps(spec) }] };
+  }
+  const spec: XorGemvSpec = { kernel: 'xor-gemv', target, ...fast.fields, ...extra };
+  return { kind: 'steps', steps: [{ kernel: cx.kernel(xorGemv, spec), args, flops: xorGemvOps(spec) }] };
 }
 
 /** QuantizeRows: the rows' power-of-two scales, then the codes from them (ir/ops/quantize-rows.ts). */

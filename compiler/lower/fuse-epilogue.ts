@@ -3,8 +3,11 @@
 // through memory. A follower joins when it is the only reader of the running value (which is not a graph output),
 // reads it exactly once, keeps its shape and f32 dtype, and its other operands already exist when the anchor
 // runs (produced before the anchor in program order). Storage bindings stay within WebGPU's default limit of 8.
+// A BitMatMul that lowers to an integer GEMV anchors too: first its float scaling chain (fuse-bit-scaling.ts), then
+// the followers of that chain's f32 result.
 import { type Graph, type Node, consumers, formatShape } from '../../ir/index.js';
 import { ELEMENTWISE_WGSL } from '../kernels/elementwise-wgsl.js';
+import { bitScalingOf } from './fuse-bit-scaling.js';
 import type { PlannedEpilogue } from './lowering.js';
 
 const ANCHORS = new Set(['MatMul', 'Gemm', 'Conv', 'ConvTranspose']);
@@ -27,17 +30,18 @@ export function planEpilogues(g: Graph): EpiloguePlan {
   const absorbed = new Set<Node>();
 
   for (const anchor of g.nodes) {
-    if (!ANCHORS.has(anchor.op)) continue;
+    const scaling = bitScalingOf(g, anchor, { uses, outputs, producer, order });
+    if (!ANCHORS.has(anchor.op) && !scaling) continue;
     // A weight read in its stored encoding (a Tiled-CSL matmul) runs a sparse kernel, which has no epilogue.
     if (anchor.inputs.some((v) => v !== '' && g.types.get(v)?.encoding.kind !== 'dense')) continue;
-    const out = anchor.outputs[0]!;
+    const out = scaling?.output ?? anchor.outputs[0]!;
     const type = g.types.get(out)!;
     if (type.dtype !== 'f32') continue;
     const shape = formatShape(type.shape);
-    let bindings = anchor.inputs.filter((v) => v !== '').length + 1;
+    let bindings = anchor.inputs.filter((v) => v !== '').length + 1 + (scaling ? 2 : 0);
     const ops: PlannedEpilogue['ops'][number][] = [];
     const operands: string[] = [];
-    const nodes: Node[] = [];
+    const nodes: Node[] = [...(scaling?.nodes ?? [])];
     let running = out;
     for (;;) {
       const readers = uses.get(running) ?? [];
@@ -61,7 +65,7 @@ export function planEpilogues(g: Graph): EpiloguePlan {
       running = next.outputs[0]!;
     }
     if (nodes.length) {
-      epilogues.set(anchor, { ops, operands, output: running, nodes });
+      epilogues.set(anchor, { ops, operands, output: running, nodes, ...(scaling ? { bitScaling: { scales: scaling.scales, rowScales: scaling.rowScales } } : {}) });
       for (const n of nodes) absorbed.add(n);
     }
   }

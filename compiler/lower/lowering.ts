@@ -49,11 +49,13 @@ export interface PlannedEpilogue {
   readonly ops: Epilogue;
   readonly operands: readonly string[];
   readonly output: string;
+  /** A BitMatMul's scaling chain (fuse-bit-scaling.ts), applied before `ops`: bound before their operands. */
+  readonly bitScaling?: { readonly scales: string; readonly rowScales: string };
 }
 
 export interface LoweringContext {
   readonly target: Target;
-  /** Set only for nodes whose lowering accepts an epilogue (MatMul, Gemm, Conv, ConvTranspose). */
+  /** Set only for nodes whose lowering accepts an epilogue (MatMul, Gemm, Conv, ConvTranspose, BitMatMul GEMVs). */
   readonly epilogue?: PlannedEpilogue;
   /** Values a MatMul/Gemm binds in place of its operands: the narrow inputs of fused widening casts. */
   readonly operandSources?: ReadonlyMap<string, string>;

@@ -88,6 +88,7 @@ describe('BitMatMul on the adapter', () => {
       [256, 128, 3, 5],
       [384, 0, 2, 300],
       [512, 256, 1, 257],
+      [384, 256, 2, 70],
     ] as const) {
       const b = new GraphBuilder('bits');
       const a = b.input('a', tensorType('u1', [rows, k]));

@@ -4,6 +4,7 @@
 // are exact, only the float steps after them (Cast, scale products, a group sum) round.
 import { describe, expect, it } from 'vitest';
 import { type Graph, GraphBuilder, interpret, makeTensor, tensorType } from '../../ir/index.js';
+import { compileGraph } from '../../compiler/compile.js';
 import { bitpack, configure, inferShapes, runPipeline } from '../../passes/index.js';
 import { expectGpuMatchesInterpreter, runGraphOnGpu } from './graph-harness.js';
 
@@ -55,6 +56,33 @@ describe('bit-packed models on the adapter', () => {
       const { graph } = runPipeline(mlp(bits.length + group), [configure(inferShapes), configure(bitpack, { bits, group, ...extra })]);
       expect(graph.nodes.filter((n) => n.op === 'BitMatMul'), bits).toHaveLength(2);
       await expectGpuMatchesInterpreter(graph, x, { rtol: 1e-5, atol: 1e-5 });
+    }
+  }, 240_000);
+
+  it('integer GEMVs run the scaling chain and the bias/Relu in registers: one dispatch per layer, the interpreter within 1e-5', async () => {
+    // K whole 16-byte steps (the GEMVs' condition); groups ragged where K is not a multiple of the group.
+    const layer = (seed: number, rows: number, k: number, m: number): Graph => {
+      const next = rng(seed);
+      const b = new GraphBuilder('gemv');
+      const x = b.input('x', tensorType('f32', [rows, k]));
+      const y = b.op('Gemm', [x, b.constant(makeTensor('f32', [m, k], next), 'w'), b.constant(makeTensor('f32', [m], next), 'bias')], { transB: 1 });
+      b.output(b.op('Relu', [b.op('Add', [y, b.constant(makeTensor('f32', [rows, m], next), 'residual')])]));
+      return b.build();
+    };
+    for (const [bits, group, rows, k, m, extra, kernel] of [
+      ['w1a1', 256, 1, 384, 70, { weights: 'bipolar', activations: 'bipolar' }, 'xor-gemv'],
+      ['w1a1', 0, 2, 256, 300, { weights: 'bipolar', activations: 'bipolar' }, 'xor-gemv'],
+      ['w4a8', 64, 3, 96, 65, {}, 'bit-gemv'],
+      ['w2a8', 0, 1, 128, 9, {}, 'bit-gemv'],
+      ['w8a8', 32, 2, 64, 257, {}, 'bit-gemv'],
+    ] as const) {
+      const { graph } = runPipeline(layer(k + m, rows, k, m), [configure(inferShapes), configure(bitpack, { bits, group, ...extra })]);
+      const { manifest } = compileGraph(graph, { source: 'test', target: { shaderF16: false } });
+      const dispatches = Object.values(manifest.entryPoints)[0]!.dispatches;
+      const what = `${bits} group ${group} rows ${rows} K=${k} M=${m}`;
+      // QuantizeRows' two kernels, then the GEMV with everything after it.
+      expect(dispatches.map((d) => manifest.kernels[d.kernel]!.file.replace(/^kernels\/|_[0-9a-f]+\.wgsl$/g, '')), what).toEqual(['row-scales', 'row-codes', kernel]);
+      await expectGpuMatchesInterpreter(graph, { x: makeTensor('f32', [rows, k], (i) => Math.sin(i * 0.37) * 3) }, { rtol: 1e-5, atol: 1e-5 });
     }
   }, 240_000);
 });
