@@ -3,12 +3,14 @@
 //   kiln w<n>f16         weights only (bitpack w<n>f16, scales per 128 inputs): the quant GEMV decodes the codes in
 //                        registers; activations stay f32 in kiln's graph
 //   kiln w<n>a<m>        weights and activations as codes (bitpack w<n>a<m>): QuantizeRows, then the exact
-//                        bit-plane BitMatMul (papers.md §3); wt: ternary weights (-1, 0, +1, absmean scale)
+//                        BitMatMul (papers.md §3: an integer GEMV, dot4I8Packed for a8 x w8/w4/w2 and XOR for
+//                        w1a1, with the float scaling fused; else bit planes); wt: ternary weights (-1, 0, +1)
 //   ORT nbits<b>         onnxruntime's WebGPU EP, com.microsoft.MatMulNBits (block 128, zero points), f32 A
 //   ORT f16              onnxruntime's WebGPU EP, MatMul with an f16 weight
 // with the read ceiling (bench/lib/bandwidth.ts) measured in the same run; each row shows the packed weight's GB/s
 // (codes, scales and zero points as stored) and its fraction of the ceiling, and the speedup over kiln's dense f16.
 // Outputs are compared with a float64 product of the float weight: the error column is the quantization's.
+// Per N the variants' timed runs are interleaved (one run of each per round), medians reported.
 // Prints a table, saves a bar chart (bench/out/bits.svg) and ends with one JSON line
 // {"ceilingGBps", "rows": [{"m","k","n","variant","ms","ortMs","gbps","ceilingGbps","error"}]}.
 // Usage: npm run bench:bits [-- --shape 4096x4096 --n 1 --n 16 --variant w4f16 --runs 10 --warmup 2]
@@ -29,7 +31,7 @@ import { measureReadBandwidth } from './lib/bandwidth.js';
 import { f16Words, matMulModel, strictWebGpuSession } from './lib/sparse-ort.js';
 import { barChartSvg } from './lib/svg-chart.js';
 import { fmt, formatTable } from './lib/table.js';
-import { measure } from './lib/timing.js';
+import { median } from './lib/timing.js';
 import { random } from './lib/random.js';
 
 const KILN = ['f32', 'f16', 'w8f16', 'w4f16', 'w2f16', 'wtf16', 'w1f16', 'w8a8', 'w4a8', 'w2a8', 'w4a4', 'w3a4', 'w2a2', 'wta8', 'w1a1'] as const;
@@ -106,50 +108,70 @@ function relError(got: ArrayLike<number>, ref: Float64Array): number {
   return err / (scale || 1);
 }
 
+/** A variant's run function and its error against the float reference, ready for the interleaved timings. */
+interface Runner {
+  readonly v: Variant;
+  readonly run: () => Promise<unknown>;
+  readonly error: number;
+  readonly release: () => Promise<void>;
+}
+
+async function runnerFor(v: Variant, w: Float32Array, x: Float32Array, ref: Float64Array, m: number, k: number, n: number, device: AcquiredDevice): Promise<Runner> {
+  if ((KILN as readonly string[]).includes(v)) {
+    const session = await kilnSession(v as (typeof KILN)[number], w, m, k, n, device);
+    const run = async () => (await session.run({ x })).y!.data;
+    return { v, run, error: relError(await run(), ref), release: async () => session.dispose() };
+  }
+  const { Tensor } = await import('onnxruntime-node');
+  const session = await strictWebGpuSession(ortModelFor(v as (typeof ORT)[number], w, m, k));
+  const input = v === 'ort-f16' ? new Tensor('float16', f16Words(x), [n, k]) : new Tensor('float32', x, [n, k]);
+  const run = async () => Object.values(await session.run({ [session.inputNames[0]!]: input }))[0]!.data as ArrayLike<number>;
+  // A float16 output holds bit patterns.
+  const out = Array.from(await run(), (b) => (v === 'ort-f16' ? f16FromBits(Number(b)) : Number(b)));
+  return { v, run, error: relError(out, ref), release: () => session.release() };
+}
+
+/**
+ * Per N, every variant's session is loaded first; then the timed runs go round-robin over the variants (one run
+ * of each per round), so a slow spell of the shared CPU (the adapter's threads compete with everything else) hits
+ * all of them alike instead of whichever variant ran then. Medians per variant.
+ */
 async function benchShape(m: number, k: number, ns: number[], variants: Variant[], device: AcquiredDevice, haveOrt: boolean): Promise<Row[]> {
   const seed = Number(args.seed);
   const w = random(m * k, seed, 0.1);
   const rows: Row[] = [];
-  for (const v of variants) {
-    const ortSessions = new Map<number, ort.InferenceSession>();
-    for (const n of ns) {
-      const x = random(n * k, seed + n, 2);
-      const ref = new Float64Array(n * m);
-      for (let t = 0; t < n; t++)
-        for (let r = 0; r < m; r++) {
-          let s = 0;
-          for (let c = 0; c < k; c++) s += w[r * k + c]! * x[t * k + c]!;
-          ref[t * m + r] = s;
-        }
-      const row = { m, k, n, variant: v, bytes: weightBytes(v, m, k) };
+  for (const n of ns) {
+    const x = random(n * k, seed + n, 2);
+    const ref = new Float64Array(n * m);
+    for (let t = 0; t < n; t++)
+      for (let r = 0; r < m; r++) {
+        let s = 0;
+        for (let c = 0; c < k; c++) s += w[r * k + c]! * x[t * k + c]!;
+        ref[t * m + r] = s;
+      }
+    const runners: Runner[] = [];
+    for (const v of variants) {
+      if (!(KILN as readonly string[]).includes(v) && !haveOrt) continue;
       log(`${m}x${k} N=${n} ${v} ...`);
       try {
-        if ((KILN as readonly string[]).includes(v)) {
-          const session = await kilnSession(v as (typeof KILN)[number], w, m, k, n, device);
-          try {
-            const run = async () => (await session.run({ x })).y!.data;
-            const error = relError(await run(), ref);
-            rows.push({ ...row, error, ms: (await measure(run, { warmup: WARMUP, runs: RUNS })).medianMs });
-          } finally {
-            session.dispose();
-          }
-        } else if (haveOrt) {
-          const { Tensor } = await import('onnxruntime-node');
-          let session = ortSessions.get(0);
-          if (!session) ortSessions.set(0, (session = await strictWebGpuSession(ortModelFor(v as (typeof ORT)[number], w, m, k))));
-          const input = v === 'ort-f16' ? new Tensor('float16', f16Words(x), [n, k]) : new Tensor('float32', x, [n, k]);
-          const run = async () => Object.values(await session!.run({ [session!.inputNames[0]!]: input }))[0]!.data as ArrayLike<number>;
-          // A float16 output holds bit patterns.
-          const out = Array.from(await run(), (b) => (v === 'ort-f16' ? f16FromBits(Number(b)) : Number(b)));
-          const error = relError(out, ref);
-          rows.push({ ...row, error, ms: (await measure(run, { warmup: WARMUP, runs: RUNS })).medianMs });
-        } else rows.push({ ...row, error: null, ms: null });
+        runners.push(await runnerFor(v, w, x, ref, m, k, n, device));
       } catch (e) {
         log(`FAILED ${m}x${k} N=${n} ${v}: ${(e as Error).message.split('\n')[0]}`);
-        rows.push({ ...row, error: null, ms: null });
       }
     }
-    for (const s of ortSessions.values()) await s.release();
+    const samples = new Map<Runner, number[]>(runners.map((r) => [r, []]));
+    for (const r of runners) for (let i = 0; i < WARMUP; i++) await r.run();
+    for (let round = 0; round < RUNS; round++)
+      for (const r of runners) {
+        const t0 = performance.now();
+        await r.run();
+        samples.get(r)!.push(performance.now() - t0);
+      }
+    for (const v of variants) {
+      const r = runners.find((x) => x.v === v);
+      rows.push({ m, k, n, variant: v, bytes: weightBytes(v, m, k), error: r ? r.error : null, ms: r ? median(samples.get(r)!) : null });
+    }
+    for (const r of runners) await r.release();
   }
   return rows;
 }

@@ -5,6 +5,7 @@
 // k / 32). A lane owns R adjacent output rows (lib/int-gemv.ts) and walks K in steps of one 16-byte word of codes
 // per row (128 codes); the step's activation vec4 is shared by the R rows.
 import type { KernelGen } from '../kernel-spec.js';
+import type { Expr } from '../wgsl/ast.js';
 import { add, builtin, construct, div, index, lit, member, mul, mulConst, sub, vecType, xor } from '../wgsl/dsl.js';
 import { XYZW } from './lib/index.js';
 import { type IntGemvShape, intGemvOps, intGemvProblems, intGemvSkeleton } from './lib/int-gemv.js';
@@ -36,10 +37,13 @@ export const xorGemv: KernelGen<XorGemvSpec> = (spec) => {
     const ragged = spec.k % group !== 0;
     const end = ragged ? k.let('k1', builtin('min', add(start, u(group)), u(spec.k))) : add(start, u(group));
     const n = ragged ? { kind: 'bitcast' as const, type: i32, arg: sub(end, start) } : lit.i32(group);
-    k.for('p', start, end, (p) => {
+    const stepAt = (p: Expr): void => {
       const av = k.let('av', index(A, add(aBase, div(p, u(XOR_STEP)))));
       for (let r = 0; r < R; r++) k.compound('+=', acc[r]!, builtin('countOneBits', xor(index(W, add(wBase[r]!, div(p, u(XOR_STEP)))), av)));
-    }, XOR_STEP);
+    };
+    // A group of a few steps is unrolled (no loop per group).
+    if (!ragged && group / XOR_STEP <= 4) for (let i = 0; i < group / XOR_STEP; i++) stepAt(i ? add(start, u(i * XOR_STEP)) : start);
+    else k.for('p', start, end, stepAt, XOR_STEP);
     return acc.map((a) => {
       const ones = add(add(member(a, XYZW[0]!), member(a, XYZW[1]!)), add(member(a, XYZW[2]!), member(a, XYZW[3]!)));
       return sub(n, mul(lit.i32(2), { kind: 'bitcast', type: i32, arg: ones }));

@@ -11,7 +11,7 @@ import { type XorGemvSpec, xorGemv, xorGemvOps, xorGemvProblems } from '../kerne
 import { type BitMatMulSpec, type BitPlanesSpec, bitMatMul, bitMatMulOps, bitPlanes, planeWords } from '../kernels/bit-matmul.js';
 import type { TensorSpec } from '../kernels/lib/index.js';
 import type { IntGemvScaling } from '../kernels/lib/int-gemv.js';
-import { type RowCodesSpec, type RowScalesSpec, rowCodes, rowScales } from '../kernels/quantize-rows.js';
+import { type RowCodesSpec, type RowQuantizeSpec, type RowScalesSpec, rowCodes, rowQuantize, rowScales, rowWordsWhole } from '../kernels/quantize-rows.js';
 import { rowCodeMax } from '../../ir/ops/quantize-rows.js';
 import { type ArgRef, type LoweringContext, LoweringError, type NodeLowering, type Step } from './lowering.js';
 
@@ -111,7 +111,7 @@ function lowerFastGemv(fast: FastGemv, cx: LoweringContext, a: string, w: string
   return { kind: 'steps', steps: [{ kernel: cx.kernel(xorGemv, spec), args, flops: xorGemvOps(spec) }] };
 }
 
-/** QuantizeRows: the rows' power-of-two scales, then the codes from them (ir/ops/quantize-rows.ts). */
+/** QuantizeRows (ir/ops/quantize-rows.ts): one kernel where rows fill whole code words; else the scales, then the codes. */
 const lowerQuantizeRows: NodeLowering = (node, cx) => {
   const x = node.inputs[0]!;
   const [codes, scales] = node.outputs as [string, string];
@@ -122,6 +122,10 @@ const lowerQuantizeRows: NodeLowering = (node, cx) => {
   const bipolar = Number(node.attrs.bipolar ?? 0) !== 0;
   const q = rowCodeMax(bits, bipolar);
   const target = { shaderF16: cx.target.shaderF16 };
+  if (rowWordsWhole(k, bits)) {
+    const one: RowQuantizeSpec = { kernel: 'row-quantize', target, x: xs, scales: ss, codes: cs, k, q, bipolar };
+    return { kind: 'steps', steps: [{ kernel: cx.kernel(rowQuantize, one), args: [{ value: x }, { value: scales }, { value: codes }], flops: 2 * numel(xs.shape) }] };
+  }
   const a: RowScalesSpec = { kernel: 'row-scales', target, x: xs, scales: ss, k, q };
   const b: RowCodesSpec = { kernel: 'row-codes', target, x: xs, scales: ss, codes: cs, k, q, bipolar };
   return {

@@ -14,26 +14,30 @@ function rng(seed: number): () => number {
 }
 
 describe('bit-packed models on the adapter', () => {
-  it('QuantizeRows: codes and scales equal the interpreter exactly, signed and bipolar, 1..8 bits', async () => {
+  it('QuantizeRows: codes and scales equal the interpreter exactly, signed and bipolar, 1..8 bits, one kernel or two', async () => {
     const rows = 5;
-    const k = 37;
-    // Row 0 all zeros; row 1 ties (halves of the step); rows 2.. random, with one large value.
-    const x = makeTensor('f32', [rows, k], (i) => {
-      const [r, c] = [Math.floor(i / k), i % k];
-      if (r === 0) return 0;
-      if (r === 1) return (c - 18) * 0.5;
-      return Math.sin(i * 12.9898) * (c === 3 ? 40 : 1.5);
-    });
-    for (let bits = 1; bits <= 8; bits++)
-      for (const bipolar of bits === 1 ? [1] : [0, 1]) {
-        const b = new GraphBuilder('q');
-        const xi = b.input('x', tensorType('f32', [rows, k]));
-        b.output(...b.node('QuantizeRows', [xi], { bits, bipolar }));
-        const g = b.build();
-        const want = interpret(g, { x });
-        const got = await runGraphOnGpu(g, { x });
-        for (const name of Object.keys(want)) expect(Array.from(got[name]!.data), `${bits} bits, bipolar ${bipolar}: ${name}`).toEqual(Array.from(want[name]!.data));
-      }
+    // K = 37: rows share code words (scales, then codes); K = 480: whole words per row at every width (one workgroup per row).
+    for (const k of [37, 480]) {
+      // Row 0 all zeros; row 1 ties (halves of the step); rows 2.. random, with one large value.
+      const x = makeTensor('f32', [rows, k], (i) => {
+        const [r, c] = [Math.floor(i / k), i % k];
+        if (r === 0) return 0;
+        if (r === 1) return (c - 18) * 0.5;
+        return Math.sin(i * 12.9898) * (c === 3 + r * 20 ? 40 : 1.5);
+      });
+      for (let bits = 1; bits <= 8; bits++)
+        for (const bipolar of bits === 1 ? [1] : [0, 1]) {
+          const b = new GraphBuilder('q');
+          const xi = b.input('x', tensorType('f32', [rows, k]));
+          b.output(...b.node('QuantizeRows', [xi], { bits, bipolar }));
+          const g = b.build();
+          const { manifest } = compileGraph(g, { source: 'test', target: { shaderF16: false } });
+          expect(manifest.kernels.map((f) => f.file.replace(/^kernels\/|_[0-9a-f]+\.wgsl$/g, '')).sort()).toEqual(k === 37 ? ['row-codes', 'row-scales'] : ['row-quantize']);
+          const want = interpret(g, { x });
+          const got = await runGraphOnGpu(g, { x });
+          for (const name of Object.keys(want)) expect(Array.from(got[name]!.data), `K=${k}, ${bits} bits, bipolar ${bipolar}: ${name}`).toEqual(Array.from(want[name]!.data));
+        }
+    }
   }, 120_000);
 
   it('bit-packed MLPs match the interpreter (w1a1 .. w8a8, per row and per group, ragged K)', async () => {
@@ -80,8 +84,8 @@ describe('bit-packed models on the adapter', () => {
       const { manifest } = compileGraph(graph, { source: 'test', target: { shaderF16: false } });
       const dispatches = Object.values(manifest.entryPoints)[0]!.dispatches;
       const what = `${bits} group ${group} rows ${rows} K=${k} M=${m}`;
-      // QuantizeRows' two kernels, then the GEMV with everything after it.
-      expect(dispatches.map((d) => manifest.kernels[d.kernel]!.file.replace(/^kernels\/|_[0-9a-f]+\.wgsl$/g, '')), what).toEqual(['row-scales', 'row-codes', kernel]);
+      // QuantizeRows' kernel, then the GEMV with everything after it.
+      expect(dispatches.map((d) => manifest.kernels[d.kernel]!.file.replace(/^kernels\/|_[0-9a-f]+\.wgsl$/g, '')), what).toEqual(['row-quantize', kernel]);
       await expectGpuMatchesInterpreter(graph, { x: makeTensor('f32', [rows, k], (i) => Math.sin(i * 0.37) * 3) }, { rtol: 1e-5, atol: 1e-5 });
     }
   }, 240_000);
