@@ -32,7 +32,7 @@ import { f16Words, matMulModel, strictWebGpuSession } from './lib/sparse-ort.js'
 import { barChartSvg } from './lib/svg-chart.js';
 import { fmt, formatTable } from './lib/table.js';
 import { median } from './lib/timing.js';
-import { random } from './lib/random.js';
+import { linearReference, random } from './lib/random.js';
 
 const KILN = ['f32', 'f16', 'w8f16', 'w4f16', 'w2f16', 'wtf16', 'w1f16', 'w8a8', 'w4a8', 'w2a8', 'w4a4', 'w3a4', 'w2a2', 'wta8', 'w1a1'] as const;
 const ORT = ['ort-nbits8', 'ort-nbits4', 'ort-nbits2', 'ort-f16'] as const;
@@ -142,13 +142,7 @@ async function benchShape(m: number, k: number, ns: number[], variants: Variant[
   const rows: Row[] = [];
   for (const n of ns) {
     const x = random(n * k, seed + n, 2);
-    const ref = new Float64Array(n * m);
-    for (let t = 0; t < n; t++)
-      for (let r = 0; r < m; r++) {
-        let s = 0;
-        for (let c = 0; c < k; c++) s += w[r * k + c]! * x[t * k + c]!;
-        ref[t * m + r] = s;
-      }
+    const ref = linearReference(w, x, m, k, n);
     const runners: Runner[] = [];
     for (const v of variants) {
       if (!(KILN as readonly string[]).includes(v) && !haveOrt) continue;

@@ -19,48 +19,19 @@
 // Embeddings and heads over 128 MiB are split by the compiler into blocks that fit one storage binding.
 //
 //   npm run bench:decode [-- --model gpt2-124m --model llama-500m --cache .bench-cache --svg bench/out/decode.svg]
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compileProgram } from '../compiler/compile.js';
-import type { DeviceProfile } from '../passes/sparse/cost-model.js';
-import { localProfile } from './lib/kiln.js';
-import { writeArtifact } from '../compiler/emit/write.js';
-import { importHf } from '../ir/import/hf/index.js';
 import { type AcquiredDevice, acquireDevice } from '../runtime/device.js';
-import { type Manifest, Session } from '../runtime/index.js';
-import { type CheckpointFamily, type PresetName, parameterCount, presetConfig, presetTensors, writeRandomCheckpoint } from '../scripts/lib/checkpoints.js';
+import { Session } from '../runtime/index.js';
 import { type Bandwidth, measureReadBandwidth } from './lib/bandwidth.js';
+import { MAX_SEQ, type ModelSpec, type Prepared, argmax, prepare, promptIds, requiredLimits } from './lib/decoders.js';
 import { barChartSvg } from './lib/svg-chart.js';
 import { formatTable } from './lib/table.js';
 import { type Timing, measure } from './lib/timing.js';
 
-/** Cache capacity and prefill chunk the models are compiled with; the prompt fills one chunk. */
-const MAX_SEQ = 256;
-const CHUNK = 128;
+/** The prompt fills one prefill chunk (lib/decoders.ts: CHUNK). */
 const PROMPT = 128;
-const SEED = 0;
-
-interface Runs {
-  readonly warmup: number;
-  readonly runs: number;
-}
-
-interface ModelSpec {
-  readonly family: CheckpointFamily;
-  readonly preset: PresetName;
-  // The software adapter takes seconds per 500M step, so the large model gets few runs.
-  readonly prefill: Runs;
-  readonly decode: Runs;
-  /** Compile with the sparsify pass at this sparsity (and f16 sparse values). */
-  readonly sparsity?: number;
-  /** Compile with --weights-dtype f16 (dense weights stored as f16, widened in the matmuls). */
-  readonly weightsDtype?: 'f16';
-  /** Compile with --bits (bitpack), e.g. weights only at 4 bits in groups of 128. */
-  readonly bits?: { readonly bits: string; readonly group: number };
-  /** Compile with --prune (prune-structured): channel and head ratios. */
-  readonly prune?: { readonly ratio: number; readonly heads: number };
-}
 
 const MODELS: Readonly<Record<string, ModelSpec>> = {
   'gpt2-124m': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 } },
@@ -85,65 +56,6 @@ const log = (line: string): void => {
 };
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
-// ---- checkpoints (cached) and artifacts --------------------------------------------------------------------
-
-interface Prepared {
-  readonly name: string;
-  readonly spec: ModelSpec;
-  readonly parameters: number;
-  readonly artifactDir: string;
-  readonly manifest: Manifest;
-}
-
-
-/**
- * The checkpoint's folder in the cache, written when missing. A marker written last records the config and
- * the weights file's size, so a checkpoint is reused only when complete and made from the same preset.
- */
-function cachedCheckpoint(cacheDir: string, spec: ModelSpec, config: Record<string, unknown>): { configPath: string; weightsPath: string } {
-  const vocab = String(config.vocab_size);
-  const dir = resolve(cacheDir, `${spec.family}-${spec.preset}-v${vocab}-seed${SEED}`);
-  const marker = join(dir, 'bench-checkpoint.json');
-  const configPath = join(dir, 'config.json');
-  const weightsPath = join(dir, 'model.safetensors');
-  const wanted = JSON.stringify({ config, seed: SEED });
-  if (existsSync(marker) && existsSync(weightsPath)) {
-    const recorded = JSON.parse(readFileSync(marker, 'utf8')) as { key: string; weightsBytes: number };
-    if (recorded.key === wanted && statSync(weightsPath).size === recorded.weightsBytes) {
-      log(`${spec.preset}: reusing the checkpoint in ${dir}`);
-      return { configPath, weightsPath };
-    }
-  }
-  log(`${spec.preset}: writing a random checkpoint into ${dir} ...`);
-  const written = writeRandomCheckpoint(dir, spec.family, config, SEED);
-  writeFileSync(marker, `${JSON.stringify({ key: wanted, weightsBytes: statSync(written.weightsPath).size })}\n`);
-  return { configPath: written.configPath, weightsPath: written.weightsPath };
-}
-
-async function prepare(cacheDir: string, name: string, spec: ModelSpec): Promise<Prepared> {
-  const config = presetConfig(spec.family, spec.preset);
-  const { configPath, weightsPath } = cachedCheckpoint(cacheDir, spec, config);
-  const model = importHf(configPath, { weights: weightsPath, maxSeq: MAX_SEQ, chunk: CHUNK });
-  if (!model.generation) throw new Error(`${name}: the importer made no prefill/decode entry points`);
-  const variant = `${spec.sparsity === undefined ? '' : `-sparse${Math.round(spec.sparsity * 100)}`}${spec.weightsDtype ? `-${spec.weightsDtype}` : ''}${spec.bits ? `-${spec.bits.bits}g${spec.bits.group}` : ''}${spec.prune ? `-pruned${spec.prune.ratio}h${spec.prune.heads}` : ''}`;
-  const artifactDir = join(dirname(configPath), `artifact${variant}`);
-  log(`${name}: compiling into ${artifactDir} ...`);
-  // Every variant is compiled for the adapter it runs on (as `kiln compile --device-profile auto`): the profile
-  // decides sparse kernels and weight layouts (arrange-layout's panels for the decode GEMVs and the prefill GEMM).
-  const sparse = spec.sparsity === undefined ? {} : { sparsify: { sparsity: spec.sparsity }, target: { shaderF16: true } };
-  const narrow = spec.weightsDtype ? { weightsDtype: spec.weightsDtype, target: { shaderF16: true } } : {};
-  const artifact = compileProgram(
-    { name: model.family, entries: model.entries, generation: model.generation },
-    { source: 'config.json', profile: await localProfile(), ...sparse, ...narrow, ...(spec.bits ? { bits: spec.bits } : {}), ...(spec.prune ? { prune: spec.prune } : {}) },
-  );
-  writeArtifact(artifactDir, artifact);
-  // A pruned model has what the pruning report says it lost fewer parameters.
-  const count = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, shape.length ? 1 : 0);
-  const pruned = (artifact.manifest.pruning?.layers ?? []).reduce((n, l) => n + count(l.before) - count(l.after), 0);
-  const parameters = parameterCount(presetTensors(spec.family, config)) - pruned;
-  return { name, spec, parameters, artifactDir, manifest: artifact.manifest };
-}
-
 // ---- measurement -------------------------------------------------------------------------------------------
 
 interface Measured {
@@ -151,21 +63,6 @@ interface Measured {
   readonly decode: Timing;
   /** The first decode step's next_token equals the argmax of its logits. */
   readonly argmaxAgrees: boolean;
-}
-
-/** `length` token ids below `vocab`, the same every run (a fixed LCG). */
-function promptIds(length: number, vocab: number): number[] {
-  let s = 12345;
-  return Array.from({ length }, () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return (s >>> 8) % vocab;
-  });
-}
-
-function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
 }
 
 async function measureSession(p: Prepared, device: AcquiredDevice): Promise<Measured> {
@@ -205,13 +102,6 @@ async function measureSession(p: Prepared, device: AcquiredDevice): Promise<Meas
   }
 }
 
-/** One device for the bandwidth kernel and every session: the limits every compiled model asks for. */
-function requiredLimits(manifests: readonly Manifest[]): Record<string, number> {
-  const limits: Record<string, number> = {};
-  for (const m of manifests) for (const [k, v] of Object.entries(m.requires.limits)) limits[k] = Math.max(limits[k] ?? 0, v);
-  return limits;
-}
-
 // ---- main --------------------------------------------------------------------------------------------------
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp';
@@ -223,7 +113,7 @@ const problems: string[] = [];
 const prepared = new Map<string, Prepared | { readonly error: string }>();
 for (const n of names) {
   try {
-    prepared.set(n, await prepare(args.cache!, n, MODELS[n]!));
+    prepared.set(n, await prepare(args.cache!, n, MODELS[n]!, log));
   } catch (e) {
     prepared.set(n, { error: message(e) });
     problems.push(`${n}: ${message(e)}`);

@@ -28,7 +28,7 @@ import { f16Tensor, f16Words, strictWebGpuSession } from './lib/sparse-ort.js';
 import { barChartSvg } from './lib/svg-chart.js';
 import { fmt, formatTable } from './lib/table.js';
 import { measure } from './lib/timing.js';
-import { random } from './lib/random.js';
+import { linearReference, random } from './lib/random.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -103,13 +103,7 @@ async function benchShape(m: number, k: number, n: number, dtype: Dtype, device:
   const w = random(m * k, seed, 0.1);
   if (dtype === 'f16') for (let i = 0; i < w.length; i++) w[i] = roundToDType(w[i]!, 'f16');
   const x = random(n * k, seed + 1, 2);
-  const ref = new Float64Array(n * m);
-  for (let t = 0; t < n; t++)
-    for (let r = 0; r < m; r++) {
-      let s = 0;
-      for (let c = 0; c < k; c++) s += w[r * k + c]! * x[t * k + c]!;
-      ref[t * m + r] = s;
-    }
+  const ref = linearReference(w, x, m, k, n);
   const row: Row = { m, k, n, dtype, ms: { arranged: null, 'row-major': null, ort: null }, error: { arranged: null, 'row-major': null } };
   for (const layout of ['auto', 'row-major'] as const) {
     const engine = layout === 'auto' ? 'arranged' : 'row-major';

@@ -5,7 +5,7 @@
 import { type PruneReport, pruneReport } from './prune-report.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { type ConstantDecl, type Graph, tensorsIdentical, typesEqual } from '../ir/index.js';
+import { type ConstantDecl, type Graph, type Tensor, tensorsIdentical, typesEqual } from '../ir/index.js';
 import { DEFAULT_PROFILE, type DeviceProfile, PROFILES, type SparsifyOptions, compilePipeline, runProgramPipeline } from '../passes/index.js';
 import type { BufferDecl, Dispatch, EntryPoint, GenerationDecl, IOTensor, KernelDecl, Manifest, ManifestDim, Region } from '../runtime/plan.js';
 import { dimPostfix } from '../ir/dim.js';
@@ -23,7 +23,7 @@ import { type ArtifactFile, isLazy } from './memory/lazy-file.js';
 import { UNIFORM_BINDING_BYTES, UNIFORM_SPACING, planBuffers, scratchKey, uniformValues, usedConstants } from './memory/plan-buffers.js';
 import { DEFAULT_PAGE_BYTES, pageFile, planWeightPages } from './memory/plan-weights.js';
 import { storageDecls } from './memory/storage-decls.js';
-import { quantLayers } from './quant-report.js';
+import { calibratedOutputErrors, quantLayers } from './quant-report.js';
 import { sparsityLayers } from './sparsity-report.js';
 import { verifyLoweredEntry } from './verify-plan.js';
 import type { Target } from './wgsl/build.js';
@@ -55,6 +55,8 @@ export interface CompileOptions {
   readonly prune?: Readonly<Record<string, unknown>>;
   /** The bitpack pass's raw options (bits: 'w4a8', group, weights, activations, keep), checked by the pass. */
   readonly bits?: Readonly<Record<string, unknown>>;
+  /** Sample inputs (kiln compile --calibrate) on which the report measures bitpack's output error. */
+  readonly quantCalibration?: readonly Readonly<Record<string, Tensor>>[];
   /** The device the sparse/dense choice is costed for (default: a generic discrete GPU). */
   readonly profile?: DeviceProfile;
   /**
@@ -161,6 +163,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     ...(opts.maxBindingBytes !== undefined ? { maxBindingBytes: opts.maxBindingBytes } : {}),
   });
   let pruning: PruneReport | undefined;
+  let calibration: ReturnType<typeof calibratedOutputErrors> | undefined;
   const { graphs } = runProgramPipeline(
     Object.fromEntries(Object.entries(program.entries).map(([name, e]) => [name, e.graph])),
     pipeline,
@@ -171,6 +174,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
       onPass: (done, total, pass) => opts.onProgress?.({ stage: 'passes', done, total, pass }),
       onStep: (pass, before, after) => {
         if (pass === 'prune-structured') pruning = pruneReport(Object.keys(program.entries)[0]!, before[0]!, after[0]!);
+        if (pass === 'bitpack' && opts.quantCalibration) calibration = calibratedOutputErrors(before[0]!, after[0]!, opts.quantCalibration);
       },
     },
   );
@@ -344,7 +348,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     ...(program.generation ? { generation: program.generation } : {}),
     ...(program.tokenizer ? { tokenizer: 'tokenizer.json' } : {}),
     ...(layers.length ? { sparsity: { profile: profile.name, layers } } : {}),
-    ...(quantized.length ? { quantization: { layers: quantized } } : {}),
+    ...(quantized.length ? { quantization: { layers: quantized, ...(calibration ? { calibration } : {}) } } : {}),
     ...(pruning ? { pruning } : {}),
     memory: { arenaBytes, noReuseBytes, weightsBytes },
     costProfile: profile.name,

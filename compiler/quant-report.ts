@@ -5,7 +5,7 @@
 // codes: their error is not known here (null). Weights-only layers are quant-encoded constants (decoded by
 // storage.ts, as the interpreter does); w<n>a<m> layers are BitMatMul code constants `<w>.codes` with per-row or
 // per-group scales `<w>.scales` (passes/bitpack.ts).
-import { type ConstantDecl, type Graph, type Tensor, decodeStored, dtypeInfo, loadExternal, storageBytes, storageTypeOf } from '../ir/index.js';
+import { type ConstantDecl, type Graph, type Tensor, decodeStored, dtypeInfo, interpret, loadExternal, storageBytes, storageTypeOf } from '../ir/index.js';
 import type { Manifest } from '../runtime/plan.js';
 import type { Schedule } from './lower/schedule.js';
 
@@ -76,4 +76,20 @@ export function quantLayers(sources: readonly Graph[], entries: readonly { graph
     }
   }
   return [...layers.values()];
+}
+
+/** The manifest's calibration figures: the quantized graph's outputs against the float source's, by the interpreter. */
+export function calibratedOutputErrors(source: Graph, quantized: Graph, samples: readonly Readonly<Record<string, Tensor>>[]): NonNullable<NonNullable<Manifest['quantization']>['calibration']> {
+  const acc = new Map(source.outputs.map((o) => [o, { max: 0, num: 0, den: 0 }]));
+  for (const sample of samples) {
+    const [want, got] = [interpret(source, sample), interpret(quantized, sample)];
+    for (const [o, a] of acc) {
+      const [w, g] = [want[o]!.data, got[o]!.data];
+      for (let i = 0; i < w.length; i++) {
+        const d = Number(g[i]) - Number(w[i]);
+        [a.max, a.num, a.den] = [Math.max(a.max, Math.abs(d)), a.num + d * d, a.den + Number(w[i]) ** 2];
+      }
+    }
+  }
+  return { samples: samples.length, outputs: [...acc].map(([output, a]) => ({ output, maxError: a.max, relError: a.den > 0 ? Math.sqrt(a.num / a.den) : Math.sqrt(a.num) })) };
 }

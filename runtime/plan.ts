@@ -61,6 +61,12 @@ export interface Manifest {
       readonly relError: number | null;
       readonly maxError: number | null;
     }[];
+    /**
+     * With `kiln compile --bits ... --calibrate <dir>`: the quantized program's outputs against the float program's
+     * on the sample inputs, both by the reference interpreter: per output the largest |difference| and the relative
+     * error ||quantized - float|| / ||float|| over all samples.
+     */
+    readonly calibration?: { readonly samples: number; readonly outputs: readonly { readonly output: string; readonly maxError: number; readonly relError: number }[] };
   };
   /**
    * What structured pruning removed (kiln compile --prune): per group its weights and width (channels, or key/value

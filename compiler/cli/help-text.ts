@@ -56,6 +56,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
       `kiln compile ${MNIST}/model.onnx --bits w4f16 --bits-group 32 -o out/mnist-w4`,
     ],
     [
+      'weights and activations at 4 bits, the output error on sample inputs in the report (kiln inspect out/mnist-w4a4)',
+      `kiln compile ${MNIST}/model.onnx --bits w4a4 --calibrate ${MNIST}/reference -o out/mnist-w4a4`,
+    ],
+    [
       'for a target whose storage bindings hold at most 32 KiB (weights over it are split, a plan needing more is refused)',
       `kiln compile ${MNIST}/model.onnx --limit maxStorageBufferBindingSize=32768 -o out/mnist-32k`,
     ],

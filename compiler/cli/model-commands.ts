@@ -148,11 +148,14 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
   const limits = parseLimits(opts.limit ?? []);
   const dumpAfter = parseDumpAfter(opts.dumpIrAfter);
   const { program, declared } = loadProgram(path, { ...opts, dims: parseDims(opts.dim ?? []), inputShapes: parseInputShapes(opts.inputShape ?? []) }, io);
+  let quantCalibration: ReturnType<typeof import('./calibration.js').readCalibration> | undefined;
   if (opts.calibrate !== undefined) {
-    if (!prune) throw new UsageError('--calibrate needs --prune <ratio>: the samples score and compensate the channels it removes');
-    if (program.generation) throw new UsageError('--calibrate: decoder checkpoints cannot be calibrated yet (their entries carry a KV cache); prune them without samples');
+    if (!prune && !bits) throw new UsageError('--calibrate needs --prune <ratio> or --bits <w..a..>: the samples score the channels pruning removes, and measure the output error quantization causes');
+    if (program.generation) throw new UsageError('--calibrate: decoder checkpoints cannot be calibrated yet (their entries carry a KV cache); for decoders npm run eval:quant measures quantization');
     const { readCalibration } = await import('./calibration.js');
-    prune.calibration = readCalibration(opts.calibrate, Object.values(program.entries)[0]!.graph.inputs);
+    const samples = readCalibration(opts.calibrate, Object.values(program.entries)[0]!.graph.inputs);
+    if (prune) prune.calibration = samples;
+    if (bits) quantCalibration = samples;
   }
   const { compileProgram } = await import('../compile.js');
   const { writeArtifact } = await import('../emit/write.js');
@@ -168,6 +171,7 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
       ...(sparsify ? { sparsify } : {}),
       ...(prune ? { prune } : {}),
       ...(bits ? { bits } : {}),
+      ...(quantCalibration ? { quantCalibration } : {}),
       ...(profile ? { profile } : {}),
       ...(dumpAfter ? { dumpAfter, onDump: dumpWriter(opts.dumpDir ?? 'kiln-dump', io) } : { onProgress: compileProgress(progress) }),
       weightsDtype,
@@ -284,6 +288,11 @@ export function inspectCommand(dir: string, opts: { json?: boolean }, io: Output
     io.out(`quantization: ${l.length} matmul weights as codes; weight bytes ${fmt(l.reduce((s, x) => s + x.floatBytes, 0))} as f32 -> ${fmt(l.reduce((s, x) => s + x.bytes, 0))}`);
     io.out(['  weight', 'shape', 'bits', 'scheme', 'group', 'kernel', 'bytes', 'rel. error', 'max error'].join('\t'));
     for (const x of l) io.out([`  ${x.weight}`, x.shape.join(' x '), x.bits, x.scheme, x.group, x.kernel, fmt(x.bytes), err(x.relError, true), err(x.maxError, false)].join('\t'));
+    const c = m.quantization.calibration;
+    if (c) {
+      io.out(`quantization output error on ${c.samples} calibration sample(s) (interpreter, against the float graph):`);
+      for (const o of c.outputs) io.out(`  ${o.output}\trel. error ${err(o.relError, true)}\tmax error ${err(o.maxError, false)}`);
+    }
   }
   if (m.pruning) printPruning(m.pruning, io, fmt);
   io.out(`kernels: ${m.kernels.length} distinct`);

@@ -59,8 +59,8 @@ function codeOf(k: KernelBuilder, x: Expr, negE: Expr, q: number, bipolar: boole
   return convert('u32', div(add(v, f(q)), f(2)));
 }
 
-export interface RowCodesSpec extends KernelSpecBase {
-  readonly kernel: 'row-codes';
+/** What both code kernels take. */
+interface RowCodesFields {
   readonly x: TensorSpec;
   readonly scales: TensorSpec;
   /** i<bits> (signed) or u<bits> (bipolar). */
@@ -68,6 +68,10 @@ export interface RowCodesSpec extends KernelSpecBase {
   readonly k: number;
   readonly q: number;
   readonly bipolar: boolean;
+}
+
+export interface RowCodesSpec extends KernelSpecBase, RowCodesFields {
+  readonly kernel: 'row-codes';
 }
 
 export const rowCodes: KernelGen<RowCodesSpec> = (spec) => {
@@ -83,14 +87,8 @@ export const rowCodes: KernelGen<RowCodesSpec> = (spec) => {
   return k.finish();
 };
 
-export interface RowQuantizeSpec extends KernelSpecBase {
+export interface RowQuantizeSpec extends KernelSpecBase, RowCodesFields {
   readonly kernel: 'row-quantize';
-  readonly x: TensorSpec;
-  readonly scales: TensorSpec;
-  readonly codes: TensorSpec;
-  readonly k: number;
-  readonly q: number;
-  readonly bipolar: boolean;
 }
 
 const LANES = 64;

@@ -1,10 +1,13 @@
 // `kiln compile --bits`: the bitpack pass from the command line. The example MLP compiled at w8a8 runs on the
-// adapter (the bit-plane kernels) and classifies its two rows as the float model does; the pipeline lists the
-// pass; bad flags are one line, exit 1, before any model is read.
+// adapter (QuantizeRows in one kernel, the bit-plane product) and classifies its two rows as the float model
+// does; --calibrate puts the output error on sample inputs in the report; the pipeline lists the pass; bad flags
+// are one line, exit 1, before any model is read.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readRawTensorProto } from '../../ir/index.js';
+import { haveShared, sharedDir } from '../../scripts/lib/shared.js';
 import { kiln } from '../kiln-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-bits-'));
@@ -24,7 +27,7 @@ describe('kiln compile --bits', () => {
     const packed = run(['--bits', 'w8a8', '--bits-group', '4'], 'w8a8');
     const kernels = (JSON.parse(readFileSync(join(packed.out, 'manifest.json'), 'utf8')) as { kernels: { file: string }[] }).kernels.map((k) => k.file);
     expect(kernels.some((f) => f.includes('bit-matmul'))).toBe(true);
-    expect(kernels.some((f) => f.includes('row-codes'))).toBe(true);
+    expect(kernels.some((f) => f.includes('row-quantize'))).toBe(true);
     const data = (r: typeof float, name: string) => r.result[name]!.data;
     expect(data(packed, 'class')).toEqual(data(float, 'class'));
     const [p, f] = [data(packed, 'probs'), data(float, 'probs')];
@@ -41,6 +44,29 @@ describe('kiln compile --bits', () => {
     const layers = (JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { quantization: { layers: { relError: number }[] } }).quantization.layers;
     expect(layers.every((l) => l.relError > 0 && l.relError < 0.1)).toBe(true);
   });
+
+  it.runIf(haveShared())('--calibrate: mnist-8 at w4a4, the report gives the output error on the samples; the adapter agrees', () => {
+    const model = join(sharedDir() ?? '', 'models/mnist-8');
+    const out = join(dir, 'mnist-w4a4');
+    const c = kiln(['compile', join(model, 'model.onnx'), '--bits', 'w4a4', '--calibrate', join(model, 'reference'), '-o', out]);
+    expect(c.status, c.stderr).toBe(0);
+    const cal = (JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { quantization: { calibration: { samples: number; outputs: { output: string; maxError: number; relError: number }[] } } }).quantization.calibration;
+    expect(cal.samples).toBe(4);
+    expect(cal.outputs.map((o) => o.output)).toEqual(['Plus214_Output_0']);
+    // The same figure from the adapter: the compiled model's logits against the float model's reference outputs.
+    let max = 0;
+    for (let set = 0; set < 4; set++) {
+      const r = kiln(['run', out, '--input', `Input3=${join(model, 'reference', `test_data_set_${set}`, 'input_0.pb')}`, '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      const got = (JSON.parse(r.stdout) as { outputs: Record<string, { data: number[] }> }).outputs.Plus214_Output_0!.data;
+      const want = Array.from(readRawTensorProto(join(model, 'reference', `test_data_set_${set}`, 'output_0.pb')).values);
+      got.forEach((v, i) => (max = Math.max(max, Math.abs(v - Number(want[i])))));
+    }
+    expect(cal.outputs[0]!.maxError).toBeGreaterThan(0.01);
+    expect(Math.abs(cal.outputs[0]!.maxError - max)).toBeLessThan(1e-3 * max + 1e-3);
+    const inspect = kiln(['inspect', out]);
+    expect(inspect.stdout).toMatch(/quantization output error on 4 calibration sample\(s\) \(interpreter, against the float graph\):\n {2}Plus214_Output_0\trel\. error \d+\.\d\d %\tmax error \d/);
+  }, 120_000);
 
   it('--print-pipeline lists bitpack with its options', () => {
     const r = kiln(['compile', 'examples/mlp.kir', '--bits', 'w4a8', '--bits-keep', 'w2', '--print-pipeline']);

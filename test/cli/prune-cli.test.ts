@@ -95,10 +95,10 @@ describe.runIf(haveShared())('kiln compile --prune on shared models', () => {
     }
   }, 240_000);
 
-  it('refuses --calibrate without --prune, and a sample folder without a file for an input', () => {
+  it('refuses --calibrate without --prune or --bits, and a sample folder without a file for an input', () => {
     const a = kiln(['compile', 'examples/mlp.kir', '--dim', 'batch=2', '--calibrate', dir, '-o', join(dir, 'x')]);
     expect(a.status).toBe(1);
-    expect(a.stderr.trim()).toBe('kiln: --calibrate needs --prune <ratio>: the samples score and compensate the channels it removes');
+    expect(a.stderr.trim()).toBe('kiln: --calibrate needs --prune <ratio> or --bits <w..a..>: the samples score the channels pruning removes, and measure the output error quantization causes');
     const empty = join(dir, 'samples');
     mkdirSync(join(empty, 's0'), { recursive: true });
     const b = kiln(['compile', 'examples/mlp.kir', '--dim', 'batch=2', '--prune', '0.25', '--calibrate', empty, '-o', join(dir, 'y')]);
