@@ -7,68 +7,35 @@
 //   y        = Mul(Mul(Cast<f32>(c), Ws), xs)            (per group: ReduceSum over G of Cast(c) * Ws, then xs)
 // then Gemm's alpha and beta * C. The integer sums are the specification the bit-plane kernels equal bit for bit;
 // the float steps after them are ordinary ops. A group longer than the i32 bound allows is shortened to fit.
+// Widths may differ per weight (options `layers`, bits/bitpack-options.ts): w<n>f16 ones become quant-encoded
+// constants read in place (weights only), w<n>a<m> ones BitMatMuls, side by side in one graph.
 import { type Graph, GraphBuilder, type Node, type Tensor, constantValue, makeTensor } from '../ir/index.js';
 import { bitMatMulBound } from '../ir/ops/bit-matmul.js';
-import { type WeightScheme, declareWeightOnly, quantizeWeight } from './bits/quantize-weight.js';
+import { type BitWidth, type BitpackOptions, readBitpackOptions, widthFor } from './bits/bitpack-options.js';
+import { declareWeightOnly, quantizeWeight } from './bits/quantize-weight.js';
 import { matmulWeights } from './matmul-weights.js';
-import { type Pass, PassOptionError, bump, onlyKeys } from './pass.js';
+import { type Pass, PassOptionError, bump } from './pass.js';
 
-export interface BitpackOptions {
-  /** Weight and activation bits; activation bits 0: weights only (w<n>f16, w<n>f32), activations stay float. */
-  readonly weightBits: number;
-  readonly activationBits: number;
-  readonly weights: WeightScheme;
-  readonly activations: 'signed' | 'bipolar';
-  /** Inputs per scale along K (0: one scale per output row). */
-  readonly group: number;
-  /** Weights whose names match stay float (e.g. "lm_head"). */
-  readonly keep?: RegExp;
-}
-
-function readOptions(raw: Readonly<Record<string, unknown>>): BitpackOptions {
-  onlyKeys('bitpack', raw, ['bits', 'group', 'weights', 'activations', 'keep']);
-  const m = /^w([1-8]|t)(?:a([1-8])|(f16|f32))$/.exec(String(raw.bits ?? ''));
-  if (!m)
-    throw new PassOptionError(
-      `bitpack bits must be w<n>a<m> with n and m in 1..8 (e.g. w4a8), or w<n>f16 / w<n>f32 for weights only, n = t for ternary weights (wta8), got '${String(raw.bits ?? '')}'`,
-    );
-  // Ternary weights (BitNet b1.58: -1, 0, +1 times a mean-magnitude scale) are 2-bit signed codes.
-  const ternary = m[1] === 't';
-  const [weightBits, activationBits] = [ternary ? 2 : Number(m[1]), m[3] ? 0 : Number(m[2])];
-  const group = raw.group === undefined ? 0 : Number(raw.group);
-  if (!Number.isInteger(group) || group < 0) throw new PassOptionError(`bitpack group must be an integer >= 0 (0: one scale per output row), got ${String(raw.group)}`);
-  if (ternary && raw.weights !== undefined) throw new PassOptionError(`bitpack: wt means ternary weights; weights=${String(raw.weights)} contradicts it`);
-  const weights = (ternary ? 'ternary' : (raw.weights ?? (weightBits === 1 ? 'bipolar' : 'symmetric'))) as WeightScheme;
-  if (weights !== 'symmetric' && weights !== 'bipolar' && weights !== 'ternary') throw new PassOptionError(`bitpack weights must be 'symmetric' or 'bipolar', got '${String(raw.weights)}'`);
-  if (weights === 'symmetric' && weightBits < 2) throw new PassOptionError('bitpack: symmetric 1-bit weights hold only 0; use weights=bipolar (signs) for w1');
-  const activations = (raw.activations ?? (activationBits === 1 ? 'bipolar' : 'signed')) as BitpackOptions['activations'];
-  if (activationBits === 0 && raw.activations !== undefined) throw new PassOptionError(`bitpack: w${m[1]}${m[3]} quantizes weights only; activations=${String(raw.activations)} needs w<n>a<m>`);
-  if (activations !== 'signed' && activations !== 'bipolar') throw new PassOptionError(`bitpack activations must be 'signed' or 'bipolar', got '${String(raw.activations)}'`);
-  if (activations === 'signed' && activationBits === 1) throw new PassOptionError('bitpack: signed 1-bit activations hold only -1 and 0; use activations=bipolar for a1');
-  let keep: RegExp | undefined;
-  if (raw.keep !== undefined && raw.keep !== '') {
-    try {
-      keep = new RegExp(String(raw.keep));
-    } catch (e) {
-      throw new PassOptionError(`bitpack keep is not a regular expression: ${(e as Error).message}`);
-    }
-  }
-  return { weightBits, activationBits, weights, activations, group, ...(keep ? { keep } : {}) };
-}
+export type { BitpackOptions } from './bits/bitpack-options.js';
 
 export const bitpack: Pass<BitpackOptions> = {
   name: 'bitpack',
-  summary: 'Quantize matmul weights to n-bit codes and activations per row to m bits: an exact integer BitMatMul (options: bits=w<n>a<m>, group, weights, activations, keep).',
+  summary: 'Quantize matmul weights to n-bit codes and activations per row to m bits: an exact integer BitMatMul (options: bits=w<n>a<m>, group, weights, activations, keep, layers).',
   tolerance: { kind: 'lossy', note: 'weights and activations round to codes; the rewritten graph computes exactly what the kernels do' },
-  options: readOptions,
+  options: readBitpackOptions,
   run(g, cx) {
     const o = cx.options;
     // Weights only: the constant keeps its meaning, so a tied embedding's Gather reads the codes too (quant gather).
-    const chosen = matmulWeights(g, { gathers: o.activationBits === 0 }).filter(({ constant: c }) => !o.keep?.test(c.name));
+    // Integer products rewrite the matmuls only: a weight a Gather also reads stays float for them.
+    const matmulOnly = new Set(matmulWeights(g).map((w) => w.constant.name));
+    const all = matmulWeights(g, { gathers: true });
+    for (const l of o.layers ?? []) if (!all.some(({ constant: c }) => l.pattern.test(c.name))) throw new PassOptionError(`bitpack layers pattern '${l.pattern.source}' matches no matmul weight of ${g.name}`);
+    const chosen = all
+      .filter(({ constant: c }) => !o.keep?.test(c.name))
+      .map((w) => ({ ...w, width: widthFor(o, w.constant.name) }))
+      .filter(({ constant: c, width }) => width.activationBits === 0 || matmulOnly.has(c.name));
     if (!chosen.length) return g;
-    const aDtype = `${o.activations === 'bipolar' ? 'u' : 'i'}${o.activationBits}` as Tensor['dtype'];
-    const wDtype = `${o.weights === 'bipolar' ? 'u' : 'i'}${o.weightBits}` as Tensor['dtype'];
-    const quantized = new Map<string, { codes: string; scales: string; groups: number; group: number; k: number }>();
+    const quantized = new Map<string, { codes: string; scales: string; groups: number; group: number; k: number; width: BitWidth }>();
     const names = new Set(chosen.map(({ constant: c }) => c.name));
     const b = GraphBuilder.fromDeclarations({ ...g, constants: g.constants.filter((c) => !names.has(c.name)) });
     const taken = new Set([...g.types.keys(), ...g.nodes.flatMap((n) => n.outputs), ...g.constants.map((c) => c.name)]);
@@ -78,8 +45,10 @@ export const bitpack: Pass<BitpackOptions> = {
       taken.add(name);
       return name;
     };
-    for (const { constant: c, uses } of chosen) {
+    for (const { constant: c, uses, width: o } of chosen) {
       const { m, k, transposed } = uses[0]!;
+      const aDtype = `${o.activations === 'bipolar' ? 'u' : 'i'}${o.activationBits}` as Tensor['dtype'];
+      const wDtype = `${o.weights === 'bipolar' ? 'u' : 'i'}${o.weightBits}` as Tensor['dtype'];
       const value = constantValue(c).data;
       if (o.activationBits === 0) {
         // Weights only: the constant itself becomes quant-encoded; every reader is unchanged.
@@ -98,7 +67,7 @@ export const bitpack: Pass<BitpackOptions> = {
         bump(cx, 'groups-shortened');
       }
       const q = quantizeWeight(m, k, (j, i) => value[transposed ? i * m + j : j * k + i]!, o.weightBits, o.weights, group < k ? group : 0);
-      quantized.set(c.name, { codes: b.constant(q.codes, fresh(`${c.name}.codes`)), scales: b.constant(q.scales, fresh(`${c.name}.scales`)), groups: q.groups, group, k });
+      quantized.set(c.name, { codes: b.constant(q.codes, fresh(`${c.name}.codes`)), scales: b.constant(q.scales, fresh(`${c.name}.scales`)), groups: q.groups, group, k, width: o });
       bump(cx, 'weights-quantized');
     }
     for (const node of g.nodes) {
@@ -108,7 +77,7 @@ export const bitpack: Pass<BitpackOptions> = {
         b.node(node.op, node.inputs, node.attrs, { names: node.outputs, ...loc, ...(node.regions ? { regions: node.regions } : {}) });
         continue;
       }
-      rewrite(b, node, w, o, fresh, loc);
+      rewrite(b, node, w, w.width, fresh, loc);
       bump(cx, 'matmuls-rewritten');
     }
     return b.output(...g.outputs).build();
@@ -119,7 +88,7 @@ function rewrite(
   b: GraphBuilder,
   node: Node,
   w: { codes: string; scales: string; groups: number; group: number; k: number },
-  o: BitpackOptions,
+  o: BitWidth,
   fresh: (base: string) => string,
   loc: { loc?: Node['loc'] },
 ): void {

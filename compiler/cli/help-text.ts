@@ -56,6 +56,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
       `kiln compile ${MNIST}/model.onnx --bits w4f16 --bits-group 32 -o out/mnist-w4`,
     ],
     [
+      'widths per layer (examples/mlp-bits-layers.json: w2 at w8a8 in groups of 4, the other weights at w4f16)',
+      'kiln compile examples/mlp.kir --dim batch=2 --bits w4a8 --bits-layers examples/mlp-bits-layers.json -o out/mlp-mixed',
+    ],
+    [
       'weights and activations at 4 bits, the output error on sample inputs in the report (kiln inspect out/mnist-w4a4)',
       `kiln compile ${MNIST}/model.onnx --bits w4a4 --calibrate ${MNIST}/reference -o out/mnist-w4a4`,
     ],

@@ -30,6 +30,7 @@ export interface CompileCommandOptions extends PruneFlagOptions {
   bits?: string;
   bitsGroup?: string;
   bitsKeep?: string;
+  bitsLayers?: string;
   sparsityFloor?: string;
   calibrate?: string;
   deviceProfile?: string;
@@ -109,17 +110,27 @@ function parseInputShapes(items: readonly string[]): Record<string, (number | st
   return out;
 }
 
-/** The bitpack pass's options from --bits, --bits-group, --bits-keep (checked here, so a bad flag fails before loading). */
+/** The bitpack pass's options from --bits, --bits-group, --bits-keep, --bits-layers (checked here, so a bad flag fails before loading). */
 function bitsFlags(opts: CompileCommandOptions): Record<string, unknown> | undefined {
   if (opts.bits === undefined) {
-    if (opts.bitsGroup !== undefined || opts.bitsKeep !== undefined) throw new UsageError('--bits-group and --bits-keep need --bits w<n>a<m>');
+    if (opts.bitsGroup !== undefined || opts.bitsKeep !== undefined || opts.bitsLayers !== undefined) throw new UsageError('--bits-group, --bits-keep and --bits-layers need --bits w<n>a<m>');
     return undefined;
   }
-  const raw = { bits: opts.bits, ...(opts.bitsGroup !== undefined ? { group: opts.bitsGroup } : {}), ...(opts.bitsKeep !== undefined ? { keep: opts.bitsKeep } : {}) };
+  let layers: unknown;
+  if (opts.bitsLayers !== undefined) {
+    const file = opts.bitsLayers;
+    try {
+      layers = JSON.parse(readText(file));
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`--bits-layers: ${file} is not JSON (${(e as Error).message}); expected {"<weight-name regex>": "w8a8" | {"bits": "w4a8", "group": 32}}`);
+    }
+  }
+  const raw = { bits: opts.bits, ...(opts.bitsGroup !== undefined ? { group: opts.bitsGroup } : {}), ...(opts.bitsKeep !== undefined ? { keep: opts.bitsKeep } : {}), ...(layers !== undefined ? { layers } : {}) };
   try {
     configure(bitpackPass, raw);
   } catch (e) {
-    throw new UsageError(`--bits: ${(e as Error).message}`);
+    throw new UsageError(`--bits${opts.bitsLayers !== undefined && /layers/.test((e as Error).message) ? `-layers ${opts.bitsLayers}` : ''}: ${(e as Error).message}`);
   }
   return raw;
 }

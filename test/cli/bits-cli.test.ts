@@ -68,6 +68,20 @@ describe('kiln compile --bits', () => {
     expect(inspect.stdout).toMatch(/quantization output error on 4 calibration sample\(s\) \(interpreter, against the float graph\):\n {2}Plus214_Output_0\trel\. error \d+\.\d\d %\tmax error \d/);
   }, 120_000);
 
+  it('--bits-layers: w2 at w8a8 in groups of 4, w1 weights only at 4 bits; the report shows each', () => {
+    const out = join(dir, 'mixed');
+    const c = kiln(['compile', 'examples/mlp.kir', '--dim', 'batch=2', '--bits', 'w4a8', '--bits-layers', 'examples/mlp-bits-layers.json', '-o', out]);
+    expect(c.status, c.stderr).toBe(0);
+    const layers = (JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { quantization: { layers: { weight: string; bits: number; group: number; kernel: string }[] } }).quantization.layers;
+    expect(layers.map((l) => [l.weight, l.bits, l.group])).toEqual([
+      ['w1', 4, 4],
+      ['w2', 8, 4],
+    ]);
+    expect(layers.find((l) => l.weight === 'w1')!.kernel).toMatch(/quant-gemv|materialize/);
+    const r = kiln(['run', out, '--input', 'x=examples/mlp-input.json', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+  }, 120_000);
+
   it('--print-pipeline lists bitpack with its options', () => {
     const r = kiln(['compile', 'examples/mlp.kir', '--bits', 'w4a8', '--bits-keep', 'w2', '--print-pipeline']);
     expect(r.status, r.stderr).toBe(0);
@@ -76,7 +90,9 @@ describe('kiln compile --bits', () => {
 
   it.each([
     [['--bits', 'w4'], /^kiln: --bits: bitpack bits must be w<n>a<m> with n and m in 1\.\.8 \(e\.g\. w4a8\), or w<n>f16 \/ w<n>f32 for weights only, n = t for ternary weights \(wta8\), got 'w4'$/],
-    [['--bits-group', '32'], /^kiln: --bits-group and --bits-keep need --bits w<n>a<m>$/],
+    [['--bits-group', '32'], /^kiln: --bits-group, --bits-keep and --bits-layers need --bits w<n>a<m>$/],
+    [['--bits', 'w4a8', '--bits-layers', 'examples/mlp.kir'], /^kiln: --bits-layers: examples\/mlp\.kir is not JSON \(.*\); expected \{"<weight-name regex>": "w8a8" \| \{"bits": "w4a8", "group": 32\}\}$/],
+    [['--bits', 'w4a8', '--bits-layers', 'examples/mlp-input.json'], /^kiln: --bits-layers examples\/mlp-input\.json: bitpack layers must map weight-name patterns to widths/],
     [['--bits', 'w4a8', '--bits-group', 'x'], /^kiln: --bits: bitpack group must be an integer >= 0/],
   ])('%j is refused in one line', (flags, message) => {
     const r = kiln(['compile', 'examples/mlp.kir', ...flags, '-o', join(dir, 'bad')]);

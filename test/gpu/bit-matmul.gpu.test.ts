@@ -81,7 +81,7 @@ describe('BitMatMul on the adapter', () => {
     }
   }, 120_000);
 
-  it('the XOR GEMV (a1 x w1 bipolar, K whole 128-code steps) equals the interpreter exactly', async () => {
+  it('the XOR GEMV (a1 x w1 bipolar, K whole 128-code steps; groups unrolled, looped, short) equals the interpreter exactly', async () => {
     const r = rng(11);
     for (const [k, group, rows, m] of [
       [128, 0, 1, 70],
@@ -89,6 +89,7 @@ describe('BitMatMul on the adapter', () => {
       [384, 0, 2, 300],
       [512, 256, 1, 257],
       [384, 256, 2, 70],
+      [640, 0, 1, 9],
     ] as const) {
       const b = new GraphBuilder('bits');
       const a = b.input('a', tensorType('u1', [rows, k]));

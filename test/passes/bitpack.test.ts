@@ -1,6 +1,6 @@
 // The bitpack pass and its weight quantizer on the CPU: codes in range and within half a step (a step for
 // bipolar's odd values) of the scaled weight; the rewritten graph's interpreter output near the float one (w8a8
-// within 2 %); names kept by `keep`; groups shortened where an i32 sum could overflow; options refused in one
+// within 2 %); names kept by `keep`; per-layer widths (`layers`); groups shortened where an i32 sum could overflow; options refused in one
 // line; the rewrite is deterministic.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -114,6 +114,26 @@ describe('bitpack', () => {
     expect(printGraph(pack(g, { bits: 'w2a2', group: 8 }).graph)).toBe(printGraph(pack(g, { bits: 'w2a2', group: 8 }).graph));
   });
 
+  it('per-layer widths: the first matching pattern wins; weights-only and integer layers side by side', () => {
+    const g = mlp(2, 32, 16, 4, 11);
+    const x = { x: makeTensor('f32', [2, 32], (i) => Math.sin(i)) };
+    const { graph } = pack(g, { bits: 'w4a8', group: 8, layers: { '^w2$': { bits: 'w8f16', group: 4 }, w: 'w2a4' } });
+    // w1 takes the second pattern (w2a4, the default group 8), w2 the first (weights only, group 4).
+    const bm = graph.nodes.filter((n) => n.op === 'BitMatMul');
+    expect(bm).toHaveLength(1);
+    expect(graph.types.get(bm[0]!.inputs[1]!)!.dtype).toBe('i2');
+    expect(graph.types.get(bm[0]!.inputs[0]!)!.dtype).toBe('i4');
+    expect(bm[0]!.attrs.group).toBe(8);
+    const w2 = graph.constants.find((c) => c.name === 'w2')!.type;
+    expect(w2.encoding.kind === 'quant' && w2.encoding.params).toMatchObject({ bits: 8, group: 4 });
+    // Still the float model's function, roughly (w2a4 on the first layer is coarse).
+    const want = Object.values(interpret(g, x))[0]!;
+    const got = Object.values(interpret(graph, x))[0]!;
+    const scale = Math.max(...Array.from(want.data, Math.abs));
+    expect(Math.max(...Array.from(got.data, (v, i) => Math.abs(v - want.data[i]!))) / scale).toBeLessThan(0.5);
+    expect(() => pack(g, { bits: 'w4a8', layers: { attn: 'w8a8' } })).toThrow(/^bitpack layers pattern 'attn' matches no matmul weight of mlp$/);
+  });
+
   it('shortens a group whose integer sums could pass i32', () => {
     const g = mlp(1, 40000, 2, 2, 3);
     // Bipolar 8-bit codes reach ±255: 40000 products of two can pass 2^31, 32768 cannot.
@@ -131,6 +151,11 @@ describe('bitpack', () => {
     [{ bits: 'w1a8', weights: 'symmetric' }, /^bitpack: symmetric 1-bit weights hold only 0; use weights=bipolar/],
     [{ bits: 'w4a1', activations: 'signed' }, /^bitpack: signed 1-bit activations hold only -1 and 0/],
     [{ bits: 'w4a8', keep: '(' }, /^bitpack keep is not a regular expression/],
+    [{ bits: 'w4a8', layers: ['w1'] }, /^bitpack layers must map weight-name patterns to widths/],
+    [{ bits: 'w4a8', layers: { w1: 'w9' } }, /^bitpack layers 'w1': bits must be w<n>a<m>/],
+    [{ bits: 'w4a8', layers: { w1: { bits: 'w8a8', size: 3 } } }, /^bitpack layers 'w1': unknown key 'size' \(known: bits, group, weights, activations\)$/],
+    [{ bits: 'w4a8', layers: { '(': 'w8a8' } }, /^bitpack layers pattern '\(' is not a regular expression/],
+    [{ bits: 'w4f16', layers: { w1: { bits: 'w4f16', activations: 'bipolar' } } }, /^bitpack layers 'w1': w4f16 quantizes weights only/],
   ])('refuses %j in one line', (opts, message) => {
     expect(() => configure(bitpack, opts)).toThrow(message);
   });
