@@ -14,6 +14,8 @@
 // 'gpt2-124m-f16' is compiled with --weights-dtype f16 (dense weights stored as f16, half the bytes).
 // 'gpt2-124m-w4' is compiled with --bits w4f16 --bits-group 128: every matmul weight, the tied embedding and LM head
 // included, as 4-bit codes read in place by the quant GEMV and the quant gather.
+// 'gpt2-124m-w4a8' is compiled with --bits w4a8 --bits-group 128 and the tied embedding and LM head at w4f16
+// (--bits-layers): every weight 4-bit codes, the blocks' matmuls as exact integer GEMVs over 8-bit activations.
 // 'gpt2-124m-pruned' is compiled with --prune 0.5 --prune-heads 0.25 (structured pruning: half of each MLP's
 // channels and a quarter of each layer's heads removed, the embedding and head untouched: 28 % of the weight bytes).
 // Embeddings and heads over 128 MiB are split by the compiler into blocks that fit one storage binding.
@@ -38,6 +40,7 @@ const MODELS: Readonly<Record<string, ModelSpec>> = {
   'gpt2-124m-sparse80': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, sparsity: 0.8 },
   'gpt2-124m-f16': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, weightsDtype: 'f16' },
   'gpt2-124m-w4': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, bits: { bits: 'w4f16', group: 128 } },
+  'gpt2-124m-w4a8': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, bits: { bits: 'w4a8', group: 128, layers: { '^wte': 'w4f16' } } },
   'gpt2-124m-pruned': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, prune: { ratio: 0.5, heads: 0.25 } },
   'llama-500m': { family: 'llama', preset: 'llama-500m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 2, runs: 5 } },
 };
@@ -209,6 +212,8 @@ if (dense?.decodeTokPerS && sparse?.decodeTokPerS)
   console.log(`\ngpt2-124m at 80 % sparsity decodes ${(sparse.decodeTokPerS / dense.decodeTokPerS).toFixed(2)}x as fast as dense (${sparse.decodeTokPerS > dense.decodeTokPerS ? 'faster' : 'NOT faster'})`);
 const w4 = rows.find((r) => r.model === 'gpt2-124m-w4');
 if (dense?.decodeTokPerS && w4?.decodeTokPerS) console.log(`gpt2-124m at w4 (weights only, groups of 128, tied embedding and head included) decodes ${(w4.decodeTokPerS / dense.decodeTokPerS).toFixed(2)}x as fast as with f32 weights`);
+const w4a8 = rows.find((r) => r.model === 'gpt2-124m-w4a8');
+if (dense?.decodeTokPerS && w4a8?.decodeTokPerS) console.log(`gpt2-124m at w4a8 (the tied embedding and head w4f16, groups of 128) decodes ${(w4a8.decodeTokPerS / dense.decodeTokPerS).toFixed(2)}x as fast as with f32 weights`);
 const pruned = rows.find((r) => r.model === 'gpt2-124m-pruned');
 if (dense?.decodeTokPerS && pruned?.decodeTokPerS)
   console.log(`gpt2-124m with half of each MLP and a quarter of the heads pruned decodes ${(pruned.decodeTokPerS / dense.decodeTokPerS).toFixed(2)}x as fast as unpruned`);

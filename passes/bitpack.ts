@@ -8,10 +8,12 @@
 // then Gemm's alpha and beta * C. The integer sums are the specification the bit-plane kernels equal bit for bit;
 // the float steps after them are ordinary ops. A group longer than the i32 bound allows is shortened to fit.
 // Widths may differ per weight (options `layers`, bits/bitpack-options.ts): w<n>f16 ones become quant-encoded
-// constants read in place (weights only), w<n>a<m> ones BitMatMuls, side by side in one graph.
+// constants read in place (weights only), w<n>a<m> ones BitMatMuls, side by side in one graph. Convolution
+// weights take weights-only widths as [M, K] codes (bits/conv-weights.ts).
 import { type Graph, GraphBuilder, type Node, type Tensor, constantValue, makeTensor } from '../ir/index.js';
 import { bitMatMulBound } from '../ir/ops/bit-matmul.js';
 import { type BitWidth, type BitpackOptions, readBitpackOptions, widthFor } from './bits/bitpack-options.js';
+import { convWeights, declareConvWeightOnly } from './bits/conv-weights.js';
 import { declareWeightOnly, quantizeWeight } from './bits/quantize-weight.js';
 import { matmulWeights } from './matmul-weights.js';
 import { type Pass, PassOptionError, bump } from './pass.js';
@@ -29,14 +31,17 @@ export const bitpack: Pass<BitpackOptions> = {
     // Integer products rewrite the matmuls only: a weight a Gather also reads stays float for them.
     const matmulOnly = new Set(matmulWeights(g).map((w) => w.constant.name));
     const all = matmulWeights(g, { gathers: true });
-    for (const l of o.layers ?? []) if (!all.some(({ constant: c }) => l.pattern.test(c.name))) throw new PassOptionError(`bitpack layers pattern '${l.pattern.source}' matches no matmul weight of ${g.name}`);
+    // Convolution weights take the weights-only widths (bits/conv-weights.ts); integer products are matmuls only.
+    const convs = convWeights(g).filter((c) => !o.keep?.test(c.name) && widthFor(o, c.name).activationBits === 0);
+    for (const l of o.layers ?? [])
+      if (![...all.map((w) => w.constant), ...convWeights(g)].some((c) => l.pattern.test(c.name))) throw new PassOptionError(`bitpack layers pattern '${l.pattern.source}' matches no matmul or convolution weight of ${g.name}`);
     const chosen = all
       .filter(({ constant: c }) => !o.keep?.test(c.name))
       .map((w) => ({ ...w, width: widthFor(o, w.constant.name) }))
       .filter(({ constant: c, width }) => width.activationBits === 0 || matmulOnly.has(c.name));
-    if (!chosen.length) return g;
+    if (!chosen.length && !convs.length) return g;
     const quantized = new Map<string, { codes: string; scales: string; groups: number; group: number; k: number; width: BitWidth }>();
-    const names = new Set(chosen.map(({ constant: c }) => c.name));
+    const names = new Set([...chosen.map(({ constant: c }) => c.name), ...convs.map((c) => c.name)]);
     const b = GraphBuilder.fromDeclarations({ ...g, constants: g.constants.filter((c) => !names.has(c.name)) });
     const taken = new Set([...g.types.keys(), ...g.nodes.flatMap((n) => n.outputs), ...g.constants.map((c) => c.name)]);
     const fresh = (base: string): string => {
@@ -70,11 +75,14 @@ export const bitpack: Pass<BitpackOptions> = {
       quantized.set(c.name, { codes: b.constant(q.codes, fresh(`${c.name}.codes`)), scales: b.constant(q.scales, fresh(`${c.name}.scales`)), groups: q.groups, group, k, width: o });
       bump(cx, 'weights-quantized');
     }
+    const reshaped = new Map(convs.map((c) => [c.name, declareConvWeightOnly(b, c, widthFor(o, c.name), fresh)]));
+    if (convs.length) bump(cx, 'conv-weights-quantized', convs.length);
     for (const node of g.nodes) {
       const loc = node.loc ? { loc: node.loc } : {};
       const w = node.op === 'MatMul' || node.op === 'Gemm' ? quantized.get(node.inputs[1]!) : undefined;
       if (!w) {
-        b.node(node.op, node.inputs, node.attrs, { names: node.outputs, ...loc, ...(node.regions ? { regions: node.regions } : {}) });
+        const inputs = node.op === 'Conv' && reshaped.has(node.inputs[1]!) ? node.inputs.map((v, i) => (i === 1 ? reshaped.get(v)! : v)) : node.inputs;
+        b.node(node.op, inputs, node.attrs, { names: node.outputs, ...loc, ...(node.regions ? { regions: node.regions } : {}) });
         continue;
       }
       rewrite(b, node, w, w.width, fresh, loc);

@@ -31,8 +31,8 @@ export interface ModelSpec {
   readonly sparsity?: number;
   /** Compile with --weights-dtype f16 (dense weights stored as f16, widened in the matmuls). */
   readonly weightsDtype?: 'f16';
-  /** Compile with --bits (bitpack), e.g. weights only at 4 bits in groups of 128. */
-  readonly bits?: { readonly bits: string; readonly group: number };
+  /** Compile with --bits (bitpack), e.g. weights only at 4 bits in groups of 128; `layers`: per-layer widths. */
+  readonly bits?: { readonly bits: string; readonly group: number; readonly layers?: Readonly<Record<string, string>> };
   /** Compile with --prune (prune-structured): channel and head ratios. */
   readonly prune?: { readonly ratio: number; readonly heads: number };
 }
@@ -75,7 +75,7 @@ export async function prepare(cacheDir: string, name: string, spec: ModelSpec, l
   const { configPath, weightsPath } = cachedCheckpoint(cacheDir, spec, config, log);
   const model = importHf(configPath, { weights: weightsPath, maxSeq: MAX_SEQ, chunk: CHUNK });
   if (!model.generation) throw new Error(`${name}: the importer made no prefill/decode entry points`);
-  const variant = `${spec.sparsity === undefined ? '' : `-sparse${Math.round(spec.sparsity * 100)}`}${spec.weightsDtype ? `-${spec.weightsDtype}` : ''}${spec.bits ? `-${spec.bits.bits}g${spec.bits.group}` : ''}${spec.prune ? `-pruned${spec.prune.ratio}h${spec.prune.heads}` : ''}`;
+  const variant = `${spec.sparsity === undefined ? '' : `-sparse${Math.round(spec.sparsity * 100)}`}${spec.weightsDtype ? `-${spec.weightsDtype}` : ''}${spec.bits ? `-${spec.bits.bits}g${spec.bits.group}${Object.entries(spec.bits.layers ?? {}).map(([k, v]) => `-${k.replace(/[^A-Za-z0-9]/g, '')}${v}`).join('')}` : ''}${spec.prune ? `-pruned${spec.prune.ratio}h${spec.prune.heads}` : ''}`;
   const artifactDir = join(dirname(configPath), `artifact${variant}`);
   log(`${name}: compiling into ${artifactDir} ...`);
   // Every variant is compiled for the adapter it runs on (as `kiln compile --device-profile auto`): the profile

@@ -296,7 +296,7 @@ export function inspectCommand(dir: string, opts: { json?: boolean }, io: Output
   if (m.quantization) {
     const l = m.quantization.layers;
     const err = (v: number | null, pct: boolean): string => (v === null ? 'n/a' : pct ? `${(100 * v).toFixed(2)} %` : v.toPrecision(3));
-    io.out(`quantization: ${l.length} matmul weights as codes; weight bytes ${fmt(l.reduce((s, x) => s + x.floatBytes, 0))} as f32 -> ${fmt(l.reduce((s, x) => s + x.bytes, 0))}`);
+    io.out(`quantization: ${l.length} weights as codes; weight bytes ${fmt(l.reduce((s, x) => s + x.floatBytes, 0))} as f32 -> ${fmt(l.reduce((s, x) => s + x.bytes, 0))}`);
     io.out(['  weight', 'shape', 'bits', 'scheme', 'group', 'kernel', 'bytes', 'rel. error', 'max error'].join('\t'));
     for (const x of l) io.out([`  ${x.weight}`, x.shape.join(' x '), x.bits, x.scheme, x.group, x.kernel, fmt(x.bytes), err(x.relError, true), err(x.maxError, false)].join('\t'));
     const c = m.quantization.calibration;

@@ -39,7 +39,7 @@ describe('kiln compile --bits', () => {
     expect(kiln(['compile', 'examples/mlp.kir', '--dim', 'batch=2', '--bits', 'w4a8', '--bits-group', '4', '-o', out]).status).toBe(0);
     const r = kiln(['inspect', out]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/quantization: 2 matmul weights as codes; weight bytes 224 as f32 -> 84/);
+    expect(r.stdout).toMatch(/quantization: 2 weights as codes; weight bytes 224 as f32 -> 84/);
     expect(r.stdout).toMatch(/ {2}w1\t8 x 4\t4\tsigned\t4\tbit-planes\t48\t4\.80 %\t0\.0641/);
     const layers = (JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { quantization: { layers: { relError: number }[] } }).quantization.layers;
     expect(layers.every((l) => l.relError > 0 && l.relError < 0.1)).toBe(true);

@@ -1,9 +1,9 @@
 // The two MNIST models compiled with `kiln compile --bits` (README's accuracy table): mnist-8 (ONNX) and Burn's
 // MNIST CNN (graph.kir + safetensors) at w8a8, w4a8 and w4a4 (weights and activations as codes: BitMatMul) and
-// w8f16, w4f16 (weights only: the quant GEMV), groups of 32, still read 0, 3, 5 and 7 on the adapter. The bitpack
-// pass quantizes MatMul/Gemm weights only: the convolutions stay float (mnist-8's one Gemm-like product, a MatMul
-// of 256 x 10, and burn-mnist's two Linear layers, 11616 x 32 and 32 x 10, are the quantized ones). Prints the
-// worst |logit - float logit| per row for the table.
+// w8f16, w4f16 (weights only: the quant GEMV), groups of 32, still read 0, 3, 5 and 7 on the adapter. Integer
+// products rewrite MatMul/Gemm only (mnist-8's MatMul of 256 x 10, burn-mnist's Linear layers 11616 x 32 and
+// 32 x 10); the weights-only widths quantize the convolution weights too (as [M, C*kh*kw] codes, decoded on the
+// device for the convolution kernels). Prints the worst |logit - float logit| per row for the table.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -131,7 +131,30 @@ describe('bitpack', () => {
     const got = Object.values(interpret(graph, x))[0]!;
     const scale = Math.max(...Array.from(want.data, Math.abs));
     expect(Math.max(...Array.from(got.data, (v, i) => Math.abs(v - want.data[i]!))) / scale).toBeLessThan(0.5);
-    expect(() => pack(g, { bits: 'w4a8', layers: { attn: 'w8a8' } })).toThrow(/^bitpack layers pattern 'attn' matches no matmul weight of mlp$/);
+    expect(() => pack(g, { bits: 'w4a8', layers: { attn: 'w8a8' } })).toThrow(/^bitpack layers pattern 'attn' matches no matmul or convolution weight of mlp$/);
+  });
+
+  it('weights-only widths quantize Conv weights as [M, K] codes behind a Reshape; integer widths leave them float', () => {
+    const next = rng(5);
+    const b = new GraphBuilder('cnn');
+    const x = b.input('x', tensorType('f32', [1, 3, 6, 6]));
+    const w = b.constant(makeTensor('f32', [4, 3, 3, 3], next), 'k');
+    b.output(b.op('Relu', [b.op('Conv', [x, w, b.constant(makeTensor('f32', [4], next), 'kb')], { pads: [1, 1, 1, 1] })]));
+    const g = b.build();
+    const feed = { x: makeTensor('f32', [1, 3, 6, 6], (i) => Math.cos(i * 0.7)) };
+    const { graph, reports } = pack(g, { bits: 'w8f16', group: 9 });
+    const k = graph.constants.find((c) => c.name === 'k')!.type;
+    expect(k.shape).toEqual([4, 27]);
+    expect(k.encoding.kind === 'quant' && k.encoding.params).toMatchObject({ bits: 8, group: 9, axis: 1 });
+    const conv = graph.nodes.find((n) => n.op === 'Conv')!;
+    expect(graph.nodes.find((n) => n.outputs[0] === conv.inputs[1])).toMatchObject({ op: 'Reshape', inputs: ['k'], attrs: { shape: [4, 3, 3, 3] } });
+    expect(reports.find((r) => r.pass === 'bitpack')!.stats).toMatchObject({ 'conv-weights-quantized': 1 });
+    const [want, got] = [Object.values(interpret(g, feed))[0]!, Object.values(interpret(graph, feed))[0]!];
+    const scale = Math.max(...Array.from(want.data, Math.abs));
+    expect(Math.max(...Array.from(got.data, (v, i) => Math.abs(v - want.data[i]!))) / scale).toBeLessThan(0.02);
+    expect(graph.constants.find((c) => c.name === 'k')!.type.encoding.kind).toBe('quant');
+    // Integer products are matmuls only: at w8a8 the Conv weight stays as it was.
+    expect(pack(g, { bits: 'w8a8' }).graph.constants.find((c) => c.name === 'k')!.type).toEqual(g.constants.find((c) => c.name === 'k')!.type);
   });
 
   it('shortens a group whose integer sums could pass i32', () => {
