@@ -30,7 +30,8 @@ export function bitScalingOf(g: Graph, anchor: Node, cx: ChainContext): BitScali
   const typeOf = (v: string) => g.types.get(v)!;
   const c = anchor.outputs[0]!;
   const cShape = typeOf(c).shape;
-  const grouped = anchor.attrs.group !== undefined && Number(anchor.attrs.group) > 0 && Number(anchor.attrs.group) < Number(typeOf(anchor.inputs[1]!).shape[1]);
+  // Per-group sums carry one more axis than the activation rows [..., K]: [..., M, G].
+  const grouped = cShape.length > typeOf(anchor.inputs[0]!).shape.length;
   /** The only reader of `v`, if it is `op` and reads `v` once. */
   const next = (v: string, op: string): Node | undefined => {
     const readers = cx.uses.get(v) ?? [];
