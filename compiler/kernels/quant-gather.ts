@@ -1,7 +1,7 @@
 // The quant gather: out[i, d] = scale[j, d / group] * (code[j][d] - zero[j, d / group]) for j = ids[i] (negative
 // ids count from the end, as ONNX Gather's; out-of-range ids are clamped), reading a quant-encoded table [V, D]
-// in place: codes of `bits` in {1, 2, 4, 8} stored row by row, 32 / bits to a u32 word (a row starts on a word:
-// D is a multiple of 32 / bits), scales and zeros [V, G]. The embedding of a quantized model reads only the rows
+// in place: codes of any width from 1 to 8 bits, floor(32 / bits) to a u32 word in element order (wgsl/accessor.ts;
+// a row may start inside a word), scales and zeros [V, G]. The embedding of a quantized model reads only the rows
 // it needs, never a decoded copy of the table. One invocation per output element.
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import { KernelBuilder } from '../wgsl/build.js';
@@ -12,10 +12,10 @@ export interface QuantGatherSpec extends KernelSpecBase {
   readonly kernel: 'quant-gather';
   readonly rows: number;
   readonly cols: number;
-  readonly bits: 1 | 2 | 4 | 8;
+  readonly bits: number;
   readonly signed: boolean;
   readonly group: number;
-  /** u32 words [V * D / L]. */
+  /** u32 words [ceil(V * D / L)], L = floor(32 / bits). */
   readonly w: TensorSpec;
   readonly scales: TensorSpec;
   readonly zeros?: TensorSpec;
@@ -27,7 +27,8 @@ const u = lit.u32;
 
 export const quantGather: KernelGen<QuantGatherSpec> = (spec) => {
   const { rows: V, cols: D, bits } = spec;
-  const L = 32 / bits;
+  if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new Error(`quant gather: ${bits}-bit codes (1 to 8)`);
+  const L = Math.floor(32 / bits);
   const groups = Math.ceil(D / spec.group);
   const count = spec.out.shape.reduce((a, b) => a * b, 1);
   const k = new KernelBuilder({ target: spec.target, workgroupSize: 64 });

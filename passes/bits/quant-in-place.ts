@@ -71,6 +71,7 @@ export function quantGatherReadable(node: Node, c: string, typeOf: (v: string) =
   const axis = Number(node.attrs.axis ?? 0);
   const ids = typeOf(node.inputs[1]!);
   if (axis !== 0 || t.shape.length !== 2 || t.layout.kind !== 'row-major' || q.axis !== 1 || q.packing !== 'packed' || q.scheme === 'bipolar') return false;
-  if (![1, 2, 4, 8].includes(q.bits) || (t.shape[1] as number) % (32 / q.bits) !== 0 || !ids || !isStaticShape(ids.shape)) return false;
+  // Any width: the gather addresses codes by element (a row may start inside a word).
+  if (!Number.isInteger(q.bits) || q.bits < 1 || q.bits > 8 || !ids || !isStaticShape(ids.shape)) return false;
   return ids.dtype === 'i32';
 }

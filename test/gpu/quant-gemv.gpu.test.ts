@@ -3,7 +3,8 @@
 // packed or f32 ones, scales per row or per group along K (f32 or f16), both orientations (Gemm transB's [M, K],
 // MatMul's [K, M] in the transposed layout), ragged M, 1..9 activation rows (ragged blocks of 4), whole-vec4 and
 // one-word steps, a bias and alpha, against the interpreter on random data. The quant gather (a tied embedding:
-// one table read by Gather and by the LM head's Gemm), and a tiny GPT-2 compiled at w4f16 decoding step by step.
+// one table read by Gather and by the LM head's Gemm; any width, rows inside words), and a tiny GPT-2 compiled at
+// w4f16 decoding step by step.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
@@ -122,6 +123,23 @@ describe('quant gather and a w4f16 decoder on the adapter', () => {
     const feeds = { ids: makeTensor('i32', [3], [0, 49, -1]) };
     expect(Object.values(interpret(packed, feeds))[0]!.data.length).toBe(3 * v);
     await expectGpuMatchesInterpreter(packed, feeds, { rtol: 1e-4, atol: 1e-5 });
+  });
+
+  it('the gather reads codes of any width in place, rows starting inside a word (3, 5, 6, 7 bits, D = 45)', async () => {
+    const [v, d] = [37, 45];
+    for (const bits of [3, 5, 6, 7]) {
+      let seed = bits;
+      const next = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
+      const b = new GraphBuilder('tied');
+      const ids = b.input('ids', tensorType('i32', [4]));
+      const table = b.constant(makeTensor('f32', [v, d], next), 'wte');
+      const h = b.op('Tanh', [b.op('Gather', [table, ids], { axis: 0 })]);
+      b.output(b.op('Gemm', [h, table], { transB: 1 }));
+      const packed = runPipeline(b.build(), [configure(inferShapes), configure(bitpack, { bits: `w${bits}f16`, group: 15 })], { target: DEFAULT_TARGET }).graph;
+      const files = compileGraph(packed, { source: 'test', target: { shaderF16: false } }).manifest.kernels.map((k) => k.file);
+      expect(files.some((f) => f.includes('quant-gather')), `w${bits}: ${files.join(' ')}`).toBe(true);
+      await expectGpuMatchesInterpreter(packed, { ids: makeTensor('i32', [4], [0, 36, -1, 17]) }, { rtol: 1e-4, atol: 1e-5 });
+    }
   });
 
   it('a tiny GPT-2 (tied head) at w4f16 decodes as its interpreter does, every matmul and the embedding as codes', async () => {
