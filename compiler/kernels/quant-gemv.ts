@@ -1,7 +1,8 @@
 // The quant GEMV: y[s, j] = alpha * sum_k x[s, k] * W[j, k] (+ beta * C) -> epilogue, reading a quant-encoded weight
-// (ir/encoding.ts) in place: W[j][k] = scale[j, g] * (code[j][k] - zero[j, g]), codes of `bits` in {1, 2, 4, 8}
-// stored row by row along K, L = 32 / bits to a u32 word, element i at bits [bits * (i % L), ...) (the codec's
-// packing; imports and bitpack write exactly this). Nothing is widened to float in memory: the codes are decoded
+// (ir/encoding.ts) in place: W[j][k] = scale[j, g] * (code[j][k] - zero[j, g]), codes of any width from 1 to 8
+// bits stored row by row along K, L = floor(32 / bits) to a u32 word (the top 32 % bits bits unused), element i at
+// bits [bits * (i % L), ...) (the codec's packing; imports and bitpack write exactly this); K a multiple of L, so
+// every row starts on a word. Nothing is widened to float in memory: the codes are decoded
 // in registers. A lane owns R adjacent output rows and walks all of K itself, one step at a time: per row one
 // 16-byte load (vec4<u32>: 4L codes; one u32 word when K or the group is not a multiple of 4L), the 4L (or L)
 // activation values as vec4 loads shared by its R rows, so a step makes R + T * 4L / 4 loads for 4L * R * T
@@ -52,19 +53,20 @@ export interface QuantGemvSpec extends KernelSpecBase, Pick<QuantGemvUse, 'm' | 
 const u = lit.u32;
 const LANES = 64;
 
-export const codesPerWord = (bits: number): number => 32 / bits;
+export const codesPerWord = (bits: number): number => Math.floor(32 / bits);
 
 export function quantGemvProblems(s: Omit<QuantGemvSpec, 'kernel' | 'target'>): string[] {
   const p: string[] = [];
   const step = s.words * codesPerWord(s.bits);
-  if (![1, 2, 4, 8].includes(s.bits)) p.push(`${s.bits}-bit codes (1, 2, 4 or 8)`);
+  if (!Number.isInteger(s.bits) || s.bits < 1 || s.bits > 8) p.push(`${s.bits}-bit codes (1 to 8)`);
   if (s.k % step !== 0) p.push(`K = ${s.k} is not a multiple of the step (${step} codes)`);
   if (s.group % step !== 0 && s.group < s.k) p.push(`group ${s.group} is not a multiple of the step (${step} codes)`);
   if (s.w.dtype !== 'u32' || s.w.shape.reduce((a, b) => a * b, 1) !== (s.m * s.k) / codesPerWord(s.bits)) p.push(`codes bound as ${s.w.dtype}[${s.w.shape.join(',')}]`);
   if (s.tokens < 1 || s.tokens > 8) p.push(`${s.tokens} activation rows per workgroup (1..8)`);
   if (s.perLane < 1 || s.perLane > 8) p.push(`${s.perLane} outputs per lane (1..8)`);
   if (s.out.dtype !== 'f32') p.push(`result dtype ${s.out.dtype}`);
-  if (s.byRows && (s.perLane % 4 !== 0 || s.x.dtype !== 'f32')) p.push(`rows as components need a multiple of 4 rows per lane and f32 activations`);
+  if (s.byRows && (s.perLane % 4 !== 0 || s.x.dtype !== 'f32' || codesPerWord(s.bits) % 4 !== 0)) p.push(`rows as components need a multiple of 4 rows per lane, f32 activations and a multiple of 4 codes per word`);
+  if (step % 4 !== 0) p.push(`a step of ${step} codes is not whole vec4s of activations`);
   return p;
 }
 
@@ -216,8 +218,8 @@ function decode(word: Expr, i: number, bits: number, signed: boolean, lanes: 1 |
     const down = bits * i;
     const shifted = down ? shr(word, splat(down)) : word;
     // Converted from i32 (the code is below 2^31 after the mask): x86 has no unsigned convert, lavapipe emulates it.
-    // The top code needs no mask: the shift leaves only its bits.
-    const masked = i === 32 / bits - 1 ? shifted : and(shifted, splat(2 ** bits - 1));
+    // The top code of a full word needs no mask: the shift leaves only its bits.
+    const masked = bits * (i + 1) === 32 ? shifted : and(shifted, splat(2 ** bits - 1));
     f = construct(lanes === 4 ? vecType(4, 'f32') : T_F32, { kind: 'bitcast', type: vt('i32'), arg: masked });
   }
   return lanes === 4 ? f : construct(vecType(4, 'f32'), f, lit.f32(0), lit.f32(0), lit.f32(0));

@@ -55,7 +55,7 @@ export function quantGemvLowering(node: Node, cx: LoweringContext, io: ArrangedI
     perLane,
     tokens: Math.min(rows, 4),
     words: use.words,
-    byRows: use.bits <= 4 && perLane === PER_LANE && x.dtype === 'f32',
+    byRows: use.bits <= 4 && codesPerWord(use.bits) % 4 === 0 && perLane === PER_LANE && x.dtype === 'f32',
   };
   const bad = quantGemvProblems(fields);
   if (bad.length) throw new LoweringError(`${node.op} %${node.outputs[0]}: the quant GEMV cannot take it (${bad.join('; ')})`);

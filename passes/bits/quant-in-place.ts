@@ -1,7 +1,7 @@
 // Which MatMul/Gemm reads a quant-encoded weight in place (compiler/kernels/quant-gemv.ts decodes the codes in
 // registers), so materialize-encodings leaves it encoded: the weight is the product's A[M, K] stored with K
 // contiguous (row-major for Gemm transB, the transposed layout of a MatMul's [K, M]), its groups run along K, its
-// codes are 1, 2, 4 or 8 bits (whole codes per u32 word) of a signed or unsigned scheme, and K and the group are
+// codes are 1 to 8 bits (floor(32 / bits) per u32 word) of a signed or unsigned scheme, and K and the group are
 // whole steps of the kernel (4 words of codes per row, or 1). Anything else is decoded by Materialize first.
 import { type Node, type TensorType, isStaticShape, matmulOperands } from '../../ir/index.js';
 
@@ -11,7 +11,7 @@ export interface QuantGemvUse {
   readonly bias?: string;
   readonly m: number;
   readonly k: number;
-  readonly bits: 1 | 2 | 4 | 8;
+  readonly bits: number;
   readonly signed: boolean;
   readonly group: number;
   /** Scales (and zeros) as [M, G] ('row') or [G, M] ('col'). */
@@ -28,7 +28,7 @@ export function quantGemvUse(node: Node, c: string, typeOf: (v: string) => Tenso
   const t = typeOf(c);
   if (t?.encoding.kind !== 'quant') return undefined;
   const q = t.encoding.params;
-  if (q.packing !== 'packed' || q.scheme === 'bipolar' || ![1, 2, 4, 8].includes(q.bits)) return undefined;
+  if (q.packing !== 'packed' || q.scheme === 'bipolar' || !Number.isInteger(q.bits) || q.bits < 1 || q.bits > 8) return undefined;
   const use = matmulOperands(node, typeOf);
   if (!use || use.w !== c || use.x === c) return undefined;
   if (use.transposed !== (t.layout.kind === 'transposed') || t.layout.kind === 'blocked') return undefined;
@@ -38,9 +38,10 @@ export function quantGemvUse(node: Node, c: string, typeOf: (v: string) => Tenso
   const kAxis = use.transposed ? 0 : 1;
   if (q.axis !== kAxis) return undefined;
   const group = q.group;
-  const perWord = 32 / q.bits;
+  const perWord = Math.floor(32 / q.bits);
   const whole = (n: number): boolean => use.k % n === 0 && (group >= use.k || group % n === 0);
-  const words = whole(4 * perWord) ? 4 : whole(perWord) ? 1 : undefined;
+  // One-word steps read the activations as vec4s too: a multiple of 4 codes per word (not 3, 5 or 6-bit codes).
+  const words = whole(4 * perWord) ? 4 : whole(perWord) && perWord % 4 === 0 ? 1 : undefined;
   if (!words) return undefined;
   return {
     x: use.x,
@@ -48,7 +49,7 @@ export function quantGemvUse(node: Node, c: string, typeOf: (v: string) => Tenso
     ...(use.bias ? { bias: use.bias } : {}),
     m: use.m,
     k: use.k,
-    bits: q.bits as 1 | 2 | 4 | 8,
+    bits: q.bits,
     signed: q.scheme === 'signed',
     group: Math.min(group, use.k),
     scaleOrder: use.transposed ? 'col' : 'row',
