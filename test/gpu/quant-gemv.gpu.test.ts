@@ -111,39 +111,34 @@ describe('quant GEMV on the adapter', () => {
   });
 });
 
+/** A tied table [v, d] read by Gather (nIds ids) and by the head's Gemm transB, bitpacked weights-only; its kernels. */
+function tiedTable(v: number, d: number, nIds: number, bits: string, group: number, seed0: number): { packed: Graph; files: string[] } {
+  let seed = seed0;
+  const next = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
+  const b = new GraphBuilder('tied');
+  const ids = b.input('ids', tensorType('i32', [nIds]));
+  const table = b.constant(makeTensor('f32', [v, d], next), 'wte');
+  const h = b.op('Tanh', [b.op('Gather', [table, ids], { axis: 0 })]);
+  b.output(b.op('Gemm', [h, table], { transB: 1 }));
+  const packed = runPipeline(b.build(), [configure(inferShapes), configure(bitpack, { bits, group })], { target: DEFAULT_TARGET }).graph;
+  return { packed, files: compileGraph(packed, { source: 'test', target: { shaderF16: false } }).manifest.kernels.map((k) => k.file) };
+}
+
 describe('quant gather and a w4f16 decoder on the adapter', () => {
   it('a tied table read by Gather and by Gemm transB stays codes for both', async () => {
-    const [v, d] = [50, 64];
-    let seed = 7;
-    const next = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
-    const b = new GraphBuilder('tied');
-    const ids = b.input('ids', tensorType('i32', [3]));
-    const table = b.constant(makeTensor('f32', [v, d], next), 'wte');
-    const h = b.op('Tanh', [b.op('Gather', [table, ids], { axis: 0 })]);
-    b.output(b.op('Gemm', [h, table], { transB: 1 }));
-    const packed = runPipeline(b.build(), [configure(inferShapes), configure(bitpack, { bits: 'w4f16', group: 32 })], { target: DEFAULT_TARGET }).graph;
+    const { packed, files } = tiedTable(50, 64, 3, 'w4f16', 32, 7);
     expect(packed.constants.find((c) => c.name === 'wte')!.type.encoding.kind).toBe('quant');
-    const files = compileGraph(packed, { source: 'test', target: { shaderF16: false } }).manifest.kernels.map((k) => k.file);
     expect(files.some((f) => f.includes('quant-gather')), files.join(' ')).toBe(true);
     expect(files.some((f) => f.includes('quant-gemv')), files.join(' ')).toBe(true);
     expect(files.some((f) => f.includes('materialize')), files.join(' ')).toBe(false);
     const feeds = { ids: makeTensor('i32', [3], [0, 49, -1]) };
-    expect(Object.values(interpret(packed, feeds))[0]!.data.length).toBe(3 * v);
+    expect(Object.values(interpret(packed, feeds))[0]!.data.length).toBe(3 * 50);
     await expectGpuMatchesInterpreter(packed, feeds, { rtol: 1e-4, atol: 1e-5 });
   });
 
   it('the gather reads codes of any width in place, rows starting inside a word (3, 5, 6, 7 bits, D = 45)', async () => {
-    const [v, d] = [37, 45];
     for (const bits of [3, 5, 6, 7]) {
-      let seed = bits;
-      const next = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
-      const b = new GraphBuilder('tied');
-      const ids = b.input('ids', tensorType('i32', [4]));
-      const table = b.constant(makeTensor('f32', [v, d], next), 'wte');
-      const h = b.op('Tanh', [b.op('Gather', [table, ids], { axis: 0 })]);
-      b.output(b.op('Gemm', [h, table], { transB: 1 }));
-      const packed = runPipeline(b.build(), [configure(inferShapes), configure(bitpack, { bits: `w${bits}f16`, group: 15 })], { target: DEFAULT_TARGET }).graph;
-      const files = compileGraph(packed, { source: 'test', target: { shaderF16: false } }).manifest.kernels.map((k) => k.file);
+      const { packed, files } = tiedTable(37, 45, 4, `w${bits}f16`, 15, bits);
       expect(files.some((f) => f.includes('quant-gather')), `w${bits}: ${files.join(' ')}`).toBe(true);
       await expectGpuMatchesInterpreter(packed, { ids: makeTensor('i32', [4], [0, 36, -1, 17]) }, { rtol: 1e-4, atol: 1e-5 });
     }
