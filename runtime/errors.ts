@@ -30,10 +30,9 @@ export async function withErrorScopes<T>(device: GPUDevice, work: () => T | Prom
     threw = true;
     thrown = e;
   }
-  // Pop in reverse push order; all must be popped even when work threw. The pops are issued together and awaited
-  // once (one wait on the device instead of three in a row: a run's fixed cost on a software adapter).
-  const pops = SCOPES.map(() => device.popErrorScope()).reverse();
-  const errors: (GPUError | null)[] = await Promise.all(pops);
+  // Pop in reverse push order; all must be popped even when work threw.
+  const errors: (GPUError | null)[] = [];
+  for (let i = SCOPES.length - 1; i >= 0; i--) errors[i] = await device.popErrorScope();
   if (threw) throw thrown;
   const k = errors.findIndex((e) => e !== null);
   if (k >= 0) throw new GpuError(SCOPES[k]!, errors[k]!.message, context);
