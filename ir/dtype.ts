@@ -26,6 +26,9 @@ export interface DTypeInfo {
 
 const SUB_BYTE_WIDTHS: readonly SubByteWidth[] = [1, 2, 3, 4, 5, 6, 7, 8];
 
+/** Codes of `bits` per u32 word: floor(32 / bits), so no code straddles two words (the top 32 % bits bits unused). */
+export const codesPerWord = (bits: number): number => Math.floor(32 / bits);
+
 function subByte(signed: boolean, bits: SubByteWidth): DTypeInfo {
   // Widths that do not divide 32 (3, 5, 6, 7) still pack floor(32/bits) lanes per word so no lane straddles words.
   return {
@@ -34,7 +37,7 @@ function subByte(signed: boolean, bits: SubByteWidth): DTypeInfo {
     bits,
     signed,
     value: signed ? 'i32' : 'u32',
-    lanesPerWord: Math.floor(32 / bits),
+    lanesPerWord: codesPerWord(bits),
     storageOnly: false,
   };
 }

@@ -4,6 +4,7 @@
 // a row may start inside a word), scales and zeros [V, G]. The embedding of a quantized model reads only the rows
 // it needs, never a decoded copy of the table. One invocation per output element.
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
+import { codesPerWord } from '../../ir/dtype.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import { add, and, binary, bitcast, builtin, convert, div, ge, lit, lt, mod, mul, mulConst, select, shl, shr, sub } from '../wgsl/dsl.js';
 import { type TensorSpec, fromCompute, toCompute } from './lib/index.js';
@@ -28,7 +29,7 @@ const u = lit.u32;
 export const quantGather: KernelGen<QuantGatherSpec> = (spec) => {
   const { rows: V, cols: D, bits } = spec;
   if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new Error(`quant gather: ${bits}-bit codes (1 to 8)`);
-  const L = Math.floor(32 / bits);
+  const L = codesPerWord(bits);
   const groups = Math.ceil(D / spec.group);
   const count = spec.out.shape.reduce((a, b) => a * b, 1);
   const k = new KernelBuilder({ target: spec.target, workgroupSize: 64 });

@@ -14,6 +14,7 @@
 // from the step's vec4 loads by component (register moves), so each code is one shift, one mask, one convert and
 // one multiply-add, four at a time.
 import type { QuantGemvUse } from '../../passes/index.js';
+import { codesPerWord } from '../../ir/dtype.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
@@ -53,7 +54,6 @@ export interface QuantGemvSpec extends KernelSpecBase, Pick<QuantGemvUse, 'm' | 
 const u = lit.u32;
 const LANES = 64;
 
-export const codesPerWord = (bits: number): number => Math.floor(32 / bits);
 
 export function quantGemvProblems(s: Omit<QuantGemvSpec, 'kernel' | 'target'>): string[] {
   const p: string[] = [];

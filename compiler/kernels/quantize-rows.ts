@@ -7,6 +7,7 @@
 //               from x * 2^-e (ldexp: an exponent shift) rounded half to even (WGSL's round), clamped; bipolar
 //               codes through the nearest odd integer.
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
+import { codesPerWord } from '../../ir/dtype.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import type { Expr } from '../wgsl/ast.js';
 import { T, add, builtin, convert, div, eq, ge, index, land, lit, lt, member, mul, mulConst, neg, select, sub } from '../wgsl/dsl.js';
@@ -93,10 +94,8 @@ export interface RowQuantizeSpec extends KernelSpecBase, RowCodesFields {
 
 const LANES = 64;
 
-/** Codes per stored u32 word (wgsl/accessor.ts: floor(32 / bits) lanes). */
-const perWord = (bits: number): number => Math.floor(32 / bits);
 /** Whether each row's codes fill whole u32 words (row-quantize's condition: no word shared by two workgroups). */
-export const rowWordsWhole = (k: number, bits: number): boolean => k % perWord(bits) === 0;
+export const rowWordsWhole = (k: number, bits: number): boolean => k % codesPerWord(bits) === 0;
 
 export const rowQuantize: KernelGen<RowQuantizeSpec> = (spec) => {
   const rows = spec.scales.shape.reduce((a, b) => a * b, 1);
@@ -121,7 +120,7 @@ export const rowQuantize: KernelGen<RowQuantizeSpec> = (spec) => {
   const e = scaleExponent(k, index(sh, u(0)), spec.q);
   k.if(eq(lane, u(0)), () => scales.store(row, builtin('ldexp', f(1), e)));
   const negE = k.let('ne', neg(e));
-  const words = spec.k / perWord(bits);
+  const words = spec.k / codesPerWord(bits);
   k.for('wi', lane, u(words), (wi) => {
     const w = add(mulConst(row, words), wi);
     if (out.packed) out.storeLanes(w, (i) => codeOf(k, toCompute(X.load(i), X.value), negE, spec.q, spec.bipolar));

@@ -6,7 +6,8 @@ import { type Node, isStaticShape, numel } from '../../ir/index.js';
 import { quantGatherReadable, quantGemvUse } from '../../passes/index.js';
 import { type QuantGatherSpec, quantGather } from '../kernels/quant-gather.js';
 import type { TensorSpec } from '../kernels/lib/index.js';
-import { type QuantGemvSpec, codesPerWord, quantGemv, quantGemvFlops, quantGemvProblems } from '../kernels/quant-gemv.js';
+import { codesPerWord } from '../../ir/dtype.js';
+import { type QuantGemvSpec, quantGemv, quantGemvFlops, quantGemvProblems } from '../kernels/quant-gemv.js';
 import type { ArrangedIo } from './arranged-gemv-lowering.js';
 import { type ArgRef, type Lowering, type LoweringContext, LoweringError } from './lowering.js';
 
@@ -95,7 +96,7 @@ export function quantGatherLowering(node: Node, cx: LoweringContext): Lowering |
     bits: q.bits,
     signed: q.scheme === 'signed',
     group: Math.min(q.group, cols),
-    w: { dtype: 'u32', shape: [Math.ceil((rows * cols) / Math.floor(32 / q.bits))] },
+    w: { dtype: 'u32', shape: [Math.ceil((rows * cols) / codesPerWord(q.bits))] },
     scales: spec1(q.scales),
     ...(q.zeros !== undefined ? { zeros: spec1(q.zeros) } : {}),
     ids: spec1(node.inputs[1]!),

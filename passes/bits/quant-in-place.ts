@@ -4,6 +4,7 @@
 // codes are 1 to 8 bits (floor(32 / bits) per u32 word) of a signed or unsigned scheme, and K and the group are
 // whole steps of the kernel (4 words of codes per row, or 1). Anything else is decoded by Materialize first.
 import { type Node, type TensorType, isStaticShape, matmulOperands } from '../../ir/index.js';
+import { codesPerWord } from '../../ir/dtype.js';
 
 export interface QuantGemvUse {
   readonly x: string;
@@ -38,7 +39,7 @@ export function quantGemvUse(node: Node, c: string, typeOf: (v: string) => Tenso
   const kAxis = use.transposed ? 0 : 1;
   if (q.axis !== kAxis) return undefined;
   const group = q.group;
-  const perWord = Math.floor(32 / q.bits);
+  const perWord = codesPerWord(q.bits);
   const whole = (n: number): boolean => use.k % n === 0 && (group >= use.k || group % n === 0);
   // One-word steps read the activations as vec4s too: a multiple of 4 codes per word (not 3, 5 or 6-bit codes).
   const words = whole(4 * perWord) ? 4 : whole(perWord) && perWord % 4 === 0 ? 1 : undefined;
