@@ -1,7 +1,8 @@
 // npm run bench:bits — low-bit matmul y[N, M] = x[N, K] . W^T for W[M, K] (a Linear weight), on one adapter:
 //   kiln f32, f16        dense weights (arranged GEMV panels; f16 through a fused widening cast)
 //   kiln w<n>f16         weights only (bitpack w<n>f16, scales per 128 inputs): the quant GEMV decodes the codes in
-//                        registers; activations stay f32 in kiln's graph
+//                        registers (codes in its quad layout; activations shared through subgroups where the
+//                        adapter has them, as every kiln variant is compiled for it); activations stay f32
 //   kiln w<n>a<m>        weights and activations as codes (bitpack w<n>a<m>): QuantizeRows, then the exact
 //                        BitMatMul (papers.md §3: an integer GEMV, dot4I8Packed for a8 x w8/w4/w2 and XOR for
 //                        w1a1, with the float scaling fused; else bit planes); wt: ternary weights (-1, 0, +1)
@@ -81,13 +82,14 @@ function weightBytes(v: Variant, m: number, k: number): number {
 }
 
 async function kilnSession(v: (typeof KILN)[number], w: Float32Array, m: number, k: number, n: number, device: AcquiredDevice): Promise<Session> {
+  // Compiled for what the device has (subgroups: the quant GEMV shares activations through them).
   const b = new GraphBuilder('bits');
   const x = b.input('x', tensorType('f32', [n, k]));
   b.output(b.op('Gemm', [x, b.constant(makeTensor('f32', [m, k], w), 'w')], { transB: 1 }, { names: ['y'] }));
   const quant = v === 'f32' || v === 'f16' ? {} : { bits: { bits: v, group: GROUP } };
   const artifact = compileProgram(
     { name: `bits_${m}x${k}`, entries: { run: { graph: b.build() } } },
-    { target: { shaderF16: false }, profile: profileForAdapter(device.adapterInfo), weightsDtype: v === 'f16' ? 'f16' : 'f32', ...quant },
+    { target: { shaderF16: false, subgroups: device.features.has('subgroups') }, profile: profileForAdapter(device.adapterInfo), weightsDtype: v === 'f16' ? 'f16' : 'f32', ...quant },
   );
   return Session.load(artifactFiles(artifact, `memory:bits_${m}x${k}x${n}_${v}`), { device });
 }
@@ -172,7 +174,7 @@ async function benchShape(m: number, k: number, ns: number[], variants: Variant[
 
 async function main(): Promise<void> {
   const haveOrt = ortOrSkip('bench:bits', 'the ORT rows are left out (null)') !== undefined;
-  const device = await acquireDevice();
+  const device = await acquireDevice({ optionalFeatures: ['subgroups'] });
   log(`adapter: ${device.adapterInfo}`);
   // The ceiling is probed before and after the timings and the higher figure kept: on a shared CPU adapter a probe
   // taken after onnxruntime's sessions ran has read 40 % low (5.3 GB/s against 8.6-9.2 at the start).

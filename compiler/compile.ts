@@ -168,7 +168,7 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     Object.fromEntries(Object.entries(program.entries).map(([name, e]) => [name, e.graph])),
     pipeline,
     {
-      target: { shaderF16: target.shaderF16, limits: opts.limits ?? {}, profile },
+      target: { shaderF16: target.shaderF16, ...(target.subgroups ? { subgroups: true } : {}), limits: opts.limits ?? {}, profile },
       ...(opts.dumpAfter ? { dumpAfter: opts.dumpAfter } : {}),
       ...(opts.onDump ? { onDump: opts.onDump } : {}),
       onPass: (done, total, pass) => opts.onProgress?.({ stage: 'passes', done, total, pass }),
@@ -341,7 +341,9 @@ export function compileProgram(program: Program, opts: CompileOptions = {}): Art
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
     model: { name: program.name, source: opts.source ?? '', compiler: COMPILER_ID },
-    requires: { features: target.shaderF16 ? ['shader-f16'] : [], limits: {} },
+    // A feature is required only where some kernel uses it: a subgroups target with no kernel that shares values
+    // across a subgroup still loads on adapters without the feature.
+    requires: { features: [...(target.shaderF16 ? ['shader-f16'] : []), ...(kernelList.some((k) => k.module.enables.includes('subgroups')) ? ['subgroups'] : [])], limits: {} },
     buffers,
     kernels,
     entryPoints,

@@ -2,7 +2,7 @@
 // verifier), how it decodes to the logical tensor the ops compute with (decodeStored, used by the interpreter),
 // and how a logical tensor encodes (encodeStored, used by passes that change storage). One home for all three,
 // so the verifier, the interpreter and the compiler's packing cannot disagree about a format.
-import { type DType, isFloat } from './dtype.js';
+import { type DType, codesPerWord, isFloat } from './dtype.js';
 import { type Encoding, type QuantParams, quantCodeDType, quantCodeRange, quantGroupShape, quantPlaneWords } from './encoding.js';
 import { decodeTiledCsl, encodeTiledCsl, tiledCslFromBuffers, tiledCslGrid, tiledCslParamProblems, tiledCslStructureProblems, type TiledCslParams } from './formats/tiled-csl.js';
 import { type Layout, fromLayout, layoutElements, layoutProblems, layoutStorageShape, toLayout } from './layout.js';
@@ -58,8 +58,8 @@ function quantProblems(t: TensorType, p: QuantParams, typeOf: (name: string) => 
   if (!isFloat(t.dtype)) problems.push(`quant decodes to a float tensor, got ${t.dtype}`);
   if (p.axis >= t.shape.length) problems.push(`quant axis ${p.axis} is out of range for rank ${t.shape.length}`);
   // A block must start on a word boundary of the packed codes, so that a kernel can address blocks by word.
-  if (t.layout.kind === 'blocked' && p.packing === 'packed' && (t.layout.params.tile[1] * p.bits) % 32 !== 0)
-    problems.push(`blocked tile [${t.layout.params.tile.join(',')}] is not a whole number of 32-bit words of ${p.bits}-bit codes (tile[1] * bits must be a multiple of 32)`);
+  if (t.layout.kind === 'blocked' && p.packing === 'packed' && (t.layout.params.tile[0] * t.layout.params.tile[1]) % codesPerWord(p.bits) !== 0)
+    problems.push(`blocked tile [${t.layout.params.tile.join(',')}] is not a whole number of 32-bit words of ${p.bits}-bit codes (${codesPerWord(p.bits)} to a word)`);
   if (problems.length) return problems;
   const want = quantGroupShape(p, t.shape as number[]);
   const companion = (name: string, what: string, dtypes: readonly DType[]): void => {

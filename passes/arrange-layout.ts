@@ -7,10 +7,13 @@
 // before ops read, computes bit-identical results. Weights read by anything else stay row-major (converting
 // them would need a Materialize per run). A weight still in a checkpoint file keeps its file reference and gets
 // only the layout: the packer reorders it as it writes the artifact (compiler/memory/storage-decls.ts).
+// Quant codes read only by the quant GEMV get its quad layout (passes/layout/quad-codes.ts): 16-byte blocks of 4
+// rows per K step, next to the neighbouring lanes' blocks.
 // `layout=row-major` turns the pass off: the baseline of benchmarks and of the arranged-vs-row-major tests.
 import { type ConstantDecl, type Graph, type TensorType, consumers, encodeStored, isFloat, isPlainStorage, tensorType, updateGraph } from '../ir/index.js';
 import { type GemvUse, gathersRows, gemvUsesVia, panelLayout } from './layout/arrangement.js';
 import { type GemvShape, rankLayouts } from './layout/cost.js';
+import { quadArranged } from './layout/quad-codes.js';
 import { EXACT, type Pass, PassOptionError, bump, onlyKeys } from './pass.js';
 import { DEFAULT_MAX_BINDING_BYTES } from './split-oversized-weights.js';
 
@@ -51,13 +54,19 @@ const candidate = (c: ConstantDecl): boolean =>
 
 export const arrangeLayout: Pass<ArrangeLayoutOptions> = {
   name: 'arrange-layout',
-  summary: 'Store GEMV weights in panels of P outputs, K-major inside (the arranged kernel\'s read order) where the traffic model says it moves fewer bytes.',
+  summary: 'Store GEMV weights in panels of P outputs, K-major inside (the arranged kernel\'s read order) where the traffic model says it moves fewer bytes; quant codes only the quant GEMV reads in quad blocks.',
   tolerance: EXACT,
   options: readOptions,
   run(g, cx) {
     if (cx.options.layout === 'row-major') return g;
     const arranged = new Map<string, ConstantDecl>();
     for (const c of g.constants) {
+      const quad = quadArranged(c, cx.program.length ? cx.program : [g]);
+      if (quad) {
+        arranged.set(c.name, quad);
+        bump(cx, 'codes-arranged');
+        continue;
+      }
       if (!candidate(c)) continue;
       const uses: GemvUse[] = [];
       let ok = true;

@@ -12,9 +12,10 @@ import { EXACT, type Pass, bump } from './pass.js';
 /** Whether `node` reads the encoded constant `c` in place. */
 export function readsInPlace(typeOf: (v: string) => TensorType | undefined, node: Node, c: string, readers?: ReadonlyMap<string, readonly Node[]>, outputs?: ReadonlySet<string>): boolean {
   const t = typeOf(c);
+  // Quant codes (a blocked layout of theirs is the quant GEMV's quad layout, passes/bits/quant-in-place.ts).
+  if (t?.encoding.kind === 'quant') return quantGemvUse(node, c, typeOf) !== undefined || quantGatherReadable(node, c, typeOf);
   // A GEMV panel arrangement (arrange-layout) is read in place by the arranged GEMV kernel (passes/layout/arrangement.ts).
   if (t?.layout.kind === 'blocked' && readers && outputs) return readsArrangedInPlace(typeOf, readers, outputs, node, c);
-  if (t?.encoding.kind === 'quant') return quantGemvUse(node, c, typeOf) !== undefined || quantGatherReadable(node, c, typeOf);
   if (t?.encoding.kind !== 'tiled-csl') return false;
   const use = matmulOperands(node, typeOf);
   // The stored matrix must be A[M, K]: transposed storage of a [K, M] weight, row-major of a [M, K] one.

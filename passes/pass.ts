@@ -20,6 +20,8 @@ export type Tolerance =
 export interface PassTarget {
   /** The adapter has shader-f16 (f16 arithmetic and storage in kernels). */
   readonly shaderF16: boolean;
+  /** The adapter has the subgroups feature (kernels may broadcast values across a subgroup). */
+  readonly subgroups?: boolean;
   /** Declared WebGPU limits of the target device (--limit); absent ones are WebGPU's defaults. */
   readonly limits: Readonly<Record<string, number>>;
   /** The device the sparse/dense cost model is calibrated for. */

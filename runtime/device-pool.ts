@@ -14,7 +14,7 @@ let pool: Entry | undefined;
 
 function open(): Entry {
   // Every limit at the adapter's best and shader-f16 when offered: the models that will share it are not known yet.
-  const entry: Entry = { users: 0, acquired: acquireDevice({ optionalFeatures: ['shader-f16'], bestLimits: true }) };
+  const entry: Entry = { users: 0, acquired: acquireDevice({ optionalFeatures: ['shader-f16', 'subgroups'], bestLimits: true }) };
   const leave = (): void => {
     if (pool === entry) pool = undefined;
   };

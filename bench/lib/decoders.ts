@@ -9,7 +9,7 @@ import { writeArtifact } from '../../compiler/emit/write.js';
 import { importHf } from '../../ir/import/hf/index.js';
 import type { Manifest } from '../../runtime/index.js';
 import { type CheckpointFamily, type PresetName, parameterCount, presetConfig, presetTensors, writeRandomCheckpoint } from '../../scripts/lib/checkpoints.js';
-import { localProfile } from './kiln.js';
+import { localProfile, localSubgroups } from './kiln.js';
 
 /** Cache capacity and prefill chunk the models are compiled with. */
 export const MAX_SEQ = 256;
@@ -80,11 +80,15 @@ export async function prepare(cacheDir: string, name: string, spec: ModelSpec, l
   log(`${name}: compiling into ${artifactDir} ...`);
   // Every variant is compiled for the adapter it runs on (as `kiln compile --device-profile auto`): the profile
   // decides sparse kernels and weight layouts (arrange-layout's panels for the decode GEMVs and the prefill GEMM).
-  const sparse = spec.sparsity === undefined ? {} : { sparsify: { sparsity: spec.sparsity }, target: { shaderF16: true } };
-  const narrow = spec.weightsDtype ? { weightsDtype: spec.weightsDtype, target: { shaderF16: true } } : {};
+  // Subgroups where the adapter has them (the quant GEMV shares activations through them; only kernels that use
+  // them make the artifact require the feature).
+  const subgroups = (await localSubgroups()) ? { subgroups: true } : {};
+  const sparse = spec.sparsity === undefined ? {} : { sparsify: { sparsity: spec.sparsity } };
+  const narrow = spec.weightsDtype ? { weightsDtype: spec.weightsDtype } : {};
+  const target = { shaderF16: spec.sparsity !== undefined || !!spec.weightsDtype, ...subgroups };
   const artifact = compileProgram(
     { name: model.family, entries: model.entries, generation: model.generation },
-    { source: 'config.json', profile: await localProfile(), ...sparse, ...narrow, ...(spec.bits ? { bits: spec.bits } : {}), ...(spec.prune ? { prune: spec.prune } : {}) },
+    { source: 'config.json', profile: await localProfile(), target, ...sparse, ...narrow, ...(spec.bits ? { bits: spec.bits } : {}), ...(spec.prune ? { prune: spec.prune } : {}) },
   );
   writeArtifact(artifactDir, artifact);
   // A pruned model has what the pruning report says it lost fewer parameters.

@@ -26,6 +26,16 @@ export function compileInMemory(model: BenchModel, profile?: DeviceProfile): Art
   return artifactFiles(compileGraph(graph, { source: model.name, ...(profile ? { profile } : {}) }), `memory:${model.name}`);
 }
 
+/** Whether the local adapter offers the subgroups feature (the decoder benches compile for it, as a user would). */
+export async function localSubgroups(): Promise<boolean> {
+  const probe = await acquireDevice();
+  try {
+    return probe.adapter.features.has('subgroups');
+  } finally {
+    probe.release();
+  }
+}
+
 /** A session of the model compiled for the local adapter's profile. */
 export async function kilnSession(model: BenchModel): Promise<Session> {
   return Session.load(compileInMemory(model, await localProfile()));

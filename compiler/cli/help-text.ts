@@ -52,8 +52,8 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
       'kiln compile examples/mlp.kir --dim batch=2 --bits w8a8 --bits-group 4 --bits-keep w9 -o out/mlp-w8a8',
     ],
     [
-      'weights only: 4-bit codes with a scale per 32 inputs, decoded in registers by the quant GEMV; activations stay float',
-      `kiln compile ${MNIST}/model.onnx --bits w4f16 --bits-group 32 -o out/mnist-w4`,
+      'weights only: 4-bit codes with a scale per 32 inputs, decoded in registers by the quant GEMV (activations shared across subgroups where the adapter has them); activations stay float',
+      `kiln compile ${MNIST}/model.onnx --bits w4f16 --bits-group 32 --subgroups -o out/mnist-w4`,
     ],
     [
       'widths per layer (examples/mlp-bits-layers.json: w2 at w8a8 in groups of 4, the other weights at w4f16)',

@@ -19,6 +19,7 @@ import { compileProgress, createProgress, loadProgress, writeProgress } from './
 
 export interface CompileCommandOptions extends PruneFlagOptions {
   f16?: boolean;
+  subgroups?: boolean;
   dim?: string[];
   inputShape?: string[];
   weights?: string;
@@ -178,7 +179,7 @@ export async function compileCommand(path: string, opts: CompileCommandOptions, 
     artifact = compileProgram(program, {
       source: basename(path),
       declaredDtypes: declared,
-      target: { shaderF16: !!opts.f16 },
+      target: { shaderF16: !!opts.f16, ...(opts.subgroups ? { subgroups: true } : {}) },
       ...(sparsify ? { sparsify } : {}),
       ...(prune ? { prune } : {}),
       ...(bits ? { bits } : {}),

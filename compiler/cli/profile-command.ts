@@ -73,7 +73,7 @@ function streamsOf(d: Dispatch): Stream[] {
 export async function profileCommand(dir: string, opts: ProfileCommandOptions, io: Output): Promise<number> {
   const runs = Number(opts.runs ?? '5');
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs ${opts.runs}: must be a positive integer`);
-  const acquired = await acquireDevice({ optionalFeatures: ['shader-f16', 'timestamp-query'], bestLimits: true, gpu: await preciseGpu() });
+  const acquired = await acquireDevice({ optionalFeatures: ['shader-f16', 'subgroups', 'timestamp-query'], bestLimits: true, gpu: await preciseGpu() });
   let session: Session | undefined;
   try {
     session = await Session.load(dir, { device: acquired });

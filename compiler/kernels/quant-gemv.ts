@@ -27,12 +27,12 @@ import { type Epilogue, declareEpilogue } from './matmul-epilogue.js';
  * the step), scaleOrder (scale (j, g) at j * G + g of a [M, G] table, or g * M + j of [G, M]) and words (u32
  * words per row per step, 4 or 1) are the use passes/bits/quant-in-place.ts found.
  */
-export interface QuantGemvSpec extends KernelSpecBase, Pick<QuantGemvUse, 'm' | 'k' | 'bits' | 'signed' | 'group' | 'scaleOrder' | 'words'> {
+export interface QuantGemvSpec extends KernelSpecBase, Pick<QuantGemvUse, 'm' | 'k' | 'bits' | 'signed' | 'group' | 'scaleOrder' | 'words' | 'arranged'> {
   readonly kernel: 'quant-gemv';
   /** Activation rows. */
   readonly rows: number;
   readonly x: TensorSpec;
-  /** The codes as u32 words [M * K / L]. */
+  /** The codes as u32 words [M * K / L] (arranged: [ceil(M / 4) * 4 * K / L], quad blocks). */
   readonly w: TensorSpec;
   readonly scales: TensorSpec;
   readonly zeros?: TensorSpec;
@@ -53,6 +53,8 @@ export interface QuantGemvSpec extends KernelSpecBase, Pick<QuantGemvUse, 'm' | 
 
 const u = lit.u32;
 const LANES = 64;
+/** Activation values a subgroup loads together: 4 lanes x 2 vec4s. */
+const SG_CHUNK = 32;
 
 
 export function quantGemvProblems(s: Omit<QuantGemvSpec, 'kernel' | 'target'>): string[] {
@@ -61,11 +63,12 @@ export function quantGemvProblems(s: Omit<QuantGemvSpec, 'kernel' | 'target'>): 
   if (!Number.isInteger(s.bits) || s.bits < 1 || s.bits > 8) p.push(`${s.bits}-bit codes (1 to 8)`);
   if (s.k % step !== 0) p.push(`K = ${s.k} is not a multiple of the step (${step} codes)`);
   if (s.group % step !== 0 && s.group < s.k) p.push(`group ${s.group} is not a multiple of the step (${step} codes)`);
-  if (s.w.dtype !== 'u32' || s.w.shape.reduce((a, b) => a * b, 1) !== (s.m * s.k) / codesPerWord(s.bits)) p.push(`codes bound as ${s.w.dtype}[${s.w.shape.join(',')}]`);
+  if (s.w.dtype !== 'u32' || s.w.shape.reduce((a, b) => a * b, 1) !== ((s.arranged ? Math.ceil(s.m / 4) * 4 : s.m) * s.k) / codesPerWord(s.bits)) p.push(`codes bound as ${s.w.dtype}[${s.w.shape.join(',')}]`);
   if (s.tokens < 1 || s.tokens > 8) p.push(`${s.tokens} activation rows per workgroup (1..8)`);
   if (s.perLane < 1 || s.perLane > 8) p.push(`${s.perLane} outputs per lane (1..8)`);
   if (s.out.dtype !== 'f32') p.push(`result dtype ${s.out.dtype}`);
   if (s.byRows && (s.perLane % 4 !== 0 || s.x.dtype !== 'f32' || codesPerWord(s.bits) % 4 !== 0)) p.push(`rows as components need a multiple of 4 rows per lane, f32 activations and a multiple of 4 codes per word`);
+  if (s.arranged && !s.byRows) p.push('codes in the quad layout are read with rows as components only');
   if (step % 4 !== 0) p.push(`a step of ${step} codes is not whole vec4s of activations`);
   return p;
 }
@@ -83,7 +86,8 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
   const xArr = xVec ? k.vec4Input('x', spec.x) : undefined;
   const xAcc = xVec ? undefined : k.input('x', spec.x);
   const byRows = spec.byRows;
-  const wArr = spec.words === 4 && !byRows ? k.vec4Input('w', spec.w) : k.input('w', spec.w);
+  const arranged = spec.arranged;
+  const wArr = (spec.words === 4 && !byRows) || arranged ? k.vec4Input('w', spec.w) : k.input('w', spec.w);
   const S = k.input('scales', spec.scales);
   const Z = spec.zeros && k.input('zeros', spec.zeros);
   const C = spec.c && k.input('c', spec.c);
@@ -102,7 +106,10 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
   const rowOf = (r: number): Expr => k.let('jr', builtin('min', r ? add(j0, u(r)) : j0, u(m - 1)));
   const jr = Array.from({ length: R }, (_, r) => rowOf(r));
   const wordsPerRow = K / L;
-  const wBase = jr.map((j) => k.let('wb', mulConst(j, spec.words === 4 && !byRows ? wordsPerRow / 4 : wordsPerRow)));
+  // The quad layout's blocks per K step, and the lane's blocks (rows past M read the last, padded, block).
+  const quadsStored = Math.ceil(m / 4);
+  const quadOf = arranged ? Array.from({ length: R / 4 }, (_, qd) => k.let('qb', builtin('min', add(div(j0, u(4)), u(qd)), u(quadsStored - 1)))) : [];
+  const wBase = arranged ? [] : jr.map((j) => k.let('wb', mulConst(j, spec.words === 4 && !byRows ? wordsPerRow / 4 : wordsPerRow)));
   const xRowOf = (t: number): Expr => (blk ? builtin('min', add(mulConst(blk, T), u(t)), u(rows - 1)) : u(t));
   const xBase = Array.from({ length: T }, (_, t) => k.let('xb', mulConst(xRowOf(t), xVec ? K / 4 : K)));
   const f32x4 = vecType(4, 'f32');
@@ -125,6 +132,9 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
       }
     });
   const words = wArr as ReturnType<KernelBuilder['input']>;
+  // Activations shared through the subgroup in chunks of 32 values (rows as components, f32 activations), where the
+  // target has subgroups and every group is whole chunks.
+  const sgChunk = byRows && spec.target.subgroups && K % SG_CHUNK === 0 && (group >= K || group % SG_CHUNK === 0) && SG_CHUNK % L === 0 ? SG_CHUNK : 0;
 
   if (byRows)
     // Lanes' rows as vector components: word i of rows r..r+3 in one vec4<u32> (four scalar loads), code i of each
@@ -132,16 +142,47 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
     eachGroup((start, end, sx) => {
       const quads = R / 4;
       const acc = Array.from({ length: T }, () => Array.from({ length: quads }, () => k.var('acc', f32x4, zero4())));
-      k.for('p', start, end, (p) => {
-        const wv = Array.from({ length: quads }, (_, qd) => k.let('wv', construct(vecType(4, 'u32'), ...[0, 1, 2, 3].map((c) => words.loadWord(add(wBase[qd * 4 + c]!, div(p, u(L))))))));
+      // The words of one step (L codes of each row) against the step's L activation values, `xAt(t, v)` giving
+      // activation vec4 v of the step.
+      const step = (p: Expr, xAt: (t: number, v: number) => Expr): void => {
+        // Quad layout: the lane's block of each 4 rows is one vec4 at step * M4/4 + block, next to its neighbours'.
+        const wv = Array.from({ length: quads }, (_, qd) =>
+          k.let('wv', arranged ? index(wArr as Expr, add(mulConst(div(p, u(L)), quadsStored), quadOf[qd]!)) : construct(vecType(4, 'u32'), ...[0, 1, 2, 3].map((c) => words.loadWord(add(wBase[qd * 4 + c]!, div(p, u(L))))))),
+        );
         for (let v = 0; v < L / 4; v++)
           for (let t = 0; t < T; t++) {
+            const xv = xAt(t, v);
+            for (let e = 0; e < 4; e++)
+              for (let qd = 0; qd < quads; qd++) {
+                // by-k: code i of the step is word i / (L/4), position (i % (L/4)) * 4 + row, for all 4 rows.
+                const i = 4 * v + e;
+                const code = arranged === 'by-k' ? decodeRows(member(wv[qd]!, XYZW[Math.floor(i / (L / 4))]!), (i % (L / 4)) * 4, bits, spec.signed) : decode(wv[qd]!, i, bits, spec.signed, 4);
+                k.compound('+=', acc[t]![qd]!, mul(code, member(xv, XYZW[e]!)));
+              }
+          }
+      };
+      if (sgChunk) {
+        // Every lane of a subgroup needs the same activation values; lavapipe loads a value once per lane (an
+        // exec-masked loop), so four lanes load the chunk's 32 values as two vec4s each and subgroupBroadcast hands
+        // them to all: a quarter of the loads per value or less (WebGPU subgroups have at least 4 lanes).
+        const q4 = k.let('q4', and(k.builtinInput('subgroup_invocation_id'), u(3)));
+        k.for('c', start, end, (c) => {
+          const xs = Array.from({ length: T }, (_, t) => {
+            const own = [0, 4].map((h) => k.let('xl', index(xArr!, add(add(xBase[t]!, div(c, u(4))), h ? add(q4, u(h)) : q4))));
+            const all = Array.from({ length: 8 }, (_, v) => k.let('xv', builtin('subgroupBroadcast', own[v >> 2]!, u(v & 3))));
+            if (Z) for (const v of all) k.compound('+=', sx[t]!, v);
+            return all;
+          });
+          for (let st = 0; st < sgChunk / L; st++) step(st ? add(c, u(st * L)) : c, (t, v) => xs[t]![(st * L) / 4 + v]!);
+        }, sgChunk);
+      } else
+        k.for('p', start, end, (p) => {
+          step(p, (t, v) => {
             const xv = k.let('xv', index(xArr!, add(add(xBase[t]!, div(p, u(4))), u(v))));
             if (Z) k.compound('+=', sx[t]!, xv);
-            for (let e = 0; e < 4; e++)
-              for (let qd = 0; qd < quads; qd++) k.compound('+=', acc[t]![qd]!, mul(decode(wv[qd]!, 4 * v + e, bits, spec.signed, 4), member(xv, XYZW[e]!)));
-          }
-      }, L);
+            return xv;
+          });
+        }, L);
       return (t, r) => member(acc[t]![r >> 2]!, XYZW[r & 3]!);
     });
   else
@@ -223,6 +264,16 @@ function decode(word: Expr, i: number, bits: number, signed: boolean, lanes: 1 |
     f = construct(lanes === 4 ? vecType(4, 'f32') : T_F32, { kind: 'bitcast', type: vt('i32'), arg: masked });
   }
   return lanes === 4 ? f : construct(vecType(4, 'f32'), f, lit.f32(0), lit.f32(0), lit.f32(0));
+}
+
+/** Codes at positions pos..pos+3 of one word (the 4 rows of a by-k quad block) as a vec4<f32>. */
+function decodeRows(word: Expr, pos: number, bits: number, signed: boolean): Expr {
+  const u4 = vecType(4, 'u32');
+  const at = (f: (c: number) => number): Expr => construct(u4, ...[0, 1, 2, 3].map((c) => u(f(c))));
+  const w4 = construct(u4, word);
+  if (signed) return construct(vecType(4, 'f32'), shr({ kind: 'bitcast', type: vecType(4, 'i32'), arg: shl(w4, at((c) => 32 - bits * (pos + c + 1))) }, construct(u4, u(32 - bits))));
+  const masked = and(shr(w4, at((c) => bits * (pos + c))), construct(u4, u(2 ** bits - 1)));
+  return construct(vecType(4, 'f32'), { kind: 'bitcast', type: vecType(4, 'i32'), arg: masked });
 }
 
 /** FLOPs of the product (2 per multiply-add). */

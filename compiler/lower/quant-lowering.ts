@@ -35,8 +35,9 @@ export function quantGemvLowering(node: Node, cx: LoweringContext, io: ArrangedI
   if (numel(out.shape) === 0) return { kind: 'steps', steps: [] };
   const x = spec1(io.x);
   const rows = numel(x.shape) / use.k;
-  const words = (use.m * use.k) / codesPerWord(use.bits);
-  const perLane = Math.max(1, Math.min(PER_LANE, Math.ceil(use.m / 64)));
+  // The quad layout pads M to whole blocks of 4 rows.
+  const words = ((use.arranged ? Math.ceil(use.m / 4) * 4 : use.m) * use.k) / codesPerWord(use.bits);
+  const perLane = use.arranged ? PER_LANE : Math.max(1, Math.min(PER_LANE, Math.ceil(use.m / 64)));
   const fields: Omit<QuantGemvSpec, 'kernel' | 'target'> = {
     rows,
     m: use.m,
@@ -56,11 +57,13 @@ export function quantGemvLowering(node: Node, cx: LoweringContext, io: ArrangedI
     perLane,
     tokens: Math.min(rows, 4),
     words: use.words,
-    byRows: use.bits <= 4 && codesPerWord(use.bits) % 4 === 0 && perLane === PER_LANE && x.dtype === 'f32',
+    ...(use.arranged ? { arranged: use.arranged } : {}),
+    // The quad layout is read with rows as components whatever M (arrange-layout chose it for this kernel).
+    byRows: use.bits <= 4 && codesPerWord(use.bits) % 4 === 0 && (perLane === PER_LANE || !!use.arranged) && x.dtype === 'f32',
   };
   const bad = quantGemvProblems(fields);
   if (bad.length) throw new LoweringError(`${node.op} %${node.outputs[0]}: the quant GEMV cannot take it (${bad.join('; ')})`);
-  const spec: QuantGemvSpec = { kernel: 'quant-gemv', target: { shaderF16: cx.target.shaderF16 }, ...fields };
+  const spec: QuantGemvSpec = { kernel: 'quant-gemv', target: { shaderF16: cx.target.shaderF16, ...(cx.target.subgroups ? { subgroups: true } : {}) }, ...fields };
   const args: ArgRef[] = [
     { value: io.x },
     { value: io.graphWeight },

@@ -25,7 +25,8 @@ export type BuiltinFn =
   | 'abs' | 'min' | 'max' | 'clamp' | 'sign' | 'floor' | 'ceil' | 'round' | 'trunc' | 'fract'
   | 'sqrt' | 'inverseSqrt' | 'exp' | 'exp2' | 'log' | 'log2' | 'pow' | 'tanh' | 'sin' | 'cos' | 'fma'
   | 'all' | 'any' | 'countOneBits' | 'extractBits' | 'insertBits' | 'firstLeadingBit' | 'frexp' | 'ldexp'
-  | 'pack2x16float' | 'unpack2x16float' | 'dot4I8Packed' | 'atomicAdd' | 'atomicLoad' | 'atomicStore' | 'arrayLength';
+  | 'pack2x16float' | 'unpack2x16float' | 'dot4I8Packed' | 'atomicAdd' | 'atomicLoad' | 'atomicStore' | 'arrayLength'
+  | 'subgroupBroadcast';
 
 export type Expr =
   /** A literal of a scalar type; floats print so that they parse back to exactly this f32/f16 value. */
@@ -69,7 +70,7 @@ export type Stmt =
 
 export type AccessMode = 'read' | 'read_write';
 
-export type BuiltinValue = 'global_invocation_id' | 'local_invocation_id' | 'workgroup_id' | 'num_workgroups' | 'local_invocation_index';
+export type BuiltinValue = 'global_invocation_id' | 'local_invocation_id' | 'workgroup_id' | 'num_workgroups' | 'local_invocation_index' | 'subgroup_invocation_id';
 
 export interface Param {
   readonly name: string;

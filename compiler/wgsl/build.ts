@@ -14,6 +14,11 @@ import { add, arrayType, builtin, construct, ident, index, lit, member, mul, vec
 export interface Target {
   /** f16 tensors are array<f16> and computed as f16; without it they are packed two per u32. */
   readonly shaderF16: boolean;
+  /**
+   * The `subgroups` feature: kernels may share values across a subgroup (subgroupBroadcast). Only what WebGPU
+   * guarantees everywhere is assumed: subgroups of at least 4 invocations.
+   */
+  readonly subgroups?: boolean;
 }
 
 export interface BindingInfo {
@@ -48,7 +53,7 @@ export interface KernelOptions {
   readonly entryPoint?: string;
 }
 
-const BUILTIN_NAMES = { local_invocation_id: 'lid', local_invocation_index: 'lidx', workgroup_id: 'wid', num_workgroups: 'nwg' } as const;
+const BUILTIN_NAMES = { local_invocation_id: 'lid', local_invocation_index: 'lidx', workgroup_id: 'wid', num_workgroups: 'nwg', subgroup_invocation_id: 'sgid' } as const;
 
 /** Most workgroups one dispatch dimension may have (WebGPU's default maxComputeWorkgroupsPerDimension). */
 export const MAX_WORKGROUPS_PER_DIM = 65535;
@@ -285,6 +290,10 @@ export class KernelBuilder {
   /** An entry-point built-in input (declared once): e.g. `local_invocation_index` (u32), `workgroup_id` (vec3<u32>). */
   builtinInput(builtin: Exclude<BuiltinValue, 'global_invocation_id'>): Expr {
     let n = this.entryBuiltins.get(builtin);
+    if (builtin === 'subgroup_invocation_id') {
+      if (!this.target.subgroups) throw new Error('subgroup_invocation_id needs the subgroups feature in the target');
+      this.enables.add('subgroups');
+    }
     if (!n) this.entryBuiltins.set(builtin, (n = this.fresh(BUILTIN_NAMES[builtin])));
     return ident(n);
   }

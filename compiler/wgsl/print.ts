@@ -218,7 +218,7 @@ class Printer {
         return out.join('\n');
       }
       case 'entry': {
-        const params = d.builtins.map((b) => `@builtin(${b.builtin}) ${b.name}: ${b.builtin === 'local_invocation_index' ? 'u32' : 'vec3<u32>'}`);
+        const params = d.builtins.map((b) => `@builtin(${b.builtin}) ${b.name}: ${b.builtin === 'local_invocation_index' || b.builtin === 'subgroup_invocation_id' ? 'u32' : 'vec3<u32>'}`);
         const out = [`@compute @workgroup_size(${d.workgroupSize.join(', ')})`, `fn ${d.name}(${params.join(', ')}) {`];
         this.stmts(d.body, 1, out);
         out.push('}');

@@ -3,7 +3,7 @@
 // contiguous (row-major for Gemm transB, the transposed layout of a MatMul's [K, M]), its groups run along K, its
 // codes are 1 to 8 bits (floor(32 / bits) per u32 word) of a signed or unsigned scheme, and K and the group are
 // whole steps of the kernel (4 words of codes per row, or 1). Anything else is decoded by Materialize first.
-import { type Node, type TensorType, isStaticShape, matmulOperands } from '../../ir/index.js';
+import { type Layout, type Node, type TensorType, blocked, isStaticShape, matmulOperands } from '../../ir/index.js';
 import { codesPerWord } from '../../ir/dtype.js';
 
 export interface QuantGemvUse {
@@ -21,6 +21,8 @@ export interface QuantGemvUse {
   readonly zeros?: string;
   /** u32 words of codes per row per kernel step. */
   readonly words: 1 | 4;
+  /** The codes in quadLayout's order (arrange-layout): which of its two forms. */
+  readonly arranged?: QuadForm;
   readonly alpha: number;
   readonly beta: number;
 }
@@ -32,18 +34,19 @@ export function quantGemvUse(node: Node, c: string, typeOf: (v: string) => Tenso
   if (q.packing !== 'packed' || q.scheme === 'bipolar' || !Number.isInteger(q.bits) || q.bits < 1 || q.bits > 8) return undefined;
   const use = matmulOperands(node, typeOf);
   if (!use || use.w !== c || use.x === c) return undefined;
-  if (use.transposed !== (t.layout.kind === 'transposed') || t.layout.kind === 'blocked') return undefined;
+  const perWord = codesPerWord(q.bits);
+  const arranged = t.layout.kind === 'blocked' ? quadFormOf(t.layout, use.transposed, perWord) : undefined;
+  if (t.layout.kind === 'blocked' ? !arranged : use.transposed !== (t.layout.kind === 'transposed')) return undefined;
   const x = typeOf(use.x);
   if (!x || !isStaticShape(x.shape)) return undefined;
   // K's axis of the logical weight: 0 of a MatMul's [K, M], 1 of Gemm transB's [M, K].
   const kAxis = use.transposed ? 0 : 1;
   if (q.axis !== kAxis) return undefined;
   const group = q.group;
-  const perWord = codesPerWord(q.bits);
   const whole = (n: number): boolean => use.k % n === 0 && (group >= use.k || group % n === 0);
   // One-word steps read the activations as vec4s too: a multiple of 4 codes per word (not 3, 5 or 6-bit codes).
-  const words = whole(4 * perWord) ? 4 : whole(perWord) && perWord % 4 === 0 ? 1 : undefined;
-  if (!words) return undefined;
+  const words = arranged ? 1 : whole(4 * perWord) ? 4 : whole(perWord) && perWord % 4 === 0 ? 1 : undefined;
+  if (!words || (arranged && !(whole(perWord) && quadReadable(q.bits)))) return undefined;
   return {
     x: use.x,
     w: c,
@@ -57,10 +60,36 @@ export function quantGemvUse(node: Node, c: string, typeOf: (v: string) => Tenso
     scales: q.scales,
     ...(q.zeros !== undefined ? { zeros: q.zeros } : {}),
     words,
+    ...(arranged ? { arranged } : {}),
     alpha: use.alpha,
     beta: use.beta,
   };
 }
+
+/**
+ * The quad layout of a weight's codes (papers.md §4, perf-notes.md: lanes that own adjacent outputs read
+ * neighbouring addresses): the matrix A[M, K] cut into blocks of 4 rows x L codes (L = codes per u32 word), blocks
+ * K-step-major, so the GEMV lane owning rows 4b..4b+3 reads one 16-byte block per step, next to its neighbours':
+ *   Gemm transB W[M, K]   blocked(tile=[4,L], order=col)   'by-row': word r of a block holds row r's L codes
+ *   MatMul W[K, M]        blocked(tile=[L,4], order=row)   'by-k': word i holds L/4 k-steps of all 4 rows
+ * the same 16-byte blocks at the same places, only the codes' order inside them differs. Ragged M pads the last
+ * block with zero codes.
+ */
+export type QuadForm = 'by-row' | 'by-k';
+
+export function quadLayout(transposed: boolean, perWord: number): Layout {
+  return transposed ? blocked([perWord, 4], 'row') : blocked([4, perWord], 'col');
+}
+
+function quadFormOf(l: Layout, transposed: boolean, perWord: number): QuadForm | undefined {
+  if (l.kind !== 'blocked') return undefined;
+  const want = quadLayout(transposed, perWord);
+  const same = want.kind === 'blocked' && l.params.order === want.params.order && l.params.tile[0] === want.params.tile[0] && l.params.tile[1] === want.params.tile[1];
+  return same ? (transposed ? 'by-k' : 'by-row') : undefined;
+}
+
+/** Code widths the quad-layout GEMV reads: a multiple of 4 codes to a word, rows as components (up to 4 bits). */
+export const quadReadable = (bits: number): boolean => bits <= 4 && codesPerWord(bits) % 4 === 0;
 
 /**
  * A Gather along axis 0 of a quant-encoded table [V, D] stored row by row with its groups along D (a quantized

@@ -10,12 +10,14 @@ import { testGpu } from './harness.js';
 
 export interface GraphRunOptions {
   readonly shaderF16?: boolean | undefined;
+  /** Compile for the subgroups feature (the test device requests it where the adapter has it). */
+  readonly subgroups?: boolean;
   /** Further compile options (a forced sparse kernel, ...). */
   readonly compile?: Omit<CompileOptions, 'target' | 'source'>;
 }
 
 export function inMemory(graph: Graph, opts: GraphRunOptions = {}): ArtifactFiles {
-  return artifactFiles(compileGraph(graph, { ...opts.compile, source: 'test', target: { shaderF16: !!opts.shaderF16 } }), `memory:${graph.name}`);
+  return artifactFiles(compileGraph(graph, { ...opts.compile, source: 'test', target: { shaderF16: !!opts.shaderF16, ...(opts.subgroups ? { subgroups: true } : {}) } }), `memory:${graph.name}`);
 }
 
 /** Compile and run `graph` on the shared test device; outputs as Tensors. */

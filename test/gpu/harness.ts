@@ -19,7 +19,7 @@ let shared: Promise<TestGpu> | undefined;
 
 /** The file's device, acquired on first use (released after the file's tests, see below). */
 export function testGpu(): Promise<TestGpu> {
-  shared ??= acquireDevice({ optionalFeatures: ['shader-f16'] }).then((acquired) => ({
+  shared ??= acquireDevice({ optionalFeatures: ['shader-f16', 'subgroups'] }).then((acquired) => ({
     acquired,
     device: acquired.device,
     shaderF16: acquired.features.has('shader-f16'),

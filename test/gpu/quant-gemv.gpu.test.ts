@@ -32,6 +32,8 @@ interface Case {
   readonly gemm: boolean;
   readonly bias: boolean;
   readonly seed: number;
+  /** Compile for subgroups (activations shared through subgroupBroadcast). */
+  readonly subgroups?: boolean;
 }
 
 function rng(seed: number): () => number {
@@ -67,11 +69,22 @@ function graphOf(c: Case): { graph: Graph; x: ReturnType<typeof makeTensor> } {
 
 async function check(c: Case): Promise<void> {
   const { graph, x } = graphOf(c);
-  const files = compileGraph(graph, { source: 'test', target: { shaderF16: false } }).manifest.kernels.map((k) => k.file);
+  const target = { shaderF16: false, ...(c.subgroups ? { subgroups: true } : {}) };
+  const artifact = compileGraph(graph, { source: 'test', target });
+  const files = artifact.manifest.kernels.map((k) => k.file);
   expect(files.some((f) => f.includes('quant-gemv')), files.join(' ')).toBe(true);
   expect(files.some((f) => f.includes('materialize')), files.join(' ')).toBe(false);
+  // The quad layout (arrange-layout) where the GEMV keeps 4 rows per lane as components: M >= 256, 1/2/4 bits.
+  const quad = c.m >= 256 && [1, 2, 4].includes(c.bits);
+  const wgsl = new TextDecoder().decode([...artifact.files].find(([p]) => p.includes('quant-gemv'))![1] as Uint8Array);
+  expect(/var<storage, read> w: array<vec4<u32>>/.test(wgsl) && !/w\[wb/.test(wgsl), `quad layout read for M = ${c.m}, ${c.bits} bits`).toBe(quad);
+  expect(artifact.manifest.requires.features.includes('subgroups')).toBe(wgsl.includes('subgroupBroadcast'));
   const k = c.kWords * Math.floor(32 / c.bits);
-  await expectGpuMatchesInterpreter(graph, { x }, { rtol: 1e-4, atol: 1e-5 * k * 2 ** c.bits });
+  const group = Math.min(k, c.groupWords * Math.floor(32 / c.bits));
+  // Activations through subgroupBroadcast: quad reads, K and the groups whole chunks of 32 values.
+  const shared = !!c.subgroups && quad && k % 32 === 0 && (group === k || group % 32 === 0);
+  expect(wgsl.includes('subgroupBroadcast'), `subgroup activations for K = ${k}, group ${group}`).toBe(shared);
+  await expectGpuMatchesInterpreter(graph, { x }, { rtol: 1e-4, atol: 1e-5 * k * 2 ** c.bits }, { subgroups: !!c.subgroups });
 }
 
 const arbCase: fc.Arbitrary<Case> = fc.record({
@@ -86,6 +99,7 @@ const arbCase: fc.Arbitrary<Case> = fc.record({
   gemm: fc.boolean(),
   bias: fc.boolean(),
   seed: fc.integer({ min: 1, max: 1 << 30 }),
+  subgroups: fc.boolean(),
 });
 
 describe('quant GEMV on the adapter', () => {
@@ -105,6 +119,19 @@ describe('quant GEMV on the adapter', () => {
   it('1-bit and 2-bit codes', async () => {
     await check({ bits: 1, signed: false, m: 64, kWords: 4, groupWords: 4, rows: 2, zeros: 'f32', scale: 'f32', gemm: true, bias: false, seed: 5 });
     await check({ bits: 2, signed: true, m: 257, kWords: 8, groupWords: 4, rows: 9, zeros: 'codes', scale: 'f16', gemm: false, bias: true, seed: 6 });
+  });
+  it('the quad layout (4 rows per 16-byte block, both orientations, ragged M) with and without subgroups', async () => {
+    const gpu = await testGpu();
+    expect(gpu.acquired.features.has('subgroups'), 'this adapter offers subgroups (lavapipe does)').toBe(true);
+    for (const subgroups of [false, true]) {
+      // Subgroups share activations in chunks of 32 values: K and the groups whole chunks (kWords 8 at 4 bits).
+      await check({ bits: 4, signed: true, m: 301, kWords: 8, groupWords: 4, rows: 3, zeros: 'none', scale: 'f16', gemm: true, bias: true, seed: 21, subgroups });
+      await check({ bits: 4, signed: false, m: 258, kWords: 16, groupWords: 8, rows: 6, zeros: 'codes', scale: 'f32', gemm: false, bias: true, seed: 22, subgroups });
+      await check({ bits: 2, signed: true, m: 263, kWords: 4, groupWords: 2, rows: 1, zeros: 'f32', scale: 'f32', gemm: false, bias: false, seed: 23, subgroups });
+      await check({ bits: 1, signed: false, m: 256, kWords: 3, groupWords: 1000, rows: 2, zeros: 'none', scale: 'f16', gemm: true, bias: false, seed: 24, subgroups });
+      // Groups not whole chunks of 32 (16 values): the subgroup form steps aside, the quad layout stays.
+      await check({ bits: 4, signed: true, m: 300, kWords: 8, groupWords: 2, rows: 1, zeros: 'none', scale: 'f32', gemm: false, bias: false, seed: 25, subgroups });
+    }
   });
   it('random shapes, widths, schemes and orientations', async () => {
     await fc.assert(fc.asyncProperty(arbCase, check), { numRuns: 10 });
