@@ -5,6 +5,7 @@
 // it needs, never a decoded copy of the table. One invocation per output element.
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import { codesPerWord } from '../../ir/dtype.js';
+import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import { add, and, binary, bitcast, builtin, convert, div, ge, lit, lt, mod, mul, mulConst, select, shl, shr, sub } from '../wgsl/dsl.js';
 import { type TensorSpec, fromCompute, toCompute } from './lib/index.js';
@@ -16,8 +17,13 @@ export interface QuantGatherSpec extends KernelSpecBase {
   readonly bits: number;
   readonly signed: boolean;
   readonly group: number;
-  /** u32 words [ceil(V * D / L)], L = floor(32 / bits). */
+  /** u32 words [ceil(V * D / L)], L = floor(32 / bits); quad: [ceil(V / 4) * 4 * D / L]. */
   readonly w: TensorSpec;
+  /**
+   * The table in the quant GEMV's quad layout (passes/bits/quant-in-place.ts quadLayout, by-row: a tied table
+   * the LM head reads too): row j's word s at (s * ceil(V / 4) + j / 4) * 4 + j % 4. D is whole words.
+   */
+  readonly quad?: boolean;
   readonly scales: TensorSpec;
   readonly zeros?: TensorSpec;
   readonly ids: TensorSpec;
@@ -30,6 +36,7 @@ export const quantGather: KernelGen<QuantGatherSpec> = (spec) => {
   const { rows: V, cols: D, bits } = spec;
   if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new Error(`quant gather: ${bits}-bit codes (1 to 8)`);
   const L = codesPerWord(bits);
+  if (spec.quad && D % L !== 0) throw new Error(`quant gather: a quad-layout table needs rows of whole words (D = ${D}, ${L} codes to a word)`);
   const groups = Math.ceil(D / spec.group);
   const count = spec.out.shape.reduce((a, b) => a * b, 1);
   const k = new KernelBuilder({ target: spec.target, workgroupSize: 64 });
@@ -45,8 +52,9 @@ export const quantGather: KernelGen<QuantGatherSpec> = (spec) => {
     const j = k.let('j', builtin('min', bitcast('u32', builtin('max', wrapped, lit.i32(0))), u(V - 1)));
     const d = k.let('d', mod(i, u(D)));
     const at = k.let('at', add(mulConst(j, D), d));
-    const word = W.loadWord(div(at, u(L)));
-    const shift = mulConst(mod(at, u(L)), bits);
+    const quadWord = (): Expr => add(mulConst(add(mulConst(div(d, u(L)), Math.ceil(V / 4)), div(j, u(4))), 4), mod(j, u(4)));
+    const word = W.loadWord(spec.quad ? quadWord() : div(at, u(L)));
+    const shift = mulConst(mod(spec.quad ? d : at, u(L)), bits);
     const code = spec.signed
       ? convert('f32', binary('>>', bitcast('i32', shl(word, sub(u(32 - bits), shift))), u(32 - bits)))
       : convert('f32', bitcast('i32', and(shr(word, shift), u(2 ** bits - 1))));

@@ -84,6 +84,8 @@ export function quantGatherLowering(node: Node, cx: LoweringContext): Lowering |
   if (!quantGatherReadable(node, table, (v) => cx.typeOf(v))) throw new LoweringError(`Gather %${node.outputs[0]}: table %${table} is quant-encoded but the quant gather cannot read it in place; run materialize-encodings`);
   const q = t.encoding.params;
   const [rows, cols] = t.shape as [number, number];
+  // A blocked table is in the quad layout (quantGatherReadable admits no other).
+  const quad = t.layout.kind === 'blocked';
   const spec1 = (v: string): TensorSpec => {
     const ty = cx.typeOf(v);
     if (!isStaticShape(ty.shape)) throw new LoweringError(`Gather %${node.outputs[0]}: %${v} has a symbolic shape`);
@@ -99,7 +101,8 @@ export function quantGatherLowering(node: Node, cx: LoweringContext): Lowering |
     bits: q.bits,
     signed: q.scheme === 'signed',
     group: Math.min(q.group, cols),
-    w: { dtype: 'u32', shape: [Math.ceil((rows * cols) / codesPerWord(q.bits))] },
+    w: { dtype: 'u32', shape: [quad ? (Math.ceil(rows / 4) * 4 * cols) / codesPerWord(q.bits) : Math.ceil((rows * cols) / codesPerWord(q.bits))] },
+    ...(quad ? { quad } : {}),
     scales: spec1(q.scales),
     ...(q.zeros !== undefined ? { zeros: spec1(q.zeros) } : {}),
     ids: spec1(node.inputs[1]!),

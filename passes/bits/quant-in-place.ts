@@ -101,7 +101,9 @@ export function quantGatherReadable(node: Node, c: string, typeOf: (v: string) =
   const q = t.encoding.params;
   const axis = Number(node.attrs.axis ?? 0);
   const ids = typeOf(node.inputs[1]!);
-  if (axis !== 0 || t.shape.length !== 2 || t.layout.kind !== 'row-major' || q.axis !== 1 || q.packing !== 'packed' || q.scheme === 'bipolar') return false;
+  // Row-major, or the by-row quad layout of a table the LM head's GEMV reads too (rows of whole words).
+  const quad = t.layout.kind === 'blocked' && quadFormOf(t.layout, false, codesPerWord(q.bits)) === 'by-row' && (t.shape[1] as number) % codesPerWord(q.bits) === 0;
+  if (axis !== 0 || t.shape.length !== 2 || (t.layout.kind !== 'row-major' && !quad) || q.axis !== 1 || q.packing !== 'packed' || q.scheme === 'bipolar') return false;
   // Any width: the gather addresses codes by element (a row may start inside a word).
   if (!Number.isInteger(q.bits) || q.bits < 1 || q.bits > 8 || !ids || !isStaticShape(ids.shape)) return false;
   return ids.dtype === 'i32';

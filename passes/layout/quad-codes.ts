@@ -6,7 +6,7 @@
 // the same order coalesces. The codes are re-ordered exactly; scales and zero points keep their order.
 import { type ConstantDecl, type Graph, type TensorType, consumers, fromLayout, layoutElements, makeTensor, matmulOperands, quantCodeDType, tensorType, toLayout } from '../../ir/index.js';
 import { codesPerWord } from '../../ir/dtype.js';
-import { quadLayout, quadReadable, quantGemvUse } from '../bits/quant-in-place.js';
+import { quadLayout, quadReadable, quantGatherReadable, quantGemvUse } from '../bits/quant-in-place.js';
 
 /** Output rows below which the GEMV keeps fewer rows per lane than a quad block: left row by row. */
 const MIN_ROWS = 256;
@@ -17,14 +17,19 @@ function quadUses(g: Graph, name: string): { transposed: boolean } | undefined {
   const readers = consumers(g).get(name) ?? [];
   if (!readers.length || g.outputs.includes(name)) return undefined;
   let transposed: boolean | undefined;
-  for (const r of readers) {
+  // A row Gather of the table (a tied embedding) reads the by-row quad layout too; the GEMVs decide.
+  const gemvs = readers.filter((r) => !quantGatherReadable(r, name, typeOf));
+  if (!gemvs.length) return undefined;
+  for (const r of gemvs) {
     const use = quantGemvUse(r, name, typeOf);
     if (!use || r.inputs.filter((v) => v === name).length !== 1 || use.m < MIN_ROWS || !quadReadable(use.bits) || typeOf(use.x)?.dtype !== 'f32') return undefined;
     const t = matmulOperands(r, typeOf)!.transposed;
     if (transposed !== undefined && transposed !== t) return undefined;
     transposed = t;
   }
-  return transposed === undefined ? undefined : { transposed };
+  // Gathers read rows of [V, D]: only the Gemm transB (by-row) orientation is one they can take.
+  if (transposed === undefined || (gemvs.length < readers.length && transposed)) return undefined;
+  return { transposed };
 }
 
 /** The constant with its codes in the quad layout, where all its readers (over the program's graphs) take it. */

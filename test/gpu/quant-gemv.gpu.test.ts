@@ -163,6 +163,16 @@ describe('quant gather and a w4f16 decoder on the adapter', () => {
     await expectGpuMatchesInterpreter(packed, feeds, { rtol: 1e-4, atol: 1e-5 });
   });
 
+  it('a tied table of 300 rows: the head reads the quad layout, and so does the gather (ragged last block)', async () => {
+    const { packed, files } = tiedTable(301, 64, 5, 'w4f16', 32, 11);
+    const artifact = compileGraph(packed, { source: 'test', target: { shaderF16: false } });
+    const wgsl = (name: string): string => new TextDecoder().decode([...artifact.files].find(([p]) => p.includes(name))![1] as Uint8Array);
+    expect(wgsl('quant-gemv')).toMatch(/var<storage, read> w: array<vec4<u32>>/);
+    expect(wgsl('quant-gather')).toMatch(/% 4u/);
+    expect(files.some((f) => f.includes('materialize')), files.join(' ')).toBe(false);
+    await expectGpuMatchesInterpreter(packed, { ids: makeTensor('i32', [5], [0, 300, -1, 297, 150]) }, { rtol: 1e-4, atol: 1e-5 });
+  });
+
   it('the gather reads codes of any width in place, rows starting inside a word (3, 5, 6, 7 bits, D = 45)', async () => {
     for (const bits of [3, 5, 6, 7]) {
       const { packed, files } = tiedTable(37, 45, 4, `w${bits}f16`, 15, bits);

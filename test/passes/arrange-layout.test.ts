@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Graph, GraphBuilder, blocked, fromLayout, interpret, layoutElements, layoutOffset, layoutSource, makeTensor, tensorType, tensorsIdentical, toLayout } from '../../ir/index.js';
-import { DEFAULT_TARGET, PROFILES, type PassTarget, configure, inferShapes, materializeEncodings, runProgramPipeline, storeWeightsF16 } from '../../passes/index.js';
+import { DEFAULT_TARGET, PROFILES, type PassTarget, bitpack, configure, inferShapes, materializeEncodings, runProgramPipeline, storeWeightsF16 } from '../../passes/index.js';
 import { arrangeLayout } from '../../passes/arrange-layout.js';
 import { panelLayout, panelOf } from '../../passes/layout/arrangement.js';
 import { rankLayouts } from '../../passes/layout/cost.js';
@@ -152,6 +152,41 @@ describe('arrange-layout', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('quant codes read only by quant GEMVs take the quad layout (both orientations, ragged M): interpreter bit-identical', () => {
+    const arbQuant = fc.record({ m: fc.integer({ min: 200, max: 300 }), words: fc.integer({ min: 1, max: 4 }), gemm: fc.boolean(), bits: fc.constantFrom('w1f16', 'w2f16', 'w4f16', 'w8f16'), rows: fc.integer({ min: 1, max: 5 }), seed: fc.integer({ min: 1, max: 1e6 }) });
+    let quads = 0;
+    fc.assert(
+      fc.property(arbQuant, (o) => {
+        const perWord = 32 / Number(o.bits[1]);
+        const g = layer({ rows: o.rows, k: o.words * perWord, m: o.m, gemm: o.gemm, seed: o.seed });
+        const base = runProgramPipeline({ g }, [inferShapes, configure(bitpack, { bits: o.bits, group: perWord })], { target: LAVAPIPE }).graphs.g!;
+        const { graphs, reports } = runProgramPipeline({ g: base }, [configure(arrangeLayout, { layout: 'auto' }), materializeEncodings], { target: LAVAPIPE });
+        const out = graphs.g!;
+        const w = out.constants.find((c) => c.name === 'w')!;
+        const stats = reports.find((r) => r.pass === 'arrange-layout')!.stats as Readonly<Record<string, number>>;
+        // The quad layout where the GEMV keeps 4 rows per lane as components: M >= 256, codes of up to 4 bits.
+        const quad = o.m >= 256 && o.bits !== 'w8f16';
+        expect(w.type.encoding.kind).toBe('quant');
+        expect(w.type.layout.kind).toBe(quad ? 'blocked' : o.gemm ? 'row-major' : 'transposed');
+        expect(stats['codes-arranged'] ?? 0).toBe(quad ? 1 : 0);
+        if (quad) {
+          quads++;
+          expect(w.type.layout.kind === 'blocked' && w.type.layout.params.tile).toEqual(o.gemm ? [4, perWord] : [perWord, 4]);
+          expect(w.value!.shape).toEqual([Math.ceil(o.m / 4) * 4 * o.words * perWord]);
+        }
+        expect(out.nodes.some((n) => n.op === 'Materialize')).toBe(false);
+        const x = inputs(g, o.seed);
+        expect(tensorsIdentical(Object.values(interpret(out, x))[0]!, Object.values(interpret(base, x))[0]!)).toBe(true);
+      }),
+      { numRuns: 30 },
+    );
+    expect(quads).toBeGreaterThan(0);
+    // layout=row-major leaves the codes as bitpack stored them.
+    const g = runProgramPipeline({ g: layer({ rows: 1, k: 64, m: 300, gemm: true, seed: 3 }) }, [inferShapes, configure(bitpack, { bits: 'w4f16', group: 32 })], { target: LAVAPIPE }).graphs.g!;
+    const kept = runProgramPipeline({ g }, [configure(arrangeLayout, { layout: 'row-major' })], { target: LAVAPIPE }).graphs.g!;
+    expect(kept.constants.find((c) => c.name === 'w')!.type.layout.kind).toBe('row-major');
   });
 
   it('whole-graph equivalence: a random MLP compiled with the pass equals it without, exactly', () => {
