@@ -25,6 +25,8 @@ export interface BitGemvSpec extends IntGemvShape {
 }
 
 const u = lit.u32;
+/** Activation codes four lanes load together: a vec4 of words (16 codes) each. */
+const SG_CHUNK = 64;
 
 /** Codes per 16-byte step of one weight row. */
 export const bitGemvStep = (wBits: number): number => (4 * 32) / wBits;
@@ -44,15 +46,17 @@ export const bitGemv: KernelGen<BitGemvSpec> = (spec) => {
   const ones = u(0x01010101);
   const dot = (x: Expr, y: Expr): Expr => builtin('dot4I8Packed', x, y);
   const i32 = (v: number): Expr => lit.i32(v);
+  // Activations shared through the subgroup in chunks of 64 codes, where the target has subgroups and K and the
+  // groups are whole chunks.
+  const sgChunk = spec.target.subgroups && K % SG_CHUNK === 0 && (group >= K || group % SG_CHUNK === 0) ? SG_CHUNK : 0;
 
   eachGroup((g) => {
     const acc = Array.from({ length: R }, () => k.var('acc', { kind: 'scalar', scalar: 'i32' }, i32(0)));
     const sa = wBits === 8 ? undefined : k.var('sa', { kind: 'scalar', scalar: 'i32' }, i32(0));
     const start = k.let('k0', mulConst(g, group));
     const end = K % group === 0 ? add(start, u(group)) : builtin('min', add(start, u(group)), u(K));
-    k.for('p', start, end, (p) => {
-      // The step's activation words: step / 4 of them, in vec4s.
-      const av = Array.from({ length: step / 16 }, (_, v) => k.let('av', index(A, add(add(aBase, div(p, u(16))), u(v)))));
+    // One step: the rows' weight words against the step's activation vec4s `av` (step / 16 of them).
+    const stepAt = (p: Expr, av: readonly Expr[]): void => {
       const aw = (i: number): Expr => member(av[i >> 2]!, XYZW[i & 3]!);
       // Per weight-word component c: the activation words its codes pair with, regrouped as the codes are.
       const pairs: Expr[][] = [];
@@ -96,7 +100,19 @@ export const bitGemv: KernelGen<BitGemvSpec> = (spec) => {
           }
         }
       }
-    }, step);
+    };
+    if (sgChunk) {
+      // Every lane needs the same activation words; lavapipe loads a value once per lane (an exec-masked loop), so
+      // four lanes load a chunk of 64 codes (a vec4 each) and subgroupBroadcast hands them to all (WebGPU
+      // subgroups have at least 4 lanes; see quant-gemv.ts).
+      const q4 = k.let('q4', and(k.builtinInput('subgroup_invocation_id'), u(3)));
+      k.for('c', start, end, (c) => {
+        const own = k.let('al', index(A, add(add(aBase, div(c, u(16))), q4)));
+        const all = [0, 1, 2, 3].map((v) => k.let('av', builtin('subgroupBroadcast', own, u(v))));
+        for (let st = 0; st < sgChunk / step; st++) stepAt(st ? add(c, u(st * step)) : c, all.slice((st * step) / 16, ((st + 1) * step) / 16));
+      }, sgChunk);
+    } else
+      k.for('p', start, end, (p) => stepAt(p, Array.from({ length: step / 16 }, (_, v) => k.let('av', index(A, add(add(aBase, div(p, u(16))), u(v)))))), step);
     const offset = wBits === 4 ? 8 : 2;
     return acc.map((a) => (sa ? sub(a, mul(i32(offset), sa)) : a));
   });

@@ -102,7 +102,7 @@ function lowerFastGemv(fast: FastGemv, cx: LoweringContext, a: string, w: string
   };
   const extra = e?.bitScaling ? { out: spec1Of(cx, e.output), scaling } : {};
   const args: ArgRef[] = [{ value: a }, { value: w }, ...(e?.bitScaling ? [e.bitScaling.scales, e.bitScaling.rowScales, ...e.operands].map((value) => ({ value })) : []), { value: e?.bitScaling ? e.output : y }];
-  const target = { shaderF16: cx.target.shaderF16 };
+  const target = { shaderF16: cx.target.shaderF16, ...(cx.target.subgroups ? { subgroups: true } : {}) };
   if (fast.kernel === 'bit-gemv') {
     const spec: BitGemvSpec = { kernel: 'bit-gemv', target, ...fast.fields, ...extra };
     return { kind: 'steps', steps: [{ kernel: cx.kernel(bitGemv, spec), args, flops: bitGemvOps(spec) }] };

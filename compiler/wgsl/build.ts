@@ -9,17 +9,8 @@ import { DIMS_BINDING, type DimContext, dimExpr, dimMax, dimsBufferBytes } from 
 import { TensorAccessor, type TensorDesc, storageLayout } from './accessor.js';
 import type { BuiltinValue, CompoundOp, Decl, Enable, Expr, Module, Stmt, Type } from './ast.js';
 import { add, arrayType, builtin, construct, ident, index, lit, member, mul, vecType } from './dsl.js';
-
-/** The device capabilities a kernel is compiled for (part of every kernel spec). */
-export interface Target {
-  /** f16 tensors are array<f16> and computed as f16; without it they are packed two per u32. */
-  readonly shaderF16: boolean;
-  /**
-   * The `subgroups` feature: kernels may share values across a subgroup (subgroupBroadcast). Only what WebGPU
-   * guarantees everywhere is assumed: subgroups of at least 4 invocations.
-   */
-  readonly subgroups?: boolean;
-}
+import type { Target } from './target.js';
+export type { Target } from './target.js';
 
 export interface BindingInfo {
   readonly name: string;
@@ -290,10 +281,8 @@ export class KernelBuilder {
   /** An entry-point built-in input (declared once): e.g. `local_invocation_index` (u32), `workgroup_id` (vec3<u32>). */
   builtinInput(builtin: Exclude<BuiltinValue, 'global_invocation_id'>): Expr {
     let n = this.entryBuiltins.get(builtin);
-    if (builtin === 'subgroup_invocation_id') {
-      if (!this.target.subgroups) throw new Error('subgroup_invocation_id needs the subgroups feature in the target');
-      this.enables.add('subgroups');
-    }
+    if (builtin === 'subgroup_invocation_id' && !this.target.subgroups) throw new Error('subgroup_invocation_id needs the subgroups feature in the target');
+    if (builtin === 'subgroup_invocation_id') this.enables.add('subgroups');
     if (!n) this.entryBuiltins.set(builtin, (n = this.fresh(BUILTIN_NAMES[builtin])));
     return ident(n);
   }

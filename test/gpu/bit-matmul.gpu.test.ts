@@ -26,12 +26,16 @@ function codes(dtype: DType, shape: number[], seed: number) {
 }
 
 /** g compiles to the GEMV `kernel` (no bit planes) and its sums on the adapter equal the interpreter's. */
-async function expectFastPath(g: Graph, kernel: string, x: Record<string, Tensor>, what: string): Promise<void> {
-  const files = compileGraph(g, { source: 'test', target: { shaderF16: false } }).manifest.kernels.map((f) => f.file);
+async function expectFastPath(g: Graph, kernel: string, x: Record<string, Tensor>, what: string, subgroups?: { shared: boolean }): Promise<void> {
+  const artifact = compileGraph(g, { source: 'test', target: { shaderF16: false, ...(subgroups ? { subgroups: true } : {}) } });
+  const files = artifact.manifest.kernels.map((f) => f.file);
   expect(files.some((f) => f.includes(kernel)), files.join(' ')).toBe(true);
   expect(files.some((f) => f.includes('bit-planes')), files.join(' ')).toBe(false);
+  // With subgroups, the activation words go through subgroupBroadcast exactly where K and the groups are whole chunks.
+  const wgsl = [...artifact.files].filter(([p]) => p.includes(kernel)).map(([, f]) => new TextDecoder().decode(f as Uint8Array)).join('');
+  expect(wgsl.includes('subgroupBroadcast'), `${what}: subgroup activations`).toBe(!!subgroups?.shared);
   const want = Object.values(interpret(g, x))[0]!;
-  const got = Object.values(await runGraphOnGpu(g, x))[0]!;
+  const got = Object.values(await runGraphOnGpu(g, x, { subgroups: !!subgroups }))[0]!;
   expect(Array.from(got.data), what).toEqual(Array.from(want.data));
 }
 
@@ -77,7 +81,11 @@ describe('BitMatMul on the adapter', () => {
       const a = b.input('a', tensorType('i8', [rows, k]));
       const w = b.constant(codes(wdt, [m, k], Math.floor(r() * 1e6)), 'w');
       b.output(b.op('BitMatMul', [a, w], { group }));
-      await expectFastPath(b.build(), 'bit-gemv', { a: codes('i8', [rows, k], Math.floor(r() * 1e6)) }, `${wdt} K=${k} group ${group} rows ${rows} M=${m}`);
+      const x = { a: codes('i8', [rows, k], Math.floor(r() * 1e6)) };
+      await expectFastPath(b.build(), 'bit-gemv', x, `${wdt} K=${k} group ${group} rows ${rows} M=${m}`);
+      // Activations shared through subgroups in chunks of 64 codes (K and the groups whole chunks).
+      const shared = k % 64 === 0 && (group === 0 || group % 64 === 0);
+      await expectFastPath(b.build(), 'bit-gemv', x, `${wdt} K=${k} group ${group} rows ${rows} M=${m}, subgroups`, { shared });
     }
   }, 120_000);
 
