@@ -25,8 +25,6 @@ export interface BitGemvSpec extends IntGemvShape {
 }
 
 const u = lit.u32;
-/** Activation codes four lanes load together: a vec4 of words (16 codes) each. */
-const SG_CHUNK = 64;
 
 /** Codes per 16-byte step of one weight row. */
 export const bitGemvStep = (wBits: number): number => (4 * 32) / wBits;
@@ -46,9 +44,11 @@ export const bitGemv: KernelGen<BitGemvSpec> = (spec) => {
   const ones = u(0x01010101);
   const dot = (x: Expr, y: Expr): Expr => builtin('dot4I8Packed', x, y);
   const i32 = (v: number): Expr => lit.i32(v);
-  // Activations shared through the subgroup in chunks of 64 codes, where the target has subgroups and K and the
-  // groups are whole chunks.
-  const sgChunk = spec.target.subgroups && K % SG_CHUNK === 0 && (group >= K || group % SG_CHUNK === 0) ? SG_CHUNK : 0;
+  // Activations shared through the subgroup one step at a time, where a step takes more than one activation vec4
+  // (w4: 2, w2: 4; w8's one vec4 gains nothing) and the target has subgroups. Chunks of several steps unrolled ran
+  // slower (bench:bits 4096 x 4096 on lavapipe: w4a8 3.4 -> 6.5 ms, w8a8 4.3 -> 10.6 with 64-code chunks).
+  const sharers = step / 16;
+  const sgShare = !!spec.target.subgroups && sharers > 1;
 
   eachGroup((g) => {
     const acc = Array.from({ length: R }, () => k.var('acc', { kind: 'scalar', scalar: 'i32' }, i32(0)));
@@ -101,16 +101,15 @@ export const bitGemv: KernelGen<BitGemvSpec> = (spec) => {
         }
       }
     };
-    if (sgChunk) {
+    if (sgShare) {
       // Every lane needs the same activation words; lavapipe loads a value once per lane (an exec-masked loop), so
-      // four lanes load a chunk of 64 codes (a vec4 each) and subgroupBroadcast hands them to all (WebGPU
-      // subgroups have at least 4 lanes; see quant-gemv.ts).
-      const q4 = k.let('q4', and(k.builtinInput('subgroup_invocation_id'), u(3)));
-      k.for('c', start, end, (c) => {
-        const own = k.let('al', index(A, add(add(aBase, div(c, u(16))), q4)));
-        const all = [0, 1, 2, 3].map((v) => k.let('av', builtin('subgroupBroadcast', own, u(v))));
-        for (let st = 0; st < sgChunk / step; st++) stepAt(st ? add(c, u(st * step)) : c, all.slice((st * step) / 16, ((st + 1) * step) / 16));
-      }, sgChunk);
+      // `sharers` lanes load a vec4 each and subgroupBroadcast hands them to all (WebGPU subgroups have at least 4
+      // lanes; see quant-gemv.ts).
+      const q = k.let('q', and(k.builtinInput('subgroup_invocation_id'), u(sharers - 1)));
+      k.for('p', start, end, (p) => {
+        const own = k.let('al', index(A, add(add(aBase, div(p, u(16))), q)));
+        stepAt(p, Array.from({ length: sharers }, (_, v) => k.let('av', builtin('subgroupBroadcast', own, u(v)))));
+      }, step);
     } else
       k.for('p', start, end, (p) => stepAt(p, Array.from({ length: step / 16 }, (_, v) => k.let('av', index(A, add(add(aBase, div(p, u(16))), u(v)))))), step);
     const offset = wBits === 4 ? 8 : 2;

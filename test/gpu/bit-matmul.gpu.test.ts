@@ -83,8 +83,8 @@ describe('BitMatMul on the adapter', () => {
       b.output(b.op('BitMatMul', [a, w], { group }));
       const x = { a: codes('i8', [rows, k], Math.floor(r() * 1e6)) };
       await expectFastPath(b.build(), 'bit-gemv', x, `${wdt} K=${k} group ${group} rows ${rows} M=${m}`);
-      // Activations shared through subgroups in chunks of 64 codes (K and the groups whole chunks).
-      const shared = k % 64 === 0 && (group === 0 || group % 64 === 0);
+      // Activations shared through subgroups a step at a time where a step takes several vec4s (w4, w2).
+      const shared = wdt !== 'i8';
       await expectFastPath(b.build(), 'bit-gemv', x, `${wdt} K=${k} group ${group} rows ${rows} M=${m}, subgroups`, { shared });
     }
   }, 120_000);
