@@ -24,7 +24,7 @@ import { codesPerWord } from '../../ir/dtype.js';
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
-import { add, and, binary, builtin, construct, convert, div, index, lit, lt, member, mod, mul, mulConst, shl, shr, sub, vecType } from '../wgsl/dsl.js';
+import { add, and, binary, builtin, construct, convert, div, index, lit, lt, member, mod, mul, mulConst, shl, shr, sub, vecType, xor } from '../wgsl/dsl.js';
 import { type TensorSpec, XYZW, fromCompute, mulConstF32, toCompute } from './lib/index.js';
 import { type Epilogue, declareEpilogue } from './matmul-epilogue.js';
 
@@ -122,11 +122,18 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
   const zero4 = (): Expr => construct(f32x4, lit.f32(0));
   const y = Array.from({ length: T }, () => Array.from({ length: R }, () => k.var('y', T_F32, lit.f32(0))));
 
+  // Rows as components, one row per word component: code i is used where it sits, (word & mask_i) = q * 2^(bits*i)
+  // as an exact float, against the activation value times 2^-(bits*i) (exact too: a power of two), so a code costs a
+  // mask, a convert and a multiply-add instead of two shifts besides; the top code is shifted down instead (its
+  // mask would reach the sign bit). Signed codes are flipped to q + 2^(bits-1) by one XOR per word, and
+  // 2^(bits-1) * sum x comes off per group like a zero point.
+  const inPlace = byRows && arranged !== 'by-k';
+  const offset = inPlace && spec.signed ? 2 ** (bits - 1) : 0;
   // One group along K: `body` accumulates the group's products (and sum x, with zero points) over its steps; then
   // y += scale * (dot - zero * sum x) per row and activation row, `dot(t, r)` reading the accumulators.
   const eachGroup = (body: (start: Expr, end: Expr, sx: readonly Expr[]) => (t: number, r: number) => Expr): void =>
     k.for('g', u(0), u(groups), (g) => {
-      const sx = Z ? Array.from({ length: T }, () => k.var('sx', f32x4, zero4())) : [];
+      const sx = Z || offset ? Array.from({ length: T }, () => k.var('sx', f32x4, zero4())) : [];
       const start = k.let('k0', mulConst(g, group));
       const end = K % group === 0 ? add(start, u(group)) : builtin('min', add(start, u(group)), u(K));
       const dot = body(start, end, sx);
@@ -134,7 +141,9 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
         const sIdx = spec.scaleOrder === 'row' ? add(mulConst(jr[r]!, groups), g) : add(mulConst(g, m), jr[r]!);
         const scale = k.let('s', toCompute(S.load(sIdx), S.value));
         const zero = Z ? k.let('z', convert('f32', toCompute(Z.load(sIdx), Z.value))) : undefined;
-        for (let t = 0; t < T; t++) k.compound('+=', y[t]![r]!, mul(scale, zero ? sub(dot(t, r), mul(zero, hsum(sx[t]!))) : dot(t, r)));
+        // In place codes are unsigned: a signed code q was read as q + offset (see `inPlace`).
+        const shift = zero && offset ? add(zero, lit.f32(offset)) : (zero ?? (offset ? lit.f32(offset) : undefined));
+        for (let t = 0; t < T; t++) k.compound('+=', y[t]![r]!, mul(scale, shift ? sub(dot(t, r), mul(shift, hsum(sx[t]!))) : dot(t, r)));
       }
     });
   const words = wArr as ReturnType<KernelBuilder['input']>;
@@ -155,14 +164,17 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
         const wv = Array.from({ length: quads }, (_, qd) =>
           k.let('wv', arranged ? index(wArr as Expr, add(mulConst(div(p, u(L)), quadsStored), quadOf[qd]!)) : construct(vecType(4, 'u32'), ...[0, 1, 2, 3].map((c) => words.loadWord(add(wBase[qd * 4 + c]!, div(p, u(L))))))),
         );
+        const wu = offset ? wv.map((w) => k.let('wu', xor(w, construct(vecType(4, 'u32'), u(flipPattern(bits)))))) : wv;
         for (let v = 0; v < L / 4; v++)
           for (let t = 0; t < T; t++) {
-            const xv = xAt(t, v);
+            const raw = xAt(t, v);
+            const scaleOf = (i: number): number => (i === L - 1 ? 1 : 2 ** -(bits * i));
+            const xv = inPlace ? k.let('xs', mul(raw, construct(f32x4, ...[0, 1, 2, 3].map((e) => lit.f32(scaleOf(4 * v + e)))))) : raw;
             for (let e = 0; e < 4; e++)
               for (let qd = 0; qd < quads; qd++) {
                 // by-k: code i of the step is word i / (L/4), position (i % (L/4)) * 4 + row, for all 4 rows.
                 const i = 4 * v + e;
-                const code = arranged === 'by-k' ? decodeRows(member(wv[qd]!, XYZW[Math.floor(i / (L / 4))]!), (i % (L / 4)) * 4, bits, spec.signed) : decode(wv[qd]!, i, bits, spec.signed, 4);
+                const code = arranged === 'by-k' ? decodeRows(member(wv[qd]!, XYZW[Math.floor(i / (L / 4))]!), (i % (L / 4)) * 4, bits, spec.signed) : inPlaceCode(wu[qd]!, i, bits);
                 k.compound('+=', acc[t]![qd]!, mul(code, member(xv, XYZW[e]!)));
               }
           }
@@ -176,7 +188,7 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
           const xs = Array.from({ length: T }, (_, t) => {
             const own = [0, 4].map((h) => k.let('xl', index(xArr!, add(add(xBase[t]!, div(c, u(4))), h ? add(q4, u(h)) : q4))));
             const all = Array.from({ length: 8 }, (_, v) => k.let('xv', builtin('subgroupBroadcast', own[v >> 2]!, u(v & 3))));
-            if (Z) for (const v of all) k.compound('+=', sx[t]!, v);
+            if (Z || offset) for (const v of all) k.compound('+=', sx[t]!, v);
             return all;
           });
           for (let st = 0; st < sgChunk / L; st++) step(st ? add(c, u(st * L)) : c, (t, v) => xs[t]![(st * L) / 4 + v]!);
@@ -185,7 +197,7 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
         k.for('p', start, end, (p) => {
           step(p, (t, v) => {
             const xv = k.let('xv', index(xArr!, add(add(xBase[t]!, div(p, u(4))), u(v))));
-            if (Z) k.compound('+=', sx[t]!, xv);
+            if (Z || offset) k.compound('+=', sx[t]!, xv);
             return xv;
           });
         }, L);
@@ -270,6 +282,17 @@ function decode(word: Expr, i: number, bits: number, signed: boolean, lanes: 1 |
     f = construct(lanes === 4 ? vecType(4, 'f32') : T_F32, { kind: 'bitcast', type: vt('i32'), arg: masked });
   }
   return lanes === 4 ? f : construct(vecType(4, 'f32'), f, lit.f32(0), lit.f32(0), lit.f32(0));
+}
+
+/** The XOR that flips the top bit of every code of a word: q -> q + 2^(bits-1) for two's-complement codes. */
+const flipPattern = (bits: number): number => Array.from({ length: codesPerWord(bits) }, (_, i) => 2 ** (bits * i + bits - 1)).reduce((a, b) => a + b, 0);
+
+/** Unsigned code i of each row's word (vec4<u32>) where it sits, q * 2^(bits*i), as vec4<f32>; the top code shifted down. */
+function inPlaceCode(word: Expr, i: number, bits: number): Expr {
+  const u4 = vecType(4, 'u32');
+  const top = bits * (i + 1) === 32;
+  const bitsOf = top ? shr(word, construct(u4, u(bits * i))) : and(word, construct(u4, u((2 ** bits - 1) * 2 ** (bits * i))));
+  return construct(vecType(4, 'f32'), { kind: 'bitcast', type: vecType(4, 'i32'), arg: bitsOf });
 }
 
 /** Codes at positions pos..pos+3 of one word (the 4 rows of a by-k quad block) as a vec4<f32>. */

@@ -81,8 +81,10 @@ async function check(c: Case): Promise<void> {
   expect(artifact.manifest.requires.features.includes('subgroups')).toBe(wgsl.includes('subgroupBroadcast'));
   const k = c.kWords * Math.floor(32 / c.bits);
   const group = Math.min(k, c.groupWords * Math.floor(32 / c.bits));
-  // Activations through subgroupBroadcast: quad reads, K and the groups whole chunks of 32 values.
-  const shared = !!c.subgroups && quad && k % 32 === 0 && (group === k || group % 32 === 0);
+  // Activations through subgroupBroadcast: rows as components (4 rows per lane: M > 192; up to 4 bits), K and the
+  // groups whole chunks of 32 values.
+  const byRows = [1, 2, 4].includes(c.bits) && c.m > 192;
+  const shared = !!c.subgroups && byRows && k % 32 === 0 && (group === k || group % 32 === 0);
   expect(wgsl.includes('subgroupBroadcast'), `subgroup activations for K = ${k}, group ${group}`).toBe(shared);
   await expectGpuMatchesInterpreter(graph, { x }, { rtol: 1e-4, atol: 1e-5 * k * 2 ** c.bits }, { subgroups: !!c.subgroups });
 }
