@@ -9,7 +9,7 @@ import { writeArtifact } from '../../compiler/emit/write.js';
 import { importHf } from '../../ir/import/hf/index.js';
 import type { Manifest } from '../../runtime/index.js';
 import { type CheckpointFamily, type PresetName, parameterCount, presetConfig, presetTensors, writeRandomCheckpoint } from '../../scripts/lib/checkpoints.js';
-import { localProfile, localSubgroups } from './kiln.js';
+import { localAdapter } from './kiln.js';
 
 /** Cache capacity and prefill chunk the models are compiled with. */
 export const MAX_SEQ = 256;
@@ -82,13 +82,14 @@ export async function prepare(cacheDir: string, name: string, spec: ModelSpec, l
   // decides sparse kernels and weight layouts (arrange-layout's panels for the decode GEMVs and the prefill GEMM).
   // Subgroups where the adapter has them (the quant GEMV shares activations through them; only kernels that use
   // them make the artifact require the feature).
-  const subgroups = (await localSubgroups()) ? { subgroups: true } : {};
+  const local = await localAdapter();
+  const subgroups = local.subgroups ? { subgroups: true } : {};
   const sparse = spec.sparsity === undefined ? {} : { sparsify: { sparsity: spec.sparsity } };
   const narrow = spec.weightsDtype ? { weightsDtype: spec.weightsDtype } : {};
   const target = { shaderF16: spec.sparsity !== undefined || !!spec.weightsDtype, ...subgroups };
   const artifact = compileProgram(
     { name: model.family, entries: model.entries, generation: model.generation },
-    { source: 'config.json', profile: await localProfile(), target, ...sparse, ...narrow, ...(spec.bits ? { bits: spec.bits } : {}), ...(spec.prune ? { prune: spec.prune } : {}) },
+    { source: 'config.json', profile: local.profile, target, ...sparse, ...narrow, ...(spec.bits ? { bits: spec.bits } : {}), ...(spec.prune ? { prune: spec.prune } : {}) },
   );
   writeArtifact(artifactDir, artifact);
   // A pruned model has what the pruning report says it lost fewer parameters.

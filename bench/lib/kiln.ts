@@ -11,29 +11,25 @@ import { Session } from '../../runtime/index.js';
 import type { ArtifactFiles } from '../../runtime/files.js';
 import { type BenchModel, symbolsFor } from './inputs.js';
 
-/** The device profile for the adapter this bench runs on: what `kiln compile --device-profile auto` uses. */
-export async function localProfile(): Promise<DeviceProfile> {
+/**
+ * What `kiln compile` would target on the adapter this bench runs on: its device profile (`--device-profile auto`)
+ * and whether it offers subgroups (`--subgroups`; the GEMVs share activation loads through them). One probe.
+ */
+export async function localAdapter(): Promise<{ profile: DeviceProfile; subgroups: boolean }> {
   const probe = await acquireDevice();
   try {
-    return profileForAdapter(probe.adapterInfo);
+    return { profile: profileForAdapter(probe.adapterInfo), subgroups: probe.adapter.features.has('subgroups') };
   } finally {
     probe.release();
   }
 }
+
+/** The device profile for the adapter this bench runs on: what `kiln compile --device-profile auto` uses. */
+export const localProfile = async (): Promise<DeviceProfile> => (await localAdapter()).profile;
 
 export function compileInMemory(model: BenchModel, profile?: DeviceProfile): ArtifactFiles {
   const { graph } = importOnnx(model.bytes, { file: model.file, symbols: symbolsFor(model) });
   return artifactFiles(compileGraph(graph, { source: model.name, ...(profile ? { profile } : {}) }), `memory:${model.name}`);
-}
-
-/** Whether the local adapter offers the subgroups feature (the decoder benches compile for it, as a user would). */
-export async function localSubgroups(): Promise<boolean> {
-  const probe = await acquireDevice();
-  try {
-    return probe.adapter.features.has('subgroups');
-  } finally {
-    probe.release();
-  }
 }
 
 /** A session of the model compiled for the local adapter's profile. */

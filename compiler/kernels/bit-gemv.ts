@@ -15,7 +15,7 @@
 import type { KernelGen } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { add, and, builtin, div, index, lit, member, mul, mulConst, or, shl, shr, sub, xor } from '../wgsl/dsl.js';
-import { XYZW } from './lib/index.js';
+import { XYZW, subgroupShareLane, subgroupShared } from './lib/index.js';
 import { type IntGemvShape, intGemvOps, intGemvProblems, intGemvSkeleton } from './lib/int-gemv.js';
 
 /** Activation codes as u32 words [rows * K / 4]; weight codes as u32 words [M * K * wBits / 32]. */
@@ -102,14 +102,9 @@ export const bitGemv: KernelGen<BitGemvSpec> = (spec) => {
       }
     };
     if (sgShare) {
-      // Every lane needs the same activation words; lavapipe loads a value once per lane (an exec-masked loop), so
-      // `sharers` lanes load a vec4 each and subgroupBroadcast hands them to all (WebGPU subgroups have at least 4
-      // lanes; see quant-gemv.ts).
-      const q = k.let('q', and(k.builtinInput('subgroup_invocation_id'), u(sharers - 1)));
-      k.for('p', start, end, (p) => {
-        const own = k.let('al', index(A, add(add(aBase, div(p, u(16))), q)));
-        stepAt(p, Array.from({ length: sharers }, (_, v) => k.let('av', builtin('subgroupBroadcast', own, u(v)))));
-      }, step);
+      // Every lane needs the same activation words: `sharers` lanes load them, all get them (lib/subgroup-share.ts).
+      const lane = subgroupShareLane(k, sharers);
+      k.for('p', start, end, (p) => stepAt(p, subgroupShared(k, lane, sharers, (i) => index(A, add(add(aBase, div(p, u(16))), i)))), step);
     } else
       k.for('p', start, end, (p) => stepAt(p, Array.from({ length: step / 16 }, (_, v) => k.let('av', index(A, add(add(aBase, div(p, u(16))), u(v)))))), step);
     const offset = wBits === 4 ? 8 : 2;

@@ -25,7 +25,7 @@ import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import { add, and, binary, builtin, construct, convert, div, index, lit, lt, member, mod, mul, mulConst, shl, shr, sub, vecType, xor } from '../wgsl/dsl.js';
-import { type TensorSpec, XYZW, fromCompute, mulConstF32, toCompute } from './lib/index.js';
+import { type TensorSpec, XYZW, fromCompute, mulConstF32, subgroupShareLane, subgroupShared, toCompute } from './lib/index.js';
 import { type Epilogue, declareEpilogue } from './matmul-epilogue.js';
 
 /**
@@ -59,7 +59,7 @@ export interface QuantGemvSpec extends KernelSpecBase, Pick<QuantGemvUse, 'm' | 
 
 const u = lit.u32;
 const LANES = 64;
-/** Activation values a subgroup loads together: 4 lanes x 2 vec4s. */
+/** Activation values a subgroup shares per loop step: 8 vec4s, loaded by 4 lanes. */
 const SG_CHUNK = 32;
 
 
@@ -180,14 +180,12 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
           }
       };
       if (sgChunk) {
-        // Every lane of a subgroup needs the same activation values; lavapipe loads a value once per lane (an
-        // exec-masked loop), so four lanes load the chunk's 32 values as two vec4s each and subgroupBroadcast hands
-        // them to all: a quarter of the loads per value or less (WebGPU subgroups have at least 4 lanes).
-        const q4 = k.let('q4', and(k.builtinInput('subgroup_invocation_id'), u(3)));
+        // Every lane needs the chunk's 32 activation values (8 vec4s): four lanes load them, all get them
+        // (lib/subgroup-share.ts).
+        const lane = subgroupShareLane(k, SG_CHUNK / 4);
         k.for('c', start, end, (c) => {
           const xs = Array.from({ length: T }, (_, t) => {
-            const own = [0, 4].map((h) => k.let('xl', index(xArr!, add(add(xBase[t]!, div(c, u(4))), h ? add(q4, u(h)) : q4))));
-            const all = Array.from({ length: 8 }, (_, v) => k.let('xv', builtin('subgroupBroadcast', own[v >> 2]!, u(v & 3))));
+            const all = subgroupShared(k, lane, SG_CHUNK / 4, (i) => index(xArr!, add(add(xBase[t]!, div(c, u(4))), i)));
             if (Z || offset) for (const v of all) k.compound('+=', sx[t]!, v);
             return all;
           });
