@@ -5,17 +5,20 @@
 //   * the query row is cached in workgroup memory, then the visible keys are visited in blocks of the
 //     workgroup size: each lane computes one key's score, the block's max comes from a tree reduction, and a
 //     running max m and denominator l are rescaled by exp(m_old - m_new) whenever the max grows (online softmax);
-//   * each lane owns output elements d = lane, lane + WG, ... (so D may exceed the workgroup size) and keeps
-//     their weighted sums of v in registers, rescaled the same way; the block's probabilities are shared through
-//     workgroup memory. The block sum needs no second tree: every lane adds the block's probabilities while it
-//     walks them for the weighted sum, in the same order, so all lanes agree on l bit for bit.
+//   * the head dim is read in groups of `width` elements: 4 (one vec4 load of K or V, f32 or f16, when D is a
+//     multiple of 4) or 1. On lavapipe every per-lane storage load is a loop over the SIMD lanes with a bounds
+//     check, so a vec4 load costs about what a scalar one does and the groups cut the loads fourfold;
+//   * for the weighted sum of v the lanes split into `parts` key subsets of G = D / width lanes each (lane owns
+//     group lane % G and walks keys lane / G, + parts, ...); with G above the workgroup size a lane owns several
+//     groups and walks every key. Each lane keeps its groups' sums and its subset's share of the denominator in
+//     registers, rescaled by the same exp(m_old - m_new); the subsets are added in workgroup memory at the end.
 //
 // Key j is visible to row t when j < pos + len and, if causal, j <= pos + t; rows t >= len are written as zeros.
 // pos and len are read from uniforms and bound the key loop at run time, so no kernel is rebuilt per position.
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
-import type { Expr } from '../wgsl/ast.js';
+import type { Expr, Type } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
-import { T, add, builtin, div, ge, gt, index, lit, lt, mod, mul, mulConst, select, sub } from '../wgsl/dsl.js';
+import { T, add, builtin, construct, div, ge, gt, index, lit, lt, mod, mul, mulConst, select, sub, vecType } from '../wgsl/dsl.js';
 import { type Lanes, type TensorSpec, ceilDiv, fromCompute, laneCoords, opaque, pick, pow2ceil, stepLen, stepPos, toCompute, workgroupReduce } from './lib/index.js';
 
 export interface AttentionSpec extends KernelSpecBase {
@@ -31,23 +34,37 @@ export interface AttentionSpec extends KernelSpecBase {
   readonly hasPos: boolean;
   /** Lanes per workgroup = keys per block. */
   readonly workgroupSize: number;
+  /** Head-dim elements per K/V load: 4 (vec4 bindings) or 1. */
+  readonly width: 1 | 4;
+  /** Keys each lane scores per block (a block is workgroupSize * keysPerLane keys). */
+  readonly keysPerLane: number;
 }
 
 /**
- * Most lanes per workgroup (keys per block). Lanes serve twice: one key each when scoring, ceil(D / lanes)
- * output elements each when accumulating, so the size follows the larger of S and D (few lanes for a short
- * cache would leave each one dozens of accumulators).
+ * Most keys a lane scores per block. Each block costs a max reduction (log2(lanes) barriers) and two barriers
+ * more, and on lavapipe a barrier switches every SIMD group of the workgroup: fewer, longer blocks are cheaper.
+ * Decode attention, 12 heads x 131 keys x D 64 (24 chained, timestamp queries, lavapipe): 8 lanes 0.49 ms with
+ * one key per lane per block, 0.32 with 4, 0.34 with 8.
  */
-const MAX_BLOCK = 64;
+const MAX_KEYS_PER_LANE = 4;
+
+/** Whether K and V can be bound as vec4s: D a multiple of 4, both f32 or both f16. */
+const vec4Ready = (k: TensorSpec, v: TensorSpec, dim: number): boolean =>
+  dim % 4 === 0 && k.dtype === v.dtype && (k.dtype === 'f32' || k.dtype === 'f16');
 
 export function attentionSpec(
   target: Target,
   tensors: { q: TensorSpec; k: TensorSpec; v: TensorSpec; output: TensorSpec },
   attrs: { scale: number; causal: boolean; hasPos: boolean },
+  maxLanes: number,
 ): AttentionSpec {
   const [keys, , dim] = tensors.k.shape as [number, number, number];
-  const workgroupSize = Math.min(MAX_BLOCK, pow2ceil(Math.max(keys, dim)));
-  return { kernel: 'attention', target: { shaderF16: target.shaderF16 }, ...tensors, ...attrs, workgroupSize };
+  const width = vec4Ready(tensors.k, tensors.v, dim) ? 4 : 1;
+  // Lanes serve twice: one key each when scoring, groups of the head dim when accumulating, so the size follows
+  // the larger of S and D / width (few lanes for a short cache would leave each one dozens of accumulators).
+  const workgroupSize = Math.min(pow2ceil(maxLanes), pow2ceil(Math.max(keys, dim / width)));
+  const keysPerLane = Math.min(MAX_KEYS_PER_LANE, Math.ceil(keys / workgroupSize));
+  return { kernel: 'attention', target: { shaderF16: target.shaderF16 }, ...tensors, ...attrs, workgroupSize, width, keysPerLane };
 }
 
 const u = lit.u32;
@@ -57,18 +74,32 @@ const u = lit.u32;
  */
 const LOWEST = -3.4e38;
 
+/** Group `g` (an index in units of `width` elements) of K or V, as f32 or vec4<f32>. */
+function groupReader(k: KernelBuilder, name: string, t: TensorSpec, width: 1 | 4): (g: Expr) => Expr {
+  if (width === 1) {
+    const acc = k.input(name, t);
+    return (g) => toCompute(acc.load(g), acc.value);
+  }
+  if (t.dtype === 'f16') return k.vec4F16Input(name, t);
+  const arr = k.vec4Input(name, t);
+  return (g) => index(arr, g);
+}
+
 export const attention: KernelGen<AttentionSpec> = (spec) => {
   const [rows, qHeads, dim] = spec.q.shape as [number, number, number];
   const [capacity, kvHeads] = spec.k.shape as [number, number];
-  const block = spec.workgroupSize;
+  const { workgroupSize: block, width } = spec;
+  const groups = dim / width;
+  const groupType: Type = width === 4 ? vecType(4, 'f32') : T.f32;
+  const zero = width === 4 ? construct(groupType, lit.f32(0)) : lit.f32(0);
   const k = new KernelBuilder({ target: spec.target, workgroupSize: block });
   const lanes: Lanes = { tx: 1, ty: block, xFast: false };
   const c = laneCoords(k, lanes);
   const lane = c.lid;
   // Binding order is the lowering's argument order: q, k, v, pos (when given), len, output.
   const q = k.input('q', spec.q);
-  const key = k.input('k', spec.k);
-  const val = k.input('v', spec.v);
+  const keyAt = groupReader(k, 'k', spec.k, width);
+  const valAt = groupReader(k, 'v', spec.v, width);
   const pos = spec.hasPos ? stepPos(k) : u(0);
   const len = stepLen(k, rows);
   const out = k.output('y', spec.output);
@@ -78,79 +109,119 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
   const t = k.let('t', div(row, u(qHeads)));
   const kvHead = k.let('kv_head', div(mod(row, u(qHeads)), u(qHeads / kvHeads)));
   const qBase = k.let('q_base', mulConst(row, dim));
-  const kvBase = k.let('kv_base', mulConst(kvHead, dim));
-  const kvStride = kvHeads * dim;
+  const kvBase = k.let('kv_base', mulConst(kvHead, groups));
+  const kvStride = kvHeads * groups; // in groups
 
-  // The output elements this lane owns: d = lane + r * block for r < owned (the last may fall past D).
-  const owned = ceilDiv(dim, block);
-  const ownedElement = (r: number, body: (d: Expr) => void): void => {
-    const d = k.let('d', add(lane, u(r * block)));
-    if ((r + 1) * block <= dim) body(d);
-    else k.if(lt(d, u(dim)), () => body(d));
+  // The lanes' split for the weighted sum: `parts` key subsets of `groups` lanes, or one subset in which each lane
+  // owns `owned` groups g = lane + r * block (the last may fall past G).
+  const parts = groups <= block ? Math.floor(block / groups) : 1;
+  const owned = parts > 1 ? 1 : ceilDiv(groups, block);
+  const part = parts > 1 ? k.let('part', div(lane, u(groups))) : u(0);
+  const ownGroup = parts > 1 ? k.let('g', mod(lane, u(groups))) : lane;
+  const ownedGroup = (r: number, body: (g: Expr) => void): void => {
+    const g = r === 0 ? ownGroup : k.let('g', add(ownGroup, u(r * block)));
+    if (parts * groups <= block && (r + 1) * block <= groups) body(g);
+    else if (parts > 1) k.if(lt(part, u(parts)), () => body(g));
+    else k.if(lt(g, u(groups)), () => body(g));
   };
-  const store = (d: Expr, value: Expr): void => out.store(add(qBase, d), fromCompute(value, out.value));
+  // Stores group g's value (f32 or vec4<f32>) at the row's elements g * width ...
+  const store = (g: Expr, value: Expr): void => {
+    if (width === 1) return out.store(add(qBase, g), fromCompute(value, out.value));
+    const v = k.let('o', value);
+    const first = k.let('e', add(qBase, mulConst(g, 4)));
+    (['x', 'y', 'z', 'w'] as const).forEach((m, i) => out.store(add(first, u(i)), fromCompute({ kind: 'member', base: v, member: m }, out.value)));
+  };
 
   // Padding rows (t >= len) are zeros. t and len are the same for the whole workgroup, so returning here keeps
   // the barriers below in uniform control flow.
   k.if(ge(t, len), () => {
-    for (let r = 0; r < owned; r++) ownedElement(r, (d) => store(d, lit.f32(0)));
+    k.for('g', lane, opaque(c, groups), (g) => store(g, zero), block);
     k.return();
   });
 
-  const qRow = k.workgroupArray('q_row', T.f32, Math.max(1, dim));
+  const qRow = k.workgroupArray('q_row', groupType, Math.max(1, groups));
   // Loop bounds over D are opaque (`D * one`): lavapipe's LLVM would otherwise unroll them fully, and its
   // compile time grows with the unrolled body (seconds per kernel at D = 128).
-  k.for('d', lane, opaque(c, dim), (d) => k.assign(index(qRow, d), toCompute(q.load(add(qBase, d)), q.value)), block);
+  k.for('g', lane, opaque(c, groups), (g) => {
+    const at = (i: number): Expr => toCompute(q.load(add(qBase, add(mulConst(g, width), u(i)))), q.value);
+    k.assign(index(qRow, g), width === 4 ? construct(groupType, at(0), at(1), at(2), at(3)) : at(0));
+  }, block);
   k.workgroupBarrier();
 
   const all = k.let('all', builtin('min', add(pos, len), u(capacity)));
   const visible = spec.causal ? k.let('visible', builtin('min', all, add(add(pos, t), u(1)))) : all;
   const m = k.var('m', T.f32, lit.f32(LOWEST));
-  const l = k.var('l', T.f32, lit.f32(0));
-  const acc = Array.from({ length: owned }, () => k.var('acc', T.f32, lit.f32(0)));
-  const probs = k.workgroupArray('p', T.f32, block);
+  const l = k.var('l', T.f32, lit.f32(0)); // this lane's key subset's share of the denominator
+  const acc = Array.from({ length: owned }, () => k.var('acc', groupType, zero));
+  const keysPerBlock = block * spec.keysPerLane;
+  const probs = k.workgroupArray('p', T.f32, keysPerBlock);
+  const dot = (a: Expr, b: Expr): Expr => (width === 4 ? builtin('dot', a, b) : mul(a, b));
 
   k.for(
     'start',
     u(0),
     visible,
     (start) => {
-      // This lane's key: its scaled score, or LOWEST past the visible keys.
-      const j = k.let('j', add(start, lane));
-      const score = k.var('score', T.f32, lit.f32(LOWEST));
-      k.if(lt(j, visible), () => {
-        const kRow = k.let('k_row', add(mulConst(j, kvStride), kvBase));
-        const dot = k.var('dot', T.f32, lit.f32(0));
-        k.for('d', u(0), opaque(c, dim), (d) => k.assign(dot, add(dot, mul(index(qRow, d), toCompute(key.load(add(kRow, d)), key.value)))));
-        k.assign(score, mul(dot, lit.f32(spec.scale)));
+      // This lane's keys j = start + i * block + lane: their scaled scores (LOWEST past the visible keys), and
+      // their max for the block's. Each group of q is read once for all of them; keys past the visible ones read
+      // the cache's last row (in bounds) and are masked after.
+      const keys = Array.from({ length: spec.keysPerLane }, (_, i) => k.let('j', add(start, add(u(i * block), lane))));
+      const kRows = keys.map((j) => k.let('k_row', add(mulConst(builtin('min', j, u(capacity - 1)), kvStride), kvBase)));
+      const qk = keys.map(() => k.var('qk', T.f32, lit.f32(0)));
+      k.for('g', u(0), opaque(c, groups), (g) => {
+        const qg = k.let('qg', index(qRow, g));
+        qk.forEach((s, i) => k.assign(s, add(s, dot(qg, keyAt(add(kRows[i]!, g))))));
       });
+      const scores = qk.map((s, i) => k.let('score', select(lt(keys[i]!, visible), mul(s, lit.f32(spec.scale)), lit.f32(LOWEST))));
       // NaN-propagating max, so a NaN score poisons the row as it does in the interpreter.
-      const [blockMax] = workgroupReduce(k, lanes, c, ['f32'], [score], (_k, [a], [b]) => [pick('max', 'f32', a!, b!)]);
+      const laneMax = scores.reduce((a, b) => k.let('lane_max', pick('max', 'f32', a, b)));
+      const [blockMax] = workgroupReduce(k, lanes, c, ['f32'], [laneMax], (_k, [a], [b]) => [pick('max', 'f32', a!, b!)]);
       const mNew = k.let('m_new', pick('max', 'f32', m, blockMax!));
       const rescale = k.let('rescale', builtin('exp', sub(m, mNew)));
-      k.assign(index(probs, lane), select(lt(j, visible), builtin('exp', sub(score, mNew)), lit.f32(0)));
+      // The reduction's first barrier is past every lane's walk of the previous block, so `probs` is free.
+      scores.forEach((score, i) =>
+        k.assign(index(probs, add(u(i * block), lane)), select(lt(keys[i]!, visible), builtin('exp', sub(score, mNew)), lit.f32(0))),
+      );
       k.workgroupBarrier();
 
-      // Every lane walks the block's probabilities: its owned weighted sums, and the block's sum.
+      // Each lane walks its subset of the block's keys: its groups' weighted sums, and the subset's sum.
       // Opaque like the D loops: a known bound of `block` would let LLVM unroll this loop, accumulators and all.
-      const count = k.let('count', builtin('min', opaque(c, block), sub(visible, start)));
-      const sum = k.var('sum', T.f32, lit.f32(0));
+      const count = k.let('count', builtin('min', opaque(c, keysPerBlock), sub(visible, start)));
+      k.assign(l, mul(l, rescale));
       for (const a of acc) k.assign(a, mul(a, rescale));
-      k.for('jj', u(0), count, (jj) => {
+      k.for('jj', part, count, (jj) => {
         const p = k.let('pj', index(probs, jj));
-        k.assign(sum, add(sum, p));
+        k.assign(l, add(l, p));
         const vRow = k.let('v_row', add(mulConst(add(start, jj), kvStride), kvBase));
-        acc.forEach((a, r) => ownedElement(r, (d) => k.assign(a, add(a, mul(p, toCompute(val.load(add(vRow, d)), val.value))))));
-      });
-      k.assign(l, add(mul(l, rescale), sum));
+        acc.forEach((a, r) => ownedGroup(r, (g) => k.assign(a, add(a, mul(p, valAt(add(vRow, g)))))));
+      }, parts);
       k.assign(m, mNew);
       // No barrier needed here: the next block writes `probs` only after its max reduction's barriers, which
       // every lane reaches after finishing this block's walk.
     },
-    block,
+    keysPerBlock,
   );
 
   // l > 0 whenever a key is visible (always, for a valid row of a consistent pos/len); otherwise zeros.
-  acc.forEach((a, r) => ownedElement(r, (d) => store(d, select(gt(l, lit.f32(0)), div(a, l), lit.f32(0)))));
+  const finish = (sum: Expr, total: Expr, g: Expr): void => store(g, select(gt(total, lit.f32(0)), div(sum, total), zero));
+  if (parts === 1) {
+    acc.forEach((a, r) => ownedGroup(r, (g) => finish(a, l, g)));
+    return k.finish();
+  }
+  // The subsets' sums meet in workgroup memory; lane p * G holds subset p's denominator share.
+  const sums = k.workgroupArray('sums', groupType, block);
+  const shares = k.workgroupArray('shares', T.f32, block);
+  k.assign(index(sums, lane), acc[0]!);
+  k.assign(index(shares, lane), l);
+  k.workgroupBarrier();
+  k.if(lt(lane, u(groups)), () => {
+    const sum = k.var('sum', groupType, index(sums, lane));
+    const total = k.var('total', T.f32, index(shares, u(0)));
+    for (let p = 1; p < parts; p++) {
+      k.assign(sum, add(sum, index(sums, add(lane, u(p * groups)))));
+      k.assign(total, add(total, index(shares, u(p * groups))));
+    }
+    finish(sum, total, lane);
+  });
   return k.finish();
 };

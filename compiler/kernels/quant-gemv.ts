@@ -122,12 +122,15 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
   const zero4 = (): Expr => construct(f32x4, lit.f32(0));
   const y = Array.from({ length: T }, () => Array.from({ length: R }, () => k.var('y', T_F32, lit.f32(0))));
 
-  // Rows as components, one row per word component: code i is used where it sits, (word & mask_i) = q * 2^(bits*i)
-  // as an exact float, against the activation value times 2^-(bits*i) (exact too: a power of two), so a code costs a
-  // mask, a convert and a multiply-add instead of two shifts besides; the top code is shifted down instead (its
-  // mask would reach the sign bit). Signed codes are flipped to q + 2^(bits-1) by one XOR per word, and
-  // 2^(bits-1) * sum x comes off per group like a zero point.
-  const inPlace = byRows && arranged !== 'by-k';
+  // Rows as components: codes are used where they sit. In a by-row word (one row per word component) code i is
+  // (word & mask_i) = q * 2^(bits*i) as an exact float, against the activation value times 2^-(bits*i) (exact too:
+  // a power of two), so a code costs a mask, a convert and a multiply-add instead of two shifts besides; the top
+  // code is shifted down instead (its mask would reach the sign bit). In a by-k word the 4 rows of a K step sit
+  // side by side at positions pos..pos+3: one vector mask gives q_r * 2^(bits*(pos+r)), the step's activation
+  // carries 2^-(bits*pos) and row r's accumulator 2^-(bits*r), applied once per group; the word's last K step is
+  // read from the word shifted down by `bits` (row 3's mask would reach the sign bit). Signed codes are flipped to
+  // q + 2^(bits-1) by one XOR per word, and 2^(bits-1) * sum x comes off per group like a zero point.
+  const inPlace = byRows;
   const offset = inPlace && spec.signed ? 2 ** (bits - 1) : 0;
   // One group along K: `body` accumulates the group's products (and sum x, with zero points) over its steps; then
   // y += scale * (dot - zero * sum x) per row and activation row, `dot(t, r)` reading the accumulators.
@@ -165,16 +168,17 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
           k.let('wv', arranged ? index(wArr as Expr, add(mulConst(div(p, u(L)), quadsStored), quadOf[qd]!)) : construct(vecType(4, 'u32'), ...[0, 1, 2, 3].map((c) => words.loadWord(add(wBase[qd * 4 + c]!, div(p, u(L))))))),
         );
         const wu = offset ? wv.map((w) => k.let('wu', xor(w, construct(vecType(4, 'u32'), u(flipPattern(bits)))))) : wv;
+        // by-k: the words shifted down by `bits`, for each word's last K step.
+        const wt = arranged === 'by-k' ? wu.map((w) => k.let('wt', shr(w, construct(vecType(4, 'u32'), u(bits))))) : [];
         for (let v = 0; v < L / 4; v++)
           for (let t = 0; t < T; t++) {
             const raw = xAt(t, v);
-            const scaleOf = (i: number): number => (i === L - 1 ? 1 : 2 ** -(bits * i));
+            const scaleOf = (i: number): number => (arranged === 'by-k' ? 2 ** -byKOffset(i, bits) : i === L - 1 ? 1 : 2 ** -(bits * i));
             const xv = inPlace ? k.let('xs', mul(raw, construct(f32x4, ...[0, 1, 2, 3].map((e) => lit.f32(scaleOf(4 * v + e)))))) : raw;
             for (let e = 0; e < 4; e++)
               for (let qd = 0; qd < quads; qd++) {
-                // by-k: code i of the step is word i / (L/4), position (i % (L/4)) * 4 + row, for all 4 rows.
                 const i = 4 * v + e;
-                const code = arranged === 'by-k' ? decodeRows(member(wv[qd]!, XYZW[Math.floor(i / (L / 4))]!), (i % (L / 4)) * 4, bits, spec.signed) : inPlaceCode(wu[qd]!, i, bits);
+                const code = arranged === 'by-k' ? byKCode(wu[qd]!, wt[qd]!, i, bits) : inPlaceCode(wu[qd]!, i, bits);
                 k.compound('+=', acc[t]![qd]!, mul(code, member(xv, XYZW[e]!)));
               }
           }
@@ -199,7 +203,8 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
             return xv;
           });
         }, L);
-      return (t, r) => member(acc[t]![r >> 2]!, XYZW[r & 3]!);
+      // by-k: row r's codes carried 2^(bits*r).
+      return (t, r) => (arranged === 'by-k' && r & 3 ? mulConstF32(2 ** -(bits * (r & 3)), member(acc[t]![r >> 2]!, XYZW[r & 3]!)) : member(acc[t]![r >> 2]!, XYZW[r & 3]!));
     });
   else
     eachGroup((start, end, sx) => {
@@ -293,13 +298,24 @@ function inPlaceCode(word: Expr, i: number, bits: number): Expr {
   return construct(vecType(4, 'f32'), { kind: 'bitcast', type: vecType(4, 'i32'), arg: bitsOf });
 }
 
-/** Codes at positions pos..pos+3 of one word (the 4 rows of a by-k quad block) as a vec4<f32>. */
-function decodeRows(word: Expr, pos: number, bits: number, signed: boolean): Expr {
+/**
+ * by-k: where K step i of a step sits: word i / (L/4) at positions pos..pos+3 (rows 0..3), pos = (i % (L/4)) * 4;
+ * its codes are masked at bit offset bits * pos less `bits` for a word's last step (read from the shifted word).
+ */
+function byKOffset(i: number, bits: number): number {
+  const L = 32 / bits;
+  const pos = (i % (L / 4)) * 4;
+  return bits * pos - (pos + 4 === L ? bits : 0);
+}
+
+/** K step i of a by-k quad block's words as q_r * 2^(bits*r) for rows r = 0..3, a vec4<f32> (see `inPlace`). */
+function byKCode(words: Expr, shifted: Expr, i: number, bits: number): Expr {
+  const L = 32 / bits;
   const u4 = vecType(4, 'u32');
-  const at = (f: (c: number) => number): Expr => construct(u4, ...[0, 1, 2, 3].map((c) => u(f(c))));
-  const w4 = construct(u4, word);
-  if (signed) return construct(vecType(4, 'f32'), shr({ kind: 'bitcast', type: vecType(4, 'i32'), arg: shl(w4, at((c) => 32 - bits * (pos + c + 1))) }, construct(u4, u(32 - bits))));
-  const masked = and(shr(w4, at((c) => bits * (pos + c))), construct(u4, u(2 ** bits - 1)));
+  const last = ((i % (L / 4)) + 1) * 4 === L;
+  const word = member(last ? shifted : words, XYZW[Math.floor(i / (L / 4))]!);
+  const at = byKOffset(i, bits);
+  const masked = and(construct(u4, word), construct(u4, ...[0, 1, 2, 3].map((r) => u((2 ** bits - 1) * 2 ** (at + bits * r)))));
   return construct(vecType(4, 'f32'), { kind: 'bitcast', type: vecType(4, 'i32'), arg: masked });
 }
 

@@ -4,8 +4,9 @@
 // reads it exactly once, keeps its shape and f32 dtype, and its other operands already exist when the anchor
 // runs (produced before the anchor in program order). Storage bindings stay within WebGPU's default limit of 8.
 // A BitMatMul that lowers to an integer GEMV anchors too: first its float scaling chain (fuse-bit-scaling.ts), then
-// the followers of that chain's f32 result.
+// the followers of that chain's f32 result; so does a MatMul or Gemm over a weight the quant GEMV reads in place.
 import { type Graph, type Node, consumers, formatShape } from '../../ir/index.js';
+import { quantGemvUse } from '../../passes/index.js';
 import { ELEMENTWISE_WGSL } from '../kernels/elementwise-wgsl.js';
 import { bitScalingOf } from './fuse-bit-scaling.js';
 import type { PlannedEpilogue } from './lowering.js';
@@ -32,13 +33,16 @@ export function planEpilogues(g: Graph): EpiloguePlan {
   for (const anchor of g.nodes) {
     const scaling = bitScalingOf(g, anchor, { uses, outputs, producer, order });
     if (!ANCHORS.has(anchor.op) && !scaling) continue;
-    // A weight read in its stored encoding (a Tiled-CSL matmul) runs a sparse kernel, which has no epilogue.
-    if (anchor.inputs.some((v) => v !== '' && g.types.get(v)?.encoding.kind !== 'dense')) continue;
+    // A weight read in its stored encoding takes an epilogue when the quant GEMV reads it (its scales and zero
+    // points are bindings too); any other (a Tiled-CSL matmul) runs a sparse kernel, which has no epilogue.
+    const encoded = anchor.inputs.filter((v) => v !== '' && g.types.get(v)?.encoding.kind !== 'dense');
+    const quant = encoded.length === 1 ? quantGemvUse(anchor, encoded[0]!, (v) => g.types.get(v)) : undefined;
+    if (encoded.length && !quant) continue;
     const out = scaling?.output ?? anchor.outputs[0]!;
     const type = g.types.get(out)!;
     if (type.dtype !== 'f32') continue;
     const shape = formatShape(type.shape);
-    let bindings = anchor.inputs.filter((v) => v !== '').length + 1 + (scaling ? 2 : 0);
+    let bindings = anchor.inputs.filter((v) => v !== '').length + 1 + (scaling ? 2 : 0) + (quant ? 1 + (quant.zeros ? 1 : 0) : 0);
     const ops: PlannedEpilogue['ops'][number][] = [];
     const operands: string[] = [];
     const nodes: Node[] = [...(scaling?.nodes ?? [])];

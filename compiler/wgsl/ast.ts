@@ -26,7 +26,7 @@ export type BuiltinFn =
   | 'sqrt' | 'inverseSqrt' | 'exp' | 'exp2' | 'log' | 'log2' | 'pow' | 'tanh' | 'sin' | 'cos' | 'fma'
   | 'all' | 'any' | 'countOneBits' | 'extractBits' | 'insertBits' | 'firstLeadingBit' | 'frexp' | 'ldexp'
   | 'pack2x16float' | 'unpack2x16float' | 'dot4I8Packed' | 'atomicAdd' | 'atomicLoad' | 'atomicStore' | 'arrayLength'
-  | 'subgroupBroadcast';
+  | 'subgroupBroadcast' | 'dot';
 
 export type Expr =
   /** A literal of a scalar type; floats print so that they parse back to exactly this f32/f16 value. */

@@ -3,13 +3,16 @@
 // Attention: random shapes, positions and masks (fast-check), plus the edges one by one: padded rows (len < T),
 // pos > 0, pos + len = S, no pos, grouped-query sharing (Hq/Hkv = 1, 2, 4), D not a multiple of 4 and D above
 // the workgroup size, several key blocks, the T = 1 decode shape, scores that grow along the keys (so the
-// running max is rescaled block after block). Rope at positions up to 2^31 (the angle is reduced exactly).
+// running max is rescaled block after block), K and V as vec4s (f32, f16 with and without shader-f16) with the lanes
+// split into key subsets or owning several groups, at 64 lanes and at the lavapipe profile's 8. Rope at positions up to 2^31 (the angle is reduced exactly).
 // CacheWrite near capacity and with packed f16 words straddling the written rows; a CacheWrite feeding Attention
 // in the same graph; and one compiled artifact (one session) run at three pos/len pairs without recompiling.
 // f32 within rtol 1e-5, atol 1e-6 (values in [-1, 1]); copies exact; f16 within about one f16 ulp.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type DType, type Graph, GraphBuilder, type Tensor, interpret, makeTensor, tensorType, toleranceExcess } from '../../ir/index.js';
+import { compileGraph } from '../../compiler/compile.js';
+import { PROFILES } from '../../passes/index.js';
 import { Session } from '../../runtime/index.js';
 import { randomTensor } from './data.js';
 import { expectGpuMatchesInterpreter, inMemory, runGraphOnGpu } from './graph-harness.js';
@@ -38,6 +41,8 @@ interface AttentionCase {
   readonly causal: boolean;
   readonly dtype?: DType;
   readonly seed?: number;
+  /** Compile for the lavapipe profile, whose barriers cost every invocation: 8-lane workgroups (else 64). */
+  readonly narrow?: boolean;
 }
 
 function attentionGraph(c: AttentionCase): Graph {
@@ -65,7 +70,15 @@ function attentionInputs(c: AttentionCase): Record<string, Tensor> {
 }
 
 async function checkAttention(c: AttentionCase, tol = F32, opts: { shaderF16?: boolean } = {}): Promise<void> {
-  await expectGpuMatchesInterpreter(attentionGraph(c), attentionInputs(c), tol, opts);
+  const compile = c.narrow ? { profile: PROFILES.lavapipe! } : {};
+  // The kernel's form: K and V bound as vec4s exactly when D is a multiple of 4; the lanes the profile asks for.
+  const artifact = compileGraph(attentionGraph(c), { ...compile, source: 'test', target: { shaderF16: !!opts.shaderF16 } });
+  const wgsl = new TextDecoder().decode([...artifact.files].find(([p]) => p.includes('attention'))![1] as Uint8Array);
+  const vec = c.dim % 4 === 0;
+  expect(/var<storage, read> k: array<vec(4<f32>|4<f16>|2<u32>)>/.test(wgsl), `vec4 K for D = ${c.dim}`).toBe(vec);
+  const lanes = Math.min(c.narrow ? 8 : 64, 2 ** Math.ceil(Math.log2(Math.max(c.keys, vec ? c.dim / 4 : c.dim))));
+  expect(wgsl).toContain(`@workgroup_size(${lanes}, 1, 1)`);
+  await expectGpuMatchesInterpreter(attentionGraph(c), attentionInputs(c), tol, { ...opts, compile });
 }
 
 /** Any consistent case: len <= rows, pos + len <= keys, pos omitted (0) half the time. */
@@ -74,18 +87,19 @@ const attentionCase: fc.Arbitrary<AttentionCase> = fc
     rows: fc.integer({ min: 1, max: 4 }),
     kvHeads: fc.integer({ min: 1, max: 2 }),
     group: fc.constantFrom(1, 2, 4),
-    dim: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(16, 67, 80)),
+    dim: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(16, 64, 67, 80, 272)),
     keys: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 60, max: 200 })),
     withPos: fc.boolean(),
     causal: fc.boolean(),
     at: fc.double({ min: 0, max: 1, noNaN: true }),
     fill: fc.double({ min: 0, max: 1, noNaN: true }),
     seed: fc.integer({ min: 0, max: 2 ** 30 }),
+    narrow: fc.boolean(),
   })
-  .map(({ rows, kvHeads, group, dim, keys, withPos, causal, at, fill, seed }) => {
+  .map(({ rows, kvHeads, group, dim, keys, withPos, causal, at, fill, seed, narrow }) => {
     const len = Math.round(fill * Math.min(rows, keys));
     const pos = withPos ? Math.min(keys - len, Math.floor(at * (keys - len + 1))) : undefined;
-    return { rows, qHeads: kvHeads * group, kvHeads, dim, keys, len, causal, seed, ...(pos === undefined ? {} : { pos }) };
+    return { rows, qHeads: kvHeads * group, kvHeads, dim, keys, len, causal, seed, narrow, ...(pos === undefined ? {} : { pos }) };
   });
 
 describe('Attention on the adapter', () => {
@@ -137,6 +151,17 @@ describe('Attention on the adapter', () => {
 
   it.each([true, false])('f16 tensors (shader-f16: %s)', async (shaderF16) => {
     await checkAttention({ rows: 3, qHeads: 4, kvHeads: 2, dim: 5, keys: 80, pos: 20, len: 2, causal: true, dtype: 'f16', seed: 21 }, F16, { shaderF16 });
+    // D a multiple of 4: K and V as vec4<f16> (shader-f16) or pairs of words unpacked.
+    await checkAttention({ rows: 2, qHeads: 4, kvHeads: 2, dim: 12, keys: 90, pos: 60, len: 2, causal: true, dtype: 'f16', seed: 22 }, F16, { shaderF16 });
+  });
+
+  it.each([false, true])('vec4 K and V, lanes split into key subsets or owning several groups (8 lanes: %s)', async (narrow) => {
+    // 64 lanes: D 16 is 4 groups (16 key subsets), D 64 is 16 (4 subsets); D 272 is 68 groups, 2 per lane. 8 lanes:
+    // every lane owns 2, 9 or 34 groups and walks every key; 4 keys per lane per block.
+    for (const [dim, seed] of [[16, 31], [64, 32], [272, 33]] as const) {
+      await checkAttention({ rows: 1, qHeads: 4, kvHeads: 2, dim, keys: 256, pos: 130, len: 1, causal: true, seed, narrow });
+      await checkAttention({ rows: 3, qHeads: 2, kvHeads: 1, dim, keys: 70, pos: 5, len: 2, causal: false, seed: seed + 10, narrow });
+    }
   });
 });
 

@@ -34,6 +34,8 @@ interface Case {
   readonly seed: number;
   /** Compile for subgroups (activations shared through subgroupBroadcast). */
   readonly subgroups?: boolean;
+  /** A residual Add (of a graph input) and a Tanh after the product: with the bias, an epilogue the GEMV fuses. */
+  readonly tail?: boolean;
 }
 
 function rng(seed: number): () => number {
@@ -41,7 +43,7 @@ function rng(seed: number): () => number {
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
-function graphOf(c: Case): { graph: Graph; x: ReturnType<typeof makeTensor> } {
+function graphOf(c: Case): { graph: Graph; inputs: Record<string, ReturnType<typeof makeTensor>> } {
   const r = rng(c.seed);
   const perWord = Math.floor(32 / c.bits);
   const k = c.kWords * perWord;
@@ -63,17 +65,22 @@ function graphOf(c: Case): { graph: Graph; x: ReturnType<typeof makeTensor> } {
   const w = b.declareConstant({ name: 'w', type, value: makeTensor(codeType, [c.m, k], code) });
   const bias = c.bias ? b.constant(makeTensor('f32', [c.m], () => r() - 0.5), 'bias') : undefined;
   const y = c.gemm ? b.op('Gemm', bias ? [x, w, bias] : [x, w], { transB: 1, alpha: 0.5 }) : b.op('MatMul', [x, w]);
-  b.output(c.bias && !c.gemm ? b.op('Add', [y, bias!]) : y);
-  return { graph: b.build(), x: makeTensor('f32', [c.rows, k], () => r() * 2 - 1) };
+  const biased = c.bias && !c.gemm ? b.op('Add', [y, bias!]) : y;
+  const residual = c.tail ? b.input('residual', tensorType('f32', [c.rows, c.m])) : undefined;
+  b.output(residual ? b.op('Tanh', [b.op('Add', [residual, biased])]) : biased);
+  const inputs = { x: makeTensor('f32', [c.rows, k], () => r() * 2 - 1), ...(c.tail ? { residual: makeTensor('f32', [c.rows, c.m], () => r() * 2 - 1) } : {}) };
+  return { graph: b.build(), inputs };
 }
 
 async function check(c: Case): Promise<void> {
-  const { graph, x } = graphOf(c);
+  const { graph, inputs } = graphOf(c);
   const target = { shaderF16: false, ...(c.subgroups ? { subgroups: true } : {}) };
   const artifact = compileGraph(graph, { source: 'test', target });
   const files = artifact.manifest.kernels.map((k) => k.file);
   expect(files.some((f) => f.includes('quant-gemv')), files.join(' ')).toBe(true);
   expect(files.some((f) => f.includes('materialize')), files.join(' ')).toBe(false);
+  // The followers (a MatMul's bias Add, the residual Add and Tanh) run in the GEMV's epilogue.
+  expect(files.some((f) => f.includes('elementwise')), files.join(' ')).toBe(false);
   // The quad layout (arrange-layout) where the GEMV keeps 4 rows per lane as components: M >= 256, 1/2/4 bits.
   const quad = c.m >= 256 && [1, 2, 4].includes(c.bits);
   const wgsl = new TextDecoder().decode([...artifact.files].find(([p]) => p.includes('quant-gemv'))![1] as Uint8Array);
@@ -86,7 +93,7 @@ async function check(c: Case): Promise<void> {
   const byRows = [1, 2, 4].includes(c.bits) && c.m > 192;
   const shared = !!c.subgroups && byRows && k % 32 === 0 && (group === k || group % 32 === 0);
   expect(wgsl.includes('subgroupBroadcast'), `subgroup activations for K = ${k}, group ${group}`).toBe(shared);
-  await expectGpuMatchesInterpreter(graph, { x }, { rtol: 1e-4, atol: 1e-5 * k * 2 ** c.bits }, { subgroups: !!c.subgroups });
+  await expectGpuMatchesInterpreter(graph, inputs, { rtol: 1e-4, atol: 1e-5 * k * 2 ** c.bits }, { subgroups: !!c.subgroups });
 }
 
 const arbCase: fc.Arbitrary<Case> = fc.record({
@@ -102,6 +109,7 @@ const arbCase: fc.Arbitrary<Case> = fc.record({
   bias: fc.boolean(),
   seed: fc.integer({ min: 1, max: 1 << 30 }),
   subgroups: fc.boolean(),
+  tail: fc.boolean(),
 });
 
 describe('quant GEMV on the adapter', () => {
@@ -131,6 +139,11 @@ describe('quant GEMV on the adapter', () => {
       await check({ bits: 4, signed: false, m: 258, kWords: 16, groupWords: 8, rows: 6, zeros: 'codes', scale: 'f32', gemm: false, bias: true, seed: 22, subgroups });
       await check({ bits: 2, signed: true, m: 263, kWords: 4, groupWords: 2, rows: 1, zeros: 'f32', scale: 'f32', gemm: false, bias: false, seed: 23, subgroups });
       await check({ bits: 1, signed: false, m: 256, kWords: 3, groupWords: 1000, rows: 2, zeros: 'none', scale: 'f16', gemm: true, bias: false, seed: 24, subgroups });
+      // by-k (MatMul) at 1 and 2 bits: K steps side by side in a word, each word's last step read shifted down;
+      // with a fused epilogue.
+      await check({ bits: 1, signed: false, m: 260, kWords: 4, groupWords: 2, rows: 2, zeros: 'none', scale: 'f32', gemm: false, bias: true, seed: 26, subgroups, tail: true });
+      await check({ bits: 2, signed: false, m: 270, kWords: 8, groupWords: 1000, rows: 5, zeros: 'none', scale: 'f16', gemm: false, bias: false, seed: 27, subgroups, tail: true });
+      await check({ bits: 4, signed: true, m: 256, kWords: 16, groupWords: 4, rows: 1, zeros: 'f32', scale: 'f32', gemm: false, bias: true, seed: 28, subgroups, tail: true });
       // Groups not whole chunks of 32 (16 values): the subgroup form steps aside, the quad layout stays.
       await check({ bits: 4, signed: true, m: 300, kWords: 8, groupWords: 2, rows: 1, zeros: 'none', scale: 'f32', gemm: false, bias: false, seed: 25, subgroups });
     }
