@@ -44,18 +44,17 @@ export function silu(b: GraphBuilder, x: string): string {
   return b.op('Mul', [x, b.op('Sigmoid', [x])]);
 }
 
-/** GPT-2's gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+/**
+ * GPT-2's gelu_new, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): one Gelu node (approximate 'tanh'), so it runs
+ * in the epilogue of the matmul before it (a chain of nine reading x three times cannot) and costs one op.
+ */
 export function geluTanh(b: GraphBuilder, x: string): string {
-  const cube = b.op('Mul', [b.op('Mul', [x, x]), x]);
-  const inner = b.op('Add', [x, b.op('Mul', [cube, f32Scalar(b, 0.044715)])]);
-  const t = b.op('Tanh', [b.op('Mul', [inner, f32Scalar(b, Math.sqrt(2 / Math.PI))])]);
-  return b.op('Mul', [b.op('Mul', [x, f32Scalar(b, 0.5)]), b.op('Add', [t, f32Scalar(b, 1)])]);
+  return b.op('Gelu', [x], { approximate: 'tanh' });
 }
 
-/** BERT's gelu (exact): 0.5 x (1 + erf(x / sqrt 2)). */
+/** BERT's gelu (exact), 0.5 x (1 + erf(x / sqrt 2)): one Gelu node, for the same reasons. */
 export function geluErf(b: GraphBuilder, x: string): string {
-  const e = b.op('Erf', [b.op('Mul', [x, f32Scalar(b, Math.SQRT1_2)])]);
-  return b.op('Mul', [b.op('Mul', [x, f32Scalar(b, 0.5)]), b.op('Add', [e, f32Scalar(b, 1)])]);
+  return b.op('Gelu', [x]);
 }
 
 /** [T, heads*dim] -> [T, heads, dim]: the row layout of the decode ops (a free reshape). */
