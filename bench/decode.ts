@@ -3,10 +3,11 @@
 // weights bytes / step time is the bandwidth it achieves; bench/lib/bandwidth.ts measures the ceiling on the same
 // device in the same process. For a GPT-2-124M-shaped and a Llama-shaped ~500M random checkpoint (written once
 // into the cache folder, reused after), each model is compiled (maxSeq 256, prefill chunk 128) into a directory,
-// loaded into a Session on one shared device, checked once (the first decode step's next_token is the argmax of
-// its logits), then timed: prefill of 128 tokens at position 0, and decode steps at the positions after the
-// prompt, each feeding back the previous token and reading back only next_token; then the roofline is measured
-// on the same device. Progress goes to stderr; the last line printed is one JSON object:
+// loaded into a Session on one shared device, timed on prefill of 128 tokens at position 0 and checked once (the
+// first decode step's next_token is the argmax of its logits). Then the decode steps of all models, interleaved
+// round by round (interleavedDecode: the ratios between models hold under a drifting machine load), at the
+// positions after the prompt, each feeding back the previous token and reading back only next_token; then the
+// roofline is measured on the same device. Progress goes to stderr; the last line printed is one JSON object:
 // {"rows": [{"model", "prefillTokPerS", "decodeTokPerS", "decodeGBps", "rooflineGBps"}]} (null where a model failed).
 //
 // 'gpt2-124m-sparse80' is the same GPT-2 checkpoint compiled with --sparsity 0.8 (Flash-LLM-style Tiled-CSL
@@ -30,7 +31,7 @@ import { type Bandwidth, measureReadBandwidth } from './lib/bandwidth.js';
 import { MAX_SEQ, type ModelSpec, type Prepared, argmax, prepare, promptIds, requiredLimits } from './lib/decoders.js';
 import { barChartSvg } from './lib/svg-chart.js';
 import { formatTable } from './lib/table.js';
-import { type Timing, measure } from './lib/timing.js';
+import { type Timing, measure, median } from './lib/timing.js';
 
 /** The prompt fills one prefill chunk (lib/decoders.ts: CHUNK). */
 const PROMPT = 128;
@@ -61,14 +62,23 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 
 // ---- measurement -------------------------------------------------------------------------------------------
 
+/** A model's session after its prefill timing and check, ready to take decode steps. */
+interface Opened {
+  readonly session: Session;
+  readonly prefill: Timing;
+  /** The first decode step's next_token equals the argmax of its logits. */
+  readonly argmaxAgrees: boolean;
+  /** One decode step at the next position, feeding back the previous token and reading back only next_token. */
+  step(): Promise<void>;
+}
+
 interface Measured {
   readonly prefill: Timing;
   readonly decode: Timing;
-  /** The first decode step's next_token equals the argmax of its logits. */
   readonly argmaxAgrees: boolean;
 }
 
-async function measureSession(p: Prepared, device: AcquiredDevice): Promise<Measured> {
+async function openSession(p: Prepared, device: AcquiredDevice): Promise<Opened> {
   log(`${p.name}: loading the session ...`);
   const session = await Session.load(p.artifactDir, { device });
   try {
@@ -91,18 +101,55 @@ async function measureSession(p: Prepared, device: AcquiredDevice): Promise<Meas
     const best = argmax(first[g.logits]!.data as ArrayLike<number>);
     log(`${p.name}: first decode step: next_token ${firstToken}, argmax of its logits ${best}`);
     token = firstToken;
-
-    log(`${p.name}: decode (${p.spec.decode.warmup} warm-up + ${p.spec.decode.runs} timed steps) ...`);
     let position = PROMPT + 1;
-    const decodeTiming = await measure(async () => {
+    const step = async (): Promise<void> => {
       const out = await session.run({ [g.ids]: [token], [g.position]: [position], [g.length]: [1] }, g.decode, { outputs: [g.nextToken] });
       token = Number(out[g.nextToken]!.data[0]);
       position++;
-    }, p.spec.decode);
-    return { prefill: prefillTiming, decode: decodeTiming, argmaxAgrees: firstToken === best };
-  } finally {
+    };
+    return { session, prefill: prefillTiming, argmaxAgrees: firstToken === best, step };
+  } catch (e) {
     session.dispose();
+    throw e;
   }
+}
+
+/**
+ * Decode steps of every opened model, interleaved: the warm-up steps, then rounds in which each model still owed
+ * runs takes one timed step, the order rotating by one each round. On a shared machine the load drifts over
+ * minutes (one model's median moved 30 % between runs minutes apart), so models timed one after another compare
+ * moments, not models; interleaved, every model's samples span the same moments. Steps that throw drop the model.
+ */
+async function interleavedDecode(opened: ReadonlyMap<string, Opened & { readonly spec: Prepared['spec'] }>, problems: string[]): Promise<Map<string, Timing>> {
+  const live = new Map(opened);
+  const samples = new Map<string, number[]>([...live.keys()].map((n) => [n, []]));
+  const attempt = async (name: string, timed: boolean): Promise<void> => {
+    const o = live.get(name);
+    if (!o) return;
+    try {
+      const t0 = performance.now();
+      await o.step();
+      if (timed) samples.get(name)!.push(performance.now() - t0);
+    } catch (e) {
+      problems.push(`${name}: decode: ${message(e)}`);
+      live.delete(name);
+    }
+  };
+  const names = [...live.keys()];
+  log(`decode, interleaved: ${names.map((n) => `${n} ${opened.get(n)!.spec.decode.warmup} + ${opened.get(n)!.spec.decode.runs}`).join(', ')} (warm-up + timed steps) ...`);
+  for (const n of names) for (let i = 0; i < opened.get(n)!.spec.decode.warmup; i++) await attempt(n, false);
+  const rounds = Math.max(0, ...names.map((n) => opened.get(n)!.spec.decode.runs));
+  for (let r = 0; r < rounds; r++)
+    for (let i = 0; i < names.length; i++) {
+      const n = names[(i + r) % names.length]!;
+      if (r < opened.get(n)!.spec.decode.runs) await attempt(n, true);
+    }
+  const out = new Map<string, Timing>();
+  for (const n of live.keys()) {
+    const xs = samples.get(n)!;
+    out.set(n, { medianMs: median(xs), minMs: Math.min(...xs), meanMs: xs.reduce((a, b) => a + b, 0) / xs.length, runs: xs.length });
+  }
+  return out;
 }
 
 // ---- main --------------------------------------------------------------------------------------------------
@@ -132,26 +179,32 @@ const device = await acquireDevice({
 });
 log(`adapter: ${device.adapterInfo}`);
 const measured = new Map<string, Measured>();
-// The roofline is measured right after each model's decode timing: on a shared machine the load drifts
-// over minutes, and a model is judged against the ceiling of the moment it ran at.
-const rooflines = new Map<string, Bandwidth>();
+// One roofline for every model, measured right after the interleaved decode steps on the same device.
+let roofline: Bandwidth | undefined;
+const opened = new Map<string, Opened & { readonly spec: Prepared['spec'] }>();
 try {
   for (const p of compiled) {
     try {
-      const m = await measureSession(p, device);
-      measured.set(p.name, m);
-      if (!m.argmaxAgrees) problems.push(`${p.name}: the first decode step's next_token is not the argmax of its logits`);
+      const o = await openSession(p, device);
+      opened.set(p.name, { ...o, spec: p.spec });
+      if (!o.argmaxAgrees) problems.push(`${p.name}: the first decode step's next_token is not the argmax of its logits`);
     } catch (e) {
       problems.push(`${p.name}: ${message(e)}`);
     }
-    try {
-      log(`${p.name}: read bandwidth roofline ...`);
-      rooflines.set(p.name, await measureReadBandwidth(device.device, { onProgress: log }));
-    } catch (e) {
-      problems.push(`${p.name}: read bandwidth: ${message(e)}`);
-    }
+  }
+  const decoded = await interleavedDecode(opened, problems);
+  for (const [n, o] of opened) {
+    const d = decoded.get(n);
+    if (d) measured.set(n, { prefill: o.prefill, decode: d, argmaxAgrees: o.argmaxAgrees });
+  }
+  try {
+    log('read bandwidth roofline ...');
+    roofline = await measureReadBandwidth(device.device, { onProgress: log });
+  } catch (e) {
+    problems.push(`read bandwidth: ${message(e)}`);
   }
 } finally {
+  for (const o of opened.values()) o.session.dispose();
   device.release();
 }
 
@@ -169,11 +222,11 @@ const rows = names.map((n) => {
     prefillTokPerS: m ? PROMPT / (m.prefill.medianMs / 1000) : null,
     decodeTokPerS: m ? 1 / decodeS : null,
     decodeGBps: m ? weightsBytes / decodeS / 1e9 : null,
-    rooflineGBps: rooflines.get(p.name)?.gbps ?? null,
+    rooflineGBps: roofline?.gbps ?? null,
     argmax: m ? (m.argmaxAgrees ? 'ok' : 'MISMATCH') : '-',
   };
 });
-const layouts = [...new Set([...rooflines.values()].map((r) => `${r.layout} read of ${(r.bytes / 2 ** 20).toFixed(0)} MiB`))];
+const layouts = roofline ? [`${roofline.layout} read of ${(roofline.bytes / 2 ** 20).toFixed(0)} MiB`] : [];
 
 /** "vendor / architecture / device / description" -> "vendor, device": short enough for a chart title. */
 const adapterShort = (info: string): string => {
@@ -197,7 +250,8 @@ const elapsed = (performance.now() - started) / 1000;
 console.log(`adapter: ${device.adapterInfo}`);
 console.log(
   `maxSeq ${MAX_SEQ}, prefill ${PROMPT} tokens at position 0, decode steps at positions ${PROMPT}+ (median of timed runs); ` +
-    `decode GB/s = manifest weightsBytes / median decode step; roofline = the bandwidth kernel's median (${layouts.join(', ') || 'not measured'}) right after each model\n`,
+    `decode steps of all models interleaved, round by round; decode GB/s = manifest weightsBytes / median decode step; ` +
+    `roofline = the bandwidth kernel's median (${layouts.join(', ') || 'not measured'}) right after the decode rounds\n`,
 );
 console.log(
   formatTable(
