@@ -2,9 +2,10 @@
 // the [T, S] scores to memory (flash-attention style, computed in f32):
 //
 //   * one workgroup per (row t, query head h); query head h reads kv head h / (Hq / Hkv) (grouped-query);
-//   * the query row is cached in workgroup memory, then the visible keys are visited in blocks of the
-//     workgroup size: each lane computes one key's score, the block's max comes from a tree reduction, and a
-//     running max m and denominator l are rescaled by exp(m_old - m_new) whenever the max grows (online softmax);
+//   * the query row is cached in workgroup memory, then the visible keys are visited in blocks of keysPerLane
+//     times the workgroup size: each lane scores keysPerLane keys, the block's max comes from a tree reduction,
+//     and a running max m and denominator l are rescaled by exp(m_old - m_new) whenever the max grows (online
+//     softmax);
 //   * the head dim is read in groups of `width` elements: 4 (one vec4 load of K or V, f32 or f16, when D is a
 //     multiple of 4) or 1. On lavapipe every per-lane storage load is a loop over the SIMD lanes with a bounds
 //     check, so a vec4 load costs about what a scalar one does and the groups cut the loads fourfold;
@@ -43,8 +44,8 @@ export interface AttentionSpec extends KernelSpecBase {
 /**
  * Most keys a lane scores per block. Each block costs a max reduction (log2(lanes) barriers) and two barriers
  * more, and on lavapipe a barrier switches every SIMD group of the workgroup: fewer, longer blocks are cheaper.
- * Decode attention, 12 heads x 131 keys x D 64 (24 chained, timestamp queries, lavapipe): 8 lanes 0.49 ms with
- * one key per lane per block, 0.32 with 4, 0.34 with 8.
+ * Decode attention, 12 heads x 131 keys x D 64 (24 chained, timestamp queries, lavapipe): 0.32 ms at 8 lanes with
+ * 4 keys per lane, 0.34 with 8; 0.49 and 0.51 at 64 lanes (one dispatch alone at 64 lanes, 1 key per lane: 0.59).
  */
 const MAX_KEYS_PER_LANE = 4;
 
@@ -120,8 +121,9 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
   const ownGroup = parts > 1 ? k.let('g', mod(lane, u(groups))) : lane;
   const ownedGroup = (r: number, body: (g: Expr) => void): void => {
     const g = r === 0 ? ownGroup : k.let('g', add(ownGroup, u(r * block)));
-    if (parts * groups <= block && (r + 1) * block <= groups) body(g);
-    else if (parts > 1) k.if(lt(part, u(parts)), () => body(g));
+    // Lanes past parts * G (when G does not divide the workgroup) own nothing; so does a group past G.
+    if (parts > 1) parts * groups === block ? body(g) : k.if(lt(part, u(parts)), () => body(g));
+    else if ((r + 1) * block <= groups) body(g);
     else k.if(lt(g, u(groups)), () => body(g));
   };
   // Stores group g's value (f32 or vec4<f32>) at the row's elements g * width ...

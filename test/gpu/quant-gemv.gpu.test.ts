@@ -2,7 +2,8 @@
 // place (no Materialize dispatch), for codes of 1 to 8 bits, signed and unsigned, without zero points and with
 // packed or f32 ones, scales per row or per group along K (f32 or f16), both orientations (Gemm transB's [M, K],
 // MatMul's [K, M] in the transposed layout), ragged M, 1..9 activation rows (ragged blocks of 4), whole-vec4 and
-// one-word steps, a bias and alpha, against the interpreter on random data. The quant gather (a tied embedding:
+// one-word steps, a bias and alpha, a residual Add and a Tanh fused as the GEMV's epilogue, against the interpreter
+// on random data. The quant gather (a tied embedding:
 // one table read by Gather and by the LM head's Gemm; any width, rows inside words), and a tiny GPT-2 compiled at
 // w4f16 decoding step by step.
 import fc from 'fast-check';
