@@ -94,7 +94,11 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
   const byRows = spec.byRows;
   const arranged = spec.arranged;
   const wArr = (spec.words === 4 && !byRows) || arranged ? k.vec4Input('w', spec.w) : k.input('w', spec.w);
-  const S = k.input('scales', spec.scales);
+  // Scales [groups, M] (a MatMul's) of 4 rows that start at a multiple of 4 are one vec4: one load per group
+  // instead of four (rows as components, M a multiple of 4).
+  const scaleQuads = byRows && spec.scaleOrder === 'col' && m % 4 === 0 && (spec.scales.dtype === 'f32' || spec.scales.dtype === 'f16');
+  const S4 = !scaleQuads ? undefined : spec.scales.dtype === 'f16' ? k.vec4F16Input('scales', spec.scales) : ((arr: Expr) => (i: Expr) => index(arr, i))(k.vec4Input('scales', spec.scales));
+  const S = scaleQuads ? undefined : k.input('scales', spec.scales);
   const Z = spec.zeros && k.input('zeros', spec.zeros);
   const C = spec.c && k.input('c', spec.c);
   const epilogue = declareEpilogue(k, spec.epilogue, spec.out);
@@ -140,9 +144,11 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
       const start = k.let('k0', mulConst(g, group));
       const end = K % group === 0 ? add(start, u(group)) : builtin('min', add(start, u(group)), u(K));
       const dot = body(start, end, sx);
+      // A ragged last block's lanes past M read the last quad (and store nothing).
+      const quadScales = S4 ? Array.from({ length: R / 4 }, (_, qd) => k.let('s4', S4(add(mulConst(g, m / 4), builtin('min', add(div(j0, u(4)), u(qd)), u(m / 4 - 1)))))) : [];
       for (let r = 0; r < R; r++) {
         const sIdx = spec.scaleOrder === 'row' ? add(mulConst(jr[r]!, groups), g) : add(mulConst(g, m), jr[r]!);
-        const scale = k.let('s', toCompute(S.load(sIdx), S.value));
+        const scale = S ? k.let('s', toCompute(S.load(sIdx), S.value)) : member(quadScales[r >> 2]!, XYZW[r & 3]!);
         const zero = Z ? k.let('z', convert('f32', toCompute(Z.load(sIdx), Z.value))) : undefined;
         // In place codes are unsigned: a signed code q was read as q + offset (see `inPlace`).
         const shift = zero && offset ? add(zero, lit.f32(offset)) : (zero ?? (offset ? lit.f32(offset) : undefined));

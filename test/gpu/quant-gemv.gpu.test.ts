@@ -94,6 +94,9 @@ async function check(c: Case): Promise<void> {
   const byRows = [1, 2, 4].includes(c.bits) && c.m > 192;
   const shared = !!c.subgroups && byRows && k % 32 === 0 && (group === k || group % 32 === 0);
   expect(wgsl.includes('subgroupBroadcast'), `subgroup activations for K = ${k}, group ${group}`).toBe(shared);
+  // A MatMul's scales [groups, M] read as one vec4 per 4 rows (rows as components, M a multiple of 4).
+  const scaleQuads = byRows && !c.gemm && c.m % 4 === 0;
+  expect(/var<storage, read> scales: array<vec(4<f32>|4<f16>|2<u32>)>/.test(wgsl), `vec4 scales for M = ${c.m}`).toBe(scaleQuads);
   await expectGpuMatchesInterpreter(graph, inputs, { rtol: 1e-4, atol: 1e-5 * k * 2 ** c.bits }, { subgroups: !!c.subgroups });
 }
 
@@ -145,6 +148,8 @@ describe('quant GEMV on the adapter', () => {
       await check({ bits: 1, signed: false, m: 260, kWords: 4, groupWords: 2, rows: 2, zeros: 'none', scale: 'f32', gemm: false, bias: true, seed: 26, subgroups, tail: true });
       await check({ bits: 2, signed: false, m: 270, kWords: 8, groupWords: 1000, rows: 5, zeros: 'none', scale: 'f16', gemm: false, bias: false, seed: 27, subgroups, tail: true });
       await check({ bits: 4, signed: true, m: 256, kWords: 16, groupWords: 4, rows: 1, zeros: 'f32', scale: 'f32', gemm: false, bias: true, seed: 28, subgroups, tail: true });
+      // f16 scales of 4 rows as one load (vec4<f16>, or a word pair without shader-f16), the last block ragged.
+      await check({ bits: 4, signed: false, m: 264, kWords: 8, groupWords: 4, rows: 2, zeros: 'codes', scale: 'f16', gemm: false, bias: false, seed: 29, subgroups });
       // Groups not whole chunks of 32 (16 values): the subgroup form steps aside, the quad layout stays.
       await check({ bits: 4, signed: true, m: 300, kWords: 8, groupWords: 2, rows: 1, zeros: 'none', scale: 'f32', gemm: false, bias: false, seed: 25, subgroups });
     }
