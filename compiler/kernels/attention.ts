@@ -20,7 +20,7 @@ import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr, Type } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { T, add, builtin, construct, div, ge, gt, index, lit, lt, mod, mul, mulConst, select, sub, vecType } from '../wgsl/dsl.js';
-import { type Lanes, type TensorSpec, ceilDiv, fromCompute, laneCoords, opaque, pick, pow2ceil, stepLen, stepPos, toCompute, workgroupReduce } from './lib/index.js';
+import { type Lanes, type TensorSpec, ceilDiv, fromCompute, laneCoords, opaque, pick, pow2ceil, stepLen, stepPos, toCompute, vec4FloatInput, workgroupReduce } from './lib/index.js';
 
 export interface AttentionSpec extends KernelSpecBase {
   readonly kernel: 'attention';
@@ -81,9 +81,7 @@ function groupReader(k: KernelBuilder, name: string, t: TensorSpec, width: 1 | 4
     const acc = k.input(name, t);
     return (g) => toCompute(acc.load(g), acc.value);
   }
-  if (t.dtype === 'f16') return k.vec4F16Input(name, t);
-  const arr = k.vec4Input(name, t);
-  return (g) => index(arr, g);
+  return vec4FloatInput(k, name, t);
 }
 
 export const attention: KernelGen<AttentionSpec> = (spec) => {

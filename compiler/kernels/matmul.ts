@@ -18,7 +18,7 @@ import { broadcastIndex } from '../wgsl/broadcast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
 import { type DimContext, dimMax } from '../wgsl/dims.js';
 import { add, convert, div, index, lit, mod, mul, sub, sumU32 } from '../wgsl/dsl.js';
-import { MAX_STORAGE_BINDINGS, type TensorSpec, ceilDiv, computeScalar, dimDivisible, fromCompute, mulConstF32, mulDim, pow2ceil, toCompute, unflattenDims } from './lib/index.js';
+import { MAX_STORAGE_BINDINGS, type TensorSpec, ceilDiv, computeScalar, dimDivisible, fromCompute, mulConstF32, mulDim, pow2ceil, toCompute, unflattenDims, vec4FloatInput } from './lib/index.js';
 import { type Epilogue, declareEpilogue, epilogueBindings } from './matmul-epilogue.js';
 import { MAX_SKINNY, type SkinnyConfig, emitSkinnyGemm } from './matmul-skinny.js';
 import { type GemmProblem, type TileConfig, emitTiledGemm, tileThreads } from './matmul-tiled.js';
@@ -77,14 +77,10 @@ interface Operand {
 
 /** Bind operand `name`: as vec4s when `vec`, else through a TensorAccessor (any dtype, packed or not). */
 function bindOperand(k: KernelBuilder, name: string, t: TensorSpec, compute: string, vec: boolean): Operand {
-  if (vec && t.dtype === 'f16') {
-    // f16 storage, f32 arithmetic: four halves per load, widened as a vector.
-    const group = k.vec4F16Input(name, t);
-    return { read: (flat) => index(group(div(flat, u(4))), mod(flat, u(4))), readVec: (flat) => group(div(flat, u(4))) };
-  }
   if (vec) {
-    const arr = k.vec4Input(name, t);
-    return { read: (flat) => index(index(arr, div(flat, u(4))), mod(flat, u(4))), readVec: (flat) => index(arr, div(flat, u(4))) };
+    // Four elements per load (f16 widened as a vector: f16 storage, f32 arithmetic).
+    const group = vec4FloatInput(k, name, t);
+    return { read: (flat) => index(group(div(flat, u(4))), mod(flat, u(4))), readVec: (flat) => group(div(flat, u(4))) };
   }
   const acc = k.input(name, t);
   return { read: (flat) => widen(acc, acc.load(flat), compute) };

@@ -25,7 +25,7 @@ import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr } from '../wgsl/ast.js';
 import { KernelBuilder } from '../wgsl/build.js';
 import { add, and, binary, builtin, construct, convert, div, index, lit, lt, member, mod, mul, mulConst, shl, shr, sub, vecType, xor } from '../wgsl/dsl.js';
-import { type TensorSpec, XYZW, fromCompute, mulConstF32, subgroupShareLane, subgroupShared, toCompute } from './lib/index.js';
+import { type TensorSpec, XYZW, fromCompute, mulConstF32, subgroupShareLane, subgroupShared, toCompute, vec4FloatInput } from './lib/index.js';
 import { type Epilogue, declareEpilogue } from './matmul-epilogue.js';
 
 /**
@@ -97,7 +97,7 @@ export const quantGemv: KernelGen<QuantGemvSpec> = (spec) => {
   // Scales [groups, M] (a MatMul's) of 4 rows that start at a multiple of 4 are one vec4: one load per group
   // instead of four (rows as components, M a multiple of 4).
   const scaleQuads = byRows && spec.scaleOrder === 'col' && m % 4 === 0 && (spec.scales.dtype === 'f32' || spec.scales.dtype === 'f16');
-  const S4 = !scaleQuads ? undefined : spec.scales.dtype === 'f16' ? k.vec4F16Input('scales', spec.scales) : ((arr: Expr) => (i: Expr) => index(arr, i))(k.vec4Input('scales', spec.scales));
+  const S4 = scaleQuads ? vec4FloatInput(k, 'scales', spec.scales) : undefined;
   const S = scaleQuads ? undefined : k.input('scales', spec.scales);
   const Z = spec.zeros && k.input('zeros', spec.zeros);
   const C = spec.c && k.input('c', spec.c);

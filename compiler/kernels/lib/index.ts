@@ -12,7 +12,7 @@ export { forLoop } from './loops.js';
 export { stepLen, stepPos, stepScalar } from './step-scalars.js';
 export { storeEachElement } from './store.js';
 export { subgroupShareLane, subgroupShared } from './subgroup-share.js';
-export { MAX_STORAGE_BINDINGS, type TensorSpec, ceilDiv, pow2ceil, staticTensor, symbolicTensor } from './tensor.js';
+export { MAX_STORAGE_BINDINGS, type TensorSpec, ceilDiv, pow2ceil, staticTensor, symbolicTensor, vec4FloatInput } from './tensor.js';
 export { type Dim, type ReduceView, radixOffset, reduceView } from './view.js';
 export { type DimGroup, type ReduceViewDims, radixOffsetDims, reduceViewDims } from './view-dims.js';
 export {

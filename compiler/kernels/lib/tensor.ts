@@ -3,6 +3,9 @@
 import type { TensorType } from '../../../ir/types.js';
 import type { TensorDesc } from '../../wgsl/accessor.js';
 import { type DimContext, dimMax } from '../../wgsl/dims.js';
+import type { Expr } from '../../wgsl/ast.js';
+import type { KernelBuilder } from '../../wgsl/build.js';
+import { index } from '../../wgsl/dsl.js';
 
 /** A tensor as a kernel spec holds it: its dtype and static shape (what KernelBuilder binds). */
 export type TensorSpec = TensorDesc;
@@ -32,3 +35,13 @@ export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 
 /** The smallest power of two at least n (1 for n <= 1). */
 export const pow2ceil = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+/**
+ * A read-only f32 or f16 tensor bound as vec4s, read as vec4<f32> by group index (four consecutive elements; f16
+ * widened, see KernelBuilder.vec4F16Input). The one way kernels read float tensors four at a time.
+ */
+export function vec4FloatInput(k: KernelBuilder, name: string, t: TensorSpec): (group: Expr) => Expr {
+  if (t.dtype === 'f16') return k.vec4F16Input(name, t);
+  const arr = k.vec4Input(name, t);
+  return (group) => index(arr, group);
+}
