@@ -1,7 +1,9 @@
 // Device acquisition. In a browser the GPU is navigator.gpu; in Node it comes from the `webgpu` package (Dawn),
-// imported dynamically so browser bundles never see it. Dawn's GPU object must stay referenced for as long as
-// its adapter and device live (Node crashes at random otherwise) and keeps the process alive while held, so the
-// Acquired device owns it and drops it in release().
+// imported dynamically so browser bundles never see it. Dawn's GPU object (its instance) is created once per
+// process and held for the process's life: Dawn keeps processing the instance's events after a device of it is
+// destroyed with work in flight, and an instance collected meanwhile is used after free (an abort with
+// 'std::system_error: Invalid argument', a failed mutex assertion, or a hang; seen in about 1 process in 10 that
+// destroyed a device during a run). Holding it does not keep the process alive.
 
 export interface AcquireOptions {
   /** Features to request; each must be offered by the adapter. */
@@ -39,7 +41,7 @@ export interface AcquiredDevice {
   readonly adapterInfo: string;
   /** Features enabled on the device. */
   readonly features: ReadonlySet<string>;
-  /** Destroy the device and drop the GPU object; safe to call twice. */
+  /** Destroy the device; safe to call twice. */
   release(): void;
 }
 
@@ -63,13 +65,18 @@ export function describeAdapter(adapter: GPUAdapter): string {
   return [info.vendor, info.architecture, info.device, info.description].map((s) => s || '?').join(' / ');
 }
 
-interface NodeGpu {
-  readonly gpu: GPU;
-  /** The object `webgpu`'s create() returned; held for the device's lifetime. */
-  readonly keepAlive: unknown;
+let processGpu: Promise<GPU> | undefined;
+
+/** The process's one Dawn GPU; a failed import is not cached, so an npm install and a retry can succeed. */
+function nodeGpu(): Promise<GPU> {
+  processGpu ??= importNodeGpu().catch((e: unknown) => {
+    processGpu = undefined;
+    throw e;
+  });
+  return processGpu;
 }
 
-async function nodeGpu(): Promise<NodeGpu> {
+async function importNodeGpu(): Promise<GPU> {
   // A variable specifier keeps bundlers from resolving the Node-only package into browser builds.
   const specifier = 'webgpu';
   let mod: { create(options: string[]): GPU; globals: Record<string, unknown> };
@@ -80,17 +87,15 @@ async function nodeGpu(): Promise<NodeGpu> {
   }
   // WebGPU code refers to constants such as GPUBufferUsage as globals; install them once.
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  const gpu = mod.create([]);
-  return { gpu, keepAlive: gpu };
+  return mod.create([]);
 }
 
 export async function acquireDevice(opts: AcquireOptions = {}): Promise<AcquiredDevice> {
   let gpu = opts.gpu;
-  let keepAlive: unknown = gpu;
   if (!gpu) {
     const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
     if (nav?.gpu) gpu = nav.gpu;
-    else if (isNode()) ({ gpu, keepAlive } = await nodeGpu());
+    else if (isNode()) gpu = await nodeGpu();
     else throw new DeviceError('WebGPU is not available here (no navigator.gpu)');
   }
   const adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : undefined);
@@ -118,7 +123,6 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<Acquired
       if (released) return;
       released = true;
       device.destroy();
-      keepAlive = undefined;
     },
   };
 }
