@@ -16,10 +16,16 @@
 //
 // Key j is visible to row t when j < pos + len and, if causal, j <= pos + t; rows t >= len are written as zeros.
 // pos and len are read from uniforms and bound the key loop at run time, so no kernel is rebuilt per position.
+//
+// With `fold` the kernel also does the step's two KV-cache writes (compiler/lower/fuse-cache-write.ts): k and v
+// are the f32 caches, bound read_write; keys j >= pos are read from the new rows (row j - pos) and the older ones
+// from the caches, a block of keys wholly before pos reading the caches alone; and the workgroup of row t < len
+// and the first query head of each kv head copies that row's new key and value into cache row pos + t. No
+// workgroup reads a cache row at or past pos, so the copies race with nothing.
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr, Type } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
-import { T, add, builtin, construct, div, ge, gt, index, lit, lt, mod, mul, mulConst, select, sub, vecType } from '../wgsl/dsl.js';
+import { T, add, builtin, construct, div, eq, ge, gt, index, land, le, lit, lt, mod, mul, mulConst, select, sub, vecType } from '../wgsl/dsl.js';
 import { type Lanes, type TensorSpec, ceilDiv, fromCompute, laneCoords, opaque, pick, pow2ceil, stepLen, stepPos, toCompute, vec4FloatInput, workgroupReduce } from './lib/index.js';
 
 export interface AttentionSpec extends KernelSpecBase {
@@ -39,6 +45,8 @@ export interface AttentionSpec extends KernelSpecBase {
   readonly width: 1 | 4;
   /** Keys each lane scores per block (a block is workgroupSize * keysPerLane keys). */
   readonly keysPerLane: number;
+  /** The new rows [T', Hkv, D] (f32) the kernel writes into the caches k and v at pos (a folded CacheWrite pair). */
+  readonly fold?: { readonly k: TensorSpec; readonly v: TensorSpec };
 }
 
 /**
@@ -58,6 +66,7 @@ export function attentionSpec(
   tensors: { q: TensorSpec; k: TensorSpec; v: TensorSpec; output: TensorSpec },
   attrs: { scale: number; causal: boolean; hasPos: boolean },
   maxLanes: number,
+  fold?: AttentionSpec['fold'],
 ): AttentionSpec {
   const [keys, , dim] = tensors.k.shape as [number, number, number];
   const width = vec4Ready(tensors.k, tensors.v, dim) ? 4 : 1;
@@ -65,7 +74,7 @@ export function attentionSpec(
   // the larger of S and D / width (few lanes for a short cache would leave each one dozens of accumulators).
   const workgroupSize = Math.min(pow2ceil(maxLanes), pow2ceil(Math.max(keys, dim / width)));
   const keysPerLane = Math.min(MAX_KEYS_PER_LANE, Math.ceil(keys / workgroupSize));
-  return { kernel: 'attention', target: { shaderF16: target.shaderF16 }, ...tensors, ...attrs, workgroupSize, width, keysPerLane };
+  return { kernel: 'attention', target: { shaderF16: target.shaderF16 }, ...tensors, ...attrs, workgroupSize, width, keysPerLane, ...(fold ? { fold } : {}) };
 }
 
 const u = lit.u32;
@@ -84,6 +93,16 @@ function groupReader(k: KernelBuilder, name: string, t: TensorSpec, width: 1 | 4
   return vec4FloatInput(k, name, t);
 }
 
+/** An f32 cache the kernel also writes, in groups of `width` elements. */
+function cacheBinding(k: KernelBuilder, name: string, t: TensorSpec, width: 1 | 4): { load(g: Expr): Expr; store(g: Expr, value: Expr): void } {
+  if (width === 1) {
+    const acc = k.output(name, t);
+    return { load: (g) => acc.load(g), store: (g, value) => acc.store(g, value) };
+  }
+  const arr = k.vec4Input(name, t, 'read_write');
+  return { load: (g) => index(arr, g), store: (g, value) => k.assign(index(arr, g), value) };
+}
+
 export const attention: KernelGen<AttentionSpec> = (spec) => {
   const [rows, qHeads, dim] = spec.q.shape as [number, number, number];
   const [capacity, kvHeads] = spec.k.shape as [number, number];
@@ -95,10 +114,16 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
   const lanes: Lanes = { tx: 1, ty: block, xFast: false };
   const c = laneCoords(k, lanes);
   const lane = c.lid;
-  // Binding order is the lowering's argument order: q, k, v, pos (when given), len, output.
+  // Binding order is the lowering's argument order: q, k, v, (with fold: the new k and v rows,) pos (when given),
+  // len, output.
   const q = k.input('q', spec.q);
-  const keyAt = groupReader(k, 'k', spec.k, width);
-  const valAt = groupReader(k, 'v', spec.v, width);
+  const fold = spec.fold;
+  const kCache = fold ? cacheBinding(k, 'k', spec.k, width) : undefined;
+  const vCache = fold ? cacheBinding(k, 'v', spec.v, width) : undefined;
+  const keyAt = kCache?.load ?? groupReader(k, 'k', spec.k, width);
+  const valAt = vCache?.load ?? groupReader(k, 'v', spec.v, width);
+  const newKeyAt = fold ? groupReader(k, 'k_new', fold.k, width) : undefined;
+  const newValAt = fold ? groupReader(k, 'v_new', fold.v, width) : undefined;
   const pos = spec.hasPos ? stepPos(k) : u(0);
   const len = stepLen(k, rows);
   const out = k.output('y', spec.output);
@@ -139,6 +164,29 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
     k.return();
   });
 
+  if (fold) {
+    // Row t's new key and value into cache row pos + t, by the first query head of the kv head (rows that would
+    // land past the cache are dropped, as CacheWrite drops them).
+    const leader = eq(mod(mod(row, u(qHeads)), u(qHeads / kvHeads)), u(0));
+    k.if(land(leader, lt(add(pos, t), u(capacity))), () => {
+      const from = k.let('src_row', add(mulConst(t, kvStride), kvBase));
+      const to = k.let('dst_row', add(mulConst(add(pos, t), kvStride), kvBase));
+      k.for('g', lane, opaque(c, groups), (g) => {
+        kCache!.store(add(to, g), newKeyAt!(add(from, g)));
+        vCache!.store(add(to, g), newValAt!(add(from, g)));
+      }, block);
+    });
+  }
+  /** Key j's row in the new rows, in groups (j >= pos; clamped into them for the masked keys past the last). */
+  const newRow = (j: Expr): Expr => k.let('new_row', add(mulConst(builtin('min', select(ge(j, pos), sub(j, pos), u(0)), u(fold ? fold.k.shape[0]! - 1 : 0)), kvStride), kvBase));
+  /** Key or value group of `key` from the new rows where key >= pos, else the cache's (`cached`). */
+  const mix = (key: Expr, cached: Expr, fresh: Expr): Expr => select(ge(key, pos), fresh, cached);
+  /**
+   * `body(false)` where every key it reads is below `end` <= pos (the cache alone, a workgroup-uniform branch), else
+   * `body(true)`: keys from the cache or the new rows (both loads, one select).
+   */
+  const byBlock = (end: Expr, body: (mixed: boolean) => void): void => (fold ? k.if(le(end, pos), () => body(false), () => body(true)) : body(false));
+
   const qRow = k.workgroupArray('q_row', groupType, Math.max(1, groups));
   // Loop bounds over D are opaque (`D * one`): lavapipe's LLVM would otherwise unroll them fully, and its
   // compile time grows with the unrolled body (seconds per kernel at D = 128).
@@ -168,9 +216,15 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
       const keys = Array.from({ length: spec.keysPerLane }, (_, i) => k.let('j', add(start, add(u(i * block), lane))));
       const kRows = keys.map((j) => k.let('k_row', add(mulConst(builtin('min', j, u(capacity - 1)), kvStride), kvBase)));
       const qk = keys.map(() => k.var('qk', T.f32, lit.f32(0)));
-      k.for('g', u(0), opaque(c, groups), (g) => {
-        const qg = k.let('qg', index(qRow, g));
-        qk.forEach((s, i) => k.assign(s, add(s, dot(qg, keyAt(add(kRows[i]!, g))))));
+      byBlock(add(start, u(keysPerBlock)), (mixed) => {
+        const nRows = mixed ? keys.map(newRow) : [];
+        k.for('g', u(0), opaque(c, groups), (g) => {
+          const qg = k.let('qg', index(qRow, g));
+          qk.forEach((s, i) => {
+            const cached = keyAt(add(kRows[i]!, g));
+            k.assign(s, add(s, dot(qg, mixed ? mix(keys[i]!, cached, newKeyAt!(add(nRows[i]!, g))) : cached)));
+          });
+        });
       });
       const scores = qk.map((s, i) => k.let('score', select(lt(keys[i]!, visible), mul(s, lit.f32(spec.scale)), lit.f32(LOWEST))));
       // NaN-propagating max, so a NaN score poisons the row as it does in the interpreter.
@@ -189,12 +243,17 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
       const count = k.let('count', builtin('min', opaque(c, keysPerBlock), sub(visible, start)));
       k.assign(l, mul(l, rescale));
       for (const a of acc) k.assign(a, mul(a, rescale));
-      k.for('jj', part, count, (jj) => {
+      byBlock(add(start, count), (mixed) => k.for('jj', part, count, (jj) => {
         const p = k.let('pj', index(probs, jj));
         k.assign(l, add(l, p));
-        const vRow = k.let('v_row', add(mulConst(add(start, jj), kvStride), kvBase));
-        acc.forEach((a, r) => ownedGroup(r, (g) => k.assign(a, add(a, mul(p, valAt(add(vRow, g)))))));
-      }, parts);
+        const key = k.let('key', add(start, jj));
+        const vRow = k.let('v_row', add(mulConst(key, kvStride), kvBase));
+        const nRow = mixed ? newRow(key) : u(0);
+        acc.forEach((a, r) => ownedGroup(r, (g) => {
+          const cached = valAt(add(vRow, g));
+          k.assign(a, add(a, mul(p, mixed ? mix(key, cached, newValAt!(add(nRow, g))) : cached)));
+        }));
+      }, parts));
       k.assign(m, mNew);
       // No barrier needed here: the next block writes `probs` only after its max reduction's barriers, which
       // every lane reaches after finishing this block's walk.

@@ -41,7 +41,8 @@ const lowerCacheWrite: NodeLowering = (node, cx) => {
   const [cache, rows, pos, len] = node.inputs as [string, string, string, string];
   const spec = { kernel: 'cache-write', target: { shaderF16: cx.target.shaderF16 }, cache: tensorSpec(cx, cache), rows: tensorSpec(cx, rows) } as const;
   const count = numel(spec.rows.shape);
-  const list: Step[] = count === 0 || numel(spec.cache.shape) === 0 ? [] : [{ kernel: cx.kernel(cacheWrite, spec), args: [{ value: cache }, { value: rows }, stepScalar(pos), stepScalar(len)], flops: count }];
+  // A write the attention after it does (fuse-cache-write.ts) is only the alias here.
+  const list: Step[] = count === 0 || numel(spec.cache.shape) === 0 || cx.writtenByAttention ? [] : [{ kernel: cx.kernel(cacheWrite, spec), args: [{ value: cache }, { value: rows }, stepScalar(pos), stepScalar(len)], flops: count }];
   return { kind: 'inplace', of: cache, steps: list };
 };
 
@@ -62,16 +63,21 @@ const lowerAttention: NodeLowering = (node, cx) => {
   const wide: TensorSpec = packed ? { dtype: 'f32', shape: out.shape } : out;
   const scratch = { scratch: 'attention-f32', bytes: numel(out.shape) * 4 };
   const written: ArgRef = packed ? scratch : { value: name };
+  const fold = cx.cacheFold;
   const spec = attentionSpec(
     cx.target,
     { q: tensorSpec(cx, q), k: tensorSpec(cx, k), v: tensorSpec(cx, v), output: wide },
     { scale: a.float('scale'), causal: a.bool('causal'), hasPos: given(pos) },
     attentionLanes(cx.profile),
+    fold && { k: tensorSpec(cx, fold.k.rows), v: tensorSpec(cx, fold.v.rows) },
   );
-  const args: ArgRef[] = [{ value: q }, { value: k }, { value: v }, ...(given(pos) ? [stepScalar(pos)] : []), stepScalar(len), written];
+  const newRows: ArgRef[] = fold ? [{ value: fold.k.rows }, { value: fold.v.rows }] : [];
+  const args: ArgRef[] = [{ value: q }, { value: k }, { value: v }, ...newRows, ...(given(pos) ? [stepScalar(pos)] : []), stepScalar(len), written];
   // Counted at a full cache (every key visible; the visible count is only known at run time): a q.k dot and a
   // p*v accumulation of D multiply-adds each, plus the softmax's max, exp and sum, per (row, head, key).
-  const attend: Step = { kernel: cx.kernel(attention, spec), args, flops: rows * heads * keys * (4 * dim + 5) };
+  // A folded cache write copies its rows too.
+  const copies = fold ? 2 * numel(cx.typeOf(fold.k.rows).shape as number[]) : 0;
+  const attend: Step = { kernel: cx.kernel(attention, spec), args, flops: rows * heads * keys * (4 * dim + 5) + copies };
   if (!packed) return steps([attend]);
   const cast: Node = { op: 'Cast', inputs: [scratch.scratch], outputs: [name], attrs: { to: out.dtype } };
   const castSpec = elementwiseSpec(cast, (value) => (value === scratch.scratch ? tensorType('f32', out.shape) : cx.typeOf(value)), cx.target);

@@ -3,6 +3,7 @@
 // for each of the kernel's bindings in order, which value or scratch buffer it binds.
 import { AttrReader, type Node, type Tensor, type TensorType, lookupOp } from '../../ir/index.js';
 import type { DeviceProfile } from '../../passes/index.js';
+import type { CacheFold } from './fuse-cache-write.js';
 import type { SparseChoice, SparseKernelOverride } from './sparse-lowerings.js';
 import type { Kernel, KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Epilogue } from '../kernels/matmul-epilogue.js';
@@ -57,6 +58,10 @@ export interface LoweringContext {
   readonly target: Target;
   /** Set only for nodes whose lowering accepts an epilogue (MatMul, Gemm, Conv, ConvTranspose, BitMatMul GEMVs). */
   readonly epilogue?: PlannedEpilogue;
+  /** Set only for an Attention whose kernel does the KV-cache writes before it (fuse-cache-write.ts). */
+  readonly cacheFold?: CacheFold;
+  /** Set only for a CacheWrite that an Attention's kernel does: it lowers to its in-place alias alone. */
+  readonly writtenByAttention?: boolean;
   /** Values a MatMul/Gemm binds in place of its operands: the narrow inputs of fused widening casts. */
   readonly operandSources?: ReadonlyMap<string, string>;
   /** The graph being lowered (an entry point's name). */

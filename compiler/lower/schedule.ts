@@ -5,6 +5,7 @@ import { type Graph, type Node, type TensorType, consumers, describeNode, format
 import { DEFAULT_PROFILE, type DeviceProfile, PROFILES, readsInPlace } from '../../passes/index.js';
 import { KernelCache, type Kernel } from '../kernel-spec.js';
 import type { Target } from '../wgsl/build.js';
+import { planCacheFolds } from './fuse-cache-write.js';
 import { planEpilogues } from './fuse-epilogue.js';
 import type { SparseKernelOverride } from './sparse-lowerings.js';
 import { planElementwiseFusion } from './fuse.js';
@@ -73,6 +74,7 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
   const seen = new Set<string>();
   // Followers of matmul/conv are fused into their epilogues first; the remaining elementwise chains after that.
   const epilogues = planEpilogues(g);
+  const cacheFolds = planCacheFolds(g);
   const readers = consumers(g);
   const graphOutputs = new Set(g.outputs);
   const fusion = planElementwiseFusion(g, new Set([...epilogues.absorbed, ...operandCasts.absorbed]));
@@ -80,8 +82,9 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
     if (fusion.absorbed.has(node) || epilogues.absorbed.has(node) || operandCasts.absorbed.has(node)) continue;
     const group = fusion.groups.get(node);
     const epilogue = epilogues.epilogues.get(node);
+    const cacheFold = cacheFolds.folds.get(node);
     const lower = group ? lowerFusedElementwise(group) : table[node.op];
-    const label = (group ?? [node, ...(epilogue?.nodes ?? [])]).map(describeNode).join('; ');
+    const label = (group ?? [...(cacheFold?.nodes ?? []), node, ...(epilogue?.nodes ?? [])]).map(describeNode).join('; ');
     if (!lower)
       throw new LoweringError(`${formatLoc(node.loc)}${label}: kiln has no WebGPU kernel for ${node.op} yet; the graph cannot be compiled (the reference interpreter can still run it: kiln ir run)`);
     // Kernels read plain storage; a constant under a layout or encoding reaches only its decode (Materialize) or a
@@ -91,7 +94,8 @@ export function scheduleGraph(g: Graph, target: Target, table: Readonly<Record<s
       throw new LoweringError(`${formatLoc(node.loc)}${label}: reads %${stored} (${formatType(typeOf(stored))}) in its stored form, which its kernel cannot; run materialize-encodings first`);
     let lowered;
     try {
-      lowered = lower(node, epilogue ? { ...cx, epilogue } : cx);
+      const fused = { ...(epilogue ? { epilogue } : {}), ...(cacheFold ? { cacheFold } : {}), ...(cacheFolds.folded.has(node) ? { writtenByAttention: true } : {}) };
+      lowered = lower(node, Object.keys(fused).length ? { ...cx, ...fused } : cx);
     } catch (e) {
       if (e instanceof LoweringError && e.message.includes(label)) throw e;
       // Programming errors are kiln bugs, not refusals: let them surface as such.

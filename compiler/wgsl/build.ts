@@ -138,15 +138,16 @@ export class KernelBuilder {
   }
 
   /**
-   * A read-only tensor of a 32-bit dtype (f32, i32, u32) bound as `array<vec4<...>>`, for kernels that load four
-   * consecutive elements at once (element count a multiple of 4; same bytes as `input`). Returns its identifier.
+   * A tensor of a 32-bit dtype (f32, i32, u32) bound as `array<vec4<...>>`, for kernels that load four consecutive
+   * elements at once (element count a multiple of 4; same bytes as `input`); read-only unless `access` says
+   * read_write (a kernel that also stores whole groups). Returns its identifier.
    */
-  vec4Input(name: string, desc: TensorDesc): Expr {
+  vec4Input(name: string, desc: TensorDesc, access: 'read' | 'read_write' = 'read'): Expr {
     const count = numel(desc.shape);
     const dt = desc.dtype;
     if ((dt !== 'f32' && dt !== 'i32' && dt !== 'u32') || count % 4 !== 0 || count === 0)
       throw new Error(`${name}: a vec4 binding needs a non-empty 32-bit tensor with a multiple of 4 elements, got ${dt}[${desc.shape.join(',')}]`);
-    this.addBinding(name, arrayType({ kind: 'vec', width: 4, elem: dt }), 'read', {
+    this.addBinding(name, arrayType({ kind: 'vec', width: 4, elem: dt }), access, {
       dtype: dt,
       shape: [...desc.shape],
       storage: `vec4<${dt}>`,

@@ -358,7 +358,7 @@ function decodeStepInputs(pos: number, len: number, seed: number): Record<string
 }
 
 describe('a decoding step on the adapter', () => {
-  it('CacheWrite then Attention over the updated caches, in one graph (the in-place path)', async () => {
+  it('CacheWrite then Attention over the updated caches, in one graph (the writes folded into the attention)', async () => {
     await expectGpuMatchesInterpreter(decodeStepGraph(), decodeStepInputs(11, 2, 51), F32);
   });
 
