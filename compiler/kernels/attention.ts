@@ -19,9 +19,10 @@
 //
 // With `fold` the kernel also does the step's two KV-cache writes (compiler/lower/fuse-cache-write.ts): k and v
 // are the f32 caches, bound read_write; keys j >= pos are read from the new rows (row j - pos) and the older ones
-// from the caches, a block of keys wholly before pos reading the caches alone; and the workgroup of row t < len
-// and the first query head of each kv head copies that row's new key and value into cache row pos + t. No
-// workgroup reads a cache row at or past pos, so the copies race with nothing.
+// from the caches (a block of keys wholly before pos reads the caches alone, one wholly at or past pos the new
+// rows alone, as a prefill from position 0 does); and the workgroup of row t < len and the first query head of
+// each kv head copies that row's new key and value into cache row pos + t. No workgroup reads a cache row at or
+// past pos, so the copies race with nothing.
 import type { KernelGen, KernelSpecBase } from '../kernel-spec.js';
 import type { Expr, Type } from '../wgsl/ast.js';
 import { KernelBuilder, type Target } from '../wgsl/build.js';
@@ -179,13 +180,16 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
   }
   /** Key j's row in the new rows, in groups (j >= pos; clamped into them for the masked keys past the last). */
   const newRow = (j: Expr): Expr => k.let('new_row', add(mulConst(builtin('min', select(ge(j, pos), sub(j, pos), u(0)), u(fold ? fold.k.shape[0]! - 1 : 0)), kvStride), kvBase));
-  /** Key or value group of `key` from the new rows where key >= pos, else the cache's (`cached`). */
-  const mix = (key: Expr, cached: Expr, fresh: Expr): Expr => select(ge(key, pos), fresh, cached);
   /**
-   * `body(false)` where every key it reads is below `end` <= pos (the cache alone, a workgroup-uniform branch), else
-   * `body(true)`: keys from the cache or the new rows (both loads, one select).
+   * Where a block's keys [first, end) come from (workgroup-uniform branches): all below pos, the cache; all at or
+   * past pos (a prefill from position 0), the new rows; else each key from either (both loads and a select).
    */
-  const byBlock = (end: Expr, body: (mixed: boolean) => void): void => (fold ? k.if(le(end, pos), () => body(false), () => body(true)) : body(false));
+  type Source = 'cache' | 'new' | 'mixed';
+  const byBlock = (first: Expr, end: Expr, body: (from: Source) => void): void =>
+    fold ? k.if(le(end, pos), () => body('cache'), () => k.if(ge(first, pos), () => body('new'), () => body('mixed'))) : body('cache');
+  /** Key `key`'s group: the cache's (`cached`) or the new rows' (`fresh`, built only when read). */
+  const groupFrom = (from: Source, key: Expr, cached: () => Expr, fresh: () => Expr): Expr =>
+    from === 'cache' ? cached() : from === 'new' ? fresh() : select(ge(key, pos), fresh(), cached());
 
   const qRow = k.workgroupArray('q_row', groupType, Math.max(1, groups));
   // Loop bounds over D are opaque (`D * one`): lavapipe's LLVM would otherwise unroll them fully, and its
@@ -216,13 +220,13 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
       const keys = Array.from({ length: spec.keysPerLane }, (_, i) => k.let('j', add(start, add(u(i * block), lane))));
       const kRows = keys.map((j) => k.let('k_row', add(mulConst(builtin('min', j, u(capacity - 1)), kvStride), kvBase)));
       const qk = keys.map(() => k.var('qk', T.f32, lit.f32(0)));
-      byBlock(add(start, u(keysPerBlock)), (mixed) => {
-        const nRows = mixed ? keys.map(newRow) : [];
+      byBlock(start, add(start, u(keysPerBlock)), (from) => {
+        const nRows = from === 'cache' ? [] : keys.map(newRow);
         k.for('g', u(0), opaque(c, groups), (g) => {
           const qg = k.let('qg', index(qRow, g));
           qk.forEach((s, i) => {
-            const cached = keyAt(add(kRows[i]!, g));
-            k.assign(s, add(s, dot(qg, mixed ? mix(keys[i]!, cached, newKeyAt!(add(nRows[i]!, g))) : cached)));
+            const key = groupFrom(from, keys[i]!, () => keyAt(add(kRows[i]!, g)), () => newKeyAt!(add(nRows[i]!, g)));
+            k.assign(s, add(s, dot(qg, key)));
           });
         });
       });
@@ -243,15 +247,15 @@ export const attention: KernelGen<AttentionSpec> = (spec) => {
       const count = k.let('count', builtin('min', opaque(c, keysPerBlock), sub(visible, start)));
       k.assign(l, mul(l, rescale));
       for (const a of acc) k.assign(a, mul(a, rescale));
-      byBlock(add(start, count), (mixed) => k.for('jj', part, count, (jj) => {
+      byBlock(start, add(start, count), (from) => k.for('jj', part, count, (jj) => {
         const p = k.let('pj', index(probs, jj));
         k.assign(l, add(l, p));
         const key = k.let('key', add(start, jj));
-        const vRow = k.let('v_row', add(mulConst(key, kvStride), kvBase));
-        const nRow = mixed ? newRow(key) : u(0);
+        const vRow = from === 'new' ? u(0) : k.let('v_row', add(mulConst(key, kvStride), kvBase));
+        const nRow = from === 'cache' ? u(0) : newRow(key);
         acc.forEach((a, r) => ownedGroup(r, (g) => {
-          const cached = valAt(add(vRow, g));
-          k.assign(a, add(a, mul(p, mixed ? mix(key, cached, newValAt!(add(nRow, g))) : cached)));
+          const value = groupFrom(from, key, () => valAt(add(vRow, g)), () => newValAt!(add(nRow, g)));
+          k.assign(a, add(a, mul(p, value)));
         }));
       }, parts));
       k.assign(m, mNew);
