@@ -1,7 +1,8 @@
 // `kiln profile <artifact>`: each dispatch's measured time next to the traffic model's prediction for this adapter
 // (compiler/traffic/) and the fraction of the roofline it reaches, with Spearman's rank correlation between the
 // two. Timing uses GPU timestamp queries when the adapter offers `timestamp-query`, else one submit per dispatch
-// timed on the CPU (runtime/probe.ts). Inputs not given are deterministic random values of each input's shape.
+// timed on the CPU (runtime/probe.ts). Inputs not given are deterministic random values of each input's shape,
+// but for a decoder's position and length (generationFeeds).
 import { basename } from 'node:path';
 import { profileForAdapter } from '../../passes/index.js';
 import { type InputValue, Session, acquireDevice, seededRandom } from '../../runtime/index.js';
@@ -65,6 +66,19 @@ function randomInput(t: IOTensor, shape: readonly number[], seed: number): Input
   return { data, shape };
 }
 
+/**
+ * A decoder's position and length where not given: a decode step half way into the cache (its attention reads
+ * maxSeq / 2 keys, as a step in the middle of a generation does), a prefill chunk at position 0 with every row
+ * used. Random values would time a step at a position under 16 with a length its ids do not have.
+ */
+function generationFeeds(m: Manifest, entry: string, ids: readonly number[] | undefined): Record<string, number> {
+  const g = m.generation;
+  if (!g || !ids || (entry !== g.decode && entry !== g.prefill)) return {};
+  const length = ids.reduce((a, b) => a * b, 1);
+  const position = entry === g.decode ? Math.max(0, Math.min(Math.floor(g.maxSeq / 2), g.maxSeq - length)) : 0;
+  return { [g.position]: position, [g.length]: length };
+}
+
 /** The dispatch's streams: the manifest's, or (an artifact from before the traffic model) each binding once. */
 function streamsOf(d: Dispatch): Stream[] {
   return d.cost?.traffic ? d.cost.traffic.streams.map((s) => [...s] as Stream) : d.bindings.map((r, j) => stream(j, r.bytes));
@@ -85,8 +99,15 @@ export async function profileCommand(dir: string, opts: ProfileCommandOptions, i
     const given = parseAssignments(opts.input ?? [], '--input');
     for (const name of given.keys())
       if (!ep.inputs.some((t) => t.name === name)) throw new UsageError(`--input ${name}: the model has no input '${name}' (inputs: ${ep.inputs.map((t) => t.name).join(', ')})`);
+    const shapeOf = (t: IOTensor): number[] => t.shape.map((d) => evalManifestDim(d, values));
+    const ids = ep.inputs.find((t) => t.name === m.generation?.ids);
+    const stepValues = Object.fromEntries(Object.entries(generationFeeds(m, entry, ids && shapeOf(ids))).filter(([name]) => !given.has(name)));
     const feeds: Record<string, InputValue> = Object.fromEntries(
-      ep.inputs.map((t, i) => [t.name, given.has(t.name) ? readInput(given.get(t.name)!, t) : randomInput(t, t.shape.map((d) => evalManifestDim(d, values)), 1 + i)]),
+      ep.inputs.map((t, i) => {
+        if (given.has(t.name)) return [t.name, readInput(given.get(t.name)!, t)];
+        const v = stepValues[t.name];
+        return [t.name, v === undefined ? randomInput(t, shapeOf(t), 1 + i) : { data: [v], shape: shapeOf(t) }];
+      }),
     );
     const count = ep.dispatches.length;
     const { method, samples } = await timeDispatches(acquired, session, feeds, entry, { runs });
@@ -114,12 +135,13 @@ export async function profileCommand(dir: string, opts: ProfileCommandOptions, i
     const sum = (f: (r: DispatchProfile) => number): number => timed.reduce((s, r) => s + f(r), 0);
     const total = { measuredMs: sum((r) => r.measuredMs), predictedMs: sum((r) => r.predictedMs), rooflineMs: sum((r) => r.rooflineMs) };
     const rho = spearman(timed.map((r) => r.predictedMs), timed.map((r) => r.measuredMs));
-    const summary = { artifact: dir, entry, adapter: acquired.adapterInfo, method, profile: profile.name, runs, symbols: Object.fromEntries(values) };
+    const summary = { artifact: dir, entry, adapter: acquired.adapterInfo, method, profile: profile.name, runs, symbols: Object.fromEntries(values), step: stepValues };
     if (opts.json) {
       io.out(JSON.stringify({ ...summary, dispatches: rows, total: { ...total, rooflineFraction: total.rooflineMs / total.measuredMs }, spearman: Number.isNaN(rho) ? null : rho }));
       return 0;
     }
-    io.out(`${m.model.name}: entry ${entry}, ${count} dispatches, median of ${runs} runs, timed by ${method === 'submit' ? 'one submit per dispatch (no timestamp-query)' : 'timestamp queries'}`);
+    const at = Object.keys(stepValues).length ? ` at ${Object.entries(stepValues).map(([n, v]) => `${n} ${v}`).join(', ')} (--input to choose)` : '';
+    io.out(`${m.model.name}: entry ${entry}${at}, ${count} dispatches, median of ${runs} runs, timed by ${method === 'submit' ? 'one submit per dispatch (no timestamp-query)' : 'timestamp queries'}`);
     io.out(`adapter: ${acquired.adapterInfo}; predictions for device profile ${profile.name}`);
     const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');
     const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '-');
