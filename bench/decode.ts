@@ -37,12 +37,12 @@ import { type Timing, measure, median } from './lib/timing.js';
 const PROMPT = 128;
 
 const MODELS: Readonly<Record<string, ModelSpec>> = {
-  'gpt2-124m': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 } },
-  'gpt2-124m-sparse80': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, sparsity: 0.8 },
-  'gpt2-124m-f16': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, weightsDtype: 'f16' },
-  'gpt2-124m-w4': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, bits: { bits: 'w4f16', group: 128 } },
-  'gpt2-124m-w4a8': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, bits: { bits: 'w4a8', group: 128, layers: { '^wte': 'w4f16' } } },
-  'gpt2-124m-pruned': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 10 }, prune: { ratio: 0.5, heads: 0.25 } },
+  'gpt2-124m': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 30 } },
+  'gpt2-124m-sparse80': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 30 }, sparsity: 0.8 },
+  'gpt2-124m-f16': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 30 }, weightsDtype: 'f16' },
+  'gpt2-124m-w4': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 30 }, bits: { bits: 'w4f16', group: 128 } },
+  'gpt2-124m-w4a8': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 30 }, bits: { bits: 'w4a8', group: 128, layers: { '^wte': 'w4f16' } } },
+  'gpt2-124m-pruned': { family: 'gpt2', preset: 'gpt2-124m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 3, runs: 30 }, prune: { ratio: 0.5, heads: 0.25 } },
   'llama-500m': { family: 'llama', preset: 'llama-500m', prefill: { warmup: 1, runs: 3 }, decode: { warmup: 2, runs: 5 } },
 };
 
