@@ -3,8 +3,8 @@
 // the inputs, records one command encoder with every dispatch and the output copies, submits once, and reads
 // back. dispose() releases the device, after which a Node process can exit on its own.
 import { type TypedArray, byteLength, ceil4, decode, encode, pad4 } from './codec.js';
-import { type AcquiredDevice, acquireDevice, lacksFeatures } from './device.js';
-import { sharedDevice } from './device-pool.js';
+import { type AcquiredDevice, isNode } from './device.js';
+import { sessionDevice } from './session-device.js';
 import { withErrorScopes, InputValidationError } from './errors.js';
 import { readManifest, readOneVerified, readVerified } from './artifact-read.js';
 import { ArtifactError, type ArtifactFiles, openArtifact } from './files.js';
@@ -16,6 +16,7 @@ import { bindSymbols, dimsUniform, evalManifestDim } from './dims.js';
 import type { IOTensor, Manifest, ManifestDim, Region } from './plan.js';
 import type { DispatchProbe } from './probe.js';
 import { toNumbers } from './inputs.js';
+import { WaitPacer } from './wait-pacing.js';
 
 export interface LoadOptions {
   /**
@@ -33,6 +34,8 @@ export interface LoadOptions {
    * with done 0 (pipelines build in parallel with the upload, so the two stages interleave).
    */
   readonly onProgress?: (p: LoadProgress) => void;
+  /** Sleep through most of a run's expected GPU time instead of letting Dawn poll (wait-pacing.ts; default: in Node). */
+  readonly pacing?: boolean;
 }
 
 /** A step of Session.load: see LoadOptions.onProgress. */
@@ -100,6 +103,7 @@ export class Session {
   readonly #steps: Map<string, Step[]>;
   /** Where outputs are read back (and, first, each branch's condition). */
   readonly #readback: GPUBuffer;
+  readonly #pacer: WaitPacer;
 
   private constructor(
     readonly manifest: Manifest,
@@ -107,7 +111,9 @@ export class Session {
     buffers: Map<number, GPUBuffer>,
     steps: Map<string, Step[]>,
     readback: GPUBuffer,
+    pacing: boolean,
   ) {
+    this.#pacer = new WaitPacer(pacing);
     this.#acquired = acquired;
     this.#buffers = buffers;
     this.#steps = steps;
@@ -139,11 +145,7 @@ export class Session {
     const manifest = await readManifest(files);
     const weightFiles = new Set(manifest.buffers.flatMap((b) => (b.source ? [b.source.file] : [])));
     const contents = await readVerified(files, manifest, (path) => !weightFiles.has(path));
-    const acquired = opts.device
-      ? borrowed(opts.device, manifest)
-      : opts.gpu
-        ? await acquireDevice({ features: manifest.requires.features as GPUFeatureName[], limits: manifest.requires.limits, gpu: opts.gpu })
-        : withFeatures(await sharedDevice(), manifest);
+    const acquired = await sessionDevice(manifest, opts);
     const buffers = new Map<number, GPUBuffer>();
     try {
       checkLimits(manifest, acquired.device, acquired.adapter, acquired.adapterInfo);
@@ -216,7 +218,7 @@ export class Session {
       );
       const readback = device.createBuffer({ label: 'readback', size: readBytes, usage: 0x09 /* MAP_READ | COPY_DST */ });
       buffersAlive += buffers.size + 1;
-      return new Session(manifest, acquired, buffers, steps, readback);
+      return new Session(manifest, acquired, buffers, steps, readback, opts.pacing ?? isNode());
     } catch (e) {
       for (const b of buffers.values()) b.destroy();
       acquired.release();
@@ -339,7 +341,7 @@ export class Session {
       },
       `running '${entry}'`,
     ));
-    await this.#loss.guard(this.#readback.mapAsync(1 /* GPUMapMode.READ */));
+    await this.#pacer.wait(`${entry} ${[...values.values()].join(',')}`, () => this.#loss.guard(this.#readback.mapAsync(1 /* GPUMapMode.READ */)));
     try {
       const all = new Uint8Array(this.#readback.getMappedRange()).slice();
       const out: Record<string, OutputTensor> = {};
@@ -377,21 +379,4 @@ export class Session {
   #buffer(r: Region): GPUBuffer {
     return this.#buffers.get(r.buffer)!;
   }
-}
-
-const missingFeatures = (d: AcquiredDevice, m: Manifest): string[] => m.requires.features.filter((f) => !d.features.has(f));
-
-/** A caller's device wrapped so that releasing it is a no-op (the caller owns it). */
-function borrowed(d: AcquiredDevice, m: Manifest): AcquiredDevice {
-  const missing = missingFeatures(d, m);
-  if (missing.length) throw new ArtifactError(`the given device lacks the model's required feature(s): ${missing.join(', ')}`);
-  return { ...d, release: () => undefined };
-}
-
-/** The shared device, if it has the model's features (it has every one its adapter offers). */
-function withFeatures(d: AcquiredDevice, m: Manifest): AcquiredDevice {
-  const missing = missingFeatures(d, m);
-  if (!missing.length) return d;
-  d.release();
-  throw lacksFeatures(d.adapterInfo, missing);
 }

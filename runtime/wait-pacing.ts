@@ -1,0 +1,44 @@
+// Waiting for the GPU without spinning a CPU core. Dawn's Node binding (the `webgpu` package) settles a mapAsync by
+// polling its instance from setImmediate for as long as the map is pending, so the JS thread runs at 100 % of a
+// core for the whole GPU time of a run (84 % of the JS thread's time during a w4 GPT-2 decode step, measured from
+// /proc). On a software adapter (lavapipe, SwiftShader) that core is one the adapter's own threads need: on this
+// 2-core machine GPT-2 decode steps ran 1.4x and 1.5x faster paced (w4 median 40.8 -> 30.0 ms, f32 113 -> 75 ms,
+// paced and unpaced sessions alternating in one process); on a real GPU the spin burns a core for nothing.
+// Sleeping 0.75 of the estimate ran w4 at 36.9 ms, the whole estimate at 40.1 (it overshoots): 0.9.
+// So in Node a run sleeps on a timer (no polling) for most of the time the same kind of run took before, and maps
+// after: the poll covers only the rest. The estimate follows the shortest recent times and rises slowly; when the
+// results are there the moment the sleep ends, the run took less than the sleep by an unknown amount and the
+// estimate halves (a session's first run, which compiles every shader on lavapipe, took 10x a later one). Runs
+// are keyed by entry and symbol values, whose work differs; a first run does not sleep.
+// A browser settles mapAsync from its event loop without polling: no pacing there.
+
+/** Of the estimated time, the part slept; the rest is polled. */
+const SLEEP_FRACTION = 0.9;
+/** Sleeps shorter than this are not worth a timer (which fires up to ~1 ms late). */
+const MIN_SLEEP_MS = 2;
+/** Weight of a slower run in the estimate. */
+const RISE = 0.3;
+/** Results within this long after the sleep were ready before it ended. */
+const READY_MS = 1;
+
+export class WaitPacer {
+  readonly #estimates = new Map<string, number>();
+
+  constructor(readonly enabled: boolean) {}
+
+  /** `results()` (the wait for run `key`'s results, submitted just now), after sleeping through most of its expected time. */
+  async wait<T>(key: string, results: () => Promise<T>): Promise<T> {
+    const submitted = performance.now();
+    const estimate = this.#estimates.get(key);
+    const ms = estimate === undefined ? 0 : estimate * SLEEP_FRACTION - 1;
+    const sleeps = this.enabled && ms >= MIN_SLEEP_MS;
+    if (sleeps) await new Promise((resolve) => setTimeout(resolve, ms));
+    const woke = performance.now();
+    const value = await results();
+    const done = performance.now();
+    const took = done - submitted;
+    const overslept = sleeps && done - woke < READY_MS;
+    this.#estimates.set(key, estimate === undefined ? took : overslept ? estimate / 2 : Math.min(took, (1 - RISE) * estimate + RISE * took));
+    return value;
+  }
+}
