@@ -8,5 +8,6 @@ export { checkManifest } from './manifest-check.js';
 export { GpuError } from './errors.js';
 export { DeviceLostError } from './device-loss.js';
 export { LimitError, PLAN_LIMITS, limitNeeds, type LimitNeed } from './limits.js';
-export { DeviceError, acquireDevice } from './device.js';
+export { DeviceError, acquireDevice, isNode } from './device.js';
+export { WaitPacer } from './wait-pacing.js';
 export { MANIFEST_VERSION, type Manifest, type IOTensor, type EntryPoint, type GenerationDecl } from './plan.js';

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { basename, dirname, join } from 'node:path';
 import { type DeviceProfile, profileForAdapter } from '../../passes/index.js';
 import { DEVICE_PROFILE_FORMAT, validateDeviceProfile } from '../../passes/sparse/profile-file.js';
-import { Session, acquireDevice } from '../../runtime/index.js';
+import { Session, WaitPacer, acquireDevice, isNode } from '../../runtime/index.js';
 import type { Manifest } from '../../runtime/plan.js';
 import { timeDispatches } from './dispatch-timing.js';
 import { artifactFiles } from '../emit/in-memory.js';
@@ -102,7 +102,9 @@ export async function tuneCommand(path: string, opts: TuneCommandOptions, io: Ou
       },
     };
     const source = `kiln tune ${basename(path)} on ${acquired.adapterInfo}, ${new Date().toISOString().slice(0, 10)}: medians of up to ${runs} runs (${stamps ? 'timestamp queries' : 'submit timing'}); the matmul-kernel rates are ${base.name}'s`;
-    const result = await tune(acquired.device, timer, shapes, { base, source, runs, log: (l) => io.err(`tune: ${l}`) });
+    // The ceiling waits as sessions do (paced), so that it bounds what they reach.
+    const pacer = new WaitPacer(isNode());
+    const result = await tune(acquired.device, timer, shapes, { base, source, runs, log: (l) => io.err(`tune: ${l}`), wait: (key, results) => pacer.wait(key, results) });
     for (const line of tuneReport(result, runs)) io.out(line);
     writeProfile(out, result.profile);
     io.err(`wrote ${out} (profile ${result.profile.name}); use it: kiln compile <model> --device-profile ${out} -o <dir>`);

@@ -4,10 +4,14 @@
 // timestamps where the device has `timestamp-query` (on a fast GPU a 256 MiB read takes about as long as a submit),
 // else on the CPU too. Medians of `runs` after a warm-up.
 //
+// The read ceiling waits through the caller's `wait`, so that it is paced as a session is (runtime/wait-pacing.ts,
+// which this layer may not import): in Node, Dawn polls from setImmediate while a wait is pending, and a ceiling
+// measured with the JS thread spinning sits below what a paced session reaches (on lavapipe the spin takes a core
+// from the adapter's threads).
+//
 // The read-ceiling probe is also the benchmarks' roofline: bench/lib/bandwidth.ts wraps measureReadCeiling (bench/
 // may import compiler/, not the reverse), so a tuned profile's bytesPerMs and the benchmarks' GB/s come from one
 // kernel and cannot drift apart.
-
 export type ReadLayout = 'strided' | 'blocked';
 
 export interface ReadCeiling {
@@ -44,6 +48,8 @@ export interface ReadCeilingOptions {
   readonly timestamps?: boolean;
   /** Called as each layout is timed, for progress lines. */
   readonly onLayout?: (layout: ReadLayout, bytesPerMs: number) => void;
+  /** How to wait for each run (a WaitPacer's wait, as sessions wait); default: await it plainly. */
+  readonly wait?: Waiter;
 }
 
 const STORAGE = 0x0080; // numeric usages: nothing depends on WebGPU globals being installed
@@ -111,18 +117,22 @@ function encodePass(encoder: GPUCommandEncoder, p: GPUComputePipeline, groups: r
   pass.end();
 }
 
+/** How a probe waits for the GPU: `results()`, for a run of kind `key` submitted just now. */
+export type Waiter = <T>(key: string, results: () => Promise<T>) => Promise<T>;
+const plainWait: Waiter = (_key, results) => results();
+
 /** One submission of that pass, awaited. */
-function submitter(device: GPUDevice, p: GPUComputePipeline, groups: readonly GPUBindGroup[], workgroups: number): () => Promise<void> {
+function submitter(device: GPUDevice, p: GPUComputePipeline, groups: readonly GPUBindGroup[], workgroups: number, wait: Waiter = plainWait): () => Promise<void> {
   return async () => {
     const encoder = device.createCommandEncoder();
     encodePass(encoder, p, groups, workgroups);
     device.queue.submit([encoder.finish()]);
-    await device.queue.onSubmittedWorkDone();
+    await wait('done', () => device.queue.onSubmittedWorkDone());
   };
 }
 
 /** GPU-timestamp samples of that pass (one submission each); a run returns the pass's own ms. */
-async function gpuSamples(device: GPUDevice, p: GPUComputePipeline, groups: readonly GPUBindGroup[], workgroups: number, runs: number, warmup: number): Promise<number[]> {
+async function gpuSamples(device: GPUDevice, p: GPUComputePipeline, groups: readonly GPUBindGroup[], workgroups: number, runs: number, warmup: number, wait: Waiter): Promise<number[]> {
   const querySet = device.createQuerySet({ type: 'timestamp', count: 2 });
   const resolved = device.createBuffer({ size: 16, usage: 0x200 | 0x04 /* QUERY_RESOLVE | COPY_SRC */ });
   const readback = device.createBuffer({ size: 16, usage: 0x01 | 0x08 /* MAP_READ | COPY_DST */ });
@@ -134,7 +144,7 @@ async function gpuSamples(device: GPUDevice, p: GPUComputePipeline, groups: read
         encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
         encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16);
         device.queue.submit([encoder.finish()]);
-        await readback.mapAsync(1 /* GPUMapMode.READ */);
+        await wait('stamps', () => readback.mapAsync(1 /* GPUMapMode.READ */));
         const [begin, end] = new BigUint64Array(readback.getMappedRange().slice(0));
         readback.unmap();
         return Number(end! - begin!) / 1e6;
@@ -184,9 +194,10 @@ export async function measureReadCeiling(device: GPUDevice, runs: number, opts: 
         device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src, offset: i * range, size: range } }, { binding: 1, resource: { buffer: dst } }] }),
       );
       const stamped = opts.timestamps !== false && device.features.has('timestamp-query');
-      let timing = stamped ? summarize(await gpuSamples(device, p, groups, WORKGROUPS, runs, warmup)) : undefined;
+      const wait = opts.wait ?? plainWait;
+      let timing = stamped ? summarize(await gpuSamples(device, p, groups, WORKGROUPS, runs, warmup, wait)) : undefined;
       // A timestamp pair that says nothing (zero, or a clock running backwards) falls back to the CPU's clock.
-      if (!(timing && timing.medianMs > 0)) timing = summarize(await sample(wallClock(submitter(device, p, groups, WORKGROUPS)), runs, warmup));
+      if (!(timing && timing.medianMs > 0)) timing = summarize(await sample(wallClock(submitter(device, p, groups, WORKGROUPS, wait)), runs, warmup));
       byLayout[layout] = timing;
       opts.onLayout?.(layout, bytes / timing.medianMs);
     }

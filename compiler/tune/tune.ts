@@ -6,7 +6,7 @@
 import type { DeviceProfile, KernelTuning } from '../../passes/index.js';
 import type { Artifact } from '../compile.js';
 import { CANDIDATES, type Candidate, compileCandidate, describeCandidate, gemmArtifact, gemvProgram, seededValues, tuningOf } from './candidates.js';
-import { type DispatchCosts, type ReadCeiling, measureDispatchCosts, measureReadCeiling } from './device-probes.js';
+import { type DispatchCosts, type ReadCeiling, type Waiter, measureDispatchCosts, measureReadCeiling } from './device-probes.js';
 import type { GemvCase } from './gemv-shapes.js';
 
 export interface ArtifactTimer {
@@ -28,6 +28,8 @@ export interface TuneOptions {
   /** Timed runs per candidate stop after this long (default 1500 ms), so a large shape costs seconds, not minutes. */
   readonly budgetMs?: number;
   readonly log: (line: string) => void;
+  /** How the read-ceiling probe waits for the GPU (a WaitPacer's wait, as sessions wait). */
+  readonly wait?: Waiter;
 }
 
 /**
@@ -81,7 +83,7 @@ async function measureGemm(timer: ArtifactTimer, profile: DeviceProfile, runs: n
 export async function tune(device: GPUDevice, timer: ArtifactTimer, shapes: readonly GemvCase[], opts: TuneOptions): Promise<TuneResult> {
   const { log, runs } = opts;
   log('measuring the read ceiling ...');
-  const ceiling = await measureReadCeiling(device, runs);
+  const ceiling = await measureReadCeiling(device, runs, opts.wait ? { wait: opts.wait } : {});
   log(`read ceiling ${(ceiling.bytesPerMs / 1e6).toFixed(2)} GB/s (${ceiling.layout}); measuring dispatch and launch costs ...`);
   const dispatch = await measureDispatchCosts(device, runs);
   log(`dispatch ${dispatch.dispatchMs.toFixed(3)} ms, launch ${dispatch.launchMs.toFixed(4)} ms; measuring the f32 GEMM flop rate ...`);

@@ -1,5 +1,6 @@
-// The runtime ships inside every artifact as one minified module (runtime.js), so its size is a budget: 28 KB
-// (24 KB until run-time branches and symbolic dims, which the plan now carries and the runtime executes, added 4 KB).
+// The runtime ships inside every artifact as one minified module (runtime.js), so its size is a budget: 29 KB
+// (24 KB until run-time branches and symbolic dims, which the plan now carries and the runtime executes, added 4 KB;
+// 28 KB until the wait pacer, runtime/wait-pacing.ts, which Node needs and a browser bundle carries switched off).
 // Built here in memory with exactly the options scripts/bundle-runtime.mjs uses.
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
@@ -12,8 +13,8 @@ describe('runtime bundle', () => {
     expect(result.outputFiles).toHaveLength(1);
     const bytes = result.outputFiles[0]!.contents.byteLength;
     console.log(`runtime bundle: ${bytes} bytes (budget ${RUNTIME_BUNDLE_BUDGET}, ${RUNTIME_BUNDLE_BUDGET - bytes} to spare)`);
-    expect(RUNTIME_BUNDLE_BUDGET).toBe(28 * 1024);
-    expect(bytes).toBeLessThanOrEqual(28 * 1024);
+    expect(RUNTIME_BUNDLE_BUDGET).toBe(29 * 1024);
+    expect(bytes).toBeLessThanOrEqual(29 * 1024);
   });
 
   it('holds runtime/ and the one leaf module it may import, ir/formats/f16.ts, and nothing else', async () => {
