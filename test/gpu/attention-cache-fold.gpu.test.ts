@@ -30,7 +30,7 @@ interface FoldCase {
   readonly seed: number;
   readonly narrow?: boolean;
   readonly dtype?: DType;
-  /** Another node reads the updated key cache (an extra output through Identity): no fold. */
+  /** Another node reads the updated key cache (an extra output through Neg): no fold. */
   readonly extraReader?: boolean;
   /** The writes take a position of their own (not the attention's): no fold. */
   readonly ownPos?: boolean;
