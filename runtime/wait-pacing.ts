@@ -5,17 +5,22 @@
 // 2-core machine GPT-2 decode steps ran 1.4x and 1.5x faster paced (w4 median 40.8 -> 30.0 ms, f32 113 -> 75 ms,
 // paced and unpaced sessions alternating in one process); on a real GPU the spin burns a core for nothing.
 // Sleeping 0.75 of the estimate ran w4 at 36.9 ms, the whole estimate at 40.1 (it overshoots): 0.9.
-// So in Node a run sleeps on a timer (no polling) for most of the time the same kind of run took before, and maps
-// after: the poll covers only the rest. The estimate follows the shortest recent times and rises slowly; when the
-// results are there the moment the sleep ends, the run took less than the sleep by an unknown amount and the
-// estimate halves (a session's first run, which compiles every shader on lavapipe, took 10x a later one). Runs
-// are keyed by entry and symbol values, whose work differs; a first run does not sleep.
+// So in Node a run expected to take 20 ms or more sleeps on a timer (no polling) for most of the time the same kind
+// of run took before, and maps after: the poll covers only the rest. The estimate follows the shortest recent
+// times and rises slowly; when the results are there the moment the sleep ends, the run took less than the sleep
+// by an unknown amount and the estimate halves (a session's first run, which compiles every shader on lavapipe,
+// took 10x a later one). Runs are keyed by entry and symbol values, whose work differs; a first run does not sleep.
 // A browser settles mapAsync from its event loop without polling: no pacing there.
 
-/** Of the estimated time, the part slept; the rest is polled. */
+/** Of the estimated time, the part slept, less SLEEP_MARGIN_MS; the rest is polled. */
 const SLEEP_FRACTION = 0.9;
-/** Sleeps shorter than this are not worth a timer (which fires up to ~1 ms late). */
-const MIN_SLEEP_MS = 2;
+/** A timer here fires 1-4 ms late, and a late wake-up is time added to the run. */
+const SLEEP_MARGIN_MS = 2;
+/**
+ * Runs expected to take less are not paced: their spin costs little, and a timer's lateness is a large part of
+ * them (bench:bits' 4096 x 4096 GEMVs of 1-7 ms ran 1.4-1.7x slower paced, 13 ms ones 1.1x faster).
+ */
+const MIN_PACED_MS = 20;
 /** Weight of a slower run in the estimate. */
 const RISE = 0.3;
 /** Results within this long after the sleep were ready before it ended. */
@@ -30,8 +35,8 @@ export class WaitPacer {
   async wait<T>(key: string, results: () => Promise<T>): Promise<T> {
     const submitted = performance.now();
     const estimate = this.#estimates.get(key);
-    const ms = estimate === undefined ? 0 : estimate * SLEEP_FRACTION - 1;
-    const sleeps = this.enabled && ms >= MIN_SLEEP_MS;
+    const sleeps = this.enabled && estimate !== undefined && estimate >= MIN_PACED_MS;
+    const ms = sleeps ? estimate * SLEEP_FRACTION - SLEEP_MARGIN_MS : 0;
     if (sleeps) await new Promise((resolve) => setTimeout(resolve, ms));
     const woke = performance.now();
     const value = await results();

@@ -1,6 +1,7 @@
 // The wait pacer (runtime/wait-pacing.ts) on fake waits, timed with the real clock: a first run of a kind does not
-// sleep; the next one sleeps 0.9 of what it took before asking for the results; results ready as the sleep ends
-// halve the estimate and a slower run raises it slowly; kinds are separate; a disabled pacer never sleeps.
+// sleep; the next one sleeps 0.9 of what it took, less 2 ms, before asking for the results; results ready as the
+// sleep ends halve the estimate and a slower run raises it slowly; kinds are separate; runs expected under 20 ms
+// and a disabled pacer never sleep.
 import { describe, expect, it } from 'vitest';
 import { WaitPacer } from '../../runtime/wait-pacing.js';
 
@@ -23,7 +24,7 @@ describe('WaitPacer', () => {
     const p = new WaitPacer(true);
     expect(await slept(p, 'decode', 60)).toBeLessThan(5);
     const second = await slept(p, 'decode', 0);
-    expect(second).toBeGreaterThanOrEqual(0.9 * 60 - 2);
+    expect(second).toBeGreaterThanOrEqual(0.9 * 60 - 3);
     expect(second).toBeLessThan(0.9 * 60 + 25);
     expect(await slept(p, 'prefill', 0)).toBeLessThan(5);
   });
@@ -31,15 +32,21 @@ describe('WaitPacer', () => {
   it('halves the estimate when the results were there as the sleep ended, and follows a slower run slowly', async () => {
     const p = new WaitPacer(true);
     await slept(p, 'k', 100);
-    // Sleeps ~89 ms, and the results are ready at once: the run took less than that, by how much is unknown.
+    // Sleeps ~88 ms, and the results are ready at once: the run took less than that, by how much is unknown.
     await slept(p, 'k', 0);
     const third = await slept(p, 'k', 200);
-    expect(third).toBeGreaterThanOrEqual(0.9 * 50 - 3);
+    expect(third).toBeGreaterThanOrEqual(0.9 * 50 - 4);
     expect(third).toBeLessThan(0.9 * 50 + 15);
-    // A slow run (~44 + 200 ms) raises the estimate by 0.3 of the difference only.
+    // A slow run (~43 + 200 ms) raises the estimate by 0.3 of the difference only.
     const fourth = await slept(p, 'k', 0);
     expect(fourth).toBeGreaterThan(third + 20);
     expect(fourth).toBeLessThan(0.9 * 200);
+  });
+
+  it('does not pace runs expected to take under 20 ms', async () => {
+    const p = new WaitPacer(true);
+    await slept(p, 'short', 15);
+    expect(await slept(p, 'short', 0)).toBeLessThan(5);
   });
 
   it('never sleeps when disabled', async () => {
