@@ -31,8 +31,11 @@ export class WaitPacer {
 
   constructor(readonly enabled: boolean) {}
 
-  /** `results()` (the wait for run `key`'s results, submitted just now), after sleeping through most of its expected time. */
-  async wait<T>(key: string, results: () => Promise<T>): Promise<T> {
+  /**
+   * `results()` (the wait for run `key`'s results, submitted just now), after sleeping through most of its expected
+   * time. A bound field, so `pacer.wait` can be handed on as a function.
+   */
+  readonly wait = async <T>(key: string, results: () => Promise<T>): Promise<T> => {
     const submitted = performance.now();
     const estimate = this.#estimates.get(key);
     const sleeps = this.enabled && estimate !== undefined && estimate >= MIN_PACED_MS;
@@ -45,5 +48,5 @@ export class WaitPacer {
     const overslept = sleeps && done - woke < READY_MS;
     this.#estimates.set(key, estimate === undefined ? took : overslept ? estimate / 2 : Math.min(took, (1 - RISE) * estimate + RISE * took));
     return value;
-  }
+  };
 }

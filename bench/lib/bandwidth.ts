@@ -32,14 +32,13 @@ const gbps = (bytes: number, ms: number): number => bytes / (ms / 1000) / 1e9;
 
 /** Time full reads of one large buffer on `device`, both access layouts; the faster is the ceiling. */
 export async function measureReadBandwidth(device: GPUDevice, opts: BandwidthOptions = {}): Promise<Bandwidth> {
-  const pacer = new WaitPacer(isNode());
   const r = await measureReadCeiling(device, opts.runs ?? 5, {
     bytes: opts.bytes,
     warmup: opts.warmup ?? 2,
     // The CPU's clock, not timestamps: the benchmarks compare this with models timed the same way.
     timestamps: false,
     // Waiting as sessions wait: unpaced, Dawn's poll would hold a core the adapter's threads need.
-    wait: (key, results) => pacer.wait(key, results),
+    wait: new WaitPacer(isNode()).wait,
     onLayout: (layout, bytesPerMs) => opts.onProgress?.(`read bandwidth (${layout}): ${(bytesPerMs / 1e6).toFixed(2)} GB/s`),
   });
   return {

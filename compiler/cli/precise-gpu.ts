@@ -7,7 +7,11 @@ let held: Promise<GPU> | undefined;
 
 /** Dawn's GPU with timestamp quantization disabled; installs its WebGPU globals where none are installed yet. */
 export function preciseGpu(): Promise<GPU> {
-  held ??= createPreciseGpu();
+  // A failed import is not kept, so an npm install and a retry can succeed.
+  held ??= createPreciseGpu().catch((e: unknown) => {
+    held = undefined;
+    throw e;
+  });
   return held;
 }
 

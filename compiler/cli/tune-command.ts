@@ -103,8 +103,7 @@ export async function tuneCommand(path: string, opts: TuneCommandOptions, io: Ou
     };
     const source = `kiln tune ${basename(path)} on ${acquired.adapterInfo}, ${new Date().toISOString().slice(0, 10)}: medians of up to ${runs} runs (${stamps ? 'timestamp queries' : 'submit timing'}); the matmul-kernel rates are ${base.name}'s`;
     // The ceiling waits as sessions do (paced), so that it bounds what they reach.
-    const pacer = new WaitPacer(isNode());
-    const result = await tune(acquired.device, timer, shapes, { base, source, runs, log: (l) => io.err(`tune: ${l}`), wait: (key, results) => pacer.wait(key, results) });
+    const result = await tune(acquired.device, timer, shapes, { base, source, runs, log: (l) => io.err(`tune: ${l}`), wait: new WaitPacer(isNode()).wait });
     for (const line of tuneReport(result, runs)) io.out(line);
     writeProfile(out, result.profile);
     io.err(`wrote ${out} (profile ${result.profile.name}); use it: kiln compile <model> --device-profile ${out} -o <dir>`);

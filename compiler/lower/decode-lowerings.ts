@@ -39,10 +39,11 @@ const lowerRope: NodeLowering = (node, cx) => {
 
 const lowerCacheWrite: NodeLowering = (node, cx) => {
   const [cache, rows, pos, len] = node.inputs as [string, string, string, string];
+  // A write the attention after it does (fuse-cache-write.ts) is only the alias here.
+  if (cx.writtenByAttention) return { kind: 'inplace', of: cache, steps: [] };
   const spec = { kernel: 'cache-write', target: { shaderF16: cx.target.shaderF16 }, cache: tensorSpec(cx, cache), rows: tensorSpec(cx, rows) } as const;
   const count = numel(spec.rows.shape);
-  // A write the attention after it does (fuse-cache-write.ts) is only the alias here.
-  const list: Step[] = count === 0 || numel(spec.cache.shape) === 0 || cx.writtenByAttention ? [] : [{ kernel: cx.kernel(cacheWrite, spec), args: [{ value: cache }, { value: rows }, stepScalar(pos), stepScalar(len)], flops: count }];
+  const list: Step[] = count === 0 || numel(spec.cache.shape) === 0 ? [] : [{ kernel: cx.kernel(cacheWrite, spec), args: [{ value: cache }, { value: rows }, stepScalar(pos), stepScalar(len)], flops: count }];
   return { kind: 'inplace', of: cache, steps: list };
 };
 

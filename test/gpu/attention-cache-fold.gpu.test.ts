@@ -8,15 +8,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../compiler/compile.js';
-import { type DType, type Graph, GraphBuilder, type Tensor, makeTensor, tensorType } from '../../ir/index.js';
+import { type DType, type Graph, GraphBuilder, type Tensor, tensorType } from '../../ir/index.js';
 import { PROFILES } from '../../passes/index.js';
-import { randomTensor } from './data.js';
+import { i32Scalar as scalar, unitValues as values } from './data.js';
 import { expectGpuMatchesInterpreter } from './graph-harness.js';
 
 const F32 = { rtol: 1e-5, atol: 1e-6 };
 const RUNS = Number(process.env.KILN_GPU_RUNS ?? 1);
-const scalar = (v: number): Tensor => makeTensor('i32', [], [v]);
-const values = (dtype: DType, shape: readonly number[], seed: number): Tensor => randomTensor(dtype, shape, seed, { edges: 0, range: 1 });
 
 interface FoldCase {
   readonly rows: number;

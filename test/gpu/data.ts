@@ -37,6 +37,12 @@ export function randomTensor(dtype: DType, shape: readonly number[], seed: numbe
 }
 
 /** An output shape with ragged dims (rank 0..4, total at most ~700; one axis may be long). */
+/** An i32 scalar (a decode step's pos or len). */
+export const i32Scalar = (v: number): Tensor => makeTensor('i32', [], [v]);
+
+/** Values in [-1, 1], no special values: f32 rounding stays well inside a 1e-5 tolerance, so a failure means a wrong kernel. */
+export const unitValues = (dtype: DType, shape: readonly number[], seed: number): Tensor => randomTensor(dtype, shape, seed, { edges: 0, range: 1 });
+
 export const arbOutShape = (): fc.Arbitrary<number[]> =>
   fc.oneof(
     fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 0, maxLength: 4 }),

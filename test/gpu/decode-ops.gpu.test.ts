@@ -14,7 +14,7 @@ import { type DType, type Graph, GraphBuilder, type Tensor, interpret, makeTenso
 import { compileGraph } from '../../compiler/compile.js';
 import { PROFILES } from '../../passes/index.js';
 import { Session } from '../../runtime/index.js';
-import { randomTensor } from './data.js';
+import { i32Scalar as scalar, randomTensor, unitValues as values } from './data.js';
 import { expectGpuMatchesInterpreter, inMemory, runGraphOnGpu } from './graph-harness.js';
 import { testGpu } from './harness.js';
 
@@ -22,10 +22,6 @@ const F32 = { rtol: 1e-5, atol: 1e-6 };
 const F16 = { rtol: 2e-3, atol: 1e-3 };
 const EXACT = { rtol: 0, atol: 0 };
 const RUNS = Number(process.env.KILN_GPU_RUNS ?? 1);
-
-const scalar = (v: number): Tensor => makeTensor('i32', [], [v]);
-/** Values in [-1, 1]: keeps f32 rounding well inside the tolerance, so a failure means a wrong kernel. */
-const values = (dtype: DType, shape: readonly number[], seed: number): Tensor => randomTensor(dtype, shape, seed, { edges: 0, range: 1 });
 
 // ---- Attention ----------------------------------------------------------------------------------------------------
 
