@@ -6,10 +6,15 @@
 // paced and unpaced sessions alternating in one process); on a real GPU the spin burns a core for nothing.
 // Sleeping 0.75 of the estimate ran w4 at 36.9 ms, the whole estimate at 40.1 (it overshoots): 0.9.
 // So in Node a run expected to take 20 ms or more sleeps on a timer (no polling) for most of the time the same kind
-// of run took before, and maps after: the poll covers only the rest. The estimate follows the shortest recent
-// times and rises slowly; when the results are there the moment the sleep ends, the run took less than the sleep
-// by an unknown amount and the estimate halves (a session's first run, which compiles every shader on lavapipe,
-// took 10x a later one). Runs are keyed by entry and symbol values, whose work differs; a first run does not sleep.
+// of run took before, and maps after. The estimate follows the shortest recent times and rises slowly; when the
+// results are there the moment the sleep ends, the run took less than the sleep by an unknown amount and the
+// estimate halves (a session's first run, which compiles every shader on lavapipe, took 10x a later one). Runs are
+// keyed by entry and symbol values, whose work differs; a first run does not sleep.
+// The rest of the wait, and all of a shorter run's, does not spin either: the JS thread blocks for POLL_MS at a time
+// (Atomics.wait, which wakes on time where a timer here fires 1-4 ms late), then lets one turn of the event loop
+// run, in which Dawn polls once and other callbacks get their turn. bench:bits' 4096 x 4096 products, sessions
+// alternating in one process: dense f16 12.1 -> 8.5 ms, w4f16 5.1 -> 3.8, w1a1 2.5 -> 1.5 (medians; the spin had
+// added a heavy tail: a lavapipe thread waiting out a scheduler slice behind it).
 // A browser settles mapAsync from its event loop without polling: no pacing there.
 
 /** Of the estimated time, the part slept, less SLEEP_MARGIN_MS; the rest is polled. */
@@ -25,6 +30,16 @@ const MIN_PACED_MS = 20;
 const RISE = 0.3;
 /** Results within this long after the sleep were ready before it ended. */
 const READY_MS = 1;
+/**
+ * How long the JS thread blocks between two of Dawn's polls (4096 x 4096 w1a1 at 0.1 / 0.25 / 0.5 ms: 1.36, 1.59,
+ * 1.77 ms; w4f16 4.05, 3.66, 3.70).
+ */
+const POLL_MS = 0.2;
+/**
+ * Runs expected to take less spin as before: a poll's lateness is a large part of them, and their spin is short
+ * (4096 x 4096 w1a1, ~1 ms: 1.13 ms polled against 1.02 spinning; dense f16, ~10 ms: 7.97 against 12.37).
+ */
+const MIN_POLLED_MS = 2;
 
 export class WaitPacer {
   readonly #estimates = new Map<string, number>();
@@ -42,11 +57,32 @@ export class WaitPacer {
     const ms = sleeps ? estimate * SLEEP_FRACTION - SLEEP_MARGIN_MS : 0;
     if (sleeps) await new Promise((resolve) => setTimeout(resolve, ms));
     const woke = performance.now();
-    const value = await results();
+    const polls = this.enabled && (estimate === undefined || estimate >= MIN_POLLED_MS);
+    const value = polls ? await pollWithoutSpinning(results()) : await results();
     const done = performance.now();
     const took = done - submitted;
     const overslept = sleeps && done - woke < READY_MS;
     this.#estimates.set(key, estimate === undefined ? took : overslept ? estimate / 2 : Math.min(took, (1 - RISE) * estimate + RISE * took));
     return value;
   };
+}
+
+/**
+ * `pending` once it settles, the JS thread blocked between Dawn's polls instead of spinning through them: Dawn's
+ * Node binding polls from setImmediate while a map is pending, so each awaited setImmediate here lets it poll once.
+ */
+async function pollWithoutSpinning<T>(pending: Promise<T>): Promise<T> {
+  let settled = false;
+  // Handles a rejection too (a lost device), so it is not reported unhandled while the loop runs; `pending` still
+  // rejects for the caller.
+  const settle = (): void => {
+    settled = true;
+  };
+  pending.then(settle, settle);
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  while (!settled) {
+    Atomics.wait(cell, 0, 0, POLL_MS);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return pending;
 }

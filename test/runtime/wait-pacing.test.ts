@@ -1,7 +1,8 @@
 // The wait pacer (runtime/wait-pacing.ts) on fake waits, timed with the real clock: a first run of a kind does not
 // sleep; the next one sleeps 0.9 of what it took, less 2 ms, before asking for the results; results ready as the
 // sleep ends halve the estimate and a slower run raises it slowly; kinds are separate; runs expected under 20 ms
-// and a disabled pacer never sleep.
+// and a disabled pacer never sleep. Waiting for the results does not hold the event loop: other callbacks run
+// between polls, and a rejection reaches the caller (and only the caller).
 import { describe, expect, it } from 'vitest';
 import { WaitPacer } from '../../runtime/wait-pacing.js';
 
@@ -53,5 +54,19 @@ describe('WaitPacer', () => {
     const p = new WaitPacer(false);
     await slept(p, 'k', 50);
     expect(await slept(p, 'k', 0)).toBeLessThan(5);
+  });
+
+  it('lets the event loop turn between polls, and hands a rejection to the caller only', async () => {
+    const p = new WaitPacer(true);
+    let ticked = 0;
+    const timer = setInterval(() => ticked++, 1);
+    try {
+      await p.wait('k', () => sleep(30));
+      expect(ticked).toBeGreaterThan(5);
+    } finally {
+      clearInterval(timer);
+    }
+    // Rejected while the poll loop runs: vitest fails the file on an unhandled rejection.
+    await expect(p.wait('k', () => sleep(5).then(() => Promise.reject(new Error('device lost'))))).rejects.toThrow('device lost');
   });
 });
