@@ -36,13 +36,19 @@ const READY_MS = 1;
  */
 const POLL_MS = 0.2;
 /**
- * Runs expected to take less spin as before: a poll's lateness is a large part of them, and their spin is short
- * (4096 x 4096 w1a1, ~1 ms: 1.13 ms polled against 1.02 spinning; dense f16, ~10 ms: 7.97 against 12.37).
+ * Kinds of run whose last RECENT waits took less (their median) spin as before: a poll's lateness is a large part of
+ * them, and their spin is short (4096 x 4096 w1a1, ~1 ms: 1.13 ms polled against 1.02 spinning; dense f16, ~10 ms:
+ * 7.97 against 12.37). Not by the estimate: w1a1's times have a long tail (0.7 to 5 ms), slow runs lifted the
+ * estimate over the bar and polled runs, a little slower, kept it there (w1a1 2.16 against 1.52 ms). Not by the
+ * shortest: a 5-10 ms GEMV's waits were now and then under 1 ms (its results ready as the submission returned).
  */
 const MIN_POLLED_MS = 2;
+const RECENT = 8;
 
 export class WaitPacer {
   readonly #estimates = new Map<string, number>();
+  /** The last RECENT times of each kind of run (polled or not: see MIN_POLLED_MS). */
+  readonly #recent = new Map<string, number[]>();
 
   constructor(readonly enabled: boolean) {}
 
@@ -57,14 +63,21 @@ export class WaitPacer {
     const ms = sleeps ? estimate * SLEEP_FRACTION - SLEEP_MARGIN_MS : 0;
     if (sleeps) await new Promise((resolve) => setTimeout(resolve, ms));
     const woke = performance.now();
-    const polls = this.enabled && (estimate === undefined || estimate >= MIN_POLLED_MS);
+    const recent = this.#recent.get(key) ?? [];
+    const polls = this.enabled && !(median(recent) < MIN_POLLED_MS);
     const value = polls ? await pollWithoutSpinning(results()) : await results();
     const done = performance.now();
     const took = done - submitted;
     const overslept = sleeps && done - woke < READY_MS;
+    this.#recent.set(key, [...recent.slice(1 - RECENT), took]);
     this.#estimates.set(key, estimate === undefined ? took : overslept ? estimate / 2 : Math.min(took, (1 - RISE) * estimate + RISE * took));
     return value;
   };
+}
+
+/** The middle value (the upper one of an even count); NaN for none. */
+function median(values: readonly number[]): number {
+  return values.length ? [...values].sort((a, b) => a - b)[values.length >> 1]! : NaN;
 }
 
 /**
