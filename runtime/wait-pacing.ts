@@ -12,9 +12,9 @@
 // keyed by entry and symbol values, whose work differs; a first run does not sleep.
 // The rest of the wait, and all of a shorter run's, does not spin either: the JS thread blocks for POLL_MS at a time
 // (Atomics.wait, which wakes on time where a timer here fires 1-4 ms late), then lets one turn of the event loop
-// run, in which Dawn polls once and other callbacks get their turn. bench:bits' 4096 x 4096 products, sessions
-// alternating in one process: dense f16 12.1 -> 8.5 ms, w4f16 5.1 -> 3.8, w1a1 2.5 -> 1.5 (medians; the spin had
-// added a heavy tail: a lavapipe thread waiting out a scheduler slice behind it).
+// run, in which Dawn polls once and other callbacks get their turn. bench:bits' 4096 x 4096 products, paced and
+// unpaced sessions alternating in one process: dense f16 12.95 -> 8.96 ms, w4f16 4.66 -> 4.06, w2a8 4.34 -> 3.21,
+// w1a1 2.06 -> 1.68 (medians; the spin had added a heavy tail: a lavapipe thread waiting out a scheduler slice).
 // A browser settles mapAsync from its event loop without polling: no pacing there.
 
 /** Of the estimated time, the part slept, less SLEEP_MARGIN_MS; the rest is polled. */
@@ -22,8 +22,8 @@ const SLEEP_FRACTION = 0.9;
 /** A timer here fires 1-4 ms late, and a late wake-up is time added to the run. */
 const SLEEP_MARGIN_MS = 2;
 /**
- * Runs expected to take less are not paced: their spin costs little, and a timer's lateness is a large part of
- * them (bench:bits' 4096 x 4096 GEMVs of 1-7 ms ran 1.4-1.7x slower paced, 13 ms ones 1.1x faster).
+ * Runs expected to take less are not slept through on a timer (only polled, below): a timer's lateness is a large
+ * part of them (bench:bits' 4096 x 4096 GEMVs of 1-7 ms ran 1.4-1.7x slower on a timer, 13 ms ones 1.1x faster).
  */
 const MIN_PACED_MS = 20;
 /** Weight of a slower run in the estimate. */
@@ -64,7 +64,7 @@ export class WaitPacer {
     if (sleeps) await new Promise((resolve) => setTimeout(resolve, ms));
     const woke = performance.now();
     const recent = this.#recent.get(key) ?? [];
-    const polls = this.enabled && !(median(recent) < MIN_POLLED_MS);
+    const polls = this.enabled && (recent.length === 0 || median(recent) >= MIN_POLLED_MS);
     const value = polls ? await pollWithoutSpinning(results()) : await results();
     const done = performance.now();
     const took = done - submitted;
@@ -75,9 +75,9 @@ export class WaitPacer {
   };
 }
 
-/** The middle value (the upper one of an even count); NaN for none. */
+/** The middle value of a non-empty list (the upper one of an even count). */
 function median(values: readonly number[]): number {
-  return values.length ? [...values].sort((a, b) => a - b)[values.length >> 1]! : NaN;
+  return [...values].sort((a, b) => a - b)[values.length >> 1]!;
 }
 
 /**

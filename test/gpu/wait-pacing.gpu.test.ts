@@ -31,9 +31,9 @@ describe('waiting for the GPU', () => {
   it.each([
     // Slept through: the JS thread is idle but for the run's own work.
     { what: 'a run of tens of ms', n: 256, k: 1024, m: 1024, rounds: 14, minWallMs: 300, share: 0.5 },
-    // Blocked between polls (~22 per run of ~8 ms here, ~50 us each) besides the run's own work: ~1/4 of the wall
-    // time against ~3/4 unpaced.
-    { what: 'a run of a few ms', n: 1, k: 2048, m: 4096, rounds: 152, minWallMs: 400, share: 0.65 },
+    // Blocked between polls (~11 per run here, 145 of 152 runs polled) besides the run's own work and its error-scope
+    // pops: 0.36-0.58 of the unpaced JS time here, 0.56 in a full CI run; a spin would read about 1.
+    { what: 'a run of a few ms', n: 1, k: 2048, m: 4096, rounds: 152, minWallMs: 400, share: 0.75 },
   ])('$what: a paced session (the default in Node) leaves the JS thread idle while the GPU works; an unpaced one spins', async ({ n, k, m, rounds, minWallMs, share }) => {
     const { files, input } = matMul(n, k, m);
     const paced = await Session.load(files);
