@@ -2,7 +2,7 @@
 // bool is a u32, bf16 is a raw 16-bit pattern); the *value* type is what an op computes with. Keeping the two
 // apart is what lets one accessor read an i4 lane out of a packed word and hand the kernel an i32.
 
-import { roundBF16, roundF16 } from './formats/f16.js';
+import { roundBF16, roundF16 } from '../runtime/f16.js';
 
 export type SubByteWidth = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 export type SubByteInt = `i${SubByteWidth}` | `u${SubByteWidth}`;

@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { DType } from './dtype.js';
 import { roundToDType } from './dtype.js';
-import { bf16FromBits, f16FromBits } from './formats/f16.js';
+import { bf16FromBits, f16FromBits } from '../runtime/f16.js';
 import { installExternalLoader } from './interp.js';
 import type { ConstantDecl } from './graph.js';
 import type { Tensor } from './tensor.js';

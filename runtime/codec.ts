@@ -3,9 +3,8 @@
 // in the low half), i64 as 8 bytes, sub-byte integers (i1..i8, u1..u8) packed floor(32/bits) to a u32 word from
 // the least significant bit. Little-endian, as WebGPU buffers are. The runtime has its own copy of these few
 // dtype facts because it imports nothing from the compiler.
-// The one exception to "the runtime imports nothing of ours": ir/formats/f16.ts, a leaf module with no imports of
-// its own, so the bundled runtime stays self-contained. It is kiln's single f16/bf16 encoder and decoder.
-import { bf16Bits, bf16FromBits, f16Bits, f16FromBits } from '../ir/formats/f16.js';
+// f16/bf16 values <-> bits come from f16.ts, kiln's single encoder and decoder.
+import { bf16Bits, bf16FromBits, f16Bits, f16FromBits } from './f16.js';
 
 export { bf16Bits, bf16FromBits, f16Bits, f16FromBits };
 

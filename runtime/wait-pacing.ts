@@ -80,6 +80,9 @@ function median(values: readonly number[]): number {
   return [...values].sort((a, b) => a - b)[values.length >> 1]!;
 }
 
+/** Never written: Atomics.wait on it only times out (created on first use: a browser may lack SharedArrayBuffer). */
+let blockCell: Int32Array | undefined;
+
 /**
  * `pending` once it settles, the JS thread blocked between Dawn's polls instead of spinning through them: Dawn's
  * Node binding polls from setImmediate while a map is pending, so each awaited setImmediate here lets it poll once.
@@ -92,9 +95,8 @@ async function pollWithoutSpinning<T>(pending: Promise<T>): Promise<T> {
     settled = true;
   };
   pending.then(settle, settle);
-  const cell = new Int32Array(new SharedArrayBuffer(4));
   while (!settled) {
-    Atomics.wait(cell, 0, 0, POLL_MS);
+    Atomics.wait((blockCell ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, POLL_MS);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return pending;

@@ -1,5 +1,5 @@
 // NumPy .npy files (format versions 1-3): little-endian numeric arrays in C order.
-import { f16FromBits } from '../../ir/formats/f16.js';
+import { f16FromBits } from '../../runtime/f16.js';
 import { InputError } from './json-tensor.js';
 
 const DESCR: Readonly<Record<string, { dtype: string; bytes: number; read: (v: DataView, o: number) => number }>> = {

@@ -2,7 +2,7 @@
 // pulled in here when called). Output is a pure function of the module: binary expressions are fully
 // parenthesised, floats print as the shortest decimal that parses back to the same f32/f16, and preludes and
 // enables come in a fixed order.
-import { f16Bits, roundF16 } from '../../ir/formats/f16.js';
+import { f16Bits, roundF16 } from '../../runtime/f16.js';
 import type { Decl, Enable, Expr, Module, Scalar, Stmt, Type } from './ast.js';
 import { isPrelude, preludesFor } from './prelude.js';
 

@@ -3,7 +3,7 @@
 // the offsets and the size of `items`; the second walks A row by row and appends each tile's entries through
 // a per-tile cursor. Walking rows in order and columns in order within a row is what leaves every tile sorted
 // by (row, col), padding included, without a sort.
-import { f16Bits } from './f16.js';
+import { f16Bits } from '../../runtime/f16.js';
 import {
   TILED_CSL_VECTOR,
   type TiledCsl,

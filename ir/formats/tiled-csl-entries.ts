@@ -1,6 +1,6 @@
 // Reading stored entries back: the value and location of entry e, whichever value type the encoding uses, and
 // a TiledCsl view over raw buffers (as a tiled-csl constant stores them, or as a loader reads them from disk).
-import { f16FromBits } from './f16.js';
+import { f16FromBits } from '../../runtime/f16.js';
 import { type TiledCsl, type TiledCslParams, tiledCslWordsPerEntry } from './tiled-csl-layout.js';
 
 export interface TiledCslEntryReader {

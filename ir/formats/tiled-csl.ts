@@ -17,4 +17,4 @@ export { encodeTiledCsl } from './tiled-csl-encode.js';
 export { decodeTiledCsl, decodeTiledCslRowBlock, requireTiledCslStructure } from './tiled-csl-decode.js';
 export { checkTiledCsl, tiledCslStructureProblems } from './tiled-csl-check.js';
 export { type TiledCslEntryReader, tiledCslEntries, tiledCslFromBuffers } from './tiled-csl-entries.js';
-export { f16Bits as f16BitsOf } from './f16.js';
+export { f16Bits as f16BitsOf } from '../../runtime/f16.js';

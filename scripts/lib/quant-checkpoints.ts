@@ -4,7 +4,7 @@
 // same model holding the dequantized weights, the reference the import must reproduce.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { f16Bits, f16FromBits } from '../../ir/formats/f16.js';
+import { f16Bits, f16FromBits } from '../../runtime/f16.js';
 import { type TensorToWrite, writeSafetensors } from '../../ir/import/safetensors/index.js';
 import { type CheckpointFamily, type Preset, presetConfig, presetTensors } from './checkpoints.js';
 import { normalChunks } from './checkpoint-values.js';

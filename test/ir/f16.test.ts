@@ -1,4 +1,4 @@
-// The one f16/bf16 encoder (ir/formats/f16.ts) against an exact reference written here with BigInt arithmetic
+// The one f16/bf16 encoder (runtime/f16.ts) against an exact reference written here with BigInt arithmetic
 // (no Float32Array, no Math.round), through every public entry that turns doubles into 16-bit floats: the core
 // functions, ir's roundToDType, the runtime codec's encode, tensor packing (compiler/pack.ts), weight packing
 // (compiler/memory/weight-chunks.ts, inline and external constants) and Tiled-CSL's f16 entries. Rounding is
@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { constantChunks } from '../../compiler/memory/weight-chunks.js';
 import * as pack from '../../compiler/pack.js';
 import { decodeTiledCsl, encodeTiledCsl, f16BitsOf, makeTensor, roundToDType, tensorType } from '../../ir/index.js';
-import * as core from '../../ir/formats/f16.js';
+import * as core from '../../runtime/f16.js';
 import { bf16ToNumber, halfToNumber } from '../../ir/import/onnx/tensor-proto.js';
 import * as codec from '../../runtime/codec.js';
 

@@ -5,7 +5,7 @@
 // calls, with the importer's narrowing rules (see dtypes.ts).
 import { readFileSync } from 'node:fs';
 import { type DType, intRange } from '../../dtype.js';
-import { bf16FromBits, f16FromBits } from '../../formats/f16.js';
+import { bf16FromBits, f16FromBits } from '../../../runtime/f16.js';
 import { type Tensor, makeTensor } from '../../tensor.js';
 import { OnnxImportError, invalid, withContext } from './errors.js';
 import { ONNX_DTYPE, constantDType, onnxBits, onnxDTypeName, runtimeDType } from './dtypes.js';
@@ -23,7 +23,7 @@ export interface RawTensor {
 /** More elements than this in one tensor is taken as a corrupted dims field rather than attempted. */
 const MAX_ELEMENTS = 2 ** 31;
 
-/** IEEE binary16 and bfloat16 bits -> value: kiln's one decoder (ir/formats/f16.ts), under the names used here. */
+/** IEEE binary16 and bfloat16 bits -> value: kiln's one decoder (runtime/f16.ts), under the names used here. */
 export { f16FromBits as halfToNumber, bf16FromBits as bf16ToNumber };
 
 /** Sign-extend the low `bits` of x. */

@@ -1,9 +1,10 @@
 // The one home of kiln's 16-bit float encodings: IEEE binary16 (f16) and bfloat16 (bf16), double <-> bits. The
-// interpreter's rounding (ir/dtype.ts roundToDType), the importers' decoders, Tiled-CSL packing and the runtime
-// codec all call these, so values and storage bytes cannot disagree.
+// runtime codec (codec.ts), the interpreter's rounding (ir/dtype.ts roundToDType), the importers' decoders,
+// Tiled-CSL packing and the WGSL printer all call these, so values and storage bytes cannot disagree.
 //
-// A dependency-free leaf: it imports nothing, which is what lets runtime/codec.ts (whose bundle must stay
-// self-contained) import it. Keep it that way.
+// It lives in the runtime, which imports nothing of ours and ships in every artifact, as part of the artifact
+// contract (how f16/bf16 bytes read); the compiler side imports it from here. A dependency-free leaf: it imports
+// nothing, so the IR core that imports it still loads in a browser. Keep it that way.
 //
 // Encoding rounds once, straight from the double, to nearest with ties to even. It goes through f32 because that
 // is cheap (allocation free, fast enough for tens of millions of weights), and undoes the one way rounding twice
